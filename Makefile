@@ -1,0 +1,36 @@
+# Groundswell: `make run` serves the whole system locally; `make test` runs every test.
+# Both install what is missing first (a venv, pip packages, Debian's chromium for browser tests).
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test unit lint typecheck chromium seed clean
+
+$(STAMP): requirements.txt requirements-dev.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	touch $(STAMP)
+
+chromium:
+	@command -v chromium >/dev/null 2>&1 || (apt-get update && apt-get install -y chromium)
+
+run: $(STAMP)
+	$(BIN)/python -m devtools.run
+
+lint: $(STAMP)
+	$(BIN)/ruff check app.py chalicelib devtools tests
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+test: $(STAMP) chromium lint typecheck
+	$(BIN)/pytest
+
+unit: $(STAMP)
+	$(BIN)/pytest tests/unit
+
+clean:
+	rm -rf $(VENV) .local .pytest_cache .ruff_cache .mypy_cache

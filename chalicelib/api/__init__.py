@@ -1,0 +1,1 @@
+"""HTTP blueprints: parse the request, call a service, map domain errors to the error body."""

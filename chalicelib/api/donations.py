@@ -1,0 +1,68 @@
+"""Donation intake (public) and the staff view of one donation."""
+
+from __future__ import annotations
+
+from chalice.app import Blueprint, Response
+
+from chalicelib import deps, logs
+from chalicelib.api.auth import require_staff
+from chalicelib.api.http import handles_errors, json_response, read_json, validated
+from chalicelib.config import settings
+from chalicelib.giving.model import Donation
+from chalicelib.pages.model import isoformat_utc
+
+donations = Blueprint(__name__)
+PII_ROLES = ("finance", "admin")
+
+
+@donations.route("/api/pages/{slug}/donations", methods=["POST"])
+@handles_errors
+def start_donation(slug: str) -> Response:
+    from chalicelib.giving.intake import DonationRequest
+
+    request = validated(DonationRequest, read_json(donations.current_request))
+    started = deps.giving_service().start_donation(slug, request)
+    d = started.donation
+    logs.info("donation started", donation_id=d.donation_id, page=slug, amount_cents=d.amount_cents)
+    return json_response({
+        "donation_id": d.donation_id,
+        "status": d.status,
+        "amount_cents": d.amount_cents,
+        "client_secret": started.client_secret,
+        "publishable_key": settings().stripe_publishable_key,
+    }, 201)
+
+
+@donations.route("/api/admin/donations/{donation_id}", methods=["GET"])
+@handles_errors
+def get_donation(donation_id: str) -> Response:
+    staff = require_staff(donations.current_request, "organizer", "finance")
+    donation = deps.giving_service().donation(donation_id)
+    return json_response(staff_view(donation, with_pii=staff.role in PII_ROLES))
+
+
+def staff_view(d: Donation, *, with_pii: bool) -> dict[str, object]:
+    """A donation for staff; donor contact details only for finance and admin."""
+    view: dict[str, object] = {
+        "donation_id": d.donation_id,
+        "status": d.status,
+        "amount_cents": d.amount_cents,
+        "refunded_cents": d.state.refunded_cents,
+        "donor_id": d.donor.donor_id,
+        "page": d.page_slug,
+        "committee_id": d.committee_id,
+        "election": d.election,
+        "refcode": d.refcode,
+        "payment_intent_id": d.payment_intent_id,
+        "dispute": d.state.dispute,
+        "created_at": isoformat_utc(d.created_at),
+    }
+    if with_pii:
+        view["donor"] = {
+            "first_name": d.donor.first_name, "last_name": d.donor.last_name,
+            "email": d.donor.email, "phone": d.donor.phone,
+            "address": {"line1": d.donor.address_line1, "line2": d.donor.address_line2,
+                        "city": d.donor.city, "state": d.donor.state, "zip": d.donor.zip},
+            "employer": d.donor.employer, "occupation": d.donor.occupation,
+        }
+    return view

@@ -1,0 +1,80 @@
+"""The one place where domain errors become HTTP responses, plus request-body helpers."""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from chalice.app import Request, Response
+
+from chalicelib import logs
+from chalicelib.errors import DomainError, InvalidInput
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
+
+STATUS = {
+    "invalid": 400, "unauthenticated": 401, "forbidden": 403, "not_found": 404,
+    "conflict": 409, "too_large": 413, "rule": 422, "rate_limited": 429, "unavailable": 503,
+}
+JSON_HEADERS = {"Content-Type": "application/json", "Cache-Control": "no-store"}
+M = TypeVar("M", bound="BaseModel")
+
+
+def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    return Response(body=json.dumps(body, separators=(",", ":")), status_code=status,
+                    headers={**JSON_HEADERS, **(headers or {})})
+
+
+def error_response(status: int, code: str, message: str, fields: dict[str, str] | None = None,
+                   extra: dict[str, Any] | None = None) -> Response:
+    error: dict[str, Any] = {"code": code, "message": message}
+    if fields:
+        error["fields"] = fields
+    error.update(extra or {})
+    return json_response({"error": error}, status)
+
+
+def handles_errors(view: Callable[..., Response]) -> Callable[..., Response]:
+    """Turn domain errors into the project's error body; never leak internals to clients."""
+
+    @functools.wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Response:
+        try:
+            return view(*args, **kwargs)
+        except DomainError as err:
+            extra = {k: v for k, v in err.extra.items() if k != "provider_code"}
+            if err.kind == "unavailable":
+                logs.warning("upstream unavailable", code=err.code, **err.extra)
+            return error_response(STATUS[err.kind], err.code, err.message, err.fields, extra)
+
+    return wrapper
+
+
+def read_json(request: Request) -> Any:
+    """The request body as JSON, or a 400 `invalid_json`."""
+    raw = request.raw_body or b""
+    try:
+        return json.loads(raw) if raw.strip() else None
+    except (ValueError, UnicodeDecodeError):
+        raise InvalidInput("invalid_json", "The request body is not valid JSON.") from None
+
+
+def validated(model: type[M], body: Any) -> M:
+    """`body` checked against a pydantic model; failures name each offending field."""
+    from pydantic import ValidationError
+
+    if not isinstance(body, dict):
+        raise InvalidInput("invalid_request", "The request body must be a JSON object.")
+    try:
+        return model.model_validate(body)
+    except ValidationError as exc:
+        fields: dict[str, str] = {}
+        for problem in exc.errors(include_url=False, include_input=False):
+            path = ".".join(str(p) for p in problem["loc"]) or "body"
+            message = problem["msg"]
+            fields.setdefault(path, message.removeprefix("Value error, "))
+        raise InvalidInput("invalid_request", "Some fields are missing or invalid.",
+                           fields=fields) from None

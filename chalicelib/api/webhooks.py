@@ -1,0 +1,33 @@
+"""Stripe's webhook: verify, then apply the event exactly once. No call back to Stripe."""
+
+from __future__ import annotations
+
+from chalice.app import Blueprint, Response
+
+from chalicelib import deps, logs
+from chalicelib.api.http import error_response, handles_errors, json_response
+from chalicelib.config import settings
+from chalicelib.giving.events import read_event
+from chalicelib.giving.service import StaleRead
+
+webhooks = Blueprint(__name__)
+
+
+@webhooks.route("/webhooks/stripe", methods=["POST"])
+@handles_errors
+def stripe_webhook() -> Response:
+    request = webhooks.current_request
+    raw = request.raw_body or b""
+    raw = raw.encode() if isinstance(raw, str) else raw
+    payload = deps.stripe_gateway().verified_event(raw, request.headers.get("stripe-signature"))
+    event = read_event(payload, livemode=settings().stripe_livemode)
+    if event is None:
+        return json_response({"received": True, "outcome": "ignored"})
+    try:
+        outcome = deps.giving_service().apply_event(event)
+    except StaleRead:
+        # Answering non-2xx makes Stripe deliver again; nothing was written.
+        logs.warning("event not applied, will be retried", event_id=event.event_id)
+        return error_response(503, "try_again", "The event could not be applied now; retry.")
+    logs.info("stripe event", event_id=event.event_id, type=event.type, outcome=outcome.value)
+    return json_response({"received": True, "outcome": outcome.value})

@@ -1,0 +1,59 @@
+"""Lazily built services, one per process (a Lambda container reuses them across invocations).
+
+Imports happen inside the functions so that a route only pays for what it uses at cold start.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import TYPE_CHECKING
+
+from chalicelib.config import settings
+
+if TYPE_CHECKING:
+    from chalicelib.giving.service import GivingService
+    from chalicelib.pages.service import PageService
+    from chalicelib.payments.gateway import StripeGateway
+    from chalicelib.storage.staff_keys import StaffKeyRepository
+
+
+@lru_cache(maxsize=1)
+def stripe_gateway() -> StripeGateway:
+    from chalicelib.payments.gateway import StripeGateway
+
+    s = settings()
+    return StripeGateway(s.stripe_secret_key, s.stripe_webhook_secret, s.stripe_api_base,
+                         s.webhook_tolerance_seconds)
+
+
+@lru_cache(maxsize=1)
+def page_service() -> PageService:
+    from chalicelib.pages.service import PageService
+    from chalicelib.storage.pages import PageRepository
+
+    s = settings()
+    return PageService(PageRepository(s.counter_shards), s.stripe_publishable_key)
+
+
+@lru_cache(maxsize=1)
+def giving_service() -> GivingService:
+    from chalicelib.giving.service import GivingService
+    from chalicelib.storage.donations import DonationRepository
+    from chalicelib.storage.pages import PageRepository
+
+    s = settings()
+    return GivingService(DonationRepository(s.region, s.counter_shards),
+                         PageRepository(s.counter_shards), stripe_gateway())
+
+
+@lru_cache(maxsize=1)
+def staff_keys() -> StaffKeyRepository:
+    from chalicelib.storage.staff_keys import StaffKeyRepository
+
+    return StaffKeyRepository()
+
+
+def reset() -> None:
+    """Forget built services and settings (tests that change the environment)."""
+    for built in (stripe_gateway, page_service, giving_service, staff_keys, settings):
+        built.cache_clear()

@@ -1,0 +1,55 @@
+"""Domain errors: a stable code, a message for people, the offending fields, and a kind.
+
+The kind says what went wrong in the campaign's terms; `api.errors` alone maps it to HTTP.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+Kind = Literal[
+    "invalid", "unauthenticated", "forbidden", "not_found", "conflict", "too_large",
+    "rule", "rate_limited", "unavailable",
+]
+
+
+class DomainError(Exception):
+    """An error a client (or an upstream provider) caused, described without HTTP."""
+
+    kind: Kind = "invalid"
+
+    def __init__(self, code: str, message: str, *, fields: dict[str, str] | None = None,
+                 kind: Kind | None = None, extra: dict[str, object] | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.fields = fields or {}
+        if kind is not None:
+            self.kind = kind
+        self.extra = extra or {}
+
+
+class InvalidInput(DomainError):
+    kind: Kind = "invalid"
+
+
+class NotFound(DomainError):
+    kind: Kind = "not_found"
+
+
+class Conflict(DomainError):
+    kind: Kind = "conflict"
+
+
+class Unauthenticated(DomainError):
+    kind: Kind = "unauthenticated"
+
+
+class Forbidden(DomainError):
+    kind: Kind = "forbidden"
+
+
+class ProviderUnavailable(DomainError):
+    """The payment provider could not be reached or failed; the client may retry."""
+
+    kind: Kind = "unavailable"

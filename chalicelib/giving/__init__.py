@@ -1,0 +1,1 @@
+"""Giving: donation intake and the exactly-once application of payment events."""

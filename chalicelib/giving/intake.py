@@ -1,0 +1,125 @@
+"""The donation form's contract: what a donor must tell us, validated with pydantic.
+
+Imported only by the intake route, so pydantic stays off the webhook's cold start.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from typing import Annotated
+
+from email_validator import EmailNotValidError, validate_email
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, field_validator
+
+from chalicelib.giving.model import DonorSnapshot
+
+US_STATES = frozenset((
+    "AL AK AZ AR CA CO CT DE DC FL GA HI ID IL IN IA KS KY LA ME MD MA MI MN MS MO MT NE NV NH NJ NM "
+    "NY NC ND OH OK OR PA RI SC SD TN TX UT VT VA WA WV WI WY AS GU MP PR VI AA AE AP"
+).split())
+ELECTION_CODE = re.compile(r"^[PGRSCE]\d{4}$")
+MIN_DONATION_CENTS = 100
+# Stripe's own ceiling for one card payment; legal limits are checked separately.
+MAX_DONATION_CENTS = 99_999_999
+
+Text = Annotated[str, Field(min_length=1, max_length=200)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class AddressInput(_Strict):
+    line1: Text
+    line2: Annotated[str, Field(max_length=200)] | None = None
+    city: Text
+    state: Annotated[str, Field(min_length=2, max_length=2)]
+    zip: str
+
+    @field_validator("state")
+    @classmethod
+    def _state(cls, value: str) -> str:
+        value = value.upper()
+        if value not in US_STATES:
+            raise ValueError("must be a US state or territory code such as NY")
+        return value
+
+    @field_validator("zip")
+    @classmethod
+    def _zip(cls, value: str) -> str:
+        if not re.fullmatch(r"\d{5}(-?\d{4})?", value):
+            raise ValueError("must be a 5- or 9-digit ZIP code")
+        return value.replace("-", "")
+
+
+class DonorInput(_Strict):
+    first_name: Text
+    last_name: Text
+    email: Annotated[str, Field(max_length=254)]
+    phone: Annotated[str, Field(max_length=30)] | None = None
+    address: AddressInput
+    employer: Text
+    occupation: Text
+
+    @field_validator("email")
+    @classmethod
+    def _email(cls, value: str) -> str:
+        try:
+            return validate_email(value, check_deliverability=False).normalized
+        except EmailNotValidError as exc:
+            raise ValueError(str(exc)) from None
+
+    @field_validator("phone")
+    @classmethod
+    def _phone(cls, value: str | None) -> str | None:
+        if value and not re.fullmatch(r"\+?[0-9 ().-]{7,30}", value):
+            raise ValueError("must be a phone number")
+        return value or None
+
+
+class AttestationsInput(_Strict):
+    us_citizen_or_permanent_resident: StrictBool
+    own_funds: StrictBool
+    not_federal_contractor: StrictBool
+    personal_card: StrictBool
+
+    @field_validator("*")
+    @classmethod
+    def _must_attest(cls, value: bool) -> bool:
+        if value is not True:
+            raise ValueError("federal law requires this to be true to give")
+        return value
+
+
+class DonationRequest(_Strict):
+    amount_cents: Annotated[StrictInt, Field(ge=MIN_DONATION_CENTS, le=MAX_DONATION_CENTS)]
+    election: str | None = None
+    refcode: Annotated[str, Field(max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")] | None = None
+    idempotency_key: Annotated[str, Field(min_length=8, max_length=128,
+                                          pattern=r"^[A-Za-z0-9_.:-]+$")] | None = None
+    email_opt_in: StrictBool = False
+    donor: DonorInput
+    attestations: AttestationsInput
+
+    @field_validator("election")
+    @classmethod
+    def _election(cls, value: str | None) -> str | None:
+        if value is not None and not ELECTION_CODE.fullmatch(value.upper()):
+            raise ValueError("must be an FEC election code such as P2026 or G2026")
+        return value.upper() if value else None
+
+    def donor_snapshot(self) -> DonorSnapshot:
+        d, a = self.donor, self.donor.address
+        return DonorSnapshot(
+            first_name=d.first_name, last_name=d.last_name, email=d.email, phone=d.phone,
+            address_line1=a.line1, address_line2=a.line2 or None, city=a.city, state=a.state,
+            zip=a.zip, employer=d.employer, occupation=d.occupation,
+        )
+
+    def fingerprint(self, page_slug: str) -> str:
+        """A digest of what was asked, so a reused idempotency key with other content is caught."""
+        body = self.model_dump(mode="json", exclude={"idempotency_key"})
+        canonical = json.dumps({"page": page_slug, **body}, sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(canonical.encode()).hexdigest()

@@ -1,0 +1,1 @@
+"""Donation pages: what organizers publish and what donors see."""

@@ -1,0 +1,1 @@
+"""Staff: keys, roles and who may do what."""

@@ -1,0 +1,50 @@
+"""Staff authentication: random bearer keys, stored as SHA-256 digests, each with one role."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from typing import Protocol
+
+from chalicelib.errors import Forbidden, Unauthenticated
+
+ROLES = ("organizer", "finance", "admin")
+KEY_PREFIX = "gsk_"
+
+
+@dataclass(frozen=True)
+class StaffKey:
+    key_hash: str
+    role: str
+    name: str
+    revoked: bool = False
+
+
+class StaffKeyStore(Protocol):
+    def find(self, key_hash: str) -> StaffKey | None: ...
+
+
+def new_key() -> str:
+    """A fresh key to show once; only its digest is stored."""
+    return KEY_PREFIX + secrets.token_urlsafe(32)
+
+
+def hash_key(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def authorize(store: StaffKeyStore, authorization: str | None, allowed: tuple[str, ...]) -> StaffKey:
+    """The caller's key if it is known, live and has one of the allowed roles.
+
+    `admin` may do anything a staff role may. No or unknown key is 401; wrong role is 403.
+    """
+    scheme, _, key = (authorization or "").partition(" ")
+    if scheme.lower() != "bearer" or not key.strip():
+        raise Unauthenticated("unauthenticated", "A staff key is required: Authorization: Bearer <key>.")
+    found = store.find(hash_key(key.strip()))
+    if found is None or found.revoked:
+        raise Unauthenticated("unauthenticated", "This staff key is unknown or revoked.")
+    if found.role != "admin" and found.role not in allowed:
+        raise Forbidden("forbidden", f"This route needs the role {' or '.join(allowed)}.")
+    return found

@@ -1,0 +1,91 @@
+"""Test helpers: signed Stripe events built from Stripe's own fixture shapes, donation bodies,
+and staff headers. Nothing here patches stripe or boto3."""
+
+from __future__ import annotations
+
+import copy
+import json
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import stripe
+
+EVENTS = Path(__file__).resolve().parent / "events"
+WEBHOOK_SECRET = "whsec_local_dev"
+ORGANIZER_KEY = "dev-organizer-key"
+FINANCE_KEY = "dev-finance-key"
+
+
+def staff(key: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
+
+
+def stripe_event(event_type: str, **changes: Any) -> dict[str, Any]:
+    """An event of `event_type` from tests/events, with a fresh id and `data.object` changes."""
+    event = copy.deepcopy(json.loads((EVENTS / f"{event_type}.json").read_text()))
+    event["id"] = "evt_" + uuid.uuid4().hex[:24]
+    event["created"] = int(time.time())
+    event["data"]["object"].update(changes)
+    return event
+
+
+def sign(payload: str, secret: str = WEBHOOK_SECRET, timestamp: int | None = None) -> str:
+    """A `Stripe-Signature` header exactly as Stripe computes it."""
+    t = int(time.time()) if timestamp is None else timestamp
+    signature = stripe.WebhookSignature._compute_signature(f"{t}.{payload}", secret)
+    return f"t={t},v1={signature}"
+
+
+def signed(event: dict[str, Any], **sign_args: Any) -> tuple[str, dict[str, str]]:
+    body = json.dumps(event)
+    return body, {"Content-Type": "application/json; charset=utf-8",
+                  "Stripe-Signature": sign(body, **sign_args)}
+
+
+def donation_body(amount_cents: int = 2700, email: str | None = None, **overrides: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "amount_cents": amount_cents,
+        "idempotency_key": "test-" + uuid.uuid4().hex,
+        "email_opt_in": True,
+        "donor": {
+            "first_name": "Ana", "last_name": "Rivera",
+            "email": email or f"ana.{uuid.uuid4().hex[:8]}@example.org",
+            "phone": "+1 555 010 0000",
+            "address": {"line1": "1 Main St", "city": "Springfield", "state": "IL", "zip": "62701"},
+            "employer": "City Library", "occupation": "Librarian",
+        },
+        "attestations": {"us_citizen_or_permanent_resident": True, "own_funds": True,
+                         "not_federal_contractor": True, "personal_card": True},
+    }
+    body.update(overrides)
+    return body
+
+
+def page_body(slug: str | None = None, **overrides: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "slug": slug or "p-" + uuid.uuid4().hex[:12],
+        "title": "Rivera for Congress",
+        "headline": "Chip in before midnight",
+        "body": "People-powered.",
+        "ask_amounts_cents": [1000, 2700, 5000],
+        "goal_cents": 1_000_000,
+        "deadline": "2099-11-03T04:59:00Z",
+        "election": "P2026",
+        "committee_id": "C00123456",
+    }
+    body.update(overrides)
+    return body
+
+
+def wait_for(predicate: Any, timeout: float = 10.0, interval: float = 0.1) -> Any:
+    """Poll until `predicate()` is truthy and return it; fail after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {timeout}s")
+        time.sleep(interval)

@@ -109,3 +109,29 @@ def stripe_api(local_stack: dict[str, Any]) -> Any:
     session.headers["Authorization"] = "Bearer sk_test_local_standin"
     session.base_url = local_stack["stripe_url"]  # type: ignore[attr-defined]
     return session
+
+
+@pytest.fixture(scope="session")
+def live_server(local_stack: dict[str, Any]) -> Iterator[str]:
+    """The API under `chalice local`, with the stand-in delivering signed webhooks to it."""
+    port = stack.free_port()
+    api = stack.start_api(port, local_stack["env"], local_stack["logs"] / "api.log")
+    url = f"http://127.0.0.1:{port}"
+    response = requests.post(f"{local_stack['stripe_url']}/_standin/webhook",
+                             json={"url": f"{url}/webhooks/stripe", "secret": helpers.WEBHOOK_SECRET},
+                             timeout=5)
+    response.raise_for_status()
+    try:
+        yield url
+    finally:
+        requests.post(f"{local_stack['stripe_url']}/_standin/webhook", json={"url": None}, timeout=5)
+        stack.stop(api)
+
+
+@pytest.fixture(scope="session")
+def demo_page(live_server: str) -> str:
+    """The seeded `demo` page, as `make run` seeds it."""
+    from devtools.seed import seed_demo_page
+
+    seed_demo_page()
+    return "demo"

@@ -24,6 +24,9 @@ class Settings:
     counters_table: str
     events_table: str
     staff_keys_table: str
+    outbox_table: str
+    outbox_shards: int
+    outbox_max_attempts: int
     stripe_secret_key: str
     stripe_publishable_key: str
     stripe_webhook_secret: str
@@ -59,6 +62,9 @@ def settings() -> Settings:
         counters_table=_env("COUNTERS_TABLE", f"{prefix}-counters"),
         events_table=_env("EVENTS_TABLE", f"{prefix}-events"),
         staff_keys_table=_env("STAFF_KEYS_TABLE", f"{prefix}-staff-keys"),
+        outbox_table=_env("OUTBOX_TABLE", f"{prefix}-outbox"),
+        outbox_shards=int(_env("OUTBOX_SHARDS", "10")),
+        outbox_max_attempts=int(_env("OUTBOX_MAX_ATTEMPTS", "8")),
         stripe_secret_key=_env("STRIPE_SECRET_KEY", "sk_test_local_standin"),
         stripe_publishable_key=_env("STRIPE_PUBLISHABLE_KEY", "pk_test_local_standin"),
         stripe_webhook_secret=_env("STRIPE_WEBHOOK_SECRET", "whsec_local_dev"),

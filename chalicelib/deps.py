@@ -11,9 +11,12 @@ from typing import TYPE_CHECKING
 from chalicelib.config import settings
 
 if TYPE_CHECKING:
-    from chalicelib.giving.service import GivingService
+    from chalicelib.giving.service import GivingService, Planner
+    from chalicelib.outbox.dispatcher import Dispatcher
+    from chalicelib.outbox.model import Handler
     from chalicelib.pages.service import PageService
     from chalicelib.payments.gateway import StripeGateway
+    from chalicelib.storage.outbox import OutboxRepository
     from chalicelib.storage.staff_keys import StaffKeyRepository
 
 
@@ -42,8 +45,35 @@ def giving_service() -> GivingService:
     from chalicelib.storage.pages import PageRepository
 
     s = settings()
-    return GivingService(DonationRepository(s.region, s.counter_shards),
-                         PageRepository(s.counter_shards), stripe_gateway())
+    return GivingService(DonationRepository(s.region, s.counter_shards, outbox_store()),
+                         PageRepository(s.counter_shards), stripe_gateway(), planners=planners())
+
+
+def planners() -> list[Planner]:
+    """What each payment state change sets in motion, written to the outbox with the change."""
+    return []
+
+
+def outbox_handlers() -> dict[str, Handler]:
+    """Who delivers each kind of outbox message."""
+    return {}
+
+
+@lru_cache(maxsize=1)
+def outbox_store() -> OutboxRepository:
+    from chalicelib.storage.outbox import OutboxRepository
+
+    return OutboxRepository(settings().outbox_shards)
+
+
+@lru_cache(maxsize=1)
+def dispatcher() -> Dispatcher:
+    from datetime import datetime, timezone
+
+    from chalicelib.outbox.dispatcher import Dispatcher
+
+    return Dispatcher(outbox_store(), outbox_handlers(), lambda: datetime.now(timezone.utc),
+                      settings().outbox_max_attempts)
 
 
 @lru_cache(maxsize=1)
@@ -55,5 +85,6 @@ def staff_keys() -> StaffKeyRepository:
 
 def reset() -> None:
     """Forget built services and settings (tests that change the environment)."""
-    for built in (stripe_gateway, page_service, giving_service, staff_keys, settings):
+    for built in (stripe_gateway, page_service, giving_service, staff_keys, outbox_store,
+                  dispatcher, settings):
         built.cache_clear()

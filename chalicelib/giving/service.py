@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import enum
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Protocol
@@ -17,6 +17,7 @@ from chalicelib.errors import Conflict, NotFound
 from chalicelib.giving.events import PaymentEvent
 from chalicelib.giving.ledger import PaymentState, TotalsDelta, merge, totals_delta
 from chalicelib.giving.model import Donation
+from chalicelib.outbox.model import OutboxMessage
 from chalicelib.pages.model import Page
 
 if TYPE_CHECKING:
@@ -40,7 +41,13 @@ class DonationStore(Protocol):
     def get(self, donation_id: str) -> Donation | None: ...
     def load_for_event(self, event: PaymentEvent) -> tuple[Donation | None, bool]: ...
     def commit_event(self, event: PaymentEvent, donation: Donation, new_state: PaymentState,
-                     delta: TotalsDelta, now: datetime) -> EventOutcome: ...
+                     delta: TotalsDelta, now: datetime,
+                     messages: Sequence[OutboxMessage]) -> EventOutcome: ...
+
+
+# Decides what must happen after a state change (a thank-you, an excess refund); what it returns
+# is written to the outbox in the same transaction as the change itself.
+Planner = Callable[[Donation, PaymentState, datetime], Sequence[OutboxMessage]]
 
 
 class PageSource(Protocol):
@@ -77,11 +84,12 @@ def _utcnow() -> datetime:
 
 class GivingService:
     def __init__(self, store: DonationStore, pages: PageSource, payments: PaymentProvider,
-                 clock: Callable[[], datetime] = _utcnow) -> None:
+                 clock: Callable[[], datetime] = _utcnow, planners: Sequence[Planner] = ()) -> None:
         self.store = store
         self.pages = pages
         self.payments = payments
         self.clock = clock
+        self.planners = list(planners)
 
     def start_donation(self, slug: str, request: DonationRequest) -> StartedDonation:
         """Record a pending donation and its PaymentIntent; a repeated idempotency key gets the
@@ -132,8 +140,10 @@ class GivingService:
                 return EventOutcome.UNMATCHED
             new_state = merge(donation.state, event.fact)
             delta = totals_delta(donation.state, new_state)
+            now = self.clock()
+            messages = [m for plan in self.planners for m in plan(donation, new_state, now)]
             try:
-                return self.store.commit_event(event, donation, new_state, delta, self.clock())
+                return self.store.commit_event(event, donation, new_state, delta, now, messages)
             except StaleRead:
                 donation, duplicate = self.store.get(donation.donation_id), False
         raise StaleRead(f"event {event.event_id} kept conflicting")

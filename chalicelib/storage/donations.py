@@ -4,6 +4,7 @@ applies a Stripe event exactly once."""
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -15,6 +16,7 @@ from chalicelib.giving.events import PaymentEvent
 from chalicelib.giving.ledger import PaymentState, TotalsDelta
 from chalicelib.giving.model import Donation, DonorSnapshot
 from chalicelib.giving.service import EventOutcome, StaleRead
+from chalicelib.outbox.model import OutboxMessage
 from chalicelib.storage.models import (
     CounterShardModel,
     DonationModel,
@@ -23,6 +25,7 @@ from chalicelib.storage.models import (
     DonorModel,
     ProcessedEventModel,
 )
+from chalicelib.storage.outbox import OutboxRepository
 
 # Stripe retries a webhook for up to three days; markers outlive that, then expire by TTL.
 MARKER_TTL = timedelta(days=30)
@@ -41,9 +44,10 @@ def shard_for(donation_id: str, shards: int) -> int:
 class DonationRepository:
     """Everything the giving service stores, behind the domain's vocabulary."""
 
-    def __init__(self, region: str, counter_shards: int) -> None:
+    def __init__(self, region: str, counter_shards: int, outbox: OutboxRepository) -> None:
         self._connection = Connection(region=region)
         self.counter_shards = counter_shards
+        self.outbox = outbox
 
     # --- intake -------------------------------------------------------------------------
     def create_pending(self, donation: Donation) -> Donation | None:
@@ -93,7 +97,8 @@ class DonationRepository:
         return None, False
 
     def commit_event(self, event: PaymentEvent, donation: Donation, new_state: PaymentState,
-                     delta: TotalsDelta, now: datetime) -> EventOutcome:
+                     delta: TotalsDelta, now: datetime,
+                     messages: Sequence[OutboxMessage] = ()) -> EventOutcome:
         """Write the event's marker and all its effects in one transaction."""
         old = donation.state
         marker = ProcessedEventModel(
@@ -130,6 +135,8 @@ class DonationRepository:
                         CounterShardModel.raised_cents.add(delta.cents),
                         CounterShardModel.contribution_count.add(delta.contributions),
                     ])
+                for message in messages:
+                    tx.save(self.outbox.item(message, now))
         except TransactWriteError as exc:
             reasons = [r.code if r else None for r in (exc.cancellation_reasons or [])]
             if reasons and reasons[0] == "ConditionalCheckFailed":

@@ -182,7 +182,40 @@ class StaffKeyModel(Model):
     revoked_at = UTCDateTimeAttribute(null=True)
 
 
+class DueOutboxMessages(GlobalSecondaryIndex["OutboxModel"]):
+    """Sparse: only messages still to deliver carry `pending_shard`."""
+
+    class Meta:
+        index_name = "due"
+        projection = AllProjection()
+
+    pending_shard = UnicodeAttribute(hash_key=True)
+    due_at = UTCDateTimeAttribute(range_key=True)
+
+
+class OutboxModel(Model):
+    """Work decided inside a transaction (an email, a refund) and delivered after it."""
+
+    class Meta(_Meta):
+        table_name = _S.outbox_table
+
+    message_id = UnicodeAttribute(hash_key=True)
+    kind = UnicodeAttribute()
+    payload = JSONAttribute()
+    status = UnicodeAttribute()  # pending | sent | failed | cancelled
+    due_at = UTCDateTimeAttribute()
+    pending_shard = UnicodeAttribute(null=True)
+    attempts = NumberAttribute(default=0)
+    last_error = UnicodeAttribute(null=True)
+    result = UnicodeAttribute(null=True)
+    created_at = UTCDateTimeAttribute()
+    sent_at = UTCDateTimeAttribute(null=True)
+    version = NumberAttribute(default=0)
+
+    due = DueOutboxMessages()
+
+
 ALL_MODELS: tuple[type[Model], ...] = (
     PageModel, DonationModel, DonorModel, DonorAggregateModel, CounterShardModel,
-    ProcessedEventModel, StaffKeyModel,
+    ProcessedEventModel, StaffKeyModel, OutboxModel,
 )

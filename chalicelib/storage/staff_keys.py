@@ -29,3 +29,7 @@ class StaffKeyRepository:
             return False
         item.update(actions=[StaffKeyModel.revoked_at.set(revoked_at)])
         return True
+
+    def all(self) -> list[StaffKey]:
+        return [StaffKey(key_hash=i.key_hash, role=i.role, name=i.name, revoked=i.revoked_at is not None)
+                for i in StaffKeyModel.scan()]

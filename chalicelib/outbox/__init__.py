@@ -1,0 +1,1 @@
+"""The transactional outbox: effects decided in a DynamoDB transaction, delivered after it."""

@@ -25,6 +25,8 @@ class Settings:
     events_table: str
     staff_keys_table: str
     outbox_table: str
+    movements_table: str
+    ledger_shards: int
     outbox_shards: int
     outbox_max_attempts: int
     stripe_secret_key: str
@@ -63,6 +65,8 @@ def settings() -> Settings:
         events_table=_env("EVENTS_TABLE", f"{prefix}-events"),
         staff_keys_table=_env("STAFF_KEYS_TABLE", f"{prefix}-staff-keys"),
         outbox_table=_env("OUTBOX_TABLE", f"{prefix}-outbox"),
+        movements_table=_env("MOVEMENTS_TABLE", f"{prefix}-movements"),
+        ledger_shards=int(_env("LEDGER_SHARDS", "10")),
         outbox_shards=int(_env("OUTBOX_SHARDS", "10")),
         outbox_max_attempts=int(_env("OUTBOX_MAX_ATTEMPTS", "8")),
         stripe_secret_key=_env("STRIPE_SECRET_KEY", "sk_test_local_standin"),

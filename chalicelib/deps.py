@@ -45,7 +45,7 @@ def giving_service() -> GivingService:
     from chalicelib.storage.pages import PageRepository
 
     s = settings()
-    return GivingService(DonationRepository(s.region, s.counter_shards, outbox_store()),
+    return GivingService(DonationRepository(s.region, s.counter_shards, outbox_store(), s.ledger_shards),
                          PageRepository(s.counter_shards), stripe_gateway(), planners=planners())
 
 

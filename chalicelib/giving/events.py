@@ -6,6 +6,7 @@ Only the verified payload is used: the webhook path never calls Stripe back.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from typing import Any
 
 from chalicelib.errors import InvalidInput
@@ -29,6 +30,8 @@ class PaymentEvent:
     fact: Fact
     donation_id: str | None
     payment_intent_id: str | None
+    occurred_at: datetime
+    charge_id: str | None = None
 
 
 def read_event(event: Any, *, livemode: bool) -> PaymentEvent | None:
@@ -40,19 +43,25 @@ def read_event(event: Any, *, livemode: bool) -> PaymentEvent | None:
         raise InvalidInput("not_an_event", "The body is not a Stripe event.")
     event_id, event_type = event.get("id"), event.get("type")
     obj = (event.get("data") or {}).get("object")
-    if not isinstance(event_id, str) or not isinstance(event_type, str) or not isinstance(obj, dict):
-        raise InvalidInput("not_an_event", "The event lacks an id, a type or a data object.")
+    created = event.get("created")
+    if (not isinstance(event_id, str) or not isinstance(event_type, str) or not isinstance(obj, dict)
+            or not isinstance(created, int)):
+        raise InvalidInput("not_an_event", "The event lacks an id, a type, a time or a data object.")
     if bool(event.get("livemode")) != livemode:
         raise InvalidInput("livemode_mismatch",
                            "The event's livemode does not match this deployment's Stripe key.")
     if event_type not in HANDLED_TYPES:
         return None
     fact = _fact(event_type, obj)
+    occurred_at = datetime.fromtimestamp(created, timezone.utc)
     if event_type.startswith("payment_intent."):
         metadata = obj.get("metadata") or {}
-        return PaymentEvent(event_id, event_type, fact,
-                            _str_or_none(metadata.get("donation_id")), _str_or_none(obj.get("id")))
-    return PaymentEvent(event_id, event_type, fact, None, _str_or_none(obj.get("payment_intent")))
+        return PaymentEvent(event_id, event_type, fact, _str_or_none(metadata.get("donation_id")),
+                            _str_or_none(obj.get("id")), occurred_at,
+                            _str_or_none(obj.get("latest_charge")))
+    charge_id = obj.get("id") if event_type == "charge.refunded" else obj.get("charge")
+    return PaymentEvent(event_id, event_type, fact, None, _str_or_none(obj.get("payment_intent")),
+                        occurred_at, _str_or_none(charge_id))
 
 
 def _fact(event_type: str, obj: dict[str, Any]) -> Fact:
@@ -73,4 +82,6 @@ def _fact(event_type: str, obj: dict[str, Any]) -> Fact:
 
 
 def _str_or_none(value: Any) -> str | None:
+    if isinstance(value, dict):  # an expanded object
+        value = value.get("id")
     return value if isinstance(value, str) and value else None

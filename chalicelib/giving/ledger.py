@@ -100,3 +100,33 @@ def totals_delta(old: PaymentState, new: PaymentState) -> TotalsDelta:
         cents=new.counted_cents - old.counted_cents,
         contributions=new.counted_contributions - old.counted_contributions,
     )
+
+
+MovementKind = Literal["contribution", "refund", "dispute", "dispute_reversal"]
+
+
+@dataclass(frozen=True)
+class Movement:
+    """Money moving for one donation, signed from the campaign's side (+ in, - out)."""
+
+    kind: MovementKind
+    cents: int
+
+
+def _components(state: PaymentState) -> dict[MovementKind, int]:
+    """`counted_cents` split by cause; each movement is the change in one component."""
+    paid = state.amount_cents if state.paid else 0
+    at_stake = paid - state.refunded_cents if state.paid else 0
+    return {
+        "contribution": paid,
+        "refund": -state.refunded_cents if state.paid else 0,
+        "dispute": -at_stake if state.dispute != "none" else 0,
+        "dispute_reversal": at_stake if state.dispute == "won" else 0,
+    }
+
+
+def movements(old: PaymentState, new: PaymentState) -> list[Movement]:
+    """The money movements a state change stands for. They telescope: summed over a donation's
+    life they equal `counted_cents`, so a ledger of movements reconciles with the totals."""
+    before, after = _components(old), _components(new)
+    return [Movement(kind, after[kind] - before[kind]) for kind in after if after[kind] != before[kind]]

@@ -57,6 +57,8 @@ class Donation:
     email_opt_in: bool = False
     idempotency_key: str | None = None
     payment_intent_id: str | None = None
+    charge_id: str | None = None
+    paid_at: datetime | None = None
     version: int = 0
     attestations: dict[str, bool] = field(default_factory=dict)
 

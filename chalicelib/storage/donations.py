@@ -13,7 +13,7 @@ from pynamodb.exceptions import DoesNotExist, PutError, TransactGetError, Transa
 from pynamodb.transactions import TransactGet, TransactWrite
 
 from chalicelib.giving.events import PaymentEvent
-from chalicelib.giving.ledger import PaymentState, TotalsDelta
+from chalicelib.giving.ledger import Movement, PaymentState, TotalsDelta, movements
 from chalicelib.giving.model import Donation, DonorSnapshot
 from chalicelib.giving.service import EventOutcome, StaleRead
 from chalicelib.outbox.model import OutboxMessage
@@ -23,6 +23,7 @@ from chalicelib.storage.models import (
     DonorAggregateModel,
     DonorFields,
     DonorModel,
+    MovementModel,
     ProcessedEventModel,
 )
 from chalicelib.storage.outbox import OutboxRepository
@@ -36,6 +37,11 @@ def counter_id(page_slug: str, shard: int) -> str:
     return f"page#{page_slug}#{shard}"
 
 
+def ledger_key(committee_id: str, day: str, shard: int) -> str:
+    """The movements index partition for one committee, UTC day and shard."""
+    return f"{committee_id}#{day}#{shard}"
+
+
 def shard_for(donation_id: str, shards: int) -> int:
     """A donation always lands on the same shard, so retries and later events agree."""
     return int(hashlib.sha256(donation_id.encode()).hexdigest()[:8], 16) % shards
@@ -44,9 +50,11 @@ def shard_for(donation_id: str, shards: int) -> int:
 class DonationRepository:
     """Everything the giving service stores, behind the domain's vocabulary."""
 
-    def __init__(self, region: str, counter_shards: int, outbox: OutboxRepository) -> None:
+    def __init__(self, region: str, counter_shards: int, outbox: OutboxRepository,
+                 ledger_shards: int = 10) -> None:
         self._connection = Connection(region=region)
         self.counter_shards = counter_shards
+        self.ledger_shards = ledger_shards
         self.outbox = outbox
 
     # --- intake -------------------------------------------------------------------------
@@ -112,7 +120,12 @@ class DonationRepository:
                 if new_state == old:
                     tx.condition_check(DonationModel, donation.donation_id, condition=read_version)
                 else:
-                    tx.update(DonationModel(donation.donation_id), actions=[
+                    extra = []
+                    if event.charge_id and not donation.charge_id:
+                        extra.append(DonationModel.charge_id.set(event.charge_id))
+                    if new_state.paid and not old.paid:
+                        extra.append(DonationModel.paid_at.set(event.occurred_at))
+                    tx.update(DonationModel(donation.donation_id), actions=[*extra,
                         DonationModel.status.set(new_state.status),
                         DonationModel.paid.set(new_state.paid),
                         DonationModel.failed.set(new_state.failed),
@@ -135,6 +148,8 @@ class DonationRepository:
                         CounterShardModel.raised_cents.add(delta.cents),
                         CounterShardModel.contribution_count.add(delta.contributions),
                     ])
+                for moved in movements(old, new_state):
+                    tx.save(self._movement(event, donation, moved))
                 for message in messages:
                     tx.save(self.outbox.item(message, now))
         except TransactWriteError as exc:
@@ -147,6 +162,17 @@ class DonationRepository:
                 raise StaleRead(exc.cause_response_code or "transaction conflict") from exc
             raise
         return EventOutcome.APPLIED
+
+    def _movement(self, event: PaymentEvent, donation: Donation, moved: Movement) -> MovementModel:
+        day = event.occurred_at.strftime("%Y-%m-%d")
+        shard = shard_for(event.event_id, self.ledger_shards)
+        return MovementModel(
+            f"{event.event_id}#{moved.kind}", kind=moved.kind, amount_cents=moved.cents,
+            occurred_at=event.occurred_at, donation_id=donation.donation_id,
+            donor_id=donation.donor.donor_id, committee_id=donation.committee_id,
+            election=donation.election, page_slug=donation.page_slug, event_id=event.event_id,
+            ledger_key=ledger_key(donation.committee_id, day, shard),
+        )
 
     # --- reading ------------------------------------------------------------------------
     def donor_aggregate(self, donor_id: str, committee_id: str, election: str) -> tuple[int, int]:
@@ -196,7 +222,8 @@ def _to_item(d: Donation) -> DonationModel:
         donor=DonorFields(**{k: getattr(donor, k) for k in _DONOR_FIELDS}),
         refcode=d.refcode, email_opt_in=d.email_opt_in, attestations=d.attestations,
         idempotency_key=d.idempotency_key, fingerprint=d.fingerprint,
-        payment_intent_id=d.payment_intent_id, created_at=d.created_at, updated_at=d.created_at,
+        payment_intent_id=d.payment_intent_id, charge_id=d.charge_id, paid_at=d.paid_at,
+        created_at=d.created_at, updated_at=d.created_at,
         version=d.version,
     )
 
@@ -216,5 +243,6 @@ def _from_item(i: DonationModel) -> Donation:
         fingerprint=i.fingerprint, state=state, refcode=i.refcode,
         email_opt_in=bool(i.email_opt_in), idempotency_key=i.idempotency_key,
         payment_intent_id=i.payment_intent_id, version=int(i.version or 0),
+        charge_id=i.charge_id, paid_at=i.paid_at.astimezone(timezone.utc) if i.paid_at else None,
         attestations=dict(i.attestations or {}),
     )

@@ -102,6 +102,8 @@ class DonationModel(Model):
     idempotency_key = UnicodeAttribute(null=True)
     fingerprint = UnicodeAttribute()
     payment_intent_id = UnicodeAttribute(null=True)
+    charge_id = UnicodeAttribute(null=True)
+    paid_at = UTCDateTimeAttribute(null=True)
     created_at = UTCDateTimeAttribute()
     updated_at = UTCDateTimeAttribute()
     # Optimistic lock: each event's transaction requires the version it read.
@@ -182,6 +184,44 @@ class StaffKeyModel(Model):
     revoked_at = UTCDateTimeAttribute(null=True)
 
 
+class MovementsByDay(GlobalSecondaryIndex["MovementModel"]):
+    """Date-ordered money movements of a committee: `{committee_id}#{YYYY-MM-DD}#{shard}`, so no
+    partition takes every donation of a busy day."""
+
+    class Meta:
+        index_name = "by-day"
+        projection = AllProjection()
+
+    ledger_key = UnicodeAttribute(hash_key=True)
+    occurred_at = UTCDateTimeAttribute(range_key=True)
+
+
+class MovementModel(Model):
+    """One money movement (contribution, refund, dispute, dispute reversal) of one donation,
+    written in the same transaction as the event that caused it."""
+
+    class Meta(_Meta):
+        table_name = _S.movements_table
+
+    movement_id = UnicodeAttribute(hash_key=True)  # "{event_id}#{kind}"
+    kind = UnicodeAttribute()
+    amount_cents = NumberAttribute()  # signed, from the campaign's side
+    occurred_at = UTCDateTimeAttribute()
+    donation_id = UnicodeAttribute()
+    donor_id = UnicodeAttribute()
+    committee_id = UnicodeAttribute()
+    election = UnicodeAttribute()
+    page_slug = UnicodeAttribute()
+    event_id = UnicodeAttribute()
+    ledger_key = UnicodeAttribute()
+    # Filled when Stripe pays the movement out (payout reconciliation).
+    fee_cents = NumberAttribute(null=True)
+    net_cents = NumberAttribute(null=True)
+    payout_id = UnicodeAttribute(null=True)
+
+    by_day = MovementsByDay()
+
+
 class DueOutboxMessages(GlobalSecondaryIndex["OutboxModel"]):
     """Sparse: only messages still to deliver carry `pending_shard`."""
 
@@ -217,5 +257,5 @@ class OutboxModel(Model):
 
 ALL_MODELS: tuple[type[Model], ...] = (
     PageModel, DonationModel, DonorModel, DonorAggregateModel, CounterShardModel,
-    ProcessedEventModel, StaffKeyModel, OutboxModel,
+    ProcessedEventModel, StaffKeyModel, OutboxModel, MovementModel,
 )

@@ -238,3 +238,24 @@ def test_a_payment_webhook_costs_two_dynamodb_requests_and_a_duplicate_one(api) 
     with dynamodb_requests() as again:
         assert api.webhook(event)[1]["outcome"] == "duplicate"
     assert sum(again.values()) == 1, again
+
+
+def test_each_money_movement_is_recorded_once_with_its_time(api) -> None:
+    from chalicelib.storage.models import MovementModel
+
+    slug, started = start(api, 2700)
+    paid = succeeded(started)
+    paid["created"] = 1_767_225_600  # 2026-01-01T00:00:00Z
+    api.webhook(paid)
+    api.webhook(paid)
+    api.webhook(refunded(started, 700))
+    api.webhook(dispute(started, "created"))
+    api.webhook(dispute(started, "closed", status="won"))
+    moved = sorted((m.kind, int(m.amount_cents)) for m in
+                   MovementModel.scan(MovementModel.donation_id == started["donation_id"]))
+    assert moved == [("contribution", 2700), ("dispute", -2000), ("dispute_reversal", 2000),
+                     ("refund", -700)]
+    contribution = next(MovementModel.scan(MovementModel.movement_id == f"{paid['id']}#contribution"))
+    assert contribution.occurred_at.isoformat() == "2026-01-01T00:00:00+00:00"
+    assert contribution.ledger_key.startswith("C00123456#2026-01-01#")
+    assert sum(a for _, a in moved) == totals(api, slug)[0] == 2000

@@ -77,3 +77,16 @@ def test_failure_then_success_is_a_success() -> None:
     assert fold([Fact("failed"), Fact("paid")]).status == "succeeded"
     assert fold([Fact("failed")]).status == "failed"
     assert fold([]).status == "pending"
+
+
+@given(st.lists(facts, max_size=6))
+def test_movements_sum_to_the_counted_money(seq: list[Fact]) -> None:
+    from chalicelib.giving.ledger import movements
+
+    state = PaymentState(amount_cents=AMOUNT)
+    total = 0
+    for fact in seq:
+        new = merge(state, fact)
+        total += sum(m.cents for m in movements(state, new))
+        state = new
+    assert total == state.counted_cents

@@ -2,6 +2,7 @@
 
 from chalice import Chalice
 
+from chalicelib.api.committees import committees
 from chalicelib.api.donations import donations
 from chalicelib.api.donor_pages import donor_pages
 from chalicelib.api.health import health
@@ -11,6 +12,6 @@ from chalicelib.api.pages import pages
 from chalicelib.api.webhooks import webhooks
 
 app = Chalice(app_name="groundswell")
-for blueprint in (health, pages, donations, webhooks, donor_pages, jobs):
+for blueprint in (health, pages, donations, webhooks, donor_pages, committees, jobs):
     app.register_blueprint(blueprint)
 app.register_middleware(limit_body_size, "http")

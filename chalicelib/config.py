@@ -26,6 +26,10 @@ class Settings:
     staff_keys_table: str
     outbox_table: str
     movements_table: str
+    committees_table: str
+    exports_table: str
+    exports_queue: str
+    exports_bucket: str
     ledger_shards: int
     outbox_shards: int
     outbox_max_attempts: int
@@ -66,6 +70,10 @@ def settings() -> Settings:
         staff_keys_table=_env("STAFF_KEYS_TABLE", f"{prefix}-staff-keys"),
         outbox_table=_env("OUTBOX_TABLE", f"{prefix}-outbox"),
         movements_table=_env("MOVEMENTS_TABLE", f"{prefix}-movements"),
+        committees_table=_env("COMMITTEES_TABLE", f"{prefix}-committees"),
+        exports_table=_env("EXPORTS_TABLE", f"{prefix}-exports"),
+        exports_queue=_env("EXPORTS_QUEUE", f"{prefix}-exports"),
+        exports_bucket=_env("EXPORTS_BUCKET", f"{prefix}-exports"),
         ledger_shards=int(_env("LEDGER_SHARDS", "10")),
         outbox_shards=int(_env("OUTBOX_SHARDS", "10")),
         outbox_max_attempts=int(_env("OUTBOX_MAX_ATTEMPTS", "8")),

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from chalicelib.outbox.model import Handler
     from chalicelib.pages.service import PageService
     from chalicelib.payments.gateway import StripeGateway
+    from chalicelib.storage.committees import CommitteeRepository
     from chalicelib.storage.outbox import OutboxRepository
     from chalicelib.storage.staff_keys import StaffKeyRepository
 
@@ -77,6 +78,14 @@ def dispatcher() -> Dispatcher:
 
 
 @lru_cache(maxsize=1)
+def committees() -> CommitteeRepository:
+    from chalicelib.compliance.committees import CommitteeDefaults
+    from chalicelib.storage.committees import CommitteeRepository
+
+    return CommitteeRepository(CommitteeDefaults.from_env())
+
+
+@lru_cache(maxsize=1)
 def staff_keys() -> StaffKeyRepository:
     from chalicelib.storage.staff_keys import StaffKeyRepository
 
@@ -86,5 +95,5 @@ def staff_keys() -> StaffKeyRepository:
 def reset() -> None:
     """Forget built services and settings (tests that change the environment)."""
     for built in (stripe_gateway, page_service, giving_service, staff_keys, outbox_store,
-                  dispatcher, settings):
+                  dispatcher, committees, settings):
         built.cache_clear()

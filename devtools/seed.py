@@ -11,7 +11,7 @@ from chalicelib.errors import Conflict
 from chalicelib.pages.input import PageCreate
 from chalicelib.staff.auth import hash_key
 from chalicelib.storage.staff_keys import StaffKeyRepository
-from chalicelib.storage.tables import ensure_tables
+from chalicelib.storage.resources import ensure_all
 
 DEFAULT_ORGANIZER_KEY = "dev-organizer-key"
 DEFAULT_FINANCE_KEY = "dev-finance-key"
@@ -54,10 +54,10 @@ def seed_demo_page(slug: str = "demo") -> None:
 
 
 def main() -> None:
-    created = ensure_tables()
+    ensure_all()
     keys = seed_staff_keys()
     seed_demo_page()
-    print(f"tables ready ({len(created)} created); demo page seeded; "
+    print("tables, queues and buckets ready; demo page seeded; "
           f"staff keys: organizer={keys['organizer']} finance={keys['finance']}")
 
 

@@ -29,11 +29,11 @@ def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, 
         moto = stack.start_moto(moto_port, logs / "moto.log")
         standin = stack.start_standin(stripe_port, env, None, logs / "standin.log")
         from chalicelib import deps
-        from chalicelib.storage.tables import ensure_tables
+        from chalicelib.storage.resources import ensure_all
         from devtools.seed import seed_staff_keys
 
         deps.reset()
-        ensure_tables()
+        ensure_all()
         seed_staff_keys()
         yield {"env": env, "moto_port": moto_port, "stripe_port": stripe_port,
                "stripe_url": f"http://127.0.0.1:{stripe_port}", "logs": logs}

@@ -255,7 +255,23 @@ class OutboxModel(Model):
     due = DueOutboxMessages()
 
 
+
+class CommitteeModel(Model):
+    """A committee's type and limits (absent: a candidate committee with default limits)."""
+
+    class Meta(_Meta):
+        table_name = _S.committees_table
+
+    committee_id = UnicodeAttribute(hash_key=True)
+    name = UnicodeAttribute()
+    type = UnicodeAttribute()
+    limit_cents = NumberAttribute()
+    itemization_threshold_cents = NumberAttribute()
+    updated_at = UTCDateTimeAttribute()
+
+
+# Every table the app uses: created by storage/tables.py, declared by devtools/deploy.
 ALL_MODELS: tuple[type[Model], ...] = (
     PageModel, DonationModel, DonorModel, DonorAggregateModel, CounterShardModel,
-    ProcessedEventModel, StaffKeyModel, OutboxModel, MovementModel,
+    ProcessedEventModel, StaffKeyModel, OutboxModel, MovementModel, CommitteeModel,
 )

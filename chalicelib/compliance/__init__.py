@@ -1,0 +1,1 @@
+"""Compliance: committees' legal limits, itemization, donor identity and FEC text rules."""

@@ -1,0 +1,38 @@
+"""Every AWS resource the app uses, created idempotently (local stack and tests) and listed for
+the deployment template (devtools/deploy)."""
+
+from __future__ import annotations
+
+import boto3
+
+from chalicelib.config import settings
+from chalicelib.storage.tables import ensure_tables
+
+
+def queues() -> list[str]:
+    """SQS queues (each gets a dead-letter queue `<name>-dlq` in the deployment template)."""
+    s = settings()
+    return [s.exports_queue]
+
+
+def buckets() -> list[str]:
+    """S3 buckets (encrypted, private, objects expiring)."""
+    return [settings().exports_bucket]
+
+
+# Kept for the deployment template generator, which reads names without a live environment.
+QUEUES = queues
+BUCKETS = buckets
+
+
+def ensure_all() -> None:
+    """Create tables, queues and buckets that are missing."""
+    ensure_tables()
+    sqs = boto3.client("sqs", region_name=settings().region)
+    for name in queues():
+        sqs.create_queue(QueueName=name)
+    s3 = boto3.client("s3", region_name=settings().region)
+    existing = {b["Name"] for b in s3.list_buckets().get("Buckets", [])}
+    for name in buckets():
+        if name not in existing:
+            s3.create_bucket(Bucket=name)

@@ -34,3 +34,25 @@ unit: $(STAMP)
 
 clean:
 	rm -rf $(VENV) .local .pytest_cache .ruff_cache .mypy_cache
+
+# The deployable template and zip (devtools/deploy), and the benchmarks (devtools/bench).
+.PHONY: package bench
+
+package: $(STAMP)
+	AWS_DEFAULT_REGION=us-east-1 $(BIN)/python -m devtools.deploy.package --stage prod --out .local/package
+
+bench: $(STAMP)
+	$(BIN)/python -m devtools.bench
+
+# Reliability (docs/reliability.md): the long forms of the chaos and fuzz runs (the suite runs
+# smaller ones), and the OpenAPI document regenerated from the routes and request models.
+.PHONY: chaos fuzz openapi
+
+chaos: $(STAMP)
+	$(BIN)/python -m devtools.chaos --events $${CHAOS_EVENTS:-2000} --json .local/chaos/last.json
+
+fuzz: $(STAMP)
+	$(BIN)/python -m devtools.fuzz --max-examples $${FUZZ_EXAMPLES:-100} --json .local/fuzz/last.json
+
+openapi: $(STAMP)
+	$(BIN)/python -m devtools.openapi

@@ -1,17 +1,27 @@
 """Groundswell: the Chalice app. Wiring only; everything else lives in chalicelib/."""
 
-from chalice import Chalice
-
+from chalicelib.api.actions import actions
+from chalicelib.api.application import GroundswellApp
 from chalicelib.api.committees import committees
 from chalicelib.api.donations import donations
 from chalicelib.api.donor_pages import donor_pages
+from chalicelib.api.exports import exports
+from chalicelib.api.express import express
 from chalicelib.api.health import health
+from chalicelib.api.invitations import invitations
 from chalicelib.api.jobs import jobs
-from chalicelib.api.middleware import limit_body_size
+from chalicelib.api.middleware import limit_body_size, project_errors, request_context
+from chalicelib.api.openapi import openapi
 from chalicelib.api.pages import pages
+from chalicelib.api.recurring import recurring
+from chalicelib.api.reports import reports
 from chalicelib.api.webhooks import webhooks
 
-app = Chalice(app_name="groundswell")
-for blueprint in (health, pages, donations, webhooks, donor_pages, committees, jobs):
+app = GroundswellApp(app_name="groundswell")
+for blueprint in (health, pages, donations, webhooks, donor_pages, committees, jobs, exports,
+                  actions, invitations, recurring, express, reports):
     app.register_blueprint(blueprint)
+app.register_blueprint(openapi)
 app.register_middleware(limit_body_size, "http")
+app.register_middleware(request_context, "all")
+app.register_middleware(project_errors, "http")

@@ -8,14 +8,21 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
-from chalicelib.config import settings
+from chalicelib.config import ensure_secrets, settings
 
 if TYPE_CHECKING:
+    from chalicelib.exports.service import ExportService
+    from chalicelib.followups.service import FollowupService
+    from chalicelib.followups.tokens import Tokens
+    from chalicelib.giving.reconcile import Reconciler
     from chalicelib.giving.service import GivingService, Planner
+    from chalicelib.notify.ses import SesMailer
+    from chalicelib.notify.sns import SnsVerifier
     from chalicelib.outbox.dispatcher import Dispatcher
     from chalicelib.outbox.model import Handler
     from chalicelib.pages.service import PageService
     from chalicelib.payments.gateway import StripeGateway
+    from chalicelib.reports.refcodes import RefcodeReports
     from chalicelib.storage.committees import CommitteeRepository
     from chalicelib.storage.outbox import OutboxRepository
     from chalicelib.storage.staff_keys import StaffKeyRepository
@@ -25,6 +32,7 @@ if TYPE_CHECKING:
 def stripe_gateway() -> StripeGateway:
     from chalicelib.payments.gateway import StripeGateway
 
+    ensure_secrets()
     s = settings()
     return StripeGateway(s.stripe_secret_key, s.stripe_webhook_secret, s.stripe_api_base,
                          s.webhook_tolerance_seconds)
@@ -32,32 +40,60 @@ def stripe_gateway() -> StripeGateway:
 
 @lru_cache(maxsize=1)
 def page_service() -> PageService:
+    ensure_secrets()
     from chalicelib.pages.service import PageService
+    from chalicelib.storage.asks import DonorGivingReader
     from chalicelib.storage.pages import PageRepository
+    from chalicelib.storage.visits import VisitRepository
 
     s = settings()
-    return PageService(PageRepository(s.counter_shards), s.stripe_publishable_key)
+    return PageService(PageRepository(s.counter_shards), s.stripe_publishable_key,
+                       visits=VisitRepository(s.counter_shards), donors=DonorGivingReader(),
+                       committees=committees(), tokens=tokens, ab_min_sample=s.ab_min_sample)
+
+
+@lru_cache(maxsize=1)
+def report_service() -> RefcodeReports:
+    from chalicelib.reports.refcodes import RefcodeReports
+    from chalicelib.storage.reports import RefcodeReportStore
+    from chalicelib.storage.visits import VisitRepository
+
+    s = settings()
+    return RefcodeReports(RefcodeReportStore(s.ledger_shards), VisitRepository(s.counter_shards))
 
 
 @lru_cache(maxsize=1)
 def giving_service() -> GivingService:
     from chalicelib.giving.service import GivingService
+    from chalicelib.giving.velocity import VelocityLimits
     from chalicelib.storage.donations import DonationRepository
     from chalicelib.storage.pages import PageRepository
+    from chalicelib.storage.velocity import VelocityRepository
 
     s = settings()
-    return GivingService(DonationRepository(s.region, s.counter_shards, outbox_store(), s.ledger_shards),
-                         PageRepository(s.counter_shards), stripe_gateway(), planners=planners())
+    velocity = VelocityRepository(VelocityLimits.from_env())
+    store = DonationRepository(s.region, s.counter_shards, outbox_store(), s.ledger_shards,
+                               velocity=velocity)
+    return GivingService(store, PageRepository(s.counter_shards), stripe_gateway(), committees(),
+                         planners=planners(), velocity=velocity)
 
 
 def planners() -> list[Planner]:
     """What each payment state change sets in motion, written to the outbox with the change."""
-    return []
+    from datetime import timedelta
+
+    from chalicelib.compliance.best_efforts import plan_best_efforts_request
+    from chalicelib.followups.planning import FollowupPlanner
+
+    followup = FollowupPlanner(timedelta(hours=settings().reminder_delay_hours))
+    return [plan_best_efforts_request, followup]
 
 
 def outbox_handlers() -> dict[str, Handler]:
     """Who delivers each kind of outbox message."""
-    return {}
+    from chalicelib.compliance.excess import excess_refund_handler
+
+    return {"refund_excess": excess_refund_handler(stripe_gateway()), **followups().handlers()}
 
 
 @lru_cache(maxsize=1)
@@ -78,6 +114,20 @@ def dispatcher() -> Dispatcher:
 
 
 @lru_cache(maxsize=1)
+def reconciler() -> Reconciler:
+    from datetime import datetime, timedelta, timezone
+
+    from chalicelib.giving.reconcile import Reconciler
+
+    s = settings()
+    service = giving_service()
+    return Reconciler(service, service.store, stripe_gateway(),  # type: ignore[arg-type]
+                      lambda: datetime.now(timezone.utc),
+                      stale_after=timedelta(seconds=s.pending_stale_seconds),
+                      expire_after=timedelta(seconds=s.pending_expire_seconds))
+
+
+@lru_cache(maxsize=1)
 def committees() -> CommitteeRepository:
     from chalicelib.compliance.committees import CommitteeDefaults
     from chalicelib.storage.committees import CommitteeRepository
@@ -92,8 +142,59 @@ def staff_keys() -> StaffKeyRepository:
     return StaffKeyRepository()
 
 
+@lru_cache(maxsize=1)
+def export_service() -> ExportService:
+    from chalicelib.exports.service import ExportService
+    from chalicelib.storage.exports import ExportJobRepository, MovementLedger, S3Files, SqsJobQueue
+
+    s = settings()
+    return ExportService(ExportJobRepository(), MovementLedger(s.ledger_shards), committees(),
+                         S3Files(s.exports_bucket, s.region), SqsJobQueue(s.exports_queue, s.region))
+
+
+@lru_cache(maxsize=1)
+def tokens() -> Tokens:
+    from chalicelib.followups.tokens import Tokens
+
+    ensure_secrets()
+    return Tokens(settings().token_secret)
+
+
+@lru_cache(maxsize=1)
+def mailer() -> SesMailer:
+    from chalicelib.notify.ses import SesMailer
+
+    s = settings()
+    return SesMailer(s.region, s.mail_from, s.ses_configuration_set, s.mail_mirror_dir)
+
+
+@lru_cache(maxsize=1)
+def followups() -> FollowupService:
+    from datetime import timedelta
+
+    from chalicelib.followups.service import FollowupConfig, FollowupService
+    from chalicelib.storage.followups import FollowupRepository
+    from chalicelib.storage.pages import PageRepository
+
+    s = settings()
+    config = FollowupConfig(base_url=s.public_base_url, max_invitations=s.max_invitations,
+                            reminder_delay=timedelta(hours=s.reminder_delay_hours))
+    return FollowupService(FollowupRepository(s.region, outbox_store()), mailer(), tokens(),
+                           giving_service().store, PageRepository(s.counter_shards), config)
+
+
+@lru_cache(maxsize=1)
+def sns_verifier() -> SnsVerifier:
+    from chalicelib.notify.sns import SnsVerifier
+
+    s = settings()
+    return SnsVerifier(s.sns_url_pattern, topics=s.ses_notification_topics,
+                       require_topics=s.stage != "dev")
+
+
 def reset() -> None:
     """Forget built services and settings (tests that change the environment)."""
     for built in (stripe_gateway, page_service, giving_service, staff_keys, outbox_store,
-                  dispatcher, committees, settings):
+                  dispatcher, committees, export_service, reconciler, tokens, mailer, followups,
+                  sns_verifier, report_service, settings):
         built.cache_clear()

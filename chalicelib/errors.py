@@ -9,7 +9,7 @@ from typing import Literal
 
 Kind = Literal[
     "invalid", "unauthenticated", "forbidden", "not_found", "conflict", "too_large",
-    "rule", "rate_limited", "unavailable",
+    "rule", "rate_limited", "unavailable", "gone",
 ]
 
 

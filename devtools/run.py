@@ -16,6 +16,7 @@ from pathlib import Path
 from devtools import stack
 
 LOG_DIR = stack.ROOT / ".local" / "logs"
+MAIL_DIR = stack.ROOT / ".local" / "outbox"
 
 
 def main() -> None:
@@ -24,6 +25,9 @@ def main() -> None:
     stripe_port = int(os.environ.get("STRIPE_PORT", "12111"))
     LOG_DIR.mkdir(parents=True, exist_ok=True)
     env = stack.local_env(moto_port, stripe_port)
+    # Every email the worker sends is also written here as an .eml file (follow-ups).
+    env.setdefault("MAIL_MIRROR_DIR", str(MAIL_DIR))
+    env.setdefault("PUBLIC_BASE_URL", f"http://127.0.0.1:{port}")
     os.environ.update(env)
     procs: list[subprocess.Popen] = []
 
@@ -53,6 +57,7 @@ Groundswell is running.
   Local AWS:       http://127.0.0.1:{moto_port}   (moto's server)
   Stripe stand-in: http://127.0.0.1:{stripe_port}   (webhooks to {webhook})
   Logs:            {Path(LOG_DIR).relative_to(stack.ROOT)}/
+  Sent email:      {Path(env["MAIL_MIRROR_DIR"])}/   (one .eml file per message)
 Ctrl-C stops everything.""", flush=True)
     while True:
         for proc in procs:

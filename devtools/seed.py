@@ -10,8 +10,8 @@ from chalicelib.config import settings
 from chalicelib.errors import Conflict
 from chalicelib.pages.input import PageCreate
 from chalicelib.staff.auth import hash_key
-from chalicelib.storage.staff_keys import StaffKeyRepository
 from chalicelib.storage.resources import ensure_all
+from chalicelib.storage.staff_keys import StaffKeyRepository
 
 DEFAULT_ORGANIZER_KEY = "dev-organizer-key"
 DEFAULT_FINANCE_KEY = "dev-finance-key"

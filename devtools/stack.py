@@ -5,6 +5,7 @@ Used by `make run` (devtools/run.py) and by the test suite, so both meet the sam
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -25,9 +26,17 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def stage_env(stage: str = "dev") -> dict[str, str]:
+    """The environment variables `.chalice/config.json` gives a stage (as chalice local sets)."""
+    config = json.loads((ROOT / ".chalice" / "config.json").read_text())
+    return {**config.get("environment_variables", {}),
+            **config["stages"][stage].get("environment_variables", {})}
+
+
 def local_env(moto_port: int, stripe_port: int, base: Mapping[str, str] | None = None) -> dict[str, str]:
-    """Environment under which boto3, pynamodb and the stripe SDK reach the local stack."""
-    env = dict(os.environ if base is None else base)
+    """Environment under which boto3, pynamodb and the stripe SDK reach the local stack, with
+    the dev stage's variables from `.chalice/config.json`."""
+    env = {**stage_env("dev"), **(os.environ if base is None else base)}
     env.update({
         "AWS_ENDPOINT_URL": f"http://127.0.0.1:{moto_port}",
         "AWS_ACCESS_KEY_ID": "testing",
@@ -60,8 +69,9 @@ def wait_until_ready(url: str, process: subprocess.Popen | None = None, timeout:
 
 
 def start_moto(port: int, log: Path | None = None) -> subprocess.Popen:
-    proc = _spawn([str(VENV_BIN / "moto_server"), "-H", "127.0.0.1", "-p", str(port)],
-                  os.environ, log)
+    """moto's server (devtools/local_aws.py: DynamoDB requests serialized as AWS would)."""
+    proc = _spawn([sys.executable, "-m", "devtools.local_aws", "-H", "127.0.0.1", "-p", str(port)],
+                  {**os.environ, "MOTO_PORT": str(port)}, log)
     wait_until_ready(f"http://127.0.0.1:{port}/moto-api/", proc)
     return proc
 

@@ -111,24 +111,34 @@ def stripe_api(local_stack: dict[str, Any]) -> Any:
     return session
 
 
+def deliver_webhooks_to(local_stack: dict[str, Any], url: str | None) -> None:
+    """Point the stand-in's webhook delivery at `url` (None: record events, deliver nothing)."""
+    response = requests.post(f"{local_stack['stripe_url']}/_standin/webhook",
+                             json={"url": url, "secret": helpers.WEBHOOK_SECRET}, timeout=5)
+    response.raise_for_status()
+
+
 @pytest.fixture(scope="session")
-def live_server(local_stack: dict[str, Any]) -> Iterator[str]:
-    """The API under `chalice local`, with the stand-in delivering signed webhooks to it."""
+def _api_process(local_stack: dict[str, Any]) -> Iterator[str]:
     port = stack.free_port()
     api = stack.start_api(port, local_stack["env"], local_stack["logs"] / "api.log")
-    url = f"http://127.0.0.1:{port}"
-    response = requests.post(f"{local_stack['stripe_url']}/_standin/webhook",
-                             json={"url": f"{url}/webhooks/stripe", "secret": helpers.WEBHOOK_SECRET},
-                             timeout=5)
-    response.raise_for_status()
     try:
-        yield url
+        yield f"http://127.0.0.1:{port}"
     finally:
-        requests.post(f"{local_stack['stripe_url']}/_standin/webhook", json={"url": None}, timeout=5)
         stack.stop(api)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture()
+def live_server(local_stack: dict[str, Any], _api_process: str) -> Iterator[str]:
+    """The API under `chalice local`, with the stand-in delivering signed webhooks to it."""
+    deliver_webhooks_to(local_stack, f"{_api_process}/webhooks/stripe")
+    try:
+        yield _api_process
+    finally:
+        deliver_webhooks_to(local_stack, None)
+
+
+@pytest.fixture()
 def demo_page(live_server: str) -> str:
     """The seeded `demo` page, as `make run` seeds it."""
     from devtools.seed import seed_demo_page

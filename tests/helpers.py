@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import copy
 import json
+import random
+import string
 import time
 import uuid
 from pathlib import Path
@@ -50,7 +52,8 @@ def donation_body(amount_cents: int = 2700, email: str | None = None, **override
         "idempotency_key": "test-" + uuid.uuid4().hex,
         "email_opt_in": True,
         "donor": {
-            "first_name": "Ana", "last_name": "Rivera",
+            # A distinct surname per body: donors with one name and ZIP are linked as one person.
+            "first_name": "Ana", "last_name": "Rivera " + _letters(6),
             "email": email or f"ana.{uuid.uuid4().hex[:8]}@example.org",
             "phone": "+1 555 010 0000",
             "address": {"line1": "1 Main St", "city": "Springfield", "state": "IL", "zip": "62701"},
@@ -61,6 +64,10 @@ def donation_body(amount_cents: int = 2700, email: str | None = None, **override
     }
     body.update(overrides)
     return body
+
+
+def _letters(n: int) -> str:
+    return "".join(random.choice(string.ascii_lowercase) for _ in range(n)).title()
 
 
 def page_body(slug: str | None = None, **overrides: Any) -> dict[str, Any]:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from chalice.app import Blueprint, Response
+from chalice.app import Blueprint, Request, Response
 
 from chalicelib import deps, logs
 from chalicelib.api.auth import require_staff
 from chalicelib.api.http import handles_errors, json_response, read_json, validated
+from chalicelib.compliance.best_efforts import needs_best_efforts
 from chalicelib.config import settings
 from chalicelib.giving.model import Donation
 from chalicelib.pages.model import isoformat_utc
@@ -20,8 +21,9 @@ PII_ROLES = ("finance", "admin")
 def start_donation(slug: str) -> Response:
     from chalicelib.giving.intake import DonationRequest
 
-    request = validated(DonationRequest, read_json(donations.current_request))
-    started = deps.giving_service().start_donation(slug, request)
+    http = donations.current_request
+    request = validated(DonationRequest, read_json(http))
+    started = deps.giving_service().start_donation(slug, request, client_ip(http))
     d = started.donation
     logs.info("donation started", donation_id=d.donation_id, page=slug, amount_cents=d.amount_cents)
     return json_response({
@@ -41,6 +43,16 @@ def get_donation(donation_id: str) -> Response:
     return json_response(staff_view(donation, with_pii=staff.role in PII_ROLES))
 
 
+def client_ip(request: Request) -> str | None:
+    """The donor's address as API Gateway saw it; locally (dev stage only) X-Forwarded-For."""
+    if settings().trust_forwarded_for:
+        forwarded = request.headers.get("x-forwarded-for", "").split(",")[0].strip()
+        if forwarded:
+            return forwarded
+    identity = (request.context or {}).get("identity") or {}
+    return identity.get("sourceIp") or None
+
+
 def staff_view(d: Donation, *, with_pii: bool) -> dict[str, object]:
     """A donation for staff; donor contact details only for finance and admin."""
     view: dict[str, object] = {
@@ -48,13 +60,18 @@ def staff_view(d: Donation, *, with_pii: bool) -> dict[str, object]:
         "status": d.status,
         "amount_cents": d.amount_cents,
         "refunded_cents": d.state.refunded_cents,
-        "donor_id": d.donor.donor_id,
+        "donor_id": d.donor_id,
         "page": d.page_slug,
         "committee_id": d.committee_id,
         "election": d.election,
         "refcode": d.refcode,
         "payment_intent_id": d.payment_intent_id,
         "dispute": d.state.dispute,
+        "excess_refund_cents": d.excess_refund_cents,
+        "excess_reason": d.excess_reason,
+        "best_efforts_flag": needs_best_efforts(d.donor),
+        "recurring": d.recurring,
+        "subscription_id": d.subscription_id,
         "created_at": isoformat_utc(d.created_at),
     }
     if with_pii:

@@ -17,7 +17,8 @@ if TYPE_CHECKING:
 
 STATUS = {
     "invalid": 400, "unauthenticated": 401, "forbidden": 403, "not_found": 404,
-    "conflict": 409, "too_large": 413, "rule": 422, "rate_limited": 429, "unavailable": 503,
+    "conflict": 409, "gone": 410, "too_large": 413, "rule": 422, "rate_limited": 429,
+    "unavailable": 503,
 }
 JSON_HEADERS = {"Content-Type": "application/json", "Cache-Control": "no-store"}
 M = TypeVar("M", bound="BaseModel")
@@ -48,9 +49,36 @@ def handles_errors(view: Callable[..., Response]) -> Callable[..., Response]:
             extra = {k: v for k, v in err.extra.items() if k != "provider_code"}
             if err.kind == "unavailable":
                 logs.warning("upstream unavailable", code=err.code, **err.extra)
-            return error_response(STATUS[err.kind], err.code, err.message, err.fields, extra)
+            response = error_response(STATUS[err.kind], err.code, err.message, err.fields, extra)
+            if "retry_after" in extra:
+                response.headers["Retry-After"] = str(extra["retry_after"])
+            return response
+        except Exception as exc:
+            if not _transient(exc):
+                raise
+            # Storage throttled or timed out after botocore's own retries, or a write kept
+            # conflicting: nothing was committed, so the client (or Stripe) may simply retry.
+            logs.warning("storage unavailable, retry asked", error=type(exc).__name__,
+                         cause=_cause(exc))
+            response = error_response(503, "try_again", "The request could not be completed now; retry.")
+            response.headers["Retry-After"] = "1"
+            return response
 
     return wrapper
+
+
+def _cause(exc: Exception) -> str | None:
+    from chalicelib.storage.errors import response_code
+
+    cause = getattr(exc, "cause", None)
+    return response_code(exc) or (type(cause).__name__ if cause is not None else None)
+
+
+def _transient(exc: Exception) -> bool:
+    from chalicelib.giving.service import StaleRead
+    from chalicelib.storage.errors import is_transient
+
+    return isinstance(exc, StaleRead) or is_transient(exc)
 
 
 def read_json(request: Request) -> Any:

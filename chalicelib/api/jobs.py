@@ -10,6 +10,15 @@ from chalicelib import deps, logs
 jobs = Blueprint(__name__)
 
 
+@jobs.schedule(Rate(5, unit=Rate.MINUTES), name="reconcile_pending")
+def reconcile_pending(event: CloudWatchEvent) -> dict[str, int]:
+    """Settle donations whose webhook never came, from Stripe's record; expire abandoned ones."""
+    report = deps.reconciler().run()
+    if report.checked:
+        logs.info("pending donations reconciled", checked=report.checked, **report.settled)
+    return {"checked": report.checked, **report.settled}
+
+
 @jobs.schedule(Rate(1, unit=Rate.MINUTES), name="drain_outbox")
 def drain_outbox(event: CloudWatchEvent) -> dict[str, int]:
     """Deliver due outbox messages (thank-yous, reminders, excess refunds)."""

@@ -1,10 +1,12 @@
-"""Pages: the public view with live totals, and organizers' create/update/list."""
+"""Pages: the public view with live totals, and organizers' create/update/list, each page's
+deadline and goal history, and its A/B results."""
 
 from __future__ import annotations
 
 from chalice.app import Blueprint, Response
 
 from chalicelib import deps
+from chalicelib.api import visitors
 from chalicelib.api.auth import require_staff
 from chalicelib.api.http import handles_errors, json_response, read_json, validated
 
@@ -15,7 +17,12 @@ ORGANIZERS = ("organizer",)
 @pages.route("/api/pages/{slug}", methods=["GET"])
 @handles_errors
 def public_page(slug: str) -> Response:
-    return json_response(deps.page_service().public(slug), headers={"Cache-Control": "no-cache"})
+    """The page as this visitor sees it: their A/B variant (the cookie is set if absent), a
+    returning donor's own ladder with `?t=`, and `?amount=` echoed as the preselected amount."""
+    request = pages.current_request
+    visitor = visitors.identify(request)
+    view = deps.page_service().public(slug, visitors.visit(request, visitor))
+    return json_response(view, headers=visitors.headers(visitor))
 
 
 @pages.route("/api/admin/pages", methods=["POST"])
@@ -23,9 +30,9 @@ def public_page(slug: str) -> Response:
 def create_page() -> Response:
     from chalicelib.pages.input import PageCreate
 
-    require_staff(pages.current_request, *ORGANIZERS)
+    staff = require_staff(pages.current_request, *ORGANIZERS)
     data = validated(PageCreate, read_json(pages.current_request))
-    return json_response(deps.page_service().create(data).admin_view(), 201)
+    return json_response(deps.page_service().create(data, changed_by=staff.name).admin_view(), 201)
 
 
 @pages.route("/api/admin/pages/{slug}", methods=["PUT"])
@@ -33,9 +40,9 @@ def create_page() -> Response:
 def update_page(slug: str) -> Response:
     from chalicelib.pages.input import PageUpdate
 
-    require_staff(pages.current_request, *ORGANIZERS)
+    staff = require_staff(pages.current_request, *ORGANIZERS)
     data = validated(PageUpdate, read_json(pages.current_request))
-    return json_response(deps.page_service().update(slug, data).admin_view())
+    return json_response(deps.page_service().update(slug, data, changed_by=staff.name).admin_view())
 
 
 @pages.route("/api/admin/pages/{slug}", methods=["GET"])
@@ -50,3 +57,20 @@ def get_page(slug: str) -> Response:
 def list_pages() -> Response:
     require_staff(pages.current_request, *ORGANIZERS)
     return json_response({"pages": [p.admin_view() for p in deps.page_service().list()]})
+
+
+@pages.route("/api/admin/pages/{slug}/history", methods=["GET"])
+@handles_errors
+def page_history(slug: str) -> Response:
+    """Every change to the page's deadline or goal, oldest first, with who made it."""
+    require_staff(pages.current_request, *ORGANIZERS)
+    return json_response(deps.page_service().history(slug))
+
+
+@pages.route("/api/admin/pages/{slug}/results", methods=["GET"])
+@handles_errors
+def page_results(slug: str) -> Response:
+    """The page's A/B test: per variant, visitors, donations and the probability of beating the
+    control; `winner` stays null below the minimum sample (AB_MIN_SAMPLE)."""
+    require_staff(pages.current_request, *ORGANIZERS)
+    return json_response(deps.page_service().results(slug))

@@ -1,17 +1,65 @@
-// Donation form: choose an amount, send the donor's details, confirm the card with Stripe.js.
+// Donation form: the countdown, choose an amount, send the donor's details, confirm the card with Stripe.js.
 (function () {
   "use strict";
   var form = document.getElementById("donate");
   if (!form) return;
   var slug = form.dataset.slug;
+
+  // Countdown from the server's seconds_remaining, advanced by elapsed time on a monotonic
+  // clock: a wrong clock on the donor's device cannot move the deadline.
+  var timer = document.getElementById("countdown");
+  if (timer) {
+    var total = Number(timer.dataset.seconds), t0 = performance.now();
+    var pad = function (n) { return (n < 10 ? "0" : "") + n; };
+    var show = function (s) {
+      var d = Math.floor(s / 86400), h = Math.floor(s % 86400 / 3600), m = Math.floor(s % 3600 / 60);
+      timer.textContent = (d ? d + "d " : "") + pad(h) + ":" + pad(m) + ":" + pad(s % 60);
+    };
+    var tick = function () {
+      var elapsed = performance.now() - t0, left = Math.max(0, total - Math.floor(elapsed / 1000));
+      show(left);
+      if (left > 0) { setTimeout(tick, 1000 - elapsed % 1000); return; }
+      // The server decides: closed, or moved on to the page's next deadline.
+      fetch("/api/pages/" + encodeURIComponent(slug)).then(function (r) { return r.json(); }).then(function (page) {
+        if (page.status === "open" && page.seconds_remaining > 0) {
+          total = page.seconds_remaining; t0 = performance.now();
+          document.getElementById("deadline").textContent = "Deadline: " + new Date(page.deadline).toUTCString();
+          tick();
+        } else { closePage(); }
+      }).catch(function () { setTimeout(tick, 5000); });
+    };
+    tick();
+  }
+  function closePage() {
+    form.remove();
+    if (timer) timer.parentNode.remove();
+    var closed = document.getElementById("closed"), notice = closed.firstElementChild;
+    closed.hidden = false;
+    notice.textContent = notice.textContent;  // announced by its role=status
+  }
+
   var stripe = Stripe(form.dataset.publishableKey);
   var card = stripe.elements().create("card");
   card.mount("#card-element");
   // One key per page view: a double-click or a retry finds the same donation.
   var idempotencyKey = "web-" + (window.crypto && crypto.randomUUID ? crypto.randomUUID() : String(Date.now()) + Math.random().toString(16).slice(2));
   var amountInput = document.getElementById("amount");
+  var recurring = document.getElementById("recurring");
   var submit = document.getElementById("submit");
   var formError = document.getElementById("form-error");
+  var buttons = form.querySelectorAll(".asks button");
+
+  // Each field error is announced with its field (aria-describedby) and marks it invalid.
+  form.querySelectorAll(".error[data-field]").forEach(function (p, i) {
+    p.id = p.id || "error-" + i;
+    var input = fieldFor(p.dataset.field);
+    if (input && input.setAttribute) input.setAttribute("aria-describedby", p.id);
+  });
+  function fieldFor(path) {
+    var name = path === "amount_cents" ? "amount" : path.split(".").pop();
+    var found = form.elements[name];
+    return found && found.length && !found.tagName ? found[0] : found;
+  }
 
   function dollars(cents) { return "$" + (cents / 100).toFixed(cents % 100 ? 2 : 0); }
   function amountCents() {
@@ -20,40 +68,43 @@
   }
   function refreshSubmit() {
     var cents = amountCents();
-    document.getElementById("submit-amount").textContent = cents ? dollars(cents) : "";
+    document.getElementById("submit-amount").textContent = cents ? dollars(cents) + (recurring.checked ? " monthly" : "") : "";
   }
-  form.querySelectorAll(".asks button").forEach(function (button) {
+  buttons.forEach(function (button) {
     button.addEventListener("click", function () {
-      form.querySelectorAll(".asks button").forEach(function (b) { b.setAttribute("aria-pressed", "false"); });
+      buttons.forEach(function (b) { b.setAttribute("aria-pressed", "false"); });
       button.setAttribute("aria-pressed", "true");
       amountInput.value = (Number(button.dataset.cents) / 100).toFixed(2);
       refreshSubmit();
     });
   });
   amountInput.addEventListener("input", function () {
-    form.querySelectorAll(".asks button").forEach(function (b) { b.setAttribute("aria-pressed", "false"); });
+    buttons.forEach(function (b) { b.setAttribute("aria-pressed", "false"); });
     refreshSubmit();
   });
+  recurring.addEventListener("change", refreshSubmit);
   refreshSubmit();
 
   function value(name) { return form.elements[name].value.trim(); }
   function checked(name) { return form.elements[name].checked; }
   function clearErrors() {
     form.querySelectorAll(".error").forEach(function (p) { p.textContent = ""; });
+    form.querySelectorAll("[aria-invalid]").forEach(function (el) { el.removeAttribute("aria-invalid"); });
     formError.hidden = true;
   }
   function showErrors(error) {
     var fields = error.fields || {};
-    var unplaced = [];
+    var unplaced = [], first = null;
     Object.keys(fields).forEach(function (path) {
       var target = form.querySelector('[data-field="' + path + '"]') ||
-        form.querySelector('[data-field="' + path.split(".").slice(0, 1)[0] + '"]');
+        form.querySelector('[data-field="' + path.split(".")[0] + '"]');
       if (target) target.textContent = fields[path]; else unplaced.push(fields[path]);
+      var input = fieldFor(path);
+      if (input && input.setAttribute) { input.setAttribute("aria-invalid", "true"); first = first || input; }
     });
     formError.textContent = error.message + (unplaced.length ? " " + unplaced.join(" ") : "");
     formError.hidden = false;
-    var first = form.querySelector(".error:not(:empty)");
-    if (first && first.previousElementSibling) first.previousElementSibling.focus();
+    (first || formError).focus();
   }
 
   form.addEventListener("submit", function (event) {
@@ -64,6 +115,8 @@
       amount_cents: amountCents(),
       idempotency_key: idempotencyKey,
       email_opt_in: checked("email_opt_in"),
+      interests: Array.prototype.map.call(form.querySelectorAll('input[name="interests"]:checked'),
+                                          function (box) { return box.value; }),
       donor: {
         first_name: value("first_name"), last_name: value("last_name"), email: value("email"),
         phone: value("phone") || null,
@@ -77,6 +130,10 @@
         personal_card: checked("personal_card")
       }
     };
+    // Sent only when the donor ticked the box themselves: a monthly gift is never a default.
+    if (recurring.checked) { payload.recurring = "monthly"; payload.recurring_consent = true; }
+    if (checked("save_payment_method")) payload.save_payment_method = true;
+    if (form.dataset.variant) payload.variant_id = form.dataset.variant;
     var refcode = new URLSearchParams(window.location.search).get("refcode");
     if (refcode) payload.refcode = refcode;
     fetch("/api/pages/" + encodeURIComponent(slug) + "/donations", {

@@ -11,13 +11,20 @@ from typing import Any
 
 from chalicelib.errors import InvalidInput
 from chalicelib.giving.ledger import Fact
+from chalicelib.giving.model import invoice_donation_id
 
 HANDLED_TYPES = frozenset({
     "payment_intent.succeeded",
     "payment_intent.payment_failed",
+    "payment_intent.canceled",
     "charge.refunded",
     "charge.dispute.created",
     "charge.dispute.closed",
+    # Monthly gifts.
+    "invoice.paid",
+    "invoice.payment_failed",
+    "invoice_payment.paid",
+    "customer.subscription.deleted",
 })
 
 
@@ -32,6 +39,12 @@ class PaymentEvent:
     payment_intent_id: str | None
     occurred_at: datetime
     charge_id: str | None = None
+    card_fingerprint: str | None = None
+    # Monthly gifts: the plan and invoice; `first_invoice` when it is the plan's first payment.
+    subscription_id: str | None = None
+    invoice_id: str | None = None
+    first_invoice: bool = False
+    amount_cents: int | None = None
 
 
 def read_event(event: Any, *, livemode: bool) -> PaymentEvent | None:
@@ -52,13 +65,15 @@ def read_event(event: Any, *, livemode: bool) -> PaymentEvent | None:
                            "The event's livemode does not match this deployment's Stripe key.")
     if event_type not in HANDLED_TYPES:
         return None
-    fact = _fact(event_type, obj)
     occurred_at = datetime.fromtimestamp(created, timezone.utc)
+    if event_type.startswith(("invoice", "customer.subscription")):
+        return _recurring_event(event_id, event_type, obj, occurred_at)
+    fact = _fact(event_type, obj)
     if event_type.startswith("payment_intent."):
         metadata = obj.get("metadata") or {}
         return PaymentEvent(event_id, event_type, fact, _str_or_none(metadata.get("donation_id")),
                             _str_or_none(obj.get("id")), occurred_at,
-                            _str_or_none(obj.get("latest_charge")))
+                            _str_or_none(obj.get("latest_charge")), _card_fingerprint(obj))
     charge_id = obj.get("id") if event_type == "charge.refunded" else obj.get("charge")
     return PaymentEvent(event_id, event_type, fact, None, _str_or_none(obj.get("payment_intent")),
                         occurred_at, _str_or_none(charge_id))
@@ -67,7 +82,7 @@ def read_event(event: Any, *, livemode: bool) -> PaymentEvent | None:
 def _fact(event_type: str, obj: dict[str, Any]) -> Fact:
     if event_type == "payment_intent.succeeded":
         return Fact("paid")
-    if event_type == "payment_intent.payment_failed":
+    if event_type in ("payment_intent.payment_failed", "payment_intent.canceled"):
         return Fact("failed")
     if event_type == "charge.refunded":
         refunded = obj.get("amount_refunded")
@@ -79,6 +94,42 @@ def _fact(event_type: str, obj: dict[str, Any]) -> Fact:
     # charge.dispute.closed: `lost` keeps the money with the card holder; `won` and an inquiry
     # closed without a chargeback (`warning_closed`) leave it with the campaign.
     return Fact("dispute_closed", dispute_outcome="lost" if obj.get("status") == "lost" else "won")
+
+
+def _recurring_event(event_id: str, event_type: str, obj: dict[str, Any],
+                     occurred_at: datetime) -> PaymentEvent | None:
+    """Invoice events of a monthly gift. The first invoice pays the donation made at intake
+    (named in the subscription's metadata); each later one is a contribution of its own."""
+    if event_type == "customer.subscription.deleted":
+        return PaymentEvent(event_id, event_type, Fact("failed"), None, None, occurred_at,
+                            subscription_id=_str_or_none(obj.get("id")))
+    if event_type == "invoice_payment.paid":
+        payment = obj.get("payment") or {}
+        return PaymentEvent(event_id, event_type, Fact("paid"), None,
+                            _str_or_none(payment.get("payment_intent")), occurred_at,
+                            invoice_id=_str_or_none(obj.get("invoice")))
+    details = (obj.get("parent") or {}).get("subscription_details") or {}
+    subscription_id = _str_or_none(details.get("subscription"))
+    invoice_id = _str_or_none(obj.get("id"))
+    if not subscription_id or not invoice_id:
+        return None  # an invoice that is not a monthly gift of ours
+    first = obj.get("billing_reason") == "subscription_create"
+    donation_id = (_str_or_none((details.get("metadata") or {}).get("first_donation_id")) if first
+                   else invoice_donation_id(invoice_id))
+    if event_type == "invoice.payment_failed" and not first:
+        return None  # Stripe retries renewals; nothing was pending on our side
+    fact = Fact("paid") if event_type == "invoice.paid" else Fact("failed")
+    paid = obj.get("amount_paid")
+    return PaymentEvent(event_id, event_type, fact, donation_id, None, occurred_at,
+                        subscription_id=subscription_id, invoice_id=invoice_id, first_invoice=first,
+                        amount_cents=paid if isinstance(paid, int) else None)
+
+
+def _card_fingerprint(intent: dict[str, Any]) -> str | None:
+    """The declined card's fingerprint, where Stripe includes the payment method in the error."""
+    method = (intent.get("last_payment_error") or {}).get("payment_method") or {}
+    card = method.get("card") if isinstance(method, dict) else None
+    return _str_or_none((card or {}).get("fingerprint"))
 
 
 def _str_or_none(value: Any) -> str | None:

@@ -8,11 +8,20 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from typing import Annotated
+from typing import Annotated, Literal
 
 from email_validator import EmailNotValidError, validate_email
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+    ValidationInfo,
+    field_validator,
+)
 
+from chalicelib.followups.model import ActionKind
 from chalicelib.giving.model import DonorSnapshot
 
 US_STATES = frozenset((
@@ -100,6 +109,16 @@ class DonationRequest(_Strict):
     idempotency_key: Annotated[str, Field(min_length=8, max_length=128,
                                           pattern=r"^[A-Za-z0-9_.:-]+$")] | None = None
     email_opt_in: StrictBool = False
+    # The page's copy variant the donor saw (A/B tests); counts the conversion.
+    variant_id: Annotated[str, Field(max_length=40, pattern=r"^[A-Za-z0-9_-]+$")] | None = None
+    # A monthly gift needs the donor's own explicit choice: the box they ticked, sent as both the
+    # plan and the consent. A page cannot turn it on for them.
+    recurring: Literal["monthly"] | None = None
+    recurring_consent: StrictBool = Field(default=False, validate_default=True)
+    # Save the card to a Stripe customer for express giving later.
+    save_payment_method: StrictBool = False
+    # What the donor would like to do beyond giving (follow-ups match invitations to it).
+    interests: Annotated[list[ActionKind], Field(max_length=6)] | None = None
     donor: DonorInput
     attestations: AttestationsInput
 
@@ -109,6 +128,13 @@ class DonationRequest(_Strict):
         if value is not None and not ELECTION_CODE.fullmatch(value.upper()):
             raise ValueError("must be an FEC election code such as P2026 or G2026")
         return value.upper() if value else None
+
+    @field_validator("recurring_consent")
+    @classmethod
+    def _recurring_is_chosen(cls, consent: bool, info: ValidationInfo) -> bool:
+        if info.data.get("recurring") and consent is not True:
+            raise ValueError("a monthly gift needs the donor's explicit choice (the box they ticked)")
+        return consent
 
     def donor_snapshot(self) -> DonorSnapshot:
         d, a = self.donor, self.donor.address

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -18,6 +19,19 @@ def donor_id_for(email: str) -> str:
     """Donors are keyed by normalized email; the id is a digest so keys carry no PII."""
     digest = hashlib.sha256(normalize_email(email).encode()).hexdigest()
     return f"dnr_{digest[:24]}"
+
+
+def _name_part(text: str) -> str:
+    folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return "".join(ch for ch in folded.lower() if ch.isalpha())
+
+
+def identity_keys(snapshot: DonorSnapshot) -> tuple[str, str]:
+    """The keys that identify a person: their normalized email, and their normalized last name,
+    first name and ZIP5 (how FEC practice links one person's gifts made under two emails)."""
+    name = f"{_name_part(snapshot.last_name)}|{_name_part(snapshot.first_name)}|{snapshot.zip[:5]}"
+    return (f"email#{donor_id_for(snapshot.email)}",
+            "name#" + hashlib.sha256(name.encode()).hexdigest()[:32])
 
 
 @dataclass(frozen=True)
@@ -41,6 +55,28 @@ class DonorSnapshot:
         return donor_id_for(self.email)
 
 
+@dataclass(frozen=True)
+class RecurringPlan:
+    """A monthly gift: each paid invoice of its subscription is a contribution."""
+
+    subscription_id: str
+    first_donation_id: str
+    donor_id: str
+    donor: DonorSnapshot
+    page_slug: str
+    committee_id: str
+    election: str
+    amount_cents: int
+    customer_id: str
+    status: str
+    created_at: datetime
+
+
+def invoice_donation_id(invoice_id: str) -> str:
+    """The contribution of one paid invoice (deterministic: a redelivery finds the same one)."""
+    return "don_" + hashlib.sha256(f"invoice:{invoice_id}".encode()).hexdigest()[:32]
+
+
 @dataclass
 class Donation:
     """One attempt to give, from intake to its final payment state."""
@@ -50,16 +86,35 @@ class Donation:
     committee_id: str
     election: str
     donor: DonorSnapshot
+    # The person this donation belongs to (by email, or linked by name and ZIP), resolved at intake.
+    donor_id: str
     created_at: datetime
     fingerprint: str
     state: PaymentState
     refcode: str | None = None
     email_opt_in: bool = False
+    interests: list[str] = field(default_factory=list)  # action kinds (follow-ups)
     idempotency_key: str | None = None
     payment_intent_id: str | None = None
     charge_id: str | None = None
     paid_at: datetime | None = None
+    # The donor's limit period this donation counts in, and what intake reserved there.
+    limit_scope: str = ""
+    reserved_cents: int = 0
+    excess_refund_cents: int = 0
+    excess_reason: str | None = None
+    client_ip: str | None = None
+    variant_id: str | None = None
+    subscription_id: str | None = None
+    invoice_id: str | None = None
+    customer_id: str | None = None
     version: int = 0
+    # False for a renewal's contribution that its `invoice.paid` event creates.
+    stored: bool = True
+
+    @property
+    def recurring(self) -> bool:
+        return self.subscription_id is not None
     attestations: dict[str, bool] = field(default_factory=dict)
 
     @property

@@ -13,10 +13,13 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Protocol
 
+from chalicelib.compliance.committees import Committee
+from chalicelib.compliance.limits import excess_cents
 from chalicelib.errors import Conflict, NotFound
 from chalicelib.giving.events import PaymentEvent
 from chalicelib.giving.ledger import PaymentState, TotalsDelta, merge, totals_delta
-from chalicelib.giving.model import Donation
+from chalicelib.giving.model import Donation, DonorSnapshot, RecurringPlan, invoice_donation_id
+from chalicelib.giving.velocity import VelocityLimits, check_intake
 from chalicelib.outbox.model import OutboxMessage
 from chalicelib.pages.model import Page
 
@@ -35,14 +38,51 @@ class StaleRead(Exception):
     """The donation changed between read and commit (or the write conflicted); read again."""
 
 
+class SuccessOverLimit(Exception):
+    """Committing this success would take the donor's net giving over the limit."""
+
+
+@dataclass(frozen=True)
+class AggregateChange:
+    """What one event does to the donor's aggregate for the donation's limit period."""
+
+    scope: str
+    net_cents: int
+    contributions: int
+    reserved_cents: int
+    # When set, the commit fails with SuccessOverLimit if net giving would pass this limit.
+    net_limit_cents: int | None = None
+    # When set, the commit requires the aggregate's net to still be this (excess refunds).
+    expected_net_cents: int | None = None
+
+    @property
+    def is_zero(self) -> bool:
+        return not (self.net_cents or self.contributions or self.reserved_cents)
+
+
+@dataclass(frozen=True)
+class ExcessRefund:
+    cents: int
+    reason: str
+
+
 class DonationStore(Protocol):
-    def create_pending(self, donation: Donation) -> Donation | None: ...
-    def attach_payment_intent(self, donation_id: str, payment_intent_id: str) -> None: ...
+    def create_pending(self, donation: Donation, limit_cents: int) -> Donation | None: ...
+    def resolve_donor(self, snapshot: DonorSnapshot) -> str: ...
+    def attach_payment_intent(self, donation_id: str, payment_intent_id: str,
+                              subscription_id: str | None = None,
+                              customer_id: str | None = None) -> None: ...
     def get(self, donation_id: str) -> Donation | None: ...
     def load_for_event(self, event: PaymentEvent) -> tuple[Donation | None, bool]: ...
     def commit_event(self, event: PaymentEvent, donation: Donation, new_state: PaymentState,
-                     delta: TotalsDelta, now: datetime,
-                     messages: Sequence[OutboxMessage]) -> EventOutcome: ...
+                     delta: TotalsDelta, aggregate: AggregateChange, now: datetime,
+                     messages: Sequence[OutboxMessage],
+                     excess: ExcessRefund | None = None) -> EventOutcome: ...
+    def aggregate_net(self, donor_id: str, scope: str) -> int: ...
+    def plan(self, subscription_id: str) -> RecurringPlan | None: ...
+    def save_plan(self, plan: RecurringPlan) -> None: ...
+    def end_plan(self, subscription_id: str, when: datetime) -> EventOutcome: ...
+    def link_invoice_payment(self, donation_id: str, payment_intent_id: str) -> bool: ...
 
 
 # Decides what must happen after a state change (a thank-you, an excess refund); what it returns
@@ -50,21 +90,49 @@ class DonationStore(Protocol):
 Planner = Callable[[Donation, PaymentState, datetime], Sequence[OutboxMessage]]
 
 
+class VelocityGuard(Protocol):
+    limits: VelocityLimits
+
+    def counts(self, ip: str, email: str, now: datetime) -> dict[str, int]: ...
+    def count_intake(self, ip: str, now: datetime) -> None: ...
+
+
 class PageSource(Protocol):
     def get(self, slug: str) -> Page | None: ...
+
+
+class CommitteeSource(Protocol):
+    def get(self, committee_id: str) -> Committee: ...
 
 
 @dataclass(frozen=True)
 class PaymentIntentRef:
     id: str
     client_secret: str
+    subscription_id: str | None = None
 
 
 class PaymentProvider(Protocol):
     def create_payment_intent(self, *, amount_cents: int, donation_id: str, page_slug: str,
-                              receipt_email: str, description: str,
-                              idempotency_key: str) -> PaymentIntentRef: ...
+                              receipt_email: str, description: str, idempotency_key: str,
+                              customer_id: str | None = None) -> PaymentIntentRef: ...
+    def create_customer(self, *, email: str, name: str, donor_id: str,
+                        idempotency_key: str) -> str: ...
+    def create_monthly_subscription(self, *, amount_cents: int, donation_id: str, page_slug: str,
+                                    customer_id: str, description: str,
+                                    idempotency_key: str) -> PaymentIntentRef: ...
+    def saved_card(self, customer_id: str) -> SavedCard | None: ...
+    def charge_saved_card(self, *, customer_id: str, payment_method_id: str, amount_cents: int,
+                          donation_id: str, page_slug: str, receipt_email: str, description: str,
+                          idempotency_key: str) -> PaymentIntentRef: ...
     def retrieve_payment_intent(self, payment_intent_id: str) -> PaymentIntentRef: ...
+
+
+@dataclass(frozen=True)
+class SavedCard:
+    payment_method_id: str
+    brand: str
+    last4: str
 
 
 @dataclass(frozen=True)
@@ -84,14 +152,18 @@ def _utcnow() -> datetime:
 
 class GivingService:
     def __init__(self, store: DonationStore, pages: PageSource, payments: PaymentProvider,
-                 clock: Callable[[], datetime] = _utcnow, planners: Sequence[Planner] = ()) -> None:
+                 committees: CommitteeSource, clock: Callable[[], datetime] = _utcnow,
+                 planners: Sequence[Planner] = (), velocity: VelocityGuard | None = None) -> None:
         self.store = store
+        self.velocity = velocity
         self.pages = pages
         self.payments = payments
+        self.committees = committees
         self.clock = clock
         self.planners = list(planners)
 
-    def start_donation(self, slug: str, request: DonationRequest) -> StartedDonation:
+    def start_donation(self, slug: str, request: DonationRequest, client_ip: str | None = None,
+                       express_customer: str | None = None) -> StartedDonation:
         """Record a pending donation and its PaymentIntent; a repeated idempotency key gets the
         first donation back and creates no second PaymentIntent."""
         page = self.pages.get(slug)
@@ -101,34 +173,86 @@ class GivingService:
         if not page.is_open(now):
             raise Conflict("page_closed", "This page's deadline has passed; it no longer takes donations.")
         fingerprint = request.fingerprint(slug)
+        committee = self.committees.get(page.committee_id)
+        election = request.election or page.election
+        snapshot = request.donor_snapshot()
+        if self.velocity and client_ip:  # card testing: 429 before anything is written
+            counts = self.velocity.counts(client_ip, snapshot.email, now)
+            check_intake(counts, client_ip, snapshot.email, now, self.velocity.limits)
         donation = Donation(
             donation_id=_donation_id(slug, request.idempotency_key),
             page_slug=slug, committee_id=page.committee_id,
-            election=request.election or page.election, donor=request.donor_snapshot(),
+            election=election, donor=snapshot, donor_id=self.store.resolve_donor(snapshot),
             created_at=now, fingerprint=fingerprint,
             state=PaymentState(amount_cents=request.amount_cents), refcode=request.refcode,
             email_opt_in=request.email_opt_in, idempotency_key=request.idempotency_key,
+            interests=sorted(set(request.interests or [])),
             attestations=request.attestations.model_dump(),
+            limit_scope=committee.limit_scope(election, now), reserved_cents=request.amount_cents,
+            client_ip=client_ip, variant_id=request.variant_id,
         )
-        existing = self.store.create_pending(donation)
+        # Reserves the amount against the donor's limit in the same write (422 over_limit).
+        existing = self.store.create_pending(donation, committee.limit_cents)
         if existing is not None:
             if existing.fingerprint != fingerprint:
                 raise Conflict("idempotency_key_reused",
                                "This idempotency_key was used for a different donation.",
                                fields={"idempotency_key": "already used with other details"})
             donation = existing
+        elif self.velocity and client_ip:
+            self.velocity.count_intake(client_ip, now)
         if donation.payment_intent_id:
             intent = self.payments.retrieve_payment_intent(donation.payment_intent_id)
         else:
+            intent = self._start_payment(donation, page, request, express_customer)
+        return StartedDonation(donation, intent.client_secret)
+
+    def _start_payment(self, donation: Donation, page: Page, request: DonationRequest,
+                       express_customer: str | None) -> PaymentIntentRef:
+        """The PaymentIntent the donor confirms: a one-time gift's, or a monthly plan's first
+        invoice's; or, for express giving, the saved card charged at once. Every call carries
+        an idempotency key derived from the donation id."""
+        key = f"groundswell-donation-{donation.donation_id}"
+        description = f"Contribution to {page.title}"
+        if express_customer:
+            card = self.payments.saved_card(express_customer)
+            if card is None:
+                raise Conflict("no_saved_card", "There is no saved card to charge any more.")
+            intent = self.payments.charge_saved_card(
+                customer_id=express_customer, payment_method_id=card.payment_method_id,
+                amount_cents=donation.amount_cents, donation_id=donation.donation_id,
+                page_slug=page.slug, receipt_email=donation.donor.email, description=description,
+                idempotency_key=key)
+            self.store.attach_payment_intent(donation.donation_id, intent.id, None, express_customer)
+            donation.payment_intent_id, donation.customer_id = intent.id, express_customer
+            return intent
+        customer_id = None
+        if request.recurring or request.save_payment_method:
+            d = donation.donor
+            customer_id = self.payments.create_customer(
+                email=d.email, name=f"{d.first_name} {d.last_name}", donor_id=donation.donor_id,
+                idempotency_key=f"{key}-customer")
+        if request.recurring and customer_id:
+            intent = self.payments.create_monthly_subscription(
+                amount_cents=donation.amount_cents, donation_id=donation.donation_id,
+                page_slug=page.slug, customer_id=customer_id,
+                description=f"Monthly contribution to {page.title}", idempotency_key=key)
+            self.store.save_plan(RecurringPlan(
+                subscription_id=intent.subscription_id or "", first_donation_id=donation.donation_id,
+                donor_id=donation.donor_id, donor=donation.donor, page_slug=page.slug,
+                committee_id=donation.committee_id, election=donation.election,
+                amount_cents=donation.amount_cents, customer_id=customer_id, status="active",
+                created_at=self.clock()))
+        else:
             intent = self.payments.create_payment_intent(
                 amount_cents=donation.amount_cents, donation_id=donation.donation_id,
-                page_slug=slug, receipt_email=donation.donor.email,
-                description=f"Contribution to {page.title}",
-                idempotency_key=f"groundswell-donation-{donation.donation_id}",
-            )
-            self.store.attach_payment_intent(donation.donation_id, intent.id)
-            donation.payment_intent_id = intent.id
-        return StartedDonation(donation, intent.client_secret)
+                page_slug=page.slug, receipt_email=donation.donor.email, description=description,
+                idempotency_key=key, customer_id=customer_id)
+        self.store.attach_payment_intent(donation.donation_id, intent.id, intent.subscription_id,
+                                         customer_id)
+        donation.payment_intent_id = intent.id
+        donation.subscription_id, donation.customer_id = intent.subscription_id, customer_id
+        return intent
 
     def apply_event(self, event: PaymentEvent) -> EventOutcome:
         """Apply a verified Stripe event once: marker and effects commit together."""
@@ -136,17 +260,92 @@ class GivingService:
         for _ in range(MAX_EVENT_ATTEMPTS):
             if duplicate:
                 return EventOutcome.DUPLICATE
+            if event.type == "customer.subscription.deleted":
+                return self.store.end_plan(event.subscription_id or "", event.occurred_at)
+            if event.type == "invoice_payment.paid":
+                return self._link_invoice_payment(event)
+            if donation is None and event.type == "invoice.paid" and not event.first_invoice:
+                donation = self._renewal(event)
             if donation is None:
                 return EventOutcome.UNMATCHED
             new_state = merge(donation.state, event.fact)
             delta = totals_delta(donation.state, new_state)
             now = self.clock()
             messages = [m for plan in self.planners for m in plan(donation, new_state, now)]
+            aggregate = self._aggregate_change(donation, new_state, delta)
             try:
-                return self.store.commit_event(event, donation, new_state, delta, now, messages)
+                try:
+                    return self.store.commit_event(event, donation, new_state, delta, aggregate,
+                                                   now, messages)
+                except SuccessOverLimit:
+                    return self._commit_with_excess_refund(event, donation, new_state, delta,
+                                                           aggregate, now, messages)
             except StaleRead:
                 donation, duplicate = self.store.get(donation.donation_id), False
         raise StaleRead(f"event {event.event_id} kept conflicting")
+
+    def _renewal(self, event: PaymentEvent) -> Donation | None:
+        """The contribution of a monthly gift's later invoice, made from its plan."""
+        plan = self.store.plan(event.subscription_id or "")
+        if plan is None or event.invoice_id is None:
+            return None
+        committee = self.committees.get(plan.committee_id)
+        return Donation(
+            donation_id=invoice_donation_id(event.invoice_id), page_slug=plan.page_slug,
+            committee_id=plan.committee_id, election=plan.election, donor=plan.donor,
+            donor_id=plan.donor_id, created_at=event.occurred_at, fingerprint="renewal",
+            state=PaymentState(amount_cents=event.amount_cents or plan.amount_cents),
+            limit_scope=committee.limit_scope(plan.election, event.occurred_at),
+            subscription_id=plan.subscription_id, invoice_id=event.invoice_id,
+            customer_id=plan.customer_id, stored=False,
+        )
+
+    def _link_invoice_payment(self, event: PaymentEvent) -> EventOutcome:
+        """Record which PaymentIntent paid a renewal, so its refunds and disputes find it."""
+        if not event.invoice_id or not event.payment_intent_id:
+            return EventOutcome.IGNORED
+        if self.store.link_invoice_payment(invoice_donation_id(event.invoice_id),
+                                           event.payment_intent_id):
+            return EventOutcome.APPLIED
+        # The first invoice's intent is linked at intake; a renewal's contribution may not be
+        # written yet (its invoice.paid can come after this event): let Stripe deliver again.
+        raise StaleRead("the invoice's contribution is not recorded yet")
+
+    def _aggregate_change(self, donation: Donation, new: PaymentState,
+                          delta: TotalsDelta) -> AggregateChange:
+        old = donation.state
+        settled = lambda s: s.paid or s.failed  # noqa: E731 - the outcome is known
+        release = donation.reserved_cents if settled(new) and not settled(old) else 0
+        limit = None
+        if new.paid and not old.paid:
+            limit = self.committees.get(donation.committee_id).limit_cents
+        return AggregateChange(
+            scope=donation.limit_scope or f"{donation.committee_id}#{donation.election}",
+            net_cents=delta.cents, contributions=delta.contributions, reserved_cents=-release,
+            net_limit_cents=limit,
+        )
+
+    def _commit_with_excess_refund(self, event: PaymentEvent, donation: Donation,
+                                   new_state: PaymentState, delta: TotalsDelta,
+                                   aggregate: AggregateChange, now: datetime,
+                                   messages: list[OutboxMessage]) -> EventOutcome:
+        """The success stands (the money moved), and the part over the limit is refunded."""
+        limit = aggregate.net_limit_cents or 0
+        net_before = self.store.aggregate_net(donation.donor_id, aggregate.scope)
+        cents = excess_cents(limit, net_before + aggregate.net_cents, donation.amount_cents)
+        guarded = AggregateChange(aggregate.scope, aggregate.net_cents, aggregate.contributions,
+                                  aggregate.reserved_cents, expected_net_cents=net_before)
+        if cents <= 0:  # the aggregate moved back under the limit since the first attempt
+            return self.store.commit_event(event, donation, new_state, delta, guarded, now, messages)
+        excess = ExcessRefund(cents, f"over_limit: aggregate would be "
+                                     f"{net_before + aggregate.net_cents} > {limit} cents")
+        refund = OutboxMessage(
+            f"refund_excess#{donation.donation_id}", "refund_excess", now,
+            {"donation_id": donation.donation_id, "payment_intent_id": donation.payment_intent_id,
+             "amount_cents": cents, "reason": "over_limit"},
+        )
+        return self.store.commit_event(event, donation, new_state, delta, guarded, now,
+                                       [*messages, refund], excess)
 
     def donation(self, donation_id: str) -> Donation:
         found = self.store.get(donation_id)

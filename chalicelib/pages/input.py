@@ -5,13 +5,55 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Annotated
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictInt, field_validator
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+    ValidationInfo,
+    field_validator,
+)
 
 from chalicelib.giving.intake import ELECTION_CODE, MIN_DONATION_CENTS
+from chalicelib.pages.model import CONTROL
 
 Slug = Annotated[str, Field(pattern=r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")]
 Cents = Annotated[StrictInt, Field(ge=0)]
 AskAmount = Annotated[StrictInt, Field(ge=MIN_DONATION_CENTS, le=99_999_999)]
+Ladder = Annotated[list[AskAmount], Field(min_length=1, max_length=7)]
+MAX_VARIANTS = 5
+MAX_LATER_DEADLINES = 12
+
+
+def _sorted_ladder(value: list[int] | None) -> list[int] | None:
+    if value is not None and len(set(value)) != len(value):
+        raise ValueError("ask amounts must differ from each other")
+    return sorted(value) if value else value
+
+
+class VariantInput(BaseModel):
+    """One copy variant; its id is what the donation and the results carry."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    id: Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,40}$")]
+    headline: Annotated[str, Field(min_length=1, max_length=200)]
+    body: Annotated[str, Field(max_length=10_000)] = ""
+    ask_amounts_cents: Ladder | None = None
+
+    @field_validator("id")
+    @classmethod
+    def _not_control(cls, value: str) -> str:
+        if value == CONTROL:
+            raise ValueError("'control' is the page's own copy; give the variant another id")
+        return value
+
+    @field_validator("ask_amounts_cents")
+    @classmethod
+    def _ladder(cls, value: list[int] | None) -> list[int] | None:
+        return _sorted_ladder(value)
 
 
 class _PageFields(BaseModel):
@@ -21,6 +63,23 @@ class _PageFields(BaseModel):
     @classmethod
     def _utc(cls, value: datetime | None) -> datetime | None:
         return value.astimezone(timezone.utc) if value else None
+
+    @field_validator("deadlines", check_fields=False)
+    @classmethod
+    def _utc_list(cls, value: list[datetime] | None) -> list[datetime] | None:
+        if value is None:
+            return None
+        moments = sorted({v.astimezone(timezone.utc) for v in value})
+        if len(moments) != len(value):
+            raise ValueError("deadlines must differ from each other")
+        return moments
+
+    @field_validator("variants", check_fields=False)
+    @classmethod
+    def _variant_ids(cls, value: list[VariantInput] | None) -> list[VariantInput] | None:
+        if value is not None and len({v.id for v in value}) != len(value):
+            raise ValueError("variant ids must differ from each other")
+        return value
 
     @field_validator("election", check_fields=False)
     @classmethod
@@ -32,9 +91,7 @@ class _PageFields(BaseModel):
     @field_validator("ask_amounts_cents", check_fields=False)
     @classmethod
     def _ladder(cls, value: list[int] | None) -> list[int] | None:
-        if value is not None and len(set(value)) != len(value):
-            raise ValueError("ask amounts must differ from each other")
-        return sorted(value) if value else value
+        return _sorted_ladder(value)
 
 
 class PageCreate(_PageFields):
@@ -42,19 +99,34 @@ class PageCreate(_PageFields):
     title: Annotated[str, Field(min_length=1, max_length=120)]
     headline: Annotated[str, Field(min_length=1, max_length=200)]
     body: Annotated[str, Field(max_length=10_000)] = ""
-    ask_amounts_cents: Annotated[list[AskAmount], Field(min_length=1, max_length=7)]
+    ask_amounts_cents: Ladder
     goal_cents: Cents
     deadline: AwareDatetime
+    # Later deadlines, each after `deadline`: the page moves on to the next as each passes.
+    deadlines: Annotated[list[AwareDatetime], Field(max_length=MAX_LATER_DEADLINES)] = []
     election: str
     committee_id: Annotated[str, Field(pattern=r"^C\d{8}$")]
+    variants: Annotated[list[VariantInput], Field(max_length=MAX_VARIANTS)] = []
+    auto_allocate: StrictBool = False
+
+    @field_validator("deadlines")
+    @classmethod
+    def _after_deadline(cls, value: list[datetime], info: ValidationInfo) -> list[datetime]:
+        deadline = info.data.get("deadline")
+        if deadline is not None and any(d <= deadline for d in value):
+            raise ValueError("each later deadline must be after the deadline")
+        return value
 
 
 class PageUpdate(_PageFields):
     title: Annotated[str, Field(min_length=1, max_length=120)] | None = None
     headline: Annotated[str, Field(min_length=1, max_length=200)] | None = None
     body: Annotated[str, Field(max_length=10_000)] | None = None
-    ask_amounts_cents: Annotated[list[AskAmount], Field(min_length=1, max_length=7)] | None = None
+    ask_amounts_cents: Ladder | None = None
     goal_cents: Cents | None = None
     deadline: AwareDatetime | None = None
+    deadlines: Annotated[list[AwareDatetime], Field(max_length=MAX_LATER_DEADLINES)] | None = None
+    variants: Annotated[list[VariantInput], Field(max_length=MAX_VARIANTS)] | None = None
+    auto_allocate: StrictBool | None = None
     election: str | None = None
     committee_id: Annotated[str, Field(pattern=r"^C\d{8}$")] | None = None

@@ -1,14 +1,45 @@
-"""A donation page and what its public view shows (plain data, no storage concerns)."""
+"""A donation page and what its public view shows (plain data, no storage concerns).
+
+Deadlines: a page has its `deadline` and, optionally, later `deadlines`. Once one passes the page
+moves on to the next (the public `deadline` is always the current one); after the last it is
+closed. The server alone decides, from its own clock.
+"""
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+
+# The page's own copy and ladder, as an arm of its A/B test.
+CONTROL = "control"
 
 
 def isoformat_utc(moment: datetime) -> str:
     """ISO 8601 in UTC with a `Z`, the one time format on the wire."""
     return moment.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One copy variant of a page (A/B tests); `ask_amounts_cents` None keeps the page's ladder."""
+
+    id: str
+    headline: str
+    body: str
+    ask_amounts_cents: tuple[int, ...] | None = None
+
+    def view(self) -> dict[str, object]:
+        view: dict[str, object] = {"id": self.id, "headline": self.headline, "body": self.body}
+        if self.ask_amounts_cents is not None:
+            view["ask_amounts_cents"] = list(self.ask_amounts_cents)
+        return view
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Variant:
+        asks = data.get("ask_amounts_cents")
+        return cls(str(data["id"]), str(data["headline"]), str(data.get("body") or ""),
+                   tuple(int(a) for a in asks) if asks else None)
 
 
 @dataclass
@@ -24,13 +55,56 @@ class Page:
     committee_id: str
     created_at: datetime
     updated_at: datetime
+    deadlines: list[datetime] = field(default_factory=list)
+    deadline_extended: bool = False
+    variants: list[Variant] = field(default_factory=list)
+    auto_allocate: bool = False
+    version: int = 0
     extra: dict[str, object] = field(default_factory=dict)
 
+    # --- deadlines ----------------------------------------------------------------------
+    @property
+    def schedule(self) -> list[datetime]:
+        """Every deadline, earliest first."""
+        return sorted({self.deadline, *self.deadlines})
+
+    def current_deadline(self, now: datetime) -> datetime:
+        """The first deadline still ahead; after the last one, the last one."""
+        schedule = self.schedule
+        return next((d for d in schedule if now < d), schedule[-1])
+
     def is_open(self, now: datetime) -> bool:
-        return now < self.deadline
+        return now < self.schedule[-1]
 
     def seconds_remaining(self, now: datetime) -> int:
-        return max(int((self.deadline - now).total_seconds()), 0)
+        return max(int((self.current_deadline(now) - now).total_seconds()), 0)
+
+    def extended(self, now: datetime) -> bool:
+        """Whether donors were ever told a deadline that has since moved later: an organizer
+        extended it, or the page moved on to a later deadline of its list."""
+        return self.deadline_extended or self.current_deadline(now) > self.deadline
+
+    # --- A/B variants -------------------------------------------------------------------
+    @property
+    def control(self) -> Variant:
+        return Variant(CONTROL, self.headline, self.body, None)
+
+    @property
+    def arms(self) -> list[Variant]:
+        """The control first, then the variants; empty when the page tests nothing."""
+        return [self.control, *self.variants] if self.variants else []
+
+    def arm(self, variant_id: str | None) -> Variant | None:
+        return next((a for a in self.arms if a.id == variant_id), None)
+
+    @property
+    def experiment(self) -> str:
+        """Names the set of arms: visitors are assigned anew when the set changes. Editing a
+        variant's copy under the same id keeps its assignments and results."""
+        if not self.variants:
+            return ""
+        ids = "|".join(sorted(a.id for a in self.arms))
+        return "x" + hashlib.sha256(ids.encode()).hexdigest()[:10]
 
     def admin_view(self) -> dict[str, object]:
         return {
@@ -41,8 +115,13 @@ class Page:
             "ask_amounts_cents": list(self.ask_amounts_cents),
             "goal_cents": self.goal_cents,
             "deadline": isoformat_utc(self.deadline),
+            "deadlines": [isoformat_utc(d) for d in self.deadlines],
+            "deadline_extended": self.deadline_extended,
             "election": self.election,
             "committee_id": self.committee_id,
+            "variants": [v.view() for v in self.variants],
+            "auto_allocate": self.auto_allocate,
+            "version": self.version,
             "created_at": isoformat_utc(self.created_at),
             "updated_at": isoformat_utc(self.updated_at),
         }
@@ -54,11 +133,17 @@ class PageTotals:
     contribution_count: int = 0
 
 
+PUBLIC_FIELDS = ("slug", "title", "headline", "body", "ask_amounts_cents", "goal_cents",
+                 "election", "committee_id")
+
+
 def public_view(page: Page, totals: PageTotals, now: datetime, publishable_key: str) -> dict[str, object]:
     """What a donor's browser gets for a page: its fields, live totals and honest time left."""
-    view = page.admin_view()
-    del view["created_at"], view["updated_at"]
+    admin = page.admin_view()
+    view = {k: admin[k] for k in PUBLIC_FIELDS}
     view.update(
+        deadline=isoformat_utc(page.current_deadline(now)),
+        deadline_extended=page.extended(now),
         raised_cents=totals.raised_cents,
         contribution_count=totals.contribution_count,
         seconds_remaining=page.seconds_remaining(now),

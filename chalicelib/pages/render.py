@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timezone
+from datetime import datetime, timezone
 from functools import lru_cache
 from pathlib import Path
 
@@ -27,16 +27,35 @@ def money(cents: int) -> str:
 
 
 def render_donate(page: Page, view: dict, stripe_js_url: str, preselect_cents: int | None) -> str:
+    """The donation page as `view` (the visitor's variant and ladder) shows it; the countdown
+    starts from the server's `seconds_remaining`, never from the donor's clock."""
     goal = int(view["goal_cents"]) or 1
     percent = min(100, round(100 * int(view["raised_cents"]) / goal, 1))
-    deadline_text = page.deadline.astimezone(timezone.utc).strftime("%B %-d, %Y at %-I:%M %p UTC")
+    deadline = datetime.fromisoformat(str(view["deadline"]).replace("Z", "+00:00"))
+    deadline_text = deadline.astimezone(timezone.utc).strftime("%B %-d, %Y at %-I:%M %p UTC")
+    variant = view.get("variant") or {}
     return _env().get_template("donate.html").render(
         page=page, view=view, percent=percent, stripe_js_url=stripe_js_url,
         preselect=preselect_cents or 0, deadline_text=deadline_text,
+        remaining_text=remaining(int(view["seconds_remaining"])),
+        variant_id=variant.get("id") or "",  # the control too: its conversions count
     )
 
 
-def render_thanks(page: Page, view: dict) -> str:
-    return _env().get_template("thanks.html").render(page=page, view=view)
+def remaining(seconds: int) -> str:
+    """Time left as the countdown shows it: `3d 04:05:06`, or `04:05:06` under a day."""
+    days, rest = divmod(max(seconds, 0), 86_400)
+    clock = f"{rest // 3600:02d}:{rest % 3600 // 60:02d}:{rest % 60:02d}"
+    return f"{days}d {clock}" if days else clock
 
 
+def render_thanks(page: Page, view: dict, share_url: str | None = None,
+                  invitations: list[dict] | None = None) -> str:
+    return _env().get_template("thanks.html").render(
+        page=page, view=view, share_url=share_url, invitations=invitations or [])
+
+
+def render_express(page: Page, view: dict, token: str, card: object, preselect_cents: int) -> str:
+    """The confirmation step of express giving (nothing is charged by opening it)."""
+    return _env().get_template("express.html").render(
+        page=page, view=view, token=token, card=card, preselect=preselect_cents)

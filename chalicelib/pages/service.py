@@ -1,50 +1,125 @@
-"""Organizers' operations on pages, and the public view with live totals."""
+"""Organizers' operations on pages, and the public view with live totals, the visitor's A/B
+variant and a returning donor's ask ladder."""
 
 from __future__ import annotations
 
+import builtins
+import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, Protocol
 
-from chalicelib.errors import InvalidInput, NotFound
-from chalicelib.pages.model import Page, PageTotals, public_view
+from chalicelib import logs
+from chalicelib.compliance.committees import Committee
+from chalicelib.compliance.limits import remaining_cents
+from chalicelib.errors import DomainError, InvalidInput, NotFound, ProviderUnavailable
+from chalicelib.followups.tokens import DONOR
+from chalicelib.pages import experiments
+from chalicelib.pages.asks import personal_ladder, within_limit
+from chalicelib.pages.experiments import ArmStats
+from chalicelib.pages.history import HistoryEntry, creation_entry, plan_update
+from chalicelib.pages.model import Page, PageTotals, Variant, public_view
 
 if TYPE_CHECKING:
     from chalicelib.pages.input import PageCreate, PageUpdate
 
+MAX_UPDATE_ATTEMPTS = 3
+# Thompson sampling reads every arm's counters; a container reuses them this long.
+ALLOCATION_STATS_SECONDS = 30.0
+
+
+class StalePage(Exception):
+    """The page changed between read and write; read it again."""
+
 
 class PageStore(Protocol):
-    def create(self, page: Page) -> None: ...
-    def update(self, slug: str, changes: dict[str, Any], updated_at: datetime) -> Page: ...
-    def get(self, slug: str) -> Page | None: ...
+    def create(self, page: Page, entry: HistoryEntry) -> None: ...
+    def update(self, slug: str, expected_version: int, changes: dict[str, Any], updated_at: datetime,
+               entry: HistoryEntry | None) -> Page: ...
+    def get(self, slug: str, consistent: bool = False) -> Page | None: ...
     def list(self) -> list[Page]: ...
     def totals(self, slug: str) -> PageTotals: ...
+    def history(self, slug: str) -> builtins.list[HistoryEntry]: ...
 
 
+class VisitStore(Protocol):
+    def assignment(self, slug: str, experiment: str, visitor_id: str) -> str | None: ...
+    def assign(self, slug: str, experiment: str, visitor_id: str, variant_id: str,
+               now: datetime) -> str: ...
+    def count_refcode_visit(self, slug: str, refcode: str, visitor_id: str, now: datetime) -> bool: ...
+    def arm_stats(self, slug: str, arm_ids: builtins.list[str]) -> dict[str, ArmStats]: ...
+
+
+class DonorGiving(Protocol):
+    def highest_contribution(self, donor_id: str) -> int | None: ...
+    def exposure(self, donor_id: str, scope: str) -> int: ...
+
+
+class CommitteeSource(Protocol):
+    def get(self, committee_id: str) -> Committee: ...
+
+
+class TokenReader(Protocol):
+    def read(self, token: str, purpose: str) -> str: ...
+
+
+@dataclass(frozen=True)
+class Visit:
+    """Who is looking and what they brought: a first-party visitor id (cookie), a donor's signed
+    token from a receipt or invitation link, a refcode, and an amount to preselect."""
+
+    visitor_id: str | None = None
+    donor_token: str | None = None
+    refcode: str | None = None
+    amount_cents: int | None = None
+
+
+@dataclass
 class PageService:
-    def __init__(self, store: PageStore, publishable_key: str,
-                 clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc)) -> None:
-        self.store = store
-        self.publishable_key = publishable_key
-        self.clock = clock
+    store: PageStore
+    publishable_key: str
+    clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc)
+    visits: VisitStore | None = None
+    donors: DonorGiving | None = None
+    committees: CommitteeSource | None = None
+    # Built on first use: a stage without TOKEN_SECRET still serves pages (with their own ladders).
+    tokens: Callable[[], TokenReader] | None = None
+    ab_min_sample: int = 1000
 
-    def create(self, data: PageCreate) -> Page:
+    def __post_init__(self) -> None:
+        self._allocation_stats: dict[str, tuple[float, dict[str, ArmStats]]] = {}
+
+    # --- organizers ---------------------------------------------------------------------
+    def create(self, data: PageCreate, changed_by: str = "system") -> Page:
         now = self.clock()
-        page = Page(created_at=now, updated_at=now, **data.model_dump())
-        self.store.create(page)
+        fields = data.model_dump()
+        fields["variants"] = [Variant.from_dict(v) for v in fields.get("variants") or []]
+        page = Page(created_at=now, updated_at=now, version=1, **fields)
+        self.store.create(page, creation_entry(page, changed_by))
         return page
 
-    def update(self, slug: str, data: PageUpdate) -> Page:
+    def update(self, slug: str, data: PageUpdate, changed_by: str = "system") -> Page:
+        """Apply an organizer's changes; a change of deadline or goal is kept in the page's
+        history, written in the same transaction as the change."""
         changes = data.model_dump(exclude_unset=True)
         nulls = {k: "may not be null" for k, v in changes.items() if v is None}
         if nulls:
             raise InvalidInput("invalid_request", "Some fields may not be null.", fields=nulls)
         if not changes:
             raise InvalidInput("invalid_request", "Nothing to change.")
-        return self.store.update(slug, changes, self.clock())
+        for _ in range(MAX_UPDATE_ATTEMPTS):
+            page = self.get(slug, consistent=True)
+            now = self.clock()
+            fields, entry = plan_update(page, changes, now, changed_by)
+            try:
+                return self.store.update(slug, page.version, fields, now, entry)
+            except StalePage:
+                continue
+        raise ProviderUnavailable("try_again", "The page changed while saving; please try again.")
 
-    def get(self, slug: str) -> Page:
-        page = self.store.get(slug)
+    def get(self, slug: str, consistent: bool = False) -> Page:
+        page = self.store.get(slug, consistent)
         if page is None:
             raise NotFound("page_not_found", f"No donation page '{slug}'.")
         return page
@@ -52,6 +127,119 @@ class PageService:
     def list(self) -> list[Page]:
         return self.store.list()
 
-    def public(self, slug: str) -> dict[str, object]:
+    def history(self, slug: str) -> dict[str, object]:
+        self.get(slug)
+        return {"slug": slug, "history": [e.view() for e in self.store.history(slug)]}
+
+    # --- donors -------------------------------------------------------------------------
+    def public(self, slug: str, visit: Visit | None = None) -> dict[str, object]:
+        return self.view(slug, visit)[1]
+
+    def view(self, slug: str, visit: Visit | None = None) -> tuple[Page, dict[str, object]]:
+        """The page and what this visitor sees: the page (or their A/B variant's) copy and
+        ladder, or a returning donor's own ladder, with live totals and the time left."""
+        visit = visit or Visit()
         page = self.get(slug)
-        return public_view(page, self.store.totals(slug), self.clock(), self.publishable_key)
+        now = self.clock()
+        view = public_view(page, self.store.totals(slug), now, self.publishable_key)
+        view["ask_source"] = "page"
+        view["variant"] = None
+        arm = self._arm_for(page, visit.visitor_id, now)
+        if arm is not None:
+            view["variant"] = arm.view()
+            view.update(headline=arm.headline, body=arm.body)
+            if arm.ask_amounts_cents:
+                view.update(ask_amounts_cents=list(arm.ask_amounts_cents), ask_source="variant")
+        if visit.donor_token:
+            personal = self._personal_ladder(page, visit.donor_token, now)
+            if personal is not None:
+                view.update(ask_amounts_cents=personal, ask_source="personal")
+        if visit.refcode and visit.visitor_id and self.visits is not None:
+            self._quietly(self.visits.count_refcode_visit, slug, visit.refcode, visit.visitor_id, now)
+        view["preselected_amount_cents"] = visit.amount_cents
+        return page, view
+
+    def _arm_for(self, page: Page, visitor_id: str | None, now: datetime) -> Variant | None:
+        """The visitor's arm, assigned once (and counted once) per visitor and experiment."""
+        arms = page.arms
+        if not arms:
+            return None
+        ids = [a.id for a in arms]
+        if visitor_id is None or self.visits is None:
+            return page.control
+        try:
+            stored = self.visits.assignment(page.slug, page.experiment, visitor_id)
+            if stored is None:
+                if page.auto_allocate:
+                    chosen = experiments.thompson_assign(visitor_id, page.slug, page.experiment,
+                                                         self._stats_for_allocation(page, ids), ids)
+                else:
+                    chosen = experiments.assign(visitor_id, page.slug, page.experiment, ids)
+                stored = self.visits.assign(page.slug, page.experiment, visitor_id, chosen, now)
+        except Exception as exc:  # storage trouble: show the hashed arm, count nothing
+            logs.warning("variant not recorded", error=type(exc).__name__)
+            stored = experiments.assign(visitor_id, page.slug, page.experiment, ids)
+        return page.arm(stored) or page.control
+
+    def _stats_for_allocation(self, page: Page, ids: builtins.list[str]) -> dict[str, ArmStats]:
+        key = f"{page.slug}#{page.experiment}"
+        cached = self._allocation_stats.get(key)
+        if cached and cached[0] > time.monotonic():
+            return cached[1]
+        assert self.visits is not None
+        stats = self.visits.arm_stats(page.slug, ids)
+        self._allocation_stats[key] = (time.monotonic() + ALLOCATION_STATS_SECONDS, stats)
+        return stats
+
+    def _personal_ladder(self, page: Page, token: str, now: datetime) -> builtins.list[int] | None:
+        """A returning donor's ladder; None (the page's own) for a bad or expired token or a
+        donor who has not given yet. Never fails the page."""
+        if self.tokens is None or self.donors is None or self.committees is None:
+            return None
+        try:
+            donor_id = self.tokens().read(token, DONOR)
+        except DomainError:
+            return None
+        except ValueError:  # no TOKEN_SECRET on this stage
+            logs.warning("donor token not checked: TOKEN_SECRET is not set")
+            return None
+        committee = self.committees.get(page.committee_id)
+        exposure = self.donors.exposure(donor_id, committee.limit_scope(page.election, now))
+        remaining = remaining_cents(committee.limit_cents, exposure)
+        highest = self.donors.highest_contribution(donor_id)
+        ladder = personal_ladder(highest) if highest else list(page.ask_amounts_cents)
+        return within_limit(ladder, remaining)
+
+    @staticmethod
+    def _quietly(call: Callable[..., object], *args: object) -> None:
+        """Counting a visit must never cost a donor the page."""
+        try:
+            call(*args)
+        except Exception as exc:
+            logs.warning("visit not counted", error=type(exc).__name__)
+
+    # --- results ------------------------------------------------------------------------
+    def results(self, slug: str) -> dict[str, object]:
+        """Per arm: visitors, donations, conversion rate, money, average gift, the probability
+        of beating the control; and the winner once the minimum sample is in."""
+        page = self.get(slug)
+        arms = page.arms or [page.control]
+        ids = [a.id for a in arms]
+        stats = self.visits.arm_stats(slug, ids) if self.visits is not None else {}
+        stats = {i: stats.get(i, ArmStats()) for i in ids}
+        best = experiments.probability_best(stats) if len(ids) > 1 else {ids[0]: 1.0}
+        control = stats[ids[0]]
+        rows = []
+        for arm in arms:
+            row: dict[str, object] = {"id": arm.id, "headline": arm.headline,
+                                      **experiments.arm_results(stats[arm.id])}
+            row["probability_beats_control"] = (
+                None if arm.id == ids[0] else round(experiments.probability_beats(stats[arm.id], control), 4))
+            row["probability_best"] = round(best[arm.id], 4)
+            rows.append(row)
+        return {
+            "slug": slug, "experiment": page.experiment or None, "auto_allocate": page.auto_allocate,
+            "min_sample": self.ab_min_sample, "variants": rows,
+            "winner": experiments.winner(stats, self.ab_min_sample) if len(ids) > 1 else None,
+        }
+

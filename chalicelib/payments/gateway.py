@@ -11,8 +11,9 @@ from typing import Any
 
 import stripe
 
-from chalicelib.errors import InvalidInput, ProviderUnavailable
-from chalicelib.giving.service import PaymentIntentRef
+from chalicelib.errors import DomainError, InvalidInput, ProviderUnavailable
+from chalicelib.giving.reconcile import IntentStatus
+from chalicelib.giving.service import PaymentIntentRef, SavedCard
 
 STRIPE_API_VERSION = "2026-10-28.endive"
 
@@ -38,25 +39,100 @@ class StripeGateway:
         return self._client
 
     def create_payment_intent(self, *, amount_cents: int, donation_id: str, page_slug: str,
-                              receipt_email: str, description: str,
-                              idempotency_key: str) -> PaymentIntentRef:
-        """A card PaymentIntent tagged with our donation id (events find the donation by it)."""
+                              receipt_email: str, description: str, idempotency_key: str,
+                              customer_id: str | None = None) -> PaymentIntentRef:
+        """A card PaymentIntent tagged with our donation id (events find the donation by it).
+        With a customer, the card is saved for express giving (`setup_future_usage`)."""
+        params: dict[str, Any] = {
+            "amount": amount_cents,
+            "currency": "usd",
+            # The page collects cards only; no redirect-based methods.
+            "automatic_payment_methods": {"enabled": True, "allow_redirects": "never"},
+            "receipt_email": receipt_email,
+            "description": description,
+            "metadata": {"donation_id": donation_id, "page": page_slug},
+        }
+        if customer_id:
+            params.update(customer=customer_id, setup_future_usage="off_session")
         try:
             intent = self.client.v1.payment_intents.create(
-                params={
-                    "amount": amount_cents,
-                    "currency": "usd",
-                    # The page collects cards only; no redirect-based methods.
-                    "automatic_payment_methods": {"enabled": True, "allow_redirects": "never"},
-                    "receipt_email": receipt_email,
-                    "description": description,
-                    "metadata": {"donation_id": donation_id, "page": page_slug},
-                },
+                params=params,  # type: ignore[arg-type]
                 options={"idempotency_key": idempotency_key},
             )
         except stripe.StripeError as exc:
             raise _unavailable(exc) from exc
         return PaymentIntentRef(id=intent.id, client_secret=intent.client_secret or "")
+
+    def create_customer(self, *, email: str, name: str, donor_id: str, idempotency_key: str) -> str:
+        try:
+            customer = self.client.v1.customers.create(
+                params={"email": email, "name": name, "metadata": {"donor_id": donor_id}},
+                options={"idempotency_key": idempotency_key})
+        except stripe.StripeError as exc:
+            raise _unavailable(exc) from exc
+        return customer.id
+
+    def create_monthly_subscription(self, *, amount_cents: int, donation_id: str, page_slug: str,
+                                    customer_id: str, description: str,
+                                    idempotency_key: str) -> PaymentIntentRef:
+        """A monthly plan whose first invoice the donor confirms like a one-time gift; its later
+        invoices are charged by Stripe and arrive as `invoice.paid` events."""
+        try:
+            price = self.client.v1.prices.create(
+                params={"currency": "usd", "unit_amount": amount_cents,
+                        "recurring": {"interval": "month"},
+                        "product_data": {"name": description[:200]}},
+                options={"idempotency_key": f"{idempotency_key}-price"})
+            subscription = self.client.v1.subscriptions.create(
+                params={"customer": customer_id, "items": [{"price": price.id}],
+                        "payment_behavior": "default_incomplete",
+                        "payment_settings": {"save_default_payment_method": "on_subscription"},
+                        "metadata": {"first_donation_id": donation_id, "page": page_slug},
+                        "expand": ["latest_invoice.confirmation_secret"]},
+                options={"idempotency_key": idempotency_key})
+        except stripe.StripeError as exc:
+            raise _unavailable(exc) from exc
+        invoice = subscription.latest_invoice
+        secret = getattr(getattr(invoice, "confirmation_secret", None), "client_secret", None) or ""
+        return PaymentIntentRef(id=secret.split("_secret_")[0], client_secret=secret,
+                                subscription_id=subscription.id)
+
+    def saved_card(self, customer_id: str) -> SavedCard | None:
+        """The card a donor saved for express giving (the newest), if it is still there."""
+        try:
+            methods = self.client.v1.payment_methods.list(
+                params={"customer": customer_id, "type": "card", "limit": 1})
+        except stripe.StripeError as exc:
+            raise _unavailable(exc) from exc
+        for method in methods.data:
+            card = method.card
+            return SavedCard(method.id, card.brand if card else "card", card.last4 if card else "")
+        return None
+
+    def charge_saved_card(self, *, customer_id: str, payment_method_id: str, amount_cents: int,
+                          donation_id: str, page_slug: str, receipt_email: str, description: str,
+                          idempotency_key: str) -> PaymentIntentRef:
+        """Charge the saved card off-session, after the donor confirmed on the page."""
+        try:
+            intent = self.client.v1.payment_intents.create(
+                params={"amount": amount_cents, "currency": "usd", "customer": customer_id,
+                        "payment_method": payment_method_id, "off_session": True, "confirm": True,
+                        "receipt_email": receipt_email, "description": description,
+                        "metadata": {"donation_id": donation_id, "page": page_slug}},
+                options={"idempotency_key": idempotency_key})
+        except stripe.CardError as exc:
+            raise PaymentDeclined() from exc
+        except stripe.StripeError as exc:
+            raise _unavailable(exc) from exc
+        return PaymentIntentRef(id=intent.id, client_secret=intent.client_secret or "")
+
+    def cancel_subscription(self, subscription_id: str) -> None:
+        try:
+            self.client.v1.subscriptions.cancel(subscription_id)
+        except stripe.InvalidRequestError:
+            return  # already cancelled: cancelling is idempotent for the donor
+        except stripe.StripeError as exc:
+            raise _unavailable(exc) from exc
 
     def retrieve_payment_intent(self, payment_intent_id: str) -> PaymentIntentRef:
         try:
@@ -64,6 +140,38 @@ class StripeGateway:
         except stripe.StripeError as exc:
             raise _unavailable(exc) from exc
         return PaymentIntentRef(id=intent.id, client_secret=intent.client_secret or "")
+
+    def refund(self, *, payment_intent_id: str, amount_cents: int, reason: str,
+               idempotency_key: str) -> str:
+        """Refund part of a payment; the same idempotency key never refunds twice."""
+        try:
+            refund = self.client.v1.refunds.create(
+                params={"payment_intent": payment_intent_id, "amount": amount_cents,
+                        "metadata": {"reason": reason}},
+                options={"idempotency_key": idempotency_key},
+            )
+        except stripe.StripeError as exc:
+            raise _unavailable(exc) from exc
+        return refund.id
+
+    def payment_intent_status(self, payment_intent_id: str) -> IntentStatus:
+        try:
+            intent = self.client.v1.payment_intents.retrieve(payment_intent_id)
+        except stripe.StripeError as exc:
+            raise _unavailable(exc) from exc
+        return _status(intent)
+
+    def cancel_payment_intent(self, payment_intent_id: str, idempotency_key: str) -> IntentStatus:
+        """Cancel an abandoned intent; if it can no longer be cancelled, say what it is."""
+        try:
+            intent = self.client.v1.payment_intents.cancel(
+                payment_intent_id, params={"cancellation_reason": "abandoned"},
+                options={"idempotency_key": idempotency_key})
+        except stripe.InvalidRequestError:
+            return self.payment_intent_status(payment_intent_id)
+        except stripe.StripeError as exc:
+            raise _unavailable(exc) from exc
+        return _status(intent)
 
     def verified_event(self, payload: bytes, signature: str | None) -> dict[str, Any]:
         """The event in `payload` once its `Stripe-Signature` proves Stripe sent it recently."""
@@ -81,6 +189,20 @@ class StripeGateway:
         except ValueError:
             raise InvalidInput("not_an_event", "The body is not JSON.") from None
         return event
+
+
+class PaymentDeclined(DomainError):
+    kind = "rule"
+
+    def __init__(self) -> None:
+        super().__init__("card_declined", "Your saved card was declined. Give on the page with "
+                                          "another card instead.")
+
+
+def _status(intent: stripe.PaymentIntent) -> IntentStatus:
+    charge = intent.latest_charge
+    charge_id = charge if isinstance(charge, str) else (charge.id if charge else None)
+    return IntentStatus(intent.status, charge_id)
 
 
 def _unavailable(exc: stripe.StripeError) -> ProviderUnavailable:

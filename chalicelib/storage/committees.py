@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import datetime
 
 from pynamodb.exceptions import DoesNotExist
@@ -11,10 +12,23 @@ from chalicelib.storage.models import CommitteeModel
 
 
 class CommitteeRepository:
-    def __init__(self, defaults: CommitteeDefaults) -> None:
+    """Committees change rarely and are read on every intake and success, so each Lambda
+    container keeps them for `ttl_seconds` (a lowered limit takes effect within that time)."""
+
+    def __init__(self, defaults: CommitteeDefaults, ttl_seconds: float = 60.0) -> None:
         self.defaults = defaults
+        self.ttl_seconds = ttl_seconds
+        self._cache: dict[str, tuple[float, Committee]] = {}
 
     def get(self, committee_id: str) -> Committee:
+        cached = self._cache.get(committee_id)
+        if cached and cached[0] > time.monotonic():
+            return cached[1]
+        committee = self._load(committee_id)
+        self._cache[committee_id] = (time.monotonic() + self.ttl_seconds, committee)
+        return committee
+
+    def _load(self, committee_id: str) -> Committee:
         try:
             item = CommitteeModel.get(committee_id)
         except DoesNotExist:
@@ -27,6 +41,7 @@ class CommitteeRepository:
                        limit_cents=committee.limit_cents,
                        itemization_threshold_cents=committee.itemization_threshold_cents,
                        updated_at=now).save()
+        self._cache.pop(committee.committee_id, None)
 
     def list(self) -> list[Committee]:
         return [self.get(i.committee_id) for i in CommitteeModel.scan()]

@@ -5,28 +5,42 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from pynamodb.connection import Connection
-from pynamodb.exceptions import DoesNotExist, PutError, TransactGetError, TransactWriteError
+from pynamodb.exceptions import DoesNotExist, TransactGetError, TransactWriteError, UpdateError
 from pynamodb.transactions import TransactGet, TransactWrite
 
+from chalicelib.compliance.best_efforts import needs_best_efforts
+from chalicelib.compliance.limits import OverLimit, remaining_cents
 from chalicelib.giving.events import PaymentEvent
 from chalicelib.giving.ledger import Movement, PaymentState, TotalsDelta, movements
-from chalicelib.giving.model import Donation, DonorSnapshot
-from chalicelib.giving.service import EventOutcome, StaleRead
+from chalicelib.giving.model import Donation, DonorSnapshot, RecurringPlan, identity_keys
+from chalicelib.giving.service import (
+    AggregateChange,
+    EventOutcome,
+    ExcessRefund,
+    StaleRead,
+    SuccessOverLimit,
+)
+from chalicelib.giving.velocity import decline_keys, window
 from chalicelib.outbox.model import OutboxMessage
+from chalicelib.storage.errors import response_code
 from chalicelib.storage.models import (
     CounterShardModel,
     DonationModel,
     DonorAggregateModel,
     DonorFields,
+    DonorIdentityModel,
     DonorModel,
     MovementModel,
     ProcessedEventModel,
+    RecurringPlanModel,
 )
 from chalicelib.storage.outbox import OutboxRepository
+from chalicelib.storage.velocity import VelocityRepository
 
 # Stripe retries a webhook for up to three days; markers outlive that, then expire by TTL.
 MARKER_TTL = timedelta(days=30)
@@ -51,29 +65,124 @@ class DonationRepository:
     """Everything the giving service stores, behind the domain's vocabulary."""
 
     def __init__(self, region: str, counter_shards: int, outbox: OutboxRepository,
-                 ledger_shards: int = 10) -> None:
+                 ledger_shards: int = 10, pending_shards: int = 10,
+                 velocity: VelocityRepository | None = None) -> None:
+        self.velocity = velocity
         self._connection = Connection(region=region)
         self.counter_shards = counter_shards
+        self.pending_shards = pending_shards
         self.ledger_shards = ledger_shards
         self.outbox = outbox
 
     # --- intake -------------------------------------------------------------------------
-    def create_pending(self, donation: Donation) -> Donation | None:
-        """Store a new pending donation; if its id exists already, return the stored one."""
-        item = _to_item(donation)
+    def create_pending(self, donation: Donation, limit_cents: int) -> Donation | None:
+        """Store a new pending donation and reserve its amount against the donor's limit, in one
+        transaction. If the id exists already, return the stored donation (nothing reserved
+        twice); if the reservation would pass the limit, raise OverLimit and write nothing."""
+        amount = donation.amount_cents
+        aggregate = DonorAggregateModel(donation.donor_id, donation.limit_scope)
+        within = DonorAggregateModel.exposure_cents <= limit_cents - amount
+        if amount <= limit_cents:
+            within = within | DonorAggregateModel.exposure_cents.does_not_exist()
+        tx = _TaggedWrite(self._connection)
+        tx.save("donation", _to_item(donation, self.pending_shards),
+                condition=DonationModel.donation_id.does_not_exist())
+        tx.update("aggregate", aggregate, [
+            DonorAggregateModel.reserved_cents.add(amount),
+            DonorAggregateModel.exposure_cents.add(amount),
+            DonorAggregateModel.net_cents.add(0),
+            DonorAggregateModel.contribution_count.add(0),
+        ], within)
         try:
-            item.save(condition=DonationModel.donation_id.does_not_exist())
+            tx.commit()
+        except TransactWriteError as exc:
+            failed = tx.failed(exc)
+            if "donation" in failed:
+                return self.get(donation.donation_id)
+            if "aggregate" in failed:
+                current = self.aggregate(donation.donor_id, donation.limit_scope)
+                raise OverLimit(remaining_cents(limit_cents, current.exposure_cents),
+                                limit_cents) from None
+            if _retryable(exc, _reasons(exc)):
+                raise StaleRead("intake conflicted; retry") from exc
+            raise
+        return None
+
+    def resolve_donor(self, snapshot: DonorSnapshot) -> str:
+        """The donor this person already is (by email first, then by name and ZIP5), or a new
+        id from their email. One BatchGetItem."""
+        email_key, name_key = identity_keys(snapshot)
+        found = {i.identity_key: i.donor_id for i in DonorIdentityModel.batch_get([email_key, name_key])}
+        return found.get(email_key) or found.get(name_key) or snapshot.donor_id
+
+    def attach_payment_intent(self, donation_id: str, payment_intent_id: str,
+                              subscription_id: str | None = None,
+                              customer_id: str | None = None) -> None:
+        actions: list[Any] = [DonationModel.payment_intent_id.set(payment_intent_id)]
+        if subscription_id:
+            actions.append(DonationModel.subscription_id.set(subscription_id))
+        if customer_id:
+            actions.append(DonationModel.customer_id.set(customer_id))
+        DonationModel(donation_id).update(actions=actions, condition=DonationModel.donation_id.exists())
+
+    def donor(self, donor_id: str) -> tuple[DonorSnapshot, str | None] | None:
+        """A donor's current details and saved-card customer, if any."""
+        try:
+            i = DonorModel.get(donor_id, consistent_read=True)
+        except DoesNotExist:
             return None
-        except PutError as exc:
+        snapshot = DonorSnapshot(
+            first_name=i.first_name, last_name=i.last_name, email=i.email, phone=i.phone,
+            address_line1=i.address_line1, address_line2=i.address_line2, city=i.city,
+            state=i.state, zip=i.zip, employer=i.employer, occupation=i.occupation)
+        return snapshot, i.customer_id
+
+    # --- monthly gifts ------------------------------------------------------------------
+    def save_plan(self, plan: RecurringPlan) -> None:
+        RecurringPlanModel(
+            plan.subscription_id, first_donation_id=plan.first_donation_id, donor_id=plan.donor_id,
+            donor=DonorFields(**{k: getattr(plan.donor, k) for k in _DONOR_FIELDS}),
+            page_slug=plan.page_slug, committee_id=plan.committee_id, election=plan.election,
+            amount_cents=plan.amount_cents, customer_id=plan.customer_id, status=plan.status,
+            created_at=plan.created_at,
+        ).save()
+
+    def plan(self, subscription_id: str) -> RecurringPlan | None:
+        try:
+            i = RecurringPlanModel.get(subscription_id, consistent_read=True)
+        except DoesNotExist:
+            return None
+        return RecurringPlan(
+            subscription_id=i.subscription_id, first_donation_id=i.first_donation_id,
+            donor_id=i.donor_id, donor=DonorSnapshot(**{k: getattr(i.donor, k) for k in _DONOR_FIELDS}),
+            page_slug=i.page_slug, committee_id=i.committee_id, election=i.election,
+            amount_cents=int(i.amount_cents), customer_id=i.customer_id, status=i.status,
+            created_at=i.created_at,
+        )
+
+    def end_plan(self, subscription_id: str, when: datetime) -> EventOutcome:
+        try:
+            RecurringPlanModel(subscription_id).update(
+                actions=[RecurringPlanModel.status.set("canceled"),
+                         RecurringPlanModel.canceled_at.set(RecurringPlanModel.canceled_at | when)],
+                condition=RecurringPlanModel.subscription_id.exists())
+        except UpdateError as exc:
+            if exc.cause_response_code == "ConditionalCheckFailedException":
+                return EventOutcome.UNMATCHED
+            raise
+        return EventOutcome.APPLIED
+
+    def link_invoice_payment(self, donation_id: str, payment_intent_id: str) -> bool:
+        """Set a renewal's PaymentIntent; True if linked or already known (a first invoice)."""
+        try:
+            DonationModel(donation_id).update(
+                actions=[DonationModel.payment_intent_id.set(payment_intent_id)],
+                condition=DonationModel.donation_id.exists())
+            return True
+        except UpdateError as exc:
             if exc.cause_response_code != "ConditionalCheckFailedException":
                 raise
-        return self.get(donation.donation_id)
-
-    def attach_payment_intent(self, donation_id: str, payment_intent_id: str) -> None:
-        DonationModel(donation_id).update(
-            actions=[DonationModel.payment_intent_id.set(payment_intent_id)],
-            condition=DonationModel.donation_id.exists(),
-        )
+        return any(True for _ in DonationModel.by_payment_intent.query(payment_intent_id, limit=1))
 
     def get(self, donation_id: str) -> Donation | None:
         try:
@@ -105,8 +214,9 @@ class DonationRepository:
         return None, False
 
     def commit_event(self, event: PaymentEvent, donation: Donation, new_state: PaymentState,
-                     delta: TotalsDelta, now: datetime,
-                     messages: Sequence[OutboxMessage] = ()) -> EventOutcome:
+                     delta: TotalsDelta, aggregate: AggregateChange, now: datetime,
+                     messages: Sequence[OutboxMessage] = (),
+                     excess: ExcessRefund | None = None) -> EventOutcome:
         """Write the event's marker and all its effects in one transaction."""
         old = donation.state
         marker = ProcessedEventModel(
@@ -114,51 +224,63 @@ class DonationRepository:
             processed_at=now, expires_at=now + MARKER_TTL,
         )
         read_version = DonationModel.version == donation.version
+        tx = _TaggedWrite(self._connection)
+        tx.save("marker", marker, condition=ProcessedEventModel.event_id.does_not_exist())
+        if not donation.stored:  # a renewal's contribution, created by its invoice.paid
+            created = replace(donation, state=new_state, version=1,
+                              paid_at=event.occurred_at if new_state.paid else None)
+            tx.save("donation", _to_item(created, self.pending_shards),
+                    condition=DonationModel.donation_id.does_not_exist())
+        elif new_state == old:
+            tx.check("donation", DonationModel, donation.donation_id, condition=read_version)
+        else:
+            tx.update("donation", DonationModel(donation.donation_id),
+                      _donation_changes(event, donation, new_state, now, excess), read_version)
+        if new_state.paid and not old.paid:
+            donor_actions = _donor_upsert(donation.donor, now)
+            if donation.customer_id and not donation.recurring:  # a card saved for express giving
+                donor_actions.append(DonorModel.customer_id.set(donation.customer_id))
+            tx.update("donor", DonorModel(donation.donor_id), donor_actions)
+            for identity in identity_keys(donation.donor):
+                tx.update("identity", DonorIdentityModel(identity), [
+                    DonorIdentityModel.donor_id.set(DonorIdentityModel.donor_id | donation.donor_id)])
+        if not aggregate.is_zero:
+            tx.update("aggregate", DonorAggregateModel(donation.donor_id, aggregate.scope),
+                      _aggregate_changes(aggregate), _aggregate_condition(aggregate))
+        if not delta.is_zero:
+            shard = shard_for(donation.donation_id, self.counter_shards)
+            tx.update("counter", CounterShardModel(counter_id(donation.page_slug, shard)), [
+                CounterShardModel.raised_cents.add(delta.cents),
+                CounterShardModel.contribution_count.add(delta.contributions),
+            ])
+            if donation.variant_id:
+                variant = f"variant#{donation.page_slug}#{donation.variant_id}#{shard}"
+                tx.update("variant", CounterShardModel(variant), [
+                    CounterShardModel.conversions.add(delta.contributions),
+                    CounterShardModel.amount_cents.add(delta.cents),
+                ])
+        for moved in movements(old, new_state):
+            tx.save("movement", self._movement(event, donation, moved))
+        if event.type == "payment_intent.payment_failed" and self.velocity is not None:
+            keys = decline_keys(donation.client_ip, donation.donor.email, event.card_fingerprint,
+                                window(event.occurred_at, self.velocity.limits))
+            for item in self.velocity.items(keys):
+                tx.update("velocity", item, self.velocity.increment(event.occurred_at))
+        for message in messages:
+            tx.save("outbox", self.outbox.item(message, now))
         try:
-            with TransactWrite(connection=self._connection) as tx:
-                tx.save(marker, condition=ProcessedEventModel.event_id.does_not_exist())
-                if new_state == old:
-                    tx.condition_check(DonationModel, donation.donation_id, condition=read_version)
-                else:
-                    extra = []
-                    if event.charge_id and not donation.charge_id:
-                        extra.append(DonationModel.charge_id.set(event.charge_id))
-                    if new_state.paid and not old.paid:
-                        extra.append(DonationModel.paid_at.set(event.occurred_at))
-                    tx.update(DonationModel(donation.donation_id), actions=[*extra,
-                        DonationModel.status.set(new_state.status),
-                        DonationModel.paid.set(new_state.paid),
-                        DonationModel.failed.set(new_state.failed),
-                        DonationModel.refunded_cents.set(new_state.refunded_cents),
-                        DonationModel.dispute.set(new_state.dispute),
-                        DonationModel.version.set(donation.version + 1),
-                        DonationModel.updated_at.set(now),
-                    ], condition=read_version)
-                if new_state.paid and not old.paid:
-                    tx.update(DonorModel(donation.donor.donor_id),
-                              actions=_donor_upsert(donation.donor, now))
-                if not delta.is_zero:
-                    scope = f"{donation.committee_id}#{donation.election}"
-                    tx.update(DonorAggregateModel(donation.donor.donor_id, scope), actions=[
-                        DonorAggregateModel.net_cents.add(delta.cents),
-                        DonorAggregateModel.contribution_count.add(delta.contributions),
-                    ])
-                    shard = shard_for(donation.donation_id, self.counter_shards)
-                    tx.update(CounterShardModel(counter_id(donation.page_slug, shard)), actions=[
-                        CounterShardModel.raised_cents.add(delta.cents),
-                        CounterShardModel.contribution_count.add(delta.contributions),
-                    ])
-                for moved in movements(old, new_state):
-                    tx.save(self._movement(event, donation, moved))
-                for message in messages:
-                    tx.save(self.outbox.item(message, now))
+            tx.commit()
         except TransactWriteError as exc:
-            reasons = [r.code if r else None for r in (exc.cancellation_reasons or [])]
-            if reasons and reasons[0] == "ConditionalCheckFailed":
+            failed = tx.failed(exc)
+            if "marker" in failed:
                 return EventOutcome.DUPLICATE
-            if len(reasons) > 1 and reasons[1] == "ConditionalCheckFailed":
+            if "donation" in failed:
                 raise StaleRead("donation changed since it was read") from exc
-            if exc.cause_response_code in _RETRYABLE_TX or set(reasons) & _RETRYABLE_TX:
+            if "aggregate" in failed:
+                if aggregate.net_limit_cents is not None:
+                    raise SuccessOverLimit() from exc
+                raise StaleRead("donor aggregate changed since it was read") from exc
+            if _retryable(exc, _reasons(exc)):
                 raise StaleRead(exc.cause_response_code or "transaction conflict") from exc
             raise
         return EventOutcome.APPLIED
@@ -169,22 +291,125 @@ class DonationRepository:
         return MovementModel(
             f"{event.event_id}#{moved.kind}", kind=moved.kind, amount_cents=moved.cents,
             occurred_at=event.occurred_at, donation_id=donation.donation_id,
-            donor_id=donation.donor.donor_id, committee_id=donation.committee_id,
+            donor_id=donation.donor_id, committee_id=donation.committee_id,
             election=donation.election, page_slug=donation.page_slug, event_id=event.event_id,
             ledger_key=ledger_key(donation.committee_id, day, shard),
         )
 
     # --- reading ------------------------------------------------------------------------
-    def donor_aggregate(self, donor_id: str, committee_id: str, election: str) -> tuple[int, int]:
-        """(net cents, contribution count) a donor has given to a committee for an election."""
+    def stale_pending(self, older_than: datetime, limit: int) -> list[Donation]:
+        """Donations still pending that were created before `older_than`, oldest first."""
+        found: list[Donation] = []
+        for n in range(self.pending_shards):
+            query = DonationModel.pending.query(f"pending#{n}", DonationModel.created_at <= older_than,
+                                                limit=limit - len(found))
+            found.extend(_from_item(i) for i in query)
+            if len(found) >= limit:
+                break
+        return sorted(found, key=lambda d: d.created_at)
+
+    def aggregate(self, donor_id: str, scope: str) -> Aggregate:
+        """A donor's aggregate for one limit period (zeros if they never gave in it)."""
         try:
-            agg = DonorAggregateModel.get(donor_id, f"{committee_id}#{election}")
+            item = DonorAggregateModel.get(donor_id, scope, consistent_read=True)
         except DoesNotExist:
-            return 0, 0
-        return int(agg.net_cents), int(agg.contribution_count)
+            return Aggregate()
+        return Aggregate(int(item.net_cents or 0), int(item.contribution_count or 0),
+                         int(item.reserved_cents or 0), int(item.exposure_cents or 0))
+
+    def aggregate_net(self, donor_id: str, scope: str) -> int:
+        return self.aggregate(donor_id, scope).net_cents
 
     def donations_of(self, donor_id: str) -> list[Donation]:
         return [_from_item(i) for i in DonationModel.by_donor.query(donor_id)]
+
+
+@dataclass(frozen=True)
+class Aggregate:
+    net_cents: int = 0
+    contribution_count: int = 0
+    reserved_cents: int = 0
+    exposure_cents: int = 0
+
+
+class _TaggedWrite:
+    """A TransactWrite whose items carry names, so a cancellation says which item failed.
+
+    PynamoDB sends condition checks, deletes, puts and updates in that order, whatever order
+    they were added in; cancellation reasons follow the sent order."""
+
+    def __init__(self, connection: Connection) -> None:
+        self._tx = TransactWrite(connection=connection)
+        self._tags: dict[str, list[str]] = {"check": [], "put": [], "update": []}
+
+    def check(self, tag: str, model: Any, key: str, condition: Any) -> None:
+        self._tx.condition_check(model, key, condition=condition)
+        self._tags["check"].append(tag)
+
+    def save(self, tag: str, item: Any, condition: Any = None) -> None:
+        self._tx.save(item, condition=condition)
+        self._tags["put"].append(tag)
+
+    def update(self, tag: str, item: Any, actions: list, condition: Any = None) -> None:
+        self._tx.update(item, actions=actions, condition=condition)
+        self._tags["update"].append(tag)
+
+    def commit(self) -> None:
+        with self._tx:  # commits on leaving the block
+            pass
+
+    def failed(self, exc: TransactWriteError) -> set[str]:
+        """The tags of the items whose condition failed."""
+        order = self._tags["check"] + self._tags["put"] + self._tags["update"]
+        return {tag for tag, reason in zip(order, _reasons(exc), strict=False)
+                if reason == "ConditionalCheckFailed"}
+
+
+def _reasons(exc: TransactWriteError) -> list[str | None]:
+    return [r.code if r else None for r in (exc.cancellation_reasons or [])]
+
+
+def _retryable(exc: TransactWriteError, reasons: list[str | None]) -> bool:
+    return response_code(exc) in _RETRYABLE_TX or bool(set(reasons) & _RETRYABLE_TX)
+
+
+def _donation_changes(event: PaymentEvent, donation: Donation, new: PaymentState, now: datetime,
+                      excess: ExcessRefund | None) -> list:
+    old, m = donation.state, DonationModel
+    actions = [
+        m.status.set(new.status), m.paid.set(new.paid), m.failed.set(new.failed),
+        m.refunded_cents.set(new.refunded_cents), m.dispute.set(new.dispute),
+        m.version.set(donation.version + 1), m.updated_at.set(now),
+    ]
+    if event.charge_id and not donation.charge_id:
+        actions.append(m.charge_id.set(event.charge_id))
+    if new.paid and not old.paid:
+        actions.append(m.paid_at.set(event.occurred_at))
+    if new.status != "pending":
+        actions.append(m.pending_shard.remove())
+    if excess is not None:
+        actions += [m.excess_refund_cents.set(excess.cents), m.excess_reason.set(excess.reason)]
+    return actions
+
+
+def _aggregate_changes(change: AggregateChange) -> list:
+    a = DonorAggregateModel
+    return [
+        a.net_cents.add(change.net_cents), a.contribution_count.add(change.contributions),
+        a.reserved_cents.add(change.reserved_cents),
+        a.exposure_cents.add(change.net_cents + change.reserved_cents),
+    ]
+
+
+def _aggregate_condition(change: AggregateChange) -> Any:
+    a = DonorAggregateModel
+    if change.expected_net_cents is not None:
+        same = a.net_cents == change.expected_net_cents
+        return same | a.net_cents.does_not_exist() if change.expected_net_cents == 0 else same
+    if change.net_limit_cents is None:
+        return None
+    room = change.net_limit_cents - change.net_cents
+    return a.net_cents <= room if room < 0 else (a.net_cents <= room) | a.net_cents.does_not_exist()
 
 
 def _exists(future: Any) -> bool:
@@ -212,17 +437,25 @@ def _donor_upsert(donor: DonorSnapshot, now: datetime) -> list:
     return actions
 
 
-def _to_item(d: Donation) -> DonationModel:
+def _to_item(d: Donation, pending_shards: int = 10) -> DonationModel:
     s = d.state
     donor = d.donor
     return DonationModel(
         d.donation_id, page_slug=d.page_slug, committee_id=d.committee_id, election=d.election,
         amount_cents=s.amount_cents, status=s.status, paid=s.paid, failed=s.failed,
-        refunded_cents=s.refunded_cents, dispute=s.dispute, donor_id=donor.donor_id,
+        refunded_cents=s.refunded_cents, dispute=s.dispute, donor_id=d.donor_id,
         donor=DonorFields(**{k: getattr(donor, k) for k in _DONOR_FIELDS}),
         refcode=d.refcode, email_opt_in=d.email_opt_in, attestations=d.attestations,
+        interests=list(d.interests) or None,
         idempotency_key=d.idempotency_key, fingerprint=d.fingerprint,
         payment_intent_id=d.payment_intent_id, charge_id=d.charge_id, paid_at=d.paid_at,
+        limit_scope=d.limit_scope or None, reserved_cents=d.reserved_cents,
+        excess_refund_cents=d.excess_refund_cents, excess_reason=d.excess_reason,
+        best_efforts_flag=needs_best_efforts(d.donor), client_ip=d.client_ip,
+        variant_id=d.variant_id, subscription_id=d.subscription_id, invoice_id=d.invoice_id,
+        customer_id=d.customer_id,
+        pending_shard=(f"pending#{shard_for(d.donation_id, pending_shards)}"
+                       if s.status == "pending" else None),
         created_at=d.created_at, updated_at=d.created_at,
         version=d.version,
     )
@@ -239,10 +472,16 @@ def _from_item(i: DonationModel) -> Donation:
     donor = DonorSnapshot(**{k: getattr(i.donor, k) for k in _DONOR_FIELDS})
     return Donation(
         donation_id=i.donation_id, page_slug=i.page_slug, committee_id=i.committee_id,
-        election=i.election, donor=donor, created_at=i.created_at.astimezone(timezone.utc),
+        election=i.election, donor=donor, donor_id=i.donor_id,
+        created_at=i.created_at.astimezone(timezone.utc),
         fingerprint=i.fingerprint, state=state, refcode=i.refcode,
         email_opt_in=bool(i.email_opt_in), idempotency_key=i.idempotency_key,
+        interests=[str(k) for k in i.interests or []],
         payment_intent_id=i.payment_intent_id, version=int(i.version or 0),
         charge_id=i.charge_id, paid_at=i.paid_at.astimezone(timezone.utc) if i.paid_at else None,
+        limit_scope=i.limit_scope or "", reserved_cents=int(i.reserved_cents or 0),
+        excess_refund_cents=int(i.excess_refund_cents or 0), excess_reason=i.excess_reason,
+        client_ip=i.client_ip, variant_id=i.variant_id, subscription_id=i.subscription_id,
+        invoice_id=i.invoice_id, customer_id=i.customer_id,
         attestations=dict(i.attestations or {}),
     )

@@ -15,6 +15,7 @@ from pynamodb.attributes import (
     NumberAttribute,
     TTLAttribute,
     UnicodeAttribute,
+    UnicodeSetAttribute,
     UTCDateTimeAttribute,
 )
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
@@ -45,6 +46,13 @@ class PageModel(Model):
     committee_id = UnicodeAttribute()
     created_at = UTCDateTimeAttribute()
     updated_at = UTCDateTimeAttribute()
+    # Later deadlines: when `deadline` passes the page moves on to the next one.
+    deadlines = ListAttribute(of=UTCDateTimeAttribute, null=True)
+    deadline_extended = BooleanAttribute(default=False)
+    variants = JSONAttribute(null=True)  # [{"id", "headline", "body", "ask_amounts_cents"?}]
+    auto_allocate = BooleanAttribute(default=False)
+    # Optimistic lock: each update (and its history item) requires the version it read.
+    version = NumberAttribute(default=0)
 
 
 class DonationsByPaymentIntent(GlobalSecondaryIndex["DonationModel"]):
@@ -61,6 +69,17 @@ class DonationsByDonor(GlobalSecondaryIndex["DonationModel"]):
         projection = AllProjection()
 
     donor_id = UnicodeAttribute(hash_key=True)
+    created_at = UTCDateTimeAttribute(range_key=True)
+
+
+class PendingDonations(GlobalSecondaryIndex["DonationModel"]):
+    """Sparse: donations still waiting for their payment's outcome, oldest first per shard."""
+
+    class Meta:
+        index_name = "pending"
+        projection = AllProjection()
+
+    pending_shard = UnicodeAttribute(hash_key=True)
     created_at = UTCDateTimeAttribute(range_key=True)
 
 
@@ -98,12 +117,28 @@ class DonationModel(Model):
     donor = DonorFields()
     refcode = UnicodeAttribute(null=True)
     email_opt_in = BooleanAttribute(default=False)
+    interests = ListAttribute(of=UnicodeAttribute, null=True)  # action kinds (follow-ups)
     attestations = JSONAttribute(default=dict)
     idempotency_key = UnicodeAttribute(null=True)
     fingerprint = UnicodeAttribute()
     payment_intent_id = UnicodeAttribute(null=True)
     charge_id = UnicodeAttribute(null=True)
     paid_at = UTCDateTimeAttribute(null=True)
+    limit_scope = UnicodeAttribute(null=True)
+    reserved_cents = NumberAttribute(default=0)
+    excess_refund_cents = NumberAttribute(default=0)
+    excess_reason = UnicodeAttribute(null=True)
+    # Employer or occupation missing or a placeholder the FEC rejects ("best efforts").
+    best_efforts_flag = BooleanAttribute(default=False)
+    # Kept for velocity limits (a later decline counts against this address); never logged.
+    client_ip = UnicodeAttribute(null=True)
+    variant_id = UnicodeAttribute(null=True)
+    # Monthly gifts: the plan this contribution belongs to, and its invoice.
+    subscription_id = UnicodeAttribute(null=True)
+    invoice_id = UnicodeAttribute(null=True)
+    customer_id = UnicodeAttribute(null=True)
+    # Present only while pending (a sparse, sharded index for the reconciler).
+    pending_shard = UnicodeAttribute(null=True)
     created_at = UTCDateTimeAttribute()
     updated_at = UTCDateTimeAttribute()
     # Optimistic lock: each event's transaction requires the version it read.
@@ -111,6 +146,7 @@ class DonationModel(Model):
 
     by_payment_intent = DonationsByPaymentIntent()
     by_donor = DonationsByDonor()
+    pending = PendingDonations()
 
 
 class DonorModel(Model):
@@ -133,18 +169,64 @@ class DonorModel(Model):
     occupation = UnicodeAttribute()
     first_contribution_at = UTCDateTimeAttribute(null=True)
     updated_at = UTCDateTimeAttribute()
+    # The Stripe customer holding the card the donor saved for express giving.
+    customer_id = UnicodeAttribute(null=True)
+
+
+class RecurringPlanModel(Model):
+    """A donor's monthly gift: a Stripe subscription whose paid invoices become contributions."""
+
+    class Meta(_Meta):
+        table_name = _S.plans_table
+
+    subscription_id = UnicodeAttribute(hash_key=True)
+    first_donation_id = UnicodeAttribute()
+    donor_id = UnicodeAttribute()
+    donor = DonorFields()
+    page_slug = UnicodeAttribute()
+    committee_id = UnicodeAttribute()
+    election = UnicodeAttribute()
+    amount_cents = NumberAttribute()
+    customer_id = UnicodeAttribute()
+    status = UnicodeAttribute()  # active | canceled
+    created_at = UTCDateTimeAttribute()
+    canceled_at = UTCDateTimeAttribute(null=True)
+
+
+class VelocityModel(Model):
+    """One velocity counter (declines or intakes per IP, email or card) for one time window."""
+
+    class Meta(_Meta):
+        table_name = _S.velocity_table
+
+    counter_key = UnicodeAttribute(hash_key=True)
+    hits = NumberAttribute(default=0)
+    expires_at = TTLAttribute()
+
+
+class DonorIdentityModel(Model):
+    """Maps an identity key (normalized email, or name + ZIP5) to the donor it belongs to."""
+
+    class Meta(_Meta):
+        table_name = _S.identities_table
+
+    identity_key = UnicodeAttribute(hash_key=True)
+    donor_id = UnicodeAttribute()
 
 
 class DonorAggregateModel(Model):
-    """A donor's net giving to one committee for one election (the basis of FEC limits)."""
+    """A donor's net giving to one committee in one limit period (the basis of FEC limits)."""
 
     class Meta(_Meta):
         table_name = _S.aggregates_table
 
     donor_id = UnicodeAttribute(hash_key=True)
-    scope = UnicodeAttribute(range_key=True)  # "{committee_id}#{election}"
+    scope = UnicodeAttribute(range_key=True)  # "{committee_id}#{election}" or "…#Y{year}"
     net_cents = NumberAttribute(default=0)
     contribution_count = NumberAttribute(default=0)
+    # Pending donations' reservations, and net + reserved: what intake checks the limit against.
+    reserved_cents = NumberAttribute(default=0)
+    exposure_cents = NumberAttribute(default=0)
 
 
 class CounterShardModel(Model):
@@ -153,9 +235,14 @@ class CounterShardModel(Model):
     class Meta(_Meta):
         table_name = _S.counters_table
 
-    counter_id = UnicodeAttribute(hash_key=True)  # "page#{slug}#{shard}"
+    counter_id = UnicodeAttribute(hash_key=True)  # "page#{slug}#{shard}", "variant#{slug}#{id}#{shard}"
     raised_cents = NumberAttribute(default=0)
     contribution_count = NumberAttribute(default=0)
+    # A/B variants: donations that became contributions, and their net amount.
+    conversions = NumberAttribute(default=0)
+    amount_cents = NumberAttribute(default=0)
+    # Distinct visitors shown a variant, or arriving with a refcode (`refcode#{slug}#{code}#{n}`).
+    impressions = NumberAttribute(default=0)
 
 
 class ProcessedEventModel(Model):
@@ -270,8 +357,191 @@ class CommitteeModel(Model):
     updated_at = UTCDateTimeAttribute()
 
 
+class ExportModel(Model):
+    """An export job: what finance asked for, its progress, and where its files are."""
+
+    class Meta(_Meta):
+        table_name = _S.exports_table
+
+    export_id = UnicodeAttribute(hash_key=True)
+    kind = UnicodeAttribute()  # contributions_csv | fec_schedule_a
+    committee_id = UnicodeAttribute(null=True)  # absent: every committee (CSV only)
+    from_day = UnicodeAttribute()  # YYYY-MM-DD, UTC, inclusive
+    to_day = UnicodeAttribute()
+    status = UnicodeAttribute()  # queued | running | succeeded | failed
+    requested_by = UnicodeAttribute()  # the staff key's name
+    row_count = NumberAttribute(null=True)
+    rows_done = NumberAttribute(default=0)
+    summary = JSONAttribute(null=True)
+    files = JSONAttribute(null=True)  # {"download": key, "jsonl": key}
+    error = UnicodeAttribute(null=True)
+    attempts = NumberAttribute(default=0)
+    lease_until = UTCDateTimeAttribute(null=True)  # a running job's run is alive until then
+    created_at = UTCDateTimeAttribute()
+    started_at = UTCDateTimeAttribute(null=True)
+    finished_at = UTCDateTimeAttribute(null=True)
+
+
+class LocationFields(MapAttribute[str, object]):
+    city = UnicodeAttribute()
+    state = UnicodeAttribute()
+    zip = UnicodeAttribute()
+
+
+class ActionModel(Model):
+    """Something supporters can do together (follow-ups); `seats_taken` guards `capacity`."""
+
+    class Meta(_Meta):
+        table_name = _S.actions_table
+
+    action_id = UnicodeAttribute(hash_key=True)
+    kind = UnicodeAttribute()
+    title = UnicodeAttribute()
+    description = UnicodeAttribute(default="")
+    starts_at = UTCDateTimeAttribute(null=True)
+    ends_at = UTCDateTimeAttribute(null=True)
+    location = LocationFields(null=True)
+    virtual = BooleanAttribute(default=False)
+    capacity = NumberAttribute(null=True)  # absent: no limit
+    seats_taken = NumberAttribute(default=0)
+    pages = ListAttribute(of=UnicodeAttribute, default=list)
+    active = BooleanAttribute(default=True)
+    created_at = UTCDateTimeAttribute()
+    updated_at = UTCDateTimeAttribute()
+
+
+class InvitationsByAction(GlobalSecondaryIndex["InvitationModel"]):
+    class Meta:
+        index_name = "by-action"
+        projection = AllProjection()
+
+    action_id = UnicodeAttribute(hash_key=True)
+    invited_at = UTCDateTimeAttribute(range_key=True)
+
+
+class InvitationsByPerson(GlobalSecondaryIndex["InvitationModel"]):
+    class Meta:
+        index_name = "by-person"
+        projection = AllProjection()
+
+    person_id = UnicodeAttribute(hash_key=True)
+    invited_at = UTCDateTimeAttribute(range_key=True)
+
+
+class InvitationModel(Model):
+    """One person invited to one action (`{person_id}.{action_id}`), and their answer."""
+
+    class Meta(_Meta):
+        table_name = _S.invitations_table
+
+    invitation_id = UnicodeAttribute(hash_key=True)
+    person_id = UnicodeAttribute()
+    action_id = UnicodeAttribute()
+    status = UnicodeAttribute()  # invited | yes | no
+    invited_at = UTCDateTimeAttribute()
+    responded_at = UTCDateTimeAttribute(null=True)
+    message_id = UnicodeAttribute()  # the outbox message that first carried it
+
+    by_action = InvitationsByAction()
+    by_person = InvitationsByPerson()
+
+
+class PeopleByShareCode(GlobalSecondaryIndex["PersonModel"]):
+    """Sparse: people with a personal share link."""
+
+    class Meta:
+        index_name = "by-share-code"
+        projection = AllProjection()
+
+    share_code = UnicodeAttribute(hash_key=True)
+
+
+class PersonModel(Model):
+    """Someone we may write to (donor or signed-up supporter), keyed like donors by a digest of
+    the normalized email: consent, unsubscribe, suppression, caps and share credit."""
+
+    class Meta(_Meta):
+        table_name = _S.people_table
+
+    person_id = UnicodeAttribute(hash_key=True)
+    email = UnicodeAttribute()
+    first_name = UnicodeAttribute(null=True)
+    zip = UnicodeAttribute(null=True)
+    state = UnicodeAttribute(null=True)
+    interests = ListAttribute(of=UnicodeAttribute, null=True)
+    subscribed = BooleanAttribute(default=False)
+    confirmed_at = UTCDateTimeAttribute(null=True)
+    unsubscribed_at = UTCDateTimeAttribute(null=True)
+    suppressed = UnicodeAttribute(null=True)  # bounce | complaint
+    suppressed_at = UTCDateTimeAttribute(null=True)
+    share_code = UnicodeAttribute(null=True)
+    share_page = UnicodeAttribute(null=True)
+    recruited_count = NumberAttribute(default=0)
+    recruited_cents = NumberAttribute(default=0)
+    credited = UnicodeSetAttribute(null=True)  # donation ids already counted
+    last_invited_at = UTCDateTimeAttribute(null=True)
+    last_invitation_message = UnicodeAttribute(null=True)
+    pending_signup = JSONAttribute(null=True)  # signup fields awaiting confirmation
+    confirmation_sent_at = UTCDateTimeAttribute(null=True)
+    signup_refcode = UnicodeAttribute(null=True)
+    created_at = UTCDateTimeAttribute()
+    updated_at = UTCDateTimeAttribute()
+
+    by_share_code = PeopleByShareCode()
+
+
+class MailModel(Model):
+    """The send ledger: one item per outbox message that sends email (exactly-once sends)."""
+
+    class Meta(_Meta):
+        table_name = _S.mail_table
+
+    message_id = UnicodeAttribute(hash_key=True)
+    kind = UnicodeAttribute()
+    person_id = UnicodeAttribute()
+    state = UnicodeAttribute()  # sending | sent | not_sent
+    attempts = NumberAttribute(default=0)
+    ses_message_id = UnicodeAttribute(null=True)
+    started_at = UTCDateTimeAttribute()
+    sent_at = UTCDateTimeAttribute(null=True)
+    last_error = UnicodeAttribute(null=True)
+
+
+class PageHistoryModel(Model):
+    """Audit trail of a page's deadline and goal: one item per change, written in the same
+    transaction as the page change itself (the page's new version is the range key)."""
+
+    class Meta(_Meta):
+        table_name = _S.page_history_table
+
+    slug = UnicodeAttribute(hash_key=True)
+    version = NumberAttribute(range_key=True)
+    action = UnicodeAttribute()  # created | updated
+    changed_at = UTCDateTimeAttribute()
+    changed_by = UnicodeAttribute()  # the staff key's name
+    changes = JSONAttribute()  # {"deadline": {"from": iso|null, "to": iso}, "goal_cents": ...}
+    deadline_extended = BooleanAttribute(default=False)
+
+
+class VisitModel(Model):
+    """One visitor's first view of a page: their A/B variant (`a#{slug}#{experiment}#{visitor}`)
+    or a refcode they arrived with (`r#{slug}#{refcode}#{visitor}`). Created once, with the
+    impression counted in the same transaction, so each visitor counts once."""
+
+    class Meta(_Meta):
+        table_name = _S.visits_table
+
+    visit_key = UnicodeAttribute(hash_key=True)
+    variant_id = UnicodeAttribute(null=True)
+    expires_at = TTLAttribute()
+
+
 # Every table the app uses: created by storage/tables.py, declared by devtools/deploy.
 ALL_MODELS: tuple[type[Model], ...] = (
     PageModel, DonationModel, DonorModel, DonorAggregateModel, CounterShardModel,
     ProcessedEventModel, StaffKeyModel, OutboxModel, MovementModel, CommitteeModel,
+    DonorIdentityModel, VelocityModel, RecurringPlanModel,
+    ExportModel,
+    ActionModel, InvitationModel, PersonModel, MailModel,
+    PageHistoryModel, VisitModel,
 )

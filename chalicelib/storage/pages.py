@@ -1,56 +1,104 @@
-"""Pages and their sharded thermometer totals in DynamoDB."""
+"""Pages, their deadline and goal history, and their sharded thermometer totals in DynamoDB."""
 
 from __future__ import annotations
 
-from datetime import timezone
+import builtins
+from datetime import datetime, timezone
 from typing import Any
 
-from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
+from pynamodb.connection import Connection
+from pynamodb.exceptions import DoesNotExist, TransactWriteError
+from pynamodb.transactions import TransactWrite
 
+from chalicelib.config import settings
 from chalicelib.errors import Conflict, NotFound
-from chalicelib.pages.model import Page, PageTotals
+from chalicelib.pages.history import HistoryEntry
+from chalicelib.pages.model import Page, PageTotals, Variant
+from chalicelib.pages.service import StalePage
 from chalicelib.storage.donations import counter_id
-from chalicelib.storage.models import CounterShardModel, PageModel
+from chalicelib.storage.models import CounterShardModel, PageHistoryModel, PageModel
 
 _FIELDS = ("title", "headline", "body", "ask_amounts_cents", "goal_cents", "deadline",
-           "election", "committee_id")
+           "election", "committee_id", "deadlines", "deadline_extended", "auto_allocate")
 
 
 class PageRepository:
     def __init__(self, counter_shards: int) -> None:
         self.counter_shards = counter_shards
+        self._connection: Connection | None = None
 
-    def create(self, page: Page) -> None:
+    @property
+    def connection(self) -> Connection:
+        if self._connection is None:
+            self._connection = Connection(region=settings().region)
+        return self._connection
+
+    def create(self, page: Page, entry: HistoryEntry | None = None) -> None:
+        """The page and its first history entry, in one transaction; 409 if the slug is taken."""
         item = PageModel(page.slug, created_at=page.created_at, updated_at=page.updated_at,
+                         variants=_variants(page.variants), version=page.version,
                          **{f: getattr(page, f) for f in _FIELDS})
         try:
-            item.save(condition=PageModel.slug.does_not_exist())
-        except PutError as exc:
-            if exc.cause_response_code == "ConditionalCheckFailedException":
+            with TransactWrite(connection=self.connection) as tx:
+                tx.save(item, condition=PageModel.slug.does_not_exist())
+                if entry is not None:
+                    tx.save(_history_item(entry))
+        except TransactWriteError as exc:
+            if _condition_failed(exc):
                 raise Conflict("page_exists", f"A page with slug '{page.slug}' exists.",
                                fields={"slug": "already taken"}) from None
             raise
 
-    def update(self, slug: str, changes: dict[str, Any], updated_at: Any) -> Page:
-        item = PageModel(slug)
-        actions = [getattr(PageModel, f).set(v) for f, v in changes.items()]
-        actions.append(PageModel.updated_at.set(updated_at))
+    def update(self, slug: str, expected_version: int, changes: dict[str, Any], updated_at: datetime,
+               entry: HistoryEntry | None = None) -> Page:
+        """Set `changes` if the page is still at `expected_version`, with its history entry in
+        the same transaction. Raises NotFound, or StalePage when someone changed it first."""
+        m = PageModel
+        actions: builtins.list[Any] = []
+        for name, value in changes.items():
+            if name == "variants":
+                actions.append(m.variants.set(_variants(value)))
+            elif name == "deadlines" and not value:
+                actions.append(m.deadlines.remove())
+            else:
+                actions.append(getattr(m, name).set(value))
+        actions += [m.updated_at.set(updated_at), m.version.set(expected_version + 1)]
+        same = m.version == expected_version
+        if expected_version == 0:  # pages stored before versions existed
+            same = same | m.version.does_not_exist()
         try:
-            item.update(actions=actions, condition=PageModel.slug.exists())
-        except UpdateError as exc:
-            if exc.cause_response_code == "ConditionalCheckFailedException":
-                raise NotFound("page_not_found", f"No donation page '{slug}'.") from None
+            with TransactWrite(connection=self.connection) as tx:
+                tx.update(PageModel(slug), actions=actions, condition=m.slug.exists() & same)
+                if entry is not None:
+                    tx.save(_history_item(entry))
+        except TransactWriteError as exc:
+            if _condition_failed(exc):
+                if self.get(slug, consistent=True) is None:
+                    raise NotFound("page_not_found", f"No donation page '{slug}'.") from None
+                raise StalePage(slug) from None
+            if exc.cause_response_code == "TransactionCanceledException":
+                raise StalePage(slug) from None
             raise
-        return _from_item(item)
+        page = self.get(slug, consistent=True)
+        if page is None:
+            raise NotFound("page_not_found", f"No donation page '{slug}'.")
+        return page
 
-    def get(self, slug: str) -> Page | None:
+    def get(self, slug: str, consistent: bool = False) -> Page | None:
         try:
-            return _from_item(PageModel.get(slug))
+            return _from_item(PageModel.get(slug, consistent_read=consistent))
         except DoesNotExist:
             return None
 
     def list(self) -> list[Page]:
         return sorted((_from_item(i) for i in PageModel.scan()), key=lambda p: p.slug)
+
+    def history(self, slug: str) -> builtins.list[HistoryEntry]:
+        return [HistoryEntry(
+            slug=i.slug, version=int(i.version), action=i.action,
+            changed_at=i.changed_at.astimezone(timezone.utc), changed_by=i.changed_by,
+            changes=dict(i.changes or {}), deadline_extended=bool(i.deadline_extended),
+        ) for i in PageHistoryModel.query(slug, consistent_read=True)]
 
     def totals(self, slug: str) -> PageTotals:
         """The sum of the page's counter shards: one BatchGetItem, no hot item."""
@@ -62,6 +110,22 @@ class PageRepository:
         return PageTotals(raised_cents=raised, contribution_count=count)
 
 
+def _condition_failed(exc: TransactWriteError) -> bool:
+    return any(r is not None and r.code == "ConditionalCheckFailed"
+               for r in exc.cancellation_reasons or [])
+
+
+def _variants(variants: list[Variant]) -> list[dict[str, object]] | None:
+    return [v.view() for v in variants] or None
+
+
+def _history_item(entry: HistoryEntry) -> PageHistoryModel:
+    return PageHistoryModel(
+        entry.slug, entry.version, action=entry.action, changed_at=entry.changed_at,
+        changed_by=entry.changed_by, changes=entry.changes, deadline_extended=entry.deadline_extended,
+    )
+
+
 def _from_item(i: PageModel) -> Page:
     return Page(
         slug=i.slug, title=i.title, headline=i.headline, body=i.body or "",
@@ -70,4 +134,8 @@ def _from_item(i: PageModel) -> Page:
         deadline=i.deadline.astimezone(timezone.utc), election=i.election,
         committee_id=i.committee_id, created_at=i.created_at.astimezone(timezone.utc),
         updated_at=i.updated_at.astimezone(timezone.utc),
+        deadlines=sorted(d.astimezone(timezone.utc) for d in i.deadlines or []),  # type: ignore[attr-defined]
+        deadline_extended=bool(i.deadline_extended),
+        variants=[Variant.from_dict(v) for v in i.variants or []],
+        auto_allocate=bool(i.auto_allocate), version=int(i.version or 0),
     )

@@ -26,7 +26,7 @@ BUCKETS = buckets
 
 
 def ensure_all() -> None:
-    """Create tables, queues and buckets that are missing."""
+    """Create tables, queues, buckets and the SES sender identity that are missing."""
     ensure_tables()
     sqs = boto3.client("sqs", region_name=settings().region)
     for name in queues():
@@ -36,3 +36,6 @@ def ensure_all() -> None:
     for name in buckets():
         if name not in existing:
             s3.create_bucket(Bucket=name)
+    from chalicelib.notify.ses import ensure_sender_identity
+
+    ensure_sender_identity(settings().region, settings().mail_from)  # SES's sender (follow-ups)

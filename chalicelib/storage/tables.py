@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pynamodb.models import Model
 
-from chalicelib.storage.models import ALL_MODELS, ProcessedEventModel
+from chalicelib.storage.models import ALL_MODELS, ProcessedEventModel, VelocityModel, VisitModel
 
 
 def ensure_tables() -> list[str]:
@@ -15,6 +15,8 @@ def ensure_tables() -> list[str]:
             model.create_table(wait=True, billing_mode="PAY_PER_REQUEST")
             created.append(model.Meta.table_name)
     _enable_ttl(ProcessedEventModel, "expires_at")
+    _enable_ttl(VelocityModel, "expires_at")
+    _enable_ttl(VisitModel, "expires_at")
     return created
 
 

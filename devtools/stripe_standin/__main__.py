@@ -36,6 +36,24 @@ def main(argv: list[str] | None = None) -> int:
         help="first webhook retry delay; doubles on each attempt",
     )
     parser.add_argument("--max-attempts", type=int, default=8, help="webhook delivery attempts per event")
+    parser.add_argument(
+        "--fee-percent",
+        type=float,
+        default=float(env.get("STANDIN_FEE_PERCENT") or 2.9),
+        help="Stripe fee percent per charge, rounded half up to the cent (default 2.9)",
+    )
+    parser.add_argument(
+        "--fee-fixed-cents",
+        type=int,
+        default=int(env.get("STANDIN_FEE_FIXED_CENTS") or 30),
+        help="fixed Stripe fee per charge in cents (default 30)",
+    )
+    parser.add_argument(
+        "--available-delay-seconds",
+        type=float,
+        default=float(env.get("STANDIN_AVAILABLE_DELAY_SECONDS") or 0),
+        help="how long a charge's funds stay pending before a payout can take them (default 0)",
+    )
     args = parser.parse_args(argv)
 
     app = create_app(
@@ -43,6 +61,9 @@ def main(argv: list[str] | None = None) -> int:
         args.webhook_secret,
         retry_base_seconds=args.retry_base_seconds,
         max_attempts=args.max_attempts,
+        fee_percent=args.fee_percent,
+        fee_fixed_cents=args.fee_fixed_cents,
+        available_delay_seconds=args.available_delay_seconds,
     )
     server = make_server(args.host, args.port, app, threaded=True)
     print(f"stripe stand-in listening on http://{args.host}:{server.server_port}", flush=True)

@@ -1,4 +1,5 @@
-"""HTTP layer: Stripe's URL paths, auth, idempotency, CORS, Stripe.js and ``/_standin/`` introspection."""
+"""HTTP layer: Stripe's URL paths, auth, idempotency, CORS, Stripe.js, fault injection and the
+``/_standin/`` dev endpoints (introspection, payout failure, subscription cycles, balance settling)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from werkzeug.serving import BaseWSGIServer, make_server
 
 from . import forms
 from .events import DEFAULT_API_VERSION, Deliverer, RequestContext, WebhookTarget, new_id
+from .faults import FaultConfigError, FaultInjector
 from .forms import StripeError
 from .store import SavedResponse, Store, public_view
 
@@ -85,13 +87,32 @@ def create_app(
     *,
     retry_base_seconds: float = 1.0,
     max_attempts: int = 8,
+    fee_percent: float = 2.9,
+    fee_fixed_cents: int = 30,
+    available_delay_seconds: float = 0.0,
 ) -> Flask:
-    """Build the stand-in WSGI app; its state lives in ``app.extensions["stripe_standin"]``."""
+    """Build the stand-in WSGI app; its state lives in ``app.extensions["stripe_standin"]``.
+
+    A charge's Stripe fee is ``fee_percent`` of it (rounded half up) plus ``fee_fixed_cents``; its
+    funds stay ``pending`` for ``available_delay_seconds`` (``POST /_standin/balance/settle`` ends
+    the wait early).
+    """
     target = WebhookTarget(webhook_url, webhook_secret)
     deliverer = Deliverer(target, retry_base_seconds=retry_base_seconds, max_attempts=max_attempts)
-    store = Store(on_event=deliverer.enqueue)
+    store = Store(
+        on_event=deliverer.enqueue,
+        fee_percent=fee_percent,
+        fee_fixed_cents=fee_fixed_cents,
+        available_delay_seconds=available_delay_seconds,
+    )
+    faults = FaultInjector()
     app = Flask(__name__, static_folder=None)
-    app.extensions["stripe_standin"] = {"store": store, "deliverer": deliverer, "target": target}
+    app.extensions["stripe_standin"] = {
+        "store": store,
+        "deliverer": deliverer,
+        "target": target,
+        "faults": faults,
+    }
 
     def api(rule: str, method: str, spec: Any, action: Action, *, publishable_spec: Any = None) -> None:
         """Register one Stripe endpoint; ``publishable_spec`` set means a pk_test_ key may call it."""
@@ -103,11 +124,17 @@ def create_app(
             idem_key = request.headers.get("Idempotency-Key") if method == "POST" else None
             if idem_key:
                 headers["Idempotency-Key"] = idem_key
+            fault = faults.decide(request.path)  # before any work: a faulted request changes nothing
+            if fault is not None:
+                if fault == "timeout":
+                    faults.hang()
+                message = f"An error occurred with our connection to Stripe (injected {fault})."
+                return _json({"error": {"type": "api_error", "message": message}}, 500, headers)
             endpoint = f"{method} {request.path}"
             claimed, save = False, True
             raw: dict[str, Any] = {}
             try:
-                source = request.form if method == "POST" else request.args
+                source = request.form if method == "POST" else request.args  # GET/DELETE: query
                 pairs = list(source.items(multi=True))
                 publishable = _authenticate(pairs, publishable_spec is not None)
                 raw = forms.decode((k, v) for k, v in pairs if k != "key")
@@ -159,6 +186,12 @@ def create_app(
         lambda p, ctx, pk: store.create_payment_intent(p, ctx),
     )
     api(
+        "/v1/payment_intents",
+        "GET",
+        forms.PAYMENT_INTENT_LIST,
+        lambda p, ctx, pk: store.list_payment_intents(p),
+    )
+    api(
         "/v1/payment_intents/<id>",
         "GET",
         forms.PAYMENT_INTENT_RETRIEVE,
@@ -191,6 +224,24 @@ def create_app(
         lambda p, ctx, pk, id: store.cancel_payment_intent(id, p, ctx),
     )
     api("/v1/payment_methods/<id>", "GET", forms.EXPAND_ONLY, retrieve("payment_method", "payment_method"))
+    api(
+        "/v1/payment_methods",
+        "GET",
+        forms.PAYMENT_METHOD_LIST,
+        lambda p, ctx, pk: store.list_payment_methods(p),
+    )
+    api(
+        "/v1/payment_methods/<id>/attach",
+        "POST",
+        forms.PAYMENT_METHOD_ATTACH,
+        lambda p, ctx, pk, id: store.attach_payment_method(id, p, ctx),
+    )
+    api(
+        "/v1/payment_methods/<id>/detach",
+        "POST",
+        forms.EXPAND_ONLY,
+        lambda p, ctx, pk, id: store.detach_payment_method(id, ctx),
+    )
     api("/v1/charges/<id>", "GET", forms.EXPAND_ONLY, retrieve("charge", "charge"))
     api("/v1/refunds", "POST", forms.REFUND_CREATE, lambda p, ctx, pk: store.create_refund(p, ctx))
     api("/v1/refunds/<id>", "GET", forms.EXPAND_ONLY, retrieve("refund", "refund"))
@@ -209,6 +260,66 @@ def create_app(
     )
     api("/v1/events", "GET", forms.EVENT_LIST, lambda p, ctx, pk: store.list_events(p))
     api("/v1/events/<id>", "GET", forms.EXPAND_ONLY, retrieve("event"))
+
+    # balance and payouts
+    api("/v1/balance", "GET", forms.EXPAND_ONLY, lambda p, ctx, pk: store.get_balance())
+    api(
+        "/v1/balance_transactions",
+        "GET",
+        forms.BALANCE_TRANSACTION_LIST,
+        lambda p, ctx, pk: store.list_balance_transactions(p),
+    )
+    api("/v1/balance_transactions/<id>", "GET", forms.EXPAND_ONLY, retrieve("balance_transaction"))
+    api("/v1/payouts", "POST", forms.PAYOUT_CREATE, lambda p, ctx, pk: store.create_payout(p, ctx))
+    api("/v1/payouts", "GET", forms.PAYOUT_LIST, lambda p, ctx, pk: store.list_payouts(p))
+    api("/v1/payouts/<id>", "GET", forms.EXPAND_ONLY, retrieve("payout", "payout"))
+
+    # customers, products, prices, subscriptions, invoices
+    api("/v1/customers", "POST", forms.CUSTOMER_CREATE, lambda p, ctx, pk: store.create_customer(p, ctx))
+    api("/v1/customers/<id>", "GET", forms.EXPAND_ONLY, retrieve("customer", "customer"))
+    api(
+        "/v1/customers/<id>",
+        "POST",
+        forms.CUSTOMER_UPDATE,
+        lambda p, ctx, pk, id: store.update_customer(id, p, ctx),
+    )
+    api(
+        "/v1/customers/<id>/payment_methods",
+        "GET",
+        {k: v for k, v in forms.PAYMENT_METHOD_LIST.items() if k != "customer"},
+        lambda p, ctx, pk, id: store.list_payment_methods(p, id),
+    )
+    api("/v1/products", "POST", forms.PRODUCT_CREATE, lambda p, ctx, pk: store.create_product(p, ctx))
+    api("/v1/products/<id>", "GET", forms.EXPAND_ONLY, retrieve("product"))
+    api("/v1/prices", "POST", forms.PRICE_CREATE, lambda p, ctx, pk: store.create_price(p, ctx))
+    api("/v1/prices/<id>", "GET", forms.EXPAND_ONLY, retrieve("price", "price"))
+    api(
+        "/v1/subscriptions",
+        "POST",
+        forms.SUBSCRIPTION_CREATE,
+        lambda p, ctx, pk: store.create_subscription(p, ctx),
+    )
+    api("/v1/subscriptions/<id>", "GET", forms.EXPAND_ONLY, retrieve("subscription", "subscription"))
+    api(
+        "/v1/subscriptions/<id>",
+        "POST",
+        forms.SUBSCRIPTION_UPDATE,
+        lambda p, ctx, pk, id: store.update_subscription(id, p, ctx),
+    )
+    api(
+        "/v1/subscriptions/<id>",
+        "DELETE",
+        forms.SUBSCRIPTION_CANCEL,
+        lambda p, ctx, pk, id: store.cancel_subscription(id, p, ctx),
+    )
+    api("/v1/invoices/<id>", "GET", forms.EXPAND_ONLY, retrieve("invoice", "invoice"))
+    api(
+        "/v1/invoice_payments",
+        "GET",
+        forms.INVOICE_PAYMENT_LIST,
+        lambda p, ctx, pk: store.list_invoice_payments(p),
+    )
+    api("/v1/invoice_payments/<id>", "GET", forms.EXPAND_ONLY, retrieve("invoice_payment"))
 
     @app.before_request
     def preflight() -> Response | None:
@@ -270,6 +381,38 @@ def create_app(
         deliverer.configure(url, secret)
         return _json({"ok": True, "url": url})
 
+    def dev(action: Callable[[], Any]) -> Response:
+        """Run a dev-endpoint action; Stripe-shaped errors keep their status."""
+        try:
+            return _json(store.render(action()))
+        except StripeError as exc:
+            return _json(exc.body(), exc.status)
+
+    @app.post("/_standin/payouts/<id>/fail")
+    def fail_payout(id: str) -> Response:
+        data = request.get_json(silent=True) or {}
+        code = data.get("failure_code") if isinstance(data, dict) else None
+        return dev(lambda: store.fail_payout(id, code))
+
+    @app.post("/_standin/subscriptions/<id>/advance")
+    def advance_subscription(id: str) -> Response:
+        return dev(lambda: store.advance_subscription(id))
+
+    @app.post("/_standin/balance/settle")
+    def settle_balance() -> Response:
+        return _json({"settled": store.settle_balance()})
+
+    @app.get("/_standin/faults")
+    def get_faults() -> Response:
+        return _json(faults.status())
+
+    @app.post("/_standin/faults")
+    def set_faults() -> Response:
+        try:
+            return _json(faults.configure(request.get_json(silent=True)))
+        except FaultConfigError as exc:
+            return _json({"error": {"type": "invalid_request_error", "message": str(exc)}}, 400)
+
     return app
 
 
@@ -301,12 +444,23 @@ def serve(
     webhook_secret: str = "whsec_local_dev",
     retry_base_seconds: float = 1.0,
     max_attempts: int = 8,
+    fee_percent: float = 2.9,
+    fee_fixed_cents: int = 30,
+    available_delay_seconds: float = 0.0,
 ) -> RunningStandin:
     """Start a threaded server in a daemon thread (``port=0`` picks a free port) and return its handle."""
     app = create_app(
-        webhook_url, webhook_secret, retry_base_seconds=retry_base_seconds, max_attempts=max_attempts
+        webhook_url,
+        webhook_secret,
+        retry_base_seconds=retry_base_seconds,
+        max_attempts=max_attempts,
+        fee_percent=fee_percent,
+        fee_fixed_cents=fee_fixed_cents,
+        available_delay_seconds=available_delay_seconds,
     )
     server = make_server(host, port, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="stripe-standin", daemon=True)
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="stripe-standin", daemon=True
+    )
     thread.start()
     return RunningStandin(f"http://{host}:{server.server_port}", app, server, thread)

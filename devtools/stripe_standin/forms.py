@@ -5,7 +5,8 @@ Stripe bodies look like ``metadata[donation_id]=d1&payment_method_types[0]=card&
 `validate` checks them against a spec, turning indexed dicts into lists and
 coercing scalars, rejecting anything the spec does not name.
 
-Spec vocabulary: ``STR``, ``INT``, ``BOOL``, ``METADATA`` (string-to-string map),
+Spec vocabulary: ``STR``, ``INT``, ``BOOL``, ``METADATA`` (string-to-string map), ``RANGE``
+(an integer or ``{gt, gte, lt, lte}`` of integers, as list filters such as ``created`` take),
 a ``frozenset`` (enum of strings), a ``dict`` (nested object) or ``[spec]`` (array).
 """
 
@@ -15,7 +16,7 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-STR, INT, BOOL, METADATA = "string", "integer", "boolean", "metadata"
+STR, INT, BOOL, METADATA, RANGE = "string", "integer", "boolean", "metadata", "range"
 
 _SEGMENT = re.compile(r"\[([^\[\]]*)\]")
 
@@ -117,6 +118,8 @@ def _coerce(value: Any, spec: Any, param: str) -> Any:
         return [_coerce(v, spec[0], f"{param}[{i}]") for i, v in enumerate(items)]
     if spec == METADATA:
         return _metadata(value, param)
+    if spec == RANGE:
+        return validate(value, _RANGE_KEYS, param) if isinstance(value, dict) else _coerce(value, INT, param)
     if isinstance(value, dict):
         raise invalid(f"Invalid {_describe(spec)}: {param} must be a scalar value", param)
     if spec == INT:
@@ -132,6 +135,9 @@ def _coerce(value: Any, spec: Any, param: str) -> Any:
         listed = ", ".join(choices[:-1]) + f", or {choices[-1]}" if len(choices) > 1 else choices[0]
         raise invalid(f"Invalid {param}: must be one of {listed}", param)
     return value
+
+
+_RANGE_KEYS = {"gt": INT, "gte": INT, "lt": INT, "lte": INT}
 
 
 def _describe(spec: Any) -> str:
@@ -177,6 +183,8 @@ PAYMENT_METHOD_DATA = {
     "metadata": METADATA,
 }
 SETUP_FUTURE_USAGE = frozenset({"on_session", "off_session"})
+# stripe-python 16 types off_session as ``bool | "one_off" | "recurring"``.
+OFF_SESSION = frozenset({"true", "false", "one_off", "recurring"})
 CAPTURE_METHOD = frozenset({"automatic", "automatic_async", "manual"})
 
 PAYMENT_INTENT_CREATE = {
@@ -188,13 +196,15 @@ PAYMENT_INTENT_CREATE = {
     "statement_descriptor": STR,
     "statement_descriptor_suffix": STR,
     "automatic_payment_methods": {"enabled": BOOL, "allow_redirects": frozenset({"always", "never"})},
+    # this API version's name for the list; the older `payment_method_types` is still accepted
+    "allowed_payment_method_types": [STR],
     "payment_method_types": [STR],
     "setup_future_usage": SETUP_FUTURE_USAGE,
     "customer": STR,
     "payment_method": STR,
     "payment_method_data": PAYMENT_METHOD_DATA,
     "confirm": BOOL,
-    "off_session": BOOL,
+    "off_session": OFF_SESSION,
     "capture_method": CAPTURE_METHOD,
     "return_url": STR,
     "expand": EXPAND,
@@ -209,6 +219,7 @@ PAYMENT_INTENT_UPDATE = {
         "description",
         "statement_descriptor",
         "statement_descriptor_suffix",
+        "allowed_payment_method_types",
         "payment_method_types",
         "setup_future_usage",
         "customer",
@@ -224,7 +235,7 @@ PAYMENT_INTENT_CONFIRM = {
     "receipt_email": STR,
     "return_url": STR,
     "setup_future_usage": SETUP_FUTURE_USAGE,
-    "off_session": BOOL,
+    "off_session": OFF_SESSION,
     "capture_method": CAPTURE_METHOD,
     "expand": EXPAND,
 }
@@ -297,4 +308,126 @@ EVENT_LIST = {
     "ending_before": STR,
     "type": STR,
     "types": [STR],
+}
+
+PAGINATION = {"limit": INT, "starting_after": STR, "ending_before": STR, "expand": EXPAND}
+PAYMENT_INTENT_LIST = {**PAGINATION, "created": RANGE, "customer": STR}
+
+# ----------------------------------------------------------- balance and payouts
+
+BALANCE_TRANSACTION_LIST = {
+    **PAGINATION,
+    "created": RANGE,
+    "currency": STR,
+    "payout": STR,
+    "source": STR,
+    "type": STR,
+}
+PAYOUT_CREATE = {
+    "amount": INT,
+    "currency": STR,
+    "description": STR,
+    "metadata": METADATA,
+    "statement_descriptor": STR,
+    "method": frozenset({"standard"}),
+    "source_type": frozenset({"card"}),
+    "expand": EXPAND,
+}
+PAYOUT_LIST = {**PAGINATION, "created": RANGE, "arrival_date": RANGE, "status": STR}
+
+# ------------------------------------------------------- customers and billing
+
+CUSTOMER_CREATE = {
+    "email": STR,
+    "name": STR,
+    "phone": STR,
+    "description": STR,
+    "address": ADDRESS,
+    "metadata": METADATA,
+    "payment_method": STR,
+    "invoice_settings": {"default_payment_method": STR},
+    "expand": EXPAND,
+}
+CUSTOMER_UPDATE = {k: v for k, v in CUSTOMER_CREATE.items() if k != "payment_method"}
+PAYMENT_METHOD_ATTACH = {"customer": STR, "expand": EXPAND}
+PAYMENT_METHOD_LIST = {**PAGINATION, "customer": STR, "type": frozenset({"card"})}
+INTERVAL = frozenset({"day", "week", "month", "year"})
+RECURRING = {"interval": INTERVAL, "interval_count": INT}
+PRODUCT_CREATE = {
+    "name": STR,
+    "description": STR,
+    "active": BOOL,
+    "metadata": METADATA,
+    "statement_descriptor": STR,
+    "expand": EXPAND,
+}
+PRICE_CREATE = {
+    "currency": STR,
+    "unit_amount": INT,
+    "recurring": RECURRING,
+    "product": STR,
+    "product_data": {"name": STR, "metadata": METADATA, "statement_descriptor": STR},
+    "active": BOOL,
+    "nickname": STR,
+    "lookup_key": STR,
+    "metadata": METADATA,
+    "expand": EXPAND,
+}
+SUBSCRIPTION_ITEM = {
+    "price": STR,
+    "price_data": {"currency": STR, "unit_amount": INT, "product": STR, "recurring": RECURRING},
+    "quantity": INT,
+    "metadata": METADATA,
+}
+PAYMENT_SETTINGS = {
+    "save_default_payment_method": frozenset({"off", "on_subscription"}),
+    "payment_method_types": [STR],
+}
+SUBSCRIPTION_CREATE = {
+    "customer": STR,
+    "items": [SUBSCRIPTION_ITEM],
+    "default_payment_method": STR,
+    "payment_behavior": frozenset({"allow_incomplete", "default_incomplete", "error_if_incomplete"}),
+    "payment_settings": PAYMENT_SETTINGS,
+    "collection_method": frozenset({"charge_automatically"}),
+    "cancel_at_period_end": BOOL,
+    "description": STR,
+    "off_session": BOOL,
+    "metadata": METADATA,
+    "expand": EXPAND,
+}
+SUBSCRIPTION_UPDATE = {
+    "default_payment_method": STR,
+    "payment_settings": PAYMENT_SETTINGS,
+    "cancel_at_period_end": BOOL,
+    "description": STR,
+    "metadata": METADATA,
+    "expand": EXPAND,
+}
+SUBSCRIPTION_CANCEL = {
+    "cancellation_details": {
+        "comment": STR,
+        "feedback": frozenset(
+            {
+                "customer_service",
+                "low_quality",
+                "missing_features",
+                "other",
+                "switched_service",
+                "too_complex",
+                "too_expensive",
+                "unused",
+            }
+        ),
+    },
+    "invoice_now": BOOL,
+    "prorate": BOOL,
+    "expand": EXPAND,
+}
+INVOICE_PAYMENT_LIST = {
+    **PAGINATION,
+    "created": RANGE,
+    "invoice": STR,
+    "payment": {"type": frozenset({"payment_intent"}), "payment_intent": STR},
+    "status": frozenset({"canceled", "open", "paid"}),
 }

@@ -1,7 +1,10 @@
 """In-memory Stripe objects and the state transitions the stand-in supports.
 
 Every public method takes the store lock; objects are plain dicts shaped like
-Stripe's fixtures and are deep-copied on the way out (see `render`).
+Stripe's fixtures and are deep-copied on the way out (see `render`). Payments,
+refunds, disputes and events live here; balance transactions and payouts in
+`balance.BalanceMixin`; customers, products, prices, subscriptions and invoices in
+`billing.BillingMixin`.
 """
 
 from __future__ import annotations
@@ -13,15 +16,18 @@ import hashlib
 import re
 import secrets
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from .balance import BalanceMixin
+from .billing import BillingMixin
+from .common import Obj, matches_range
+from .common import merge_metadata as _merge_metadata
+from .common import money as _money
+from .common import now as _now
 from .events import RequestContext, build_event, new_id
 from .forms import DISPUTE_EVIDENCE_FIELDS, StripeError, invalid, require
-
-Obj = dict[str, Any]
 
 CURRENCIES = frozenset(
     {"usd", "eur", "gbp", "cad", "aud", "nzd", "chf", "sek", "nok", "dkk", "mxn", "sgd", "hkd"}
@@ -30,6 +36,7 @@ PAYMENT_METHOD_TYPES = frozenset({"card", "link", "us_bank_account", "cashapp", 
 MIN_AMOUNT, MAX_AMOUNT = 50, 99_999_999
 CONFIRMABLE = ("requires_payment_method", "requires_confirmation")
 OPEN_DISPUTE = ("needs_response", "warning_needs_response")
+DISPUTE_FEE = 1500  # cents, withdrawn with a dispute and returned when it is won
 
 # Stripe's documented test cards: number -> (brand, funding, behaviour); behaviour None succeeds.
 TEST_CARDS: dict[str, tuple[str, str, str | None]] = {
@@ -44,7 +51,10 @@ TEST_CARDS: dict[str, tuple[str, str, str | None]] = {
     "4000000000000069": ("visa", "credit", "expired_card"),
     "4000000000000127": ("visa", "credit", "incorrect_cvc"),
     "4000000000000259": ("visa", "credit", "dispute"),
+    "4000000000000341": ("visa", "credit", "generic_decline"),
 }
+# Declining cards that can still be attached to a customer (they fail when charged later).
+ATTACHABLE_DECLINES = frozenset({"4000000000000341"})
 TEST_PAYMENT_METHODS = {
     "pm_card_visa": "4242424242424242",
     "pm_card_visa_debit": "4000056655665556",
@@ -53,6 +63,7 @@ TEST_PAYMENT_METHODS = {
     "pm_card_chargeDeclined": "4000000000000002",
     "pm_card_chargeDeclinedInsufficientFunds": "4000000000009995",
     "pm_card_createDispute": "4000000000000259",
+    "pm_card_chargeCustomerFail": "4000000000000341",
 }
 # decline_code -> (error code, message)
 DECLINES = {
@@ -71,6 +82,7 @@ PUBLISHABLE_PI_FIELDS = frozenset(
     {
         "id",
         "object",
+        "allowed_payment_method_types",
         "amount",
         "amount_details",
         "automatic_payment_methods",
@@ -97,22 +109,34 @@ PUBLISHABLE_PI_FIELDS = frozenset(
         "status",
     }
 )
+# Expandable id fields per object type; dotted entries sit inside a sub-hash.
 EXPANDABLE = {
-    "payment_intent": {"latest_charge", "payment_method"},
-    "charge": {"payment_intent"},
-    "refund": {"charge", "payment_intent"},
+    "payment_intent": {"latest_charge", "payment_method", "customer"},
+    "charge": {"payment_intent", "balance_transaction", "customer", "payment_method"},
+    "refund": {"charge", "payment_intent", "balance_transaction"},
     "dispute": {"charge", "payment_intent"},
+    "balance_transaction": {"source"},
+    "payout": {"balance_transaction", "failure_balance_transaction"},
+    "customer": {"invoice_settings.default_payment_method"},
+    "payment_method": {"customer"},
+    "price": {"product"},
+    "subscription": {"customer", "default_payment_method", "latest_invoice"},
+    "invoice": {
+        "customer",
+        "default_payment_method",
+        "parent.subscription_details.subscription",
+        "payments",
+        "confirmation_secret",
+    },
+    "invoice_payment": {"invoice", "payment.payment_intent"},
 }
+# Fields Stripe only returns when asked for with expand[] (never in webhook payloads).
+INCLUDABLE = {"invoice": {"payments", "confirmation_secret"}}
+# Fields holding objects of several types: a deeper expand applies to those that have the field
+# (``data.source.payment_intent`` expands charges' and refunds' intents, and skips payouts).
+POLYMORPHIC = {("balance_transaction", "source")}
 _ALNUM = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
-
-
-def _now() -> int:
-    return int(time.time())
-
-
-def _money(amount: int, currency: str) -> str:
-    return f"${amount / 100:,.2f}" if currency == "usd" else f"{amount / 100:,.2f} {currency}"
 
 
 def _fingerprint(number: str) -> str:
@@ -166,16 +190,6 @@ def _descriptor(params: dict[str, Any], name: str) -> str | None:
     return value
 
 
-def _merge_metadata(current: dict[str, str], update: dict[str, str] | None) -> dict[str, str]:
-    merged = dict(current)
-    for key, value in (update or {}).items():
-        if value is None:
-            merged.pop(key, None)  # Stripe deletes a key set to ""
-        else:
-            merged[key] = value
-    return merged
-
-
 def public_view(pi: Obj) -> Obj:
     """The subset of a PaymentIntent Stripe returns to a publishable key."""
     return {k: v for k, v in pi.items() if k in PUBLISHABLE_PI_FIELDS}
@@ -192,17 +206,34 @@ class SavedResponse:
     request_id: str
 
 
-class Store:
-    """All stand-in state behind one lock."""
+class Store(BalanceMixin, BillingMixin):
+    """All stand-in state behind one lock.
 
-    def __init__(self, on_event: Callable[[Obj], None] | None = None) -> None:
+    ``fee_percent``/``fee_fixed_cents`` give each charge's Stripe fee; a charge's funds
+    become available ``available_delay_seconds`` after it succeeds.
+    """
+
+    def __init__(
+        self,
+        on_event: Callable[[Obj], None] | None = None,
+        *,
+        fee_percent: float = 2.9,
+        fee_fixed_cents: int = 30,
+        available_delay_seconds: float = 0.0,
+    ) -> None:
         self.lock = threading.RLock()
         self.objects: dict[str, Obj] = {}
         self.events: list[Obj] = []
         self._card_numbers: dict[str, str] = {}  # pm id -> PAN, never rendered
+        self._consumed_pms: set[str] = set()  # used once without a customer: not reusable
         self._idempotency: dict[str, SavedResponse] = {}
         self._in_flight: set[str] = set()
+        self._payment_intents: list[Obj] = []  # oldest first, for listing
         self.on_event = on_event or (lambda event: None)
+        self.fee_percent, self.fee_fixed_cents = fee_percent, fee_fixed_cents
+        self.available_delay_seconds = available_delay_seconds
+        BalanceMixin.__init__(self)
+        BillingMixin.__init__(self)
 
     # ------------------------------------------------------------------ generic
 
@@ -217,22 +248,58 @@ class Store:
             return obj
 
     def render(self, obj: Obj, expand: list[str] | None = None) -> Obj:
-        """Deep copy ``obj`` with ``expand`` paths (dotted, e.g. ``latest_charge.payment_intent``) inlined."""
+        """Deep copy ``obj`` with ``expand`` paths (dotted, e.g. ``latest_charge.payment_intent``,
+        or ``data.source`` on a list) inlined, and includable fields added when asked for."""
         with self.lock:
+            self._settle_balance()
             out = copy.deepcopy(obj)
             for path in expand or []:
                 self._expand(out, path.split("."), path)
             return out
 
-    def _expand(self, obj: Obj, parts: list[str], path: str) -> None:
-        head, rest = parts[0], parts[1:]
-        if head not in EXPANDABLE.get(obj.get("object", ""), ()):
+    def _expand(self, obj: Obj, parts: list[str], path: str, lenient: bool = False) -> None:
+        if obj.get("object") == "list" and parts[0] == "data":
+            for item in obj["data"] if len(parts) > 1 else ():
+                self._expand(item, parts[1:], path, lenient)
+            return
+        kind = obj.get("object", "")
+        fields = EXPANDABLE.get(kind, set())
+        depth = next((n for n in range(len(parts), 0, -1) if ".".join(parts[:n]) in fields), 0)
+        if not depth and lenient:
+            return
+        if not depth:
             raise invalid(f"This property cannot be expanded ({path}).", "expand")
-        value = obj.get(head)
-        if isinstance(value, str):
-            value = obj[head] = copy.deepcopy(self.objects[value])
+        container = obj
+        for segment in parts[: depth - 1]:
+            container = container.get(segment) or {}
+        head, rest = parts[depth - 1], parts[depth:]
+        if head in INCLUDABLE.get(kind, ()) and depth == 1:
+            value = container[head] = self._include(obj, head)
+        else:
+            value = container.get(head)
+            if isinstance(value, str) and value in self.objects:
+                value = container[head] = copy.deepcopy(self.objects[value])
         if rest and isinstance(value, dict):
-            self._expand(value, rest, path)
+            self._expand(value, rest, path, (kind, head) in POLYMORPHIC)
+
+    def _list(self, items: list[Obj], p: Obj, url: str, kind: str) -> Obj:
+        """One page of ``items`` (newest first) for ``limit``/``starting_after``/``ending_before``."""
+        limit = p.get("limit", 10)
+        if not 1 <= limit <= 100:
+            raise invalid("Invalid limit: must be between 1 and 100", "limit")
+        for cursor in ("starting_after", "ending_before"):
+            if p.get(cursor):
+                self.get(kind, p[cursor], cursor, status=400)
+        ids = [item["id"] for item in items]
+        if p.get("starting_after"):
+            start = ids.index(p["starting_after"]) + 1 if p["starting_after"] in ids else len(ids)
+            page, has_more = items[start : start + limit], len(items) > start + limit
+        elif p.get("ending_before"):
+            end = ids.index(p["ending_before"]) if p["ending_before"] in ids else 0
+            page, has_more = items[max(0, end - limit) : end], end - limit > 0
+        else:
+            page, has_more = items[:limit], len(items) > limit
+        return {"object": "list", "data": page, "has_more": has_more, "url": url}
 
     def _emit(self, type: str, obj: Obj, ctx: RequestContext | None, previous: Obj | None = None) -> None:
         event = build_event(type, obj, ctx, previous)
@@ -289,20 +356,15 @@ class Store:
         require(p, "amount", "currency")
         currency = self._currency(p["currency"])
         self._check_amount(p["amount"], currency)
-        apm, types = p.get("automatic_payment_methods"), p.get("payment_method_types")
+        apm = p.get("automatic_payment_methods")
+        types_param, types = self._payment_method_types(p)
         if apm is not None and types:
             raise invalid(
-                "You may only specify one of these parameters: "
-                "automatic_payment_methods, payment_method_types.",
+                f"You may only specify one of these parameters: automatic_payment_methods, {types_param}.",
                 "automatic_payment_methods",
             )
         if apm is not None:
             require(apm, "enabled", prefix="automatic_payment_methods")
-        for i, t in enumerate(types or []):
-            if t not in PAYMENT_METHOD_TYPES:
-                raise invalid(
-                    f"The payment method type provided: {t} is invalid.", f"payment_method_types[{i}]"
-                )
         if not p.get("confirm"):
             for name in ("off_session", "return_url", "payment_method_data"):
                 if p.get(name) is not None:
@@ -311,10 +373,13 @@ class Store:
         if (apm is None and not types) or (apm and apm["enabled"]):
             automatic = {"allow_redirects": (apm or {}).get("allow_redirects") or "always", "enabled": True}
         with self.lock:
+            if p.get("customer"):
+                self.get("customer", p["customer"], "customer", status=400)
             pi_id = new_id("pi")
             pi: Obj = {
                 "id": pi_id,
                 "object": "payment_intent",
+                "allowed_payment_method_types": p.get("allowed_payment_method_types"),
                 "amount": p["amount"],
                 "amount_capturable": 0,
                 "amount_details": {"tip": {}},
@@ -369,6 +434,7 @@ class Store:
                 pi["payment_method"] = self._lookup_payment_method(p["payment_method"])["id"]
                 pi["status"] = "requires_confirmation"
             self.objects[pi_id] = pi
+            self._payment_intents.append(pi)
             self._emit("payment_intent.created", pi, ctx)
             if p.get("confirm"):
                 confirm: Obj = {
@@ -397,11 +463,9 @@ class Store:
             _receipt_email(p.get("receipt_email"))
             for name in ("statement_descriptor", "statement_descriptor_suffix"):
                 _descriptor(p, name)
-            for i, t in enumerate(p.get("payment_method_types") or []):
-                if t not in PAYMENT_METHOD_TYPES:
-                    raise invalid(
-                        f"The payment method type provided: {t} is invalid.", f"payment_method_types[{i}]"
-                    )
+            _, types = self._payment_method_types(p)
+            if p.get("customer"):
+                self.get("customer", p["customer"], "customer", status=400)
             if p.get("payment_method"):
                 pi["payment_method"] = self._lookup_payment_method(p["payment_method"])["id"]
                 pi["status"] = "requires_confirmation"
@@ -419,10 +483,27 @@ class Store:
             ):
                 if name in p:
                     pi[name] = p[name]
-            if p.get("payment_method_types"):
-                pi["payment_method_types"] = p["payment_method_types"]
+            if types:
+                pi["payment_method_types"] = types
+                pi["allowed_payment_method_types"] = p.get("allowed_payment_method_types")
                 pi["automatic_payment_methods"] = None
             return pi
+
+    @staticmethod
+    def _payment_method_types(p: Obj) -> tuple[str, list[str] | None]:
+        """The (param name, list) of payment method types given as either spelling."""
+        if p.get("allowed_payment_method_types") and p.get("payment_method_types"):
+            raise invalid(
+                "You may only specify one of these parameters: allowed_payment_method_types, "
+                "payment_method_types.",
+                "payment_method_types",
+            )
+        name = "payment_method_types" if p.get("payment_method_types") else "allowed_payment_method_types"
+        types = p.get(name)
+        for i, t in enumerate(types or []):
+            if t not in PAYMENT_METHOD_TYPES:
+                raise invalid(f"The payment method type provided: {t} is invalid.", f"{name}[{i}]")
+        return name, types
 
     def confirm_payment_intent(self, pi_id: str, p: Obj, ctx: RequestContext, publishable: bool) -> Obj:
         """``POST /v1/payment_intents/{id}/confirm`` (secret key, or publishable key + client_secret)."""
@@ -483,8 +564,8 @@ class Store:
                 code="payment_intent_unexpected_state",
                 extra={"payment_intent": view(pi)},
             )
-        number = self._card_numbers[pm["id"]]
-        behaviour = TEST_CARDS.get(number, (None, None, "test_mode_live_card"))[2]
+        self._check_payment_method_usable(pi, pm)
+        behaviour = self._card_behaviour(pm)
         charge = self._new_charge(pi, pm, declined=behaviour not in (None, "dispute"), decline_code=behaviour)
         pi["latest_charge"] = charge["id"]
         if charge["status"] == "failed":
@@ -501,6 +582,7 @@ class Store:
             pi.update(status="requires_payment_method", payment_method=None, last_payment_error=error)
             self._emit("charge.failed", charge, ctx)
             self._emit("payment_intent.payment_failed", pi, ctx)
+            self._invoice_payment_failed(pi, ctx)
             raise StripeError(
                 message,
                 status=402,
@@ -521,10 +603,18 @@ class Store:
             payment_method=pm["id"],
             last_payment_error=None,
         )
+        if not manual:
+            charge["balance_transaction"] = self._charge_balance_transaction(charge)["id"]
+        if pi["customer"] and pi["setup_future_usage"] and pm["customer"] is None:
+            self._attach(pm, pi["customer"], ctx)
+        elif pm["customer"] is None:
+            self._consumed_pms.add(pm["id"])
         self._emit("charge.succeeded", charge, ctx)
         self._emit(
             "payment_intent.amount_capturable_updated" if manual else "payment_intent.succeeded", pi, ctx
         )
+        if not manual:
+            self._invoice_payment_succeeded(pi, pm, ctx)
         if behaviour == "dispute":
             self._open_dispute(charge, ctx)
         return pi
@@ -548,7 +638,8 @@ class Store:
                     "amount_to_capture must be positive and at most amount_capturable.", "amount_to_capture"
                 )
             charge = self.objects[pi["latest_charge"]]
-            charge.update(captured=True, amount_captured=amount, balance_transaction=new_id("txn"))
+            charge.update(captured=True, amount_captured=amount)
+            charge["balance_transaction"] = self._charge_balance_transaction(charge)["id"]
             pi.update(
                 status="succeeded",
                 amount_received=amount,
@@ -595,6 +686,46 @@ class Store:
         if obj is None or obj.get("object") != "payment_method":
             raise invalid(f"No such PaymentMethod: '{pm_id}'", "payment_method", "resource_missing")
         return obj
+
+    def _card_behaviour(self, pm: Obj) -> str | None:
+        """What charging ``pm`` does: None succeeds, ``dispute``, or a decline code."""
+        return TEST_CARDS.get(self._card_numbers[pm["id"]], (None, None, "test_mode_live_card"))[2]
+
+    def _charge_refusal(self, pm: Obj) -> StripeError | None:
+        """The card error charging ``pm`` would give, or None if it would succeed."""
+        behaviour = self._card_behaviour(pm)
+        if behaviour in (None, "dispute"):
+            return None
+        code, message = DECLINES[behaviour]
+        return StripeError(message, status=402, type="card_error", code=code, decline_code=behaviour)
+
+    def _attach_refusal(self, pm: Obj) -> StripeError | None:
+        """Stripe checks a card when it is attached: declining test cards fail, except
+        4000000000000341, which attaches and declines only when charged."""
+        if self._card_numbers[pm["id"]] in ATTACHABLE_DECLINES:
+            return None
+        return self._charge_refusal(pm)
+
+    def _check_payment_method_usable(self, pi: Obj, pm: Obj) -> None:
+        """Refuse a PaymentMethod that was consumed, or belongs to another (or no) customer."""
+        if pm["id"] in self._consumed_pms:
+            raise invalid(
+                "This PaymentMethod was previously used without being attached to a Customer or was "
+                "detached from a Customer, and may not be used again.",
+                "payment_method",
+            )
+        if pm["customer"] and pi["customer"] is None:
+            raise invalid(
+                f"The PaymentMethod {pm['id']} is attached to a Customer. To use it, you must also pass "
+                f"the ID of that Customer ({pm['customer']}) in the `customer` parameter.",
+                "payment_method",
+            )
+        if pm["customer"] and pm["customer"] != pi["customer"]:
+            raise invalid(
+                f"The provided PaymentMethod {pm['id']} belongs to a different Customer than the one "
+                f"on this PaymentIntent ({pi['customer']}).",
+                "payment_method",
+            )
 
     def _payment_method_from_data(self, pi: Obj, data: Obj, view: Callable[[Obj], Obj]) -> Obj:
         require(data, "type", prefix="payment_method_data")
@@ -740,7 +871,7 @@ class Store:
             "application": None,
             "application_fee": None,
             "application_fee_amount": None,
-            "balance_transaction": None if declined or manual else new_id("txn"),
+            "balance_transaction": None,  # set once the funds move (see _charge_balance_transaction)
             "billing_details": copy.deepcopy(pm["billing_details"]),
             "calculated_statement_descriptor": (pi["statement_descriptor"] or "STANDIN")[:22],
             "captured": not declined and not manual,
@@ -871,7 +1002,7 @@ class Store:
                 "id": new_id("re"),
                 "object": "refund",
                 "amount": amount,
-                "balance_transaction": new_id("txn"),
+                "balance_transaction": None,
                 "charge": charge_id,
                 "created": _now(),
                 "currency": charge["currency"],
@@ -895,6 +1026,14 @@ class Store:
                 "transfer_reversal": None,
             }
             self.objects[refund["id"]] = refund
+            refund["balance_transaction"] = self._new_balance_transaction(
+                -amount,
+                charge["currency"],
+                refund["id"],
+                "refund",
+                "refund",
+                f"REFUND FOR CHARGE ({charge['description'] or 'Payment'})",
+            )["id"]
             previous = {"amount_refunded": charge["amount_refunded"]}
             charge["amount_refunded"] += amount
             if charge["amount_refunded"] == charge["amount_captured"]:
@@ -914,38 +1053,6 @@ class Store:
             None,
         )
 
-    def _balance_transaction(
-        self, amount: int, currency: str, source: str, description: str, fee: int
-    ) -> Obj:
-        now = _now()
-        return {
-            "id": new_id("txn"),
-            "object": "balance_transaction",
-            "amount": amount,
-            "available_on": now,
-            "created": now,
-            "currency": currency,
-            "description": description,
-            "exchange_rate": None,
-            "fee": fee,
-            "fee_details": [
-                {
-                    "amount": fee,
-                    "application": None,
-                    "currency": currency,
-                    "description": "Dispute fee",
-                    "type": "stripe_fee",
-                }
-            ]
-            if fee
-            else [],
-            "net": amount - fee,
-            "reporting_category": "dispute" if amount < 0 else "dispute_reversal",
-            "source": source,
-            "status": "available",
-            "type": "adjustment",
-        }
-
     def _open_dispute(self, charge: Obj, ctx: RequestContext) -> None:
         dispute_id = new_id("dp")
         card = charge["payment_method_details"]["card"]
@@ -954,12 +1061,15 @@ class Store:
             "object": "dispute",
             "amount": charge["amount"],
             "balance_transactions": [
-                self._balance_transaction(
+                self._new_balance_transaction(
                     -charge["amount"],
                     charge["currency"],
                     dispute_id,
+                    "adjustment",
+                    "dispute",
                     f"Chargeback withdrawal for {charge['id']}",
-                    1500,
+                    fee=DISPUTE_FEE,
+                    fee_description="Dispute fee",
                 )
             ],
             "charge": charge["id"],
@@ -1045,12 +1155,15 @@ class Store:
         self._emit("charge.dispute.closed", dispute, ctx, previous)
         if status == "won":
             dispute["balance_transactions"].append(
-                self._balance_transaction(
+                self._new_balance_transaction(
                     dispute["amount"],
                     dispute["currency"],
                     dispute["id"],
+                    "adjustment",
+                    "dispute_reversal",
                     f"Chargeback reversal for {dispute['charge']}",
-                    0,
+                    fee=-DISPUTE_FEE,
+                    fee_description="Dispute fee refund",
                 )
             )
             self._emit("charge.dispute.funds_reinstated", dispute, ctx)
@@ -1060,9 +1173,6 @@ class Store:
     def list_events(self, p: Obj) -> Obj:
         """``GET /v1/events``: newest first; ``limit``, ``starting_after``, ``ending_before``,
         ``type`` (``*`` wildcards) and ``types`` filters."""
-        limit = p.get("limit", 10)
-        if not 1 <= limit <= 100:
-            raise invalid("Invalid limit: must be between 1 and 100", "limit")
         if p.get("type") and p.get("types"):
             raise invalid("You may only specify one of these parameters: type, types.", "type")
         with self.lock:
@@ -1071,20 +1181,18 @@ class Store:
                 events = [e for e in events if fnmatch.fnmatchcase(e["type"], p["type"])]
             if p.get("types"):
                 events = [e for e in events if e["type"] in p["types"]]
-            for cursor in ("starting_after", "ending_before"):
-                if p.get(cursor):
-                    self.get("event", p[cursor], cursor, status=400)
-            if p.get("starting_after"):
-                ids = [e["id"] for e in events]
-                start = ids.index(p["starting_after"]) + 1 if p["starting_after"] in ids else len(ids)
-                page, has_more = events[start : start + limit], len(events) > start + limit
-            elif p.get("ending_before"):
-                ids = [e["id"] for e in events]
-                end = ids.index(p["ending_before"]) if p["ending_before"] in ids else 0
-                page, has_more = events[max(0, end - limit) : end], end - limit > 0
-            else:
-                page, has_more = events[:limit], len(events) > limit
-            return {"object": "list", "data": copy.deepcopy(page), "has_more": has_more, "url": "/v1/events"}
+            return self._list(events, p, "/v1/events", "event")
+
+    def list_payment_intents(self, p: Obj) -> Obj:
+        """``GET /v1/payment_intents``: newest first, ``created`` and ``customer`` filters."""
+        with self.lock:
+            items = [
+                pi
+                for pi in reversed(self._payment_intents)
+                if matches_range(pi["created"], p.get("created"))
+                and (not p.get("customer") or pi["customer"] == p["customer"])
+            ]
+            return self._list(items, p, "/v1/payment_intents", "payment_intent")
 
     # ------------------------------------------------------------------ helpers
 

@@ -259,3 +259,18 @@ def test_each_money_movement_is_recorded_once_with_its_time(api) -> None:
     assert contribution.occurred_at.isoformat() == "2026-01-01T00:00:00+00:00"
     assert contribution.ledger_key.startswith("C00123456#2026-01-01#")
     assert sum(a for _, a in moved) == totals(api, slug)[0] == 2000
+
+
+def test_duplicate_refund_and_dispute_events_change_nothing(api) -> None:
+    slug, started = start(api, 2700)
+    api.webhook(succeeded(started))
+    refund = refunded(started, 700)
+    opened = dispute(started, "created")
+    for event in (refund, refund, opened, opened, refund):
+        status, body = api.webhook(event)
+        assert status == 200, body
+    assert api.webhook(refund)[1]["outcome"] == "duplicate"
+    assert api.webhook(opened)[1]["outcome"] == "duplicate"
+    donation = api.donation(started["donation_id"])
+    assert (donation["status"], donation["refunded_cents"]) == ("disputed", 700)
+    assert totals(api, slug) == (0, 0)

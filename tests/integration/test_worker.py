@@ -41,10 +41,11 @@ def test_sqs_messages_reach_the_handler_and_are_deleted(local_stack) -> None:
     assert attributes["ApproximateNumberOfMessages"] == "0"
 
 
-def test_the_apps_outbox_drain_is_scheduled_every_minute(local_stack) -> None:
+def test_the_apps_jobs_are_scheduled(local_stack) -> None:
     from app import app
 
     worker = Worker(app)
-    assert [(s.name, every) for s, every in worker.schedules] == [("drain_outbox", 60)]
+    schedules = {s.name: every for s, every in worker.schedules}
+    assert schedules["drain_outbox"] == 60 and schedules["reconcile_pending"] == 300
     assert schedule_seconds("rate(2 hours)", 60) == 7200
     assert schedule_seconds("cron(0 12 * * ? *)", 42) == 42

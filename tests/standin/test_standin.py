@@ -9,7 +9,6 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -20,37 +19,11 @@ import stripe
 
 from devtools.stripe_standin import RunningStandin, serve
 
+from .helpers import PK, create_pi, wait_for
+
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = Path("/work/shared/reference/stripe/fixtures3.json")
 SECRET = "whsec_test_secret"
-PK = "pk_test_123"
-
-
-def wait_for(predicate: Callable[[], Any], timeout: float = 5.0) -> Any:
-    """Poll ``predicate`` until it returns something truthy."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        result = predicate()
-        if result:
-            return result
-        time.sleep(0.02)
-    raise AssertionError("condition not met in time")
-
-
-@pytest.fixture(scope="module")
-def standin() -> Iterator[RunningStandin]:
-    running = serve(port=0, retry_base_seconds=0.05, max_attempts=4)
-    yield running
-    running.shutdown()
-
-
-@pytest.fixture()
-def client(standin: RunningStandin) -> stripe.StripeClient:
-    return stripe.StripeClient("sk_test_123", base_addresses={"api": standin.url}, max_network_retries=0)
-
-
-def create_pi(client: stripe.StripeClient, **params: Any) -> Any:
-    return client.v1.payment_intents.create(params={"amount": 1000, "currency": "usd", **params})
 
 
 def events_for(client: stripe.StripeClient, object_id: str) -> list[str]:

@@ -1,0 +1,206 @@
+"""Public follow-up routes: the links in messages (invitation and RSVP, unsubscribe, signup
+confirmation), share links, signups, and SES's bounce and complaint notifications.
+
+Tokens are checked before anything is read or written: a tampered token is 400, an expired one
+410, and neither changes anything. HTML pages answer with a page, the JSON API with the error
+body; both call the same service.
+"""
+
+from __future__ import annotations
+
+import json
+import urllib.parse
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from chalice.app import Blueprint, Request, Response
+
+from chalicelib import deps, logs
+from chalicelib.api.http import STATUS, handles_errors, json_response, read_json, validated
+from chalicelib.errors import DomainError, InvalidInput
+
+invitations = Blueprint(__name__)
+
+JSON = "application/json"
+FORM = "application/x-www-form-urlencoded"
+# RFC 8058 one-click unsubscribe POSTs a form (urlencoded or multipart); SNS posts text/plain.
+ANY_BODY = [JSON, FORM, "multipart/form-data", "text/plain"]
+HTML_HEADERS: dict[str, str | list[str]] = {
+    "Content-Type": "text/html; charset=utf-8",
+    "Cache-Control": "no-store",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",  # token URLs must not leak to other sites
+    "X-Frame-Options": "DENY",
+}
+
+
+def _page(template: str, status: int = 200, **context: Any) -> Response:
+    from chalicelib.followups.compose import KIND_NAMES, render_page, when, where
+
+    body = render_page(template, kind_name=KIND_NAMES.get, when=when, where=where, **context)
+    return Response(body=body, status_code=status, headers=HTML_HEADERS)
+
+
+def _notice(heading: str, message: str, status: int = 200) -> Response:
+    return _page("notice.html", status, heading=heading, message=message, link=None)
+
+
+def html_errors(view: Callable[..., Response]) -> Callable[..., Response]:
+    """Domain errors on HTML routes become a page with the same status the API would give."""
+
+    @wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Response:
+        try:
+            return view(*args, **kwargs)
+        except DomainError as err:
+            status = STATUS[err.kind]
+            heading = {400: "This link is not valid", 410: "This link has expired",
+                       404: "Not found"}.get(status, "Something went wrong")
+            return _notice(heading, err.message, status)
+
+    return wrapper
+
+
+def _form(request: Request) -> dict[str, str]:
+    """A urlencoded form body (or a JSON object) as a flat dict."""
+    raw = request.raw_body or b""
+    text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw
+    if (request.headers.get("content-type") or "").startswith(FORM):
+        return {k: v[-1] for k, v in urllib.parse.parse_qs(text).items()}
+    body = read_json(request)
+    return {k: str(v) for k, v in body.items()} if isinstance(body, dict) else {}
+
+
+# --- invitations and RSVPs ----------------------------------------------------------------------
+def _invitation_page(token: str, status: int = 200, notice: str | None = None) -> Response:
+    from datetime import datetime, timezone
+
+    invitation, action = deps.followups().invitation(token)
+    return _page("invitation.html", status, action=action, invitation=invitation, notice=notice,
+                 open=action.is_upcoming(datetime.now(timezone.utc)), form_action=f"/i/{token}")
+
+
+@invitations.route("/i/{token}", methods=["GET"])
+@html_errors
+def invitation_page(token: str) -> Response:
+    return _invitation_page(token)
+
+
+@invitations.route("/i/{token}", methods=["POST"], content_types=[FORM, JSON])
+@html_errors
+def invitation_answer(token: str) -> Response:
+    response = _form(invitations.current_request).get("response")
+    if response not in ("yes", "no"):
+        raise InvalidInput("invalid_request", "Answer yes or no.", fields={"response": "yes or no"})
+    try:
+        deps.followups().rsvp(token, response)
+    except DomainError as err:
+        if err.code in ("full", "action_closed"):
+            return _invitation_page(token, STATUS[err.kind], err.message)
+        raise
+    return _invitation_page(token)
+
+
+@invitations.route("/api/invitations/{token}/rsvp", methods=["POST"], content_types=[JSON, FORM])
+@handles_errors
+def rsvp(token: str) -> Response:
+    from chalicelib.followups.input import RsvpRequest
+
+    request = invitations.current_request
+    body = _form(request) if (request.headers.get("content-type") or "").startswith(FORM) \
+        else read_json(request)
+    answer = validated(RsvpRequest, body)
+    invitation, action = deps.followups().rsvp(token, answer.response)
+    return json_response({
+        "invitation_id": invitation.invitation_id, "status": invitation.status,
+        "action": {k: v for k, v in action.view().items()
+                   if k not in ("pages", "created_at", "updated_at", "active")},
+    })
+
+
+# --- unsubscribe ---------------------------------------------------------------------------------
+@invitations.route("/u/{token}", methods=["GET"])
+@html_errors
+def unsubscribe_page(token: str) -> Response:
+    deps.followups().unsubscribe(token)
+    return _notice("You are unsubscribed",
+                   "You will get no more email from us. Thank you for all you have done.")
+
+
+@invitations.route("/api/unsubscribe/{token}", methods=["POST"], content_types=ANY_BODY)
+@handles_errors
+def unsubscribe(token: str) -> Response:
+    deps.followups().unsubscribe(token)
+    return json_response({"unsubscribed": True})
+
+
+# --- share links ---------------------------------------------------------------------------------
+@invitations.route("/r/{code}", methods=["GET"])
+@html_errors
+def share_link(code: str) -> Response:
+    target = deps.followups().share_target(code)
+    return Response(body="", status_code=302, headers={
+        "Location": deps.followups().link(target), "Cache-Control": "no-store",
+        "Referrer-Policy": "no-referrer"})
+
+
+# --- signups -------------------------------------------------------------------------------------
+@invitations.route("/api/signups", methods=["POST"])
+@handles_errors
+def signup() -> Response:
+    from chalicelib.followups.input import SignupRequest
+
+    data = validated(SignupRequest, read_json(invitations.current_request))
+    queued = deps.followups().signup(data)
+    logs.info("signup", confirmation_queued=queued)
+    # The same answer whether or not the address is known or a confirmation went out.
+    return json_response({"status": "accepted"}, 202)
+
+
+@invitations.route("/s/{token}", methods=["GET"])
+@html_errors
+def confirm_page(token: str) -> Response:
+    from chalicelib.followups import tokens
+
+    deps.tokens().read(token, tokens.CONFIRM)  # refuse a bad link before showing a button
+    return _page("confirm.html", form_action=f"/s/{token}")
+
+
+@invitations.route("/s/{token}", methods=["POST"], content_types=[FORM, JSON])
+@html_errors
+def confirm_form(token: str) -> Response:
+    deps.followups().confirm_signup(token)
+    return _notice("You are in!", "Watch your inbox for invitations to take part near you.")
+
+
+@invitations.route("/api/signups/confirm/{token}", methods=["POST"], content_types=ANY_BODY)
+@handles_errors
+def confirm_signup(token: str) -> Response:
+    person = deps.followups().confirm_signup(token)
+    return json_response({"confirmed": True, "subscribed": person.invitable})
+
+
+# --- SES feedback over SNS -----------------------------------------------------------------------
+@invitations.route("/webhooks/ses", methods=["POST"], content_types=ANY_BODY)
+@handles_errors
+def ses_webhook() -> Response:
+    raw = invitations.current_request.raw_body or b""
+    try:
+        message = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        raise InvalidInput("invalid_json", "The request body is not valid JSON.") from None
+    verified = deps.sns_verifier().verify(message)
+    kind = verified["Type"]
+    if kind == "SubscriptionConfirmation":
+        deps.sns_verifier().confirm_subscription(verified)
+        logs.info("sns subscription confirmed", topic=verified.get("TopicArn"))
+        return json_response({"received": True, "outcome": "subscribed"})
+    if kind != "Notification":
+        return json_response({"received": True, "outcome": "ignored"})
+    try:
+        notification = json.loads(verified["Message"])
+    except (ValueError, TypeError):
+        return json_response({"received": True, "outcome": "ignored"})
+    suppressed = deps.followups().record_feedback(notification)
+    return json_response({"received": True, "outcome": "recorded", "suppressed": suppressed})

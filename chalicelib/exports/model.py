@@ -1,0 +1,95 @@
+"""What an export is made of, as plain data: the job, the ledger's movements, the donations."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Literal
+
+ExportKind = Literal["contributions_csv", "fec_schedule_a"]
+ExportStatus = Literal["queued", "running", "succeeded", "failed"]
+KINDS: tuple[ExportKind, ...] = ("contributions_csv", "fec_schedule_a")
+MovementKind = Literal["contribution", "refund", "dispute", "dispute_reversal"]
+
+
+@dataclass(frozen=True)
+class ExportJob:
+    """One request for an export and, once run, where its files are."""
+
+    export_id: str
+    kind: ExportKind
+    from_day: date
+    to_day: date
+    committee_id: str | None
+    status: ExportStatus
+    requested_by: str
+    created_at: datetime
+    row_count: int | None = None
+    rows_done: int = 0
+    # role ("download", "jsonl") -> object key
+    files: dict[str, str] = field(default_factory=dict)
+    summary: dict[str, int] | None = None
+    error: str | None = None
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class LedgerMovement:
+    """One money movement of a donation, signed from the campaign's side (+ in, - out)."""
+
+    movement_id: str
+    kind: MovementKind
+    amount_cents: int
+    occurred_at: datetime
+    donation_id: str
+    donor_id: str
+    committee_id: str
+    election: str
+    page_slug: str
+    event_id: str
+
+
+@dataclass(frozen=True)
+class DonorFacts:
+    """The donor as given on the donation (the FEC contributor fields)."""
+
+    first_name: str
+    last_name: str
+    email: str
+    address_line1: str
+    city: str
+    state: str
+    zip: str
+    employer: str | None
+    occupation: str | None
+    address_line2: str | None = None
+
+
+@dataclass(frozen=True)
+class DonationFacts:
+    """What an export reports about a donation, read when the export runs (current status)."""
+
+    donation_id: str
+    donor: DonorFacts
+    amount_cents: int
+    refunded_cents: int
+    status: str
+    election: str
+    page_slug: str
+    payment_intent_id: str | None = None
+    charge_id: str | None = None
+    refcode: str | None = None
+    paid_at: datetime | None = None
+    recurring: bool = False
+    excess_refund_reason: str | None = None
+
+
+@dataclass(frozen=True)
+class ExportEntry:
+    """A movement in the export's range, with its donation and the donor's aggregate after it."""
+
+    movement: LedgerMovement
+    donation: DonationFacts
+    aggregate_cents: int
+    itemized: bool

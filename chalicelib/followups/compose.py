@@ -1,0 +1,74 @@
+"""Emails (HTML and plain text) and the token pages, rendered with jinja2 (autoescaped HTML).
+
+Imported only when a message is delivered or a token page is shown, never on the webhook path.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from jinja2 import ChainableUndefined, Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+from chalicelib.followups.model import Action, OutgoingEmail
+
+TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+KIND_NAMES = {"event": "Event", "phonebank": "Phone bank", "canvass": "Canvass",
+              "host": "Host a gathering", "share": "Share", "custom": "Take action"}
+
+
+def money(cents: int) -> str:
+    dollars, rest = divmod(int(cents), 100)
+    return f"${dollars:,}" + (f".{rest:02d}" if rest else "")
+
+
+def when(moment: datetime | None) -> str:
+    if moment is None:
+        return ""
+    return moment.astimezone(timezone.utc).strftime("%A, %B %-d at %-I:%M %p UTC")
+
+
+def where(action: Action) -> str:
+    if action.virtual:
+        return "Online"
+    if action.location:
+        return f"{action.location.city}, {action.location.state}"
+    return ""
+
+
+@lru_cache(maxsize=3)
+def _env(kind: str) -> Environment:
+    """`text` (emails' plain part: not escaped, nothing there is HTML), `html` (emails), `page`
+    (token pages, which extend the donor pages' base.html and its optional blocks)."""
+    env = Environment(loader=FileSystemLoader(TEMPLATES),
+                      autoescape=False if kind == "text" else select_autoescape(["html"], default=True),
+                      undefined=ChainableUndefined if kind == "page" else StrictUndefined,
+                      trim_blocks=kind == "text", lstrip_blocks=kind == "text")
+    env.globals.update(money=money, when=when, where=where, kind_name=KIND_NAMES.get)
+    return env
+
+
+@dataclass(frozen=True)
+class InvitationLink:
+    """One invitation as a message shows it."""
+
+    action: Action
+    url: str
+
+
+def compose(template: str, subject: str, *, to: str, message_id: str, unsubscribe_url: str,
+            **context: Any) -> OutgoingEmail:
+    """`email/{template}.html` and `.txt` rendered with the same context."""
+    context = {**context, "subject": subject, "unsubscribe_url": unsubscribe_url}
+    html = _env("html").get_template(f"email/{template}.html").render(**context)
+    text = _env("text").get_template(f"email/{template}.txt").render(**context)
+    return OutgoingEmail(to=to, subject=subject, html=html, text=text,
+                         unsubscribe_url=unsubscribe_url, message_id=message_id)
+
+
+def render_page(template: str, **context: Any) -> str:
+    """A token page (`/i/…`, `/u/…`, `/c/…`) in the donation pages' look."""
+    return _env("page").get_template(template).render(**context)

@@ -1,0 +1,112 @@
+"""What organizers send to manage actions and what the public sends to sign up or answer
+(pydantic; imported only by the routes that parse them)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Annotated, Literal
+
+from email_validator import EmailNotValidError, validate_email
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+    field_validator,
+    model_validator,
+)
+
+from chalicelib.followups.model import ActionKind
+from chalicelib.giving.intake import US_STATES
+
+Slug = Annotated[str, Field(pattern=r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")]
+Interests = Annotated[list[ActionKind], Field(max_length=6)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class LocationInput(_Strict):
+    city: Annotated[str, Field(min_length=1, max_length=100)]
+    state: Annotated[str, Field(min_length=2, max_length=2)]
+    zip: Annotated[str, Field(pattern=r"^\d{5}$")]
+
+    @field_validator("state")
+    @classmethod
+    def _state(cls, value: str) -> str:
+        value = value.upper()
+        if value not in US_STATES:
+            raise ValueError("must be a US state or territory code such as NY")
+        return value
+
+
+class _ActionFields(_Strict):
+    @field_validator("starts_at", "ends_at", check_fields=False)
+    @classmethod
+    def _utc(cls, value: datetime | None) -> datetime | None:
+        return value.astimezone(timezone.utc) if value else None
+
+    @field_validator("pages", check_fields=False)
+    @classmethod
+    def _unique(cls, value: list[str] | None) -> list[str] | None:
+        return sorted(set(value)) if value is not None else None
+
+    @model_validator(mode="after")
+    def _order(self) -> _ActionFields:
+        starts, ends = getattr(self, "starts_at", None), getattr(self, "ends_at", None)
+        if starts and ends and ends <= starts:
+            raise ValueError("ends_at must be after starts_at")
+        return self
+
+
+class ActionCreate(_ActionFields):
+    kind: ActionKind
+    title: Annotated[str, Field(min_length=1, max_length=120)]
+    description: Annotated[str, Field(max_length=5000)] = ""
+    starts_at: AwareDatetime | None = None
+    ends_at: AwareDatetime | None = None
+    location: LocationInput | None = None
+    virtual: StrictBool = False
+    capacity: Annotated[StrictInt, Field(ge=1, le=1_000_000)] | None = None
+    pages: Annotated[list[Slug], Field(max_length=50)] = []
+
+
+class ActionUpdate(_ActionFields):
+    title: Annotated[str, Field(min_length=1, max_length=120)] | None = None
+    description: Annotated[str, Field(max_length=5000)] | None = None
+    starts_at: AwareDatetime | None = None
+    ends_at: AwareDatetime | None = None
+    location: LocationInput | None = None
+    virtual: StrictBool | None = None
+    capacity: Annotated[StrictInt, Field(ge=1, le=1_000_000)] | None = None
+    pages: Annotated[list[Slug], Field(max_length=50)] | None = None
+    active: StrictBool | None = None
+
+
+class RsvpRequest(_Strict):
+    response: Literal["yes", "no"]
+
+
+class SignupRequest(_Strict):
+    email: Annotated[str, Field(max_length=254)]
+    first_name: Annotated[str, Field(min_length=1, max_length=100)] | None = None
+    zip: Annotated[str, Field(pattern=r"^\d{5}(-?\d{4})?$")] | None = None
+    interests: Interests = []
+    page: Slug | None = None
+    refcode: Annotated[str, Field(max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")] | None = None
+
+    @field_validator("email")
+    @classmethod
+    def _email(cls, value: str) -> str:
+        try:
+            return validate_email(value, check_deliverability=False).normalized
+        except EmailNotValidError as exc:
+            raise ValueError(str(exc)) from None
+
+    @field_validator("interests")
+    @classmethod
+    def _interests(cls, value: list[str]) -> list[str]:
+        return sorted(set(value))

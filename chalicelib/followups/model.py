@@ -1,0 +1,175 @@
+"""Actions, invitations and the people we invite, as the campaign knows them (plain data)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Literal
+
+from chalicelib.pages.model import isoformat_utc
+
+ACTION_KINDS = ("event", "phonebank", "canvass", "host", "share", "custom")
+ActionKind = Literal["event", "phonebank", "canvass", "host", "share", "custom"]
+Response = Literal["yes", "no"]
+InvitationStatus = Literal["invited", "yes", "no"]
+
+# At most one invitation email per person in any 24 hours.
+INVITATION_GAP = timedelta(hours=24)
+
+
+@dataclass(frozen=True)
+class Location:
+    city: str
+    state: str
+    zip: str
+
+    @property
+    def zip3(self) -> str:
+        return self.zip[:3]
+
+
+@dataclass
+class Action:
+    """Something a supporter can do with other people: an event, a phone bank, a canvass…"""
+
+    action_id: str
+    kind: str
+    title: str
+    description: str
+    created_at: datetime
+    updated_at: datetime
+    starts_at: datetime | None = None
+    ends_at: datetime | None = None
+    location: Location | None = None
+    virtual: bool = False
+    capacity: int | None = None
+    seats_taken: int = 0
+    pages: list[str] = field(default_factory=list)
+    active: bool = True
+
+    @property
+    def seats_left(self) -> int | None:
+        return None if self.capacity is None else max(self.capacity - self.seats_taken, 0)
+
+    def is_upcoming(self, now: datetime) -> bool:
+        """Still ahead (or undated and not over): worth inviting someone to."""
+        if not self.active:
+            return False
+        if self.starts_at is not None:
+            return self.starts_at > now
+        return self.ends_at is None or self.ends_at > now
+
+    def has_room(self) -> bool:
+        left = self.seats_left
+        return left is None or left > 0
+
+    def view(self) -> dict[str, object]:
+        return {
+            "action_id": self.action_id,
+            "kind": self.kind,
+            "title": self.title,
+            "description": self.description,
+            "starts_at": isoformat_utc(self.starts_at) if self.starts_at else None,
+            "ends_at": isoformat_utc(self.ends_at) if self.ends_at else None,
+            "location": ({"city": self.location.city, "state": self.location.state,
+                          "zip": self.location.zip} if self.location else None),
+            "virtual": self.virtual,
+            "capacity": self.capacity,
+            "seats_taken": self.seats_taken,
+            "seats_left": self.seats_left,
+            "pages": list(self.pages),
+            "active": self.active,
+            "created_at": isoformat_utc(self.created_at),
+            "updated_at": isoformat_utc(self.updated_at),
+        }
+
+
+def invitation_id_for(person_id: str, action_id: str) -> str:
+    """One invitation per person and action, however often it is mailed."""
+    return f"{person_id}.{action_id}"
+
+
+@dataclass
+class Invitation:
+    invitation_id: str
+    person_id: str
+    action_id: str
+    status: str
+    invited_at: datetime
+    message_id: str
+    responded_at: datetime | None = None
+
+    @property
+    def answered(self) -> bool:
+        return self.status in ("yes", "no")
+
+    def view(self) -> dict[str, object]:
+        """For staff: ids and times only, no contact details."""
+        return {
+            "invitation_id": self.invitation_id,
+            "person_id": self.person_id,
+            "action_id": self.action_id,
+            "status": self.status,
+            "invited_at": isoformat_utc(self.invited_at),
+            "responded_at": isoformat_utc(self.responded_at) if self.responded_at else None,
+        }
+
+
+@dataclass
+class Person:
+    """Someone we may write to: a donor or a supporter who signed up (keyed like donors)."""
+
+    person_id: str
+    email: str
+    first_name: str | None = None
+    zip: str | None = None
+    state: str | None = None
+    interests: list[str] = field(default_factory=list)
+    # Agreed to hear about ways to take part (donation opt-in or interests, or a confirmed signup).
+    subscribed: bool = False
+    confirmed_at: datetime | None = None
+    unsubscribed_at: datetime | None = None
+    suppressed: str | None = None  # "bounce" | "complaint": SES must never be asked again
+    share_code: str | None = None
+    share_page: str | None = None
+    recruited_count: int = 0
+    recruited_cents: int = 0
+    last_invited_at: datetime | None = None
+    last_invitation_message: str | None = None
+    pending_signup: dict[str, object] = field(default_factory=dict)
+
+    @property
+    def may_receive_mail(self) -> bool:
+        return self.suppressed is None and self.unsubscribed_at is None
+
+    @property
+    def invitable(self) -> bool:
+        return self.may_receive_mail and self.subscribed
+
+    def invitation_slot_free(self, now: datetime, message_id: str) -> bool:
+        """Whether `message_id` may carry invitations now (the once-a-day cap)."""
+        return (self.last_invited_at is None or self.last_invitation_message == message_id
+                or self.last_invited_at <= now - INVITATION_GAP)
+
+
+@dataclass(frozen=True)
+class OutgoingEmail:
+    """A composed message; the mailer adds nothing but transport."""
+
+    to: str
+    subject: str
+    html: str
+    text: str
+    unsubscribe_url: str
+    # The outbox message this email delivers (a tag at SES, the mirror's file name).
+    message_id: str
+
+
+@dataclass(frozen=True)
+class MailRecord:
+    """The send ledger's entry for one outbox message: what was attempted, what SES answered."""
+
+    message_id: str
+    state: str  # sending | sent | not_sent
+    attempts: int
+    ses_message_id: str | None = None

@@ -1,0 +1,57 @@
+"""What a successful contribution sets in motion, decided inside the webhook's transaction.
+
+The planner does no I/O: it only names the work (a thank-you now, a reminder later, crediting
+a sharer), with deterministic message ids so that a duplicate or concurrent event plans the
+same items. Who gets what is decided when each message is delivered (followups/service.py).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from chalicelib.giving.model import donor_id_for
+from chalicelib.outbox.model import OutboxMessage
+
+if TYPE_CHECKING:
+    from chalicelib.giving.ledger import PaymentState
+    from chalicelib.giving.model import Donation
+
+# Refcodes of personal share links; other refcodes (campaign sources) are not credited.
+SHARE_REFCODE_PREFIX = "sh-"
+
+THANKS = "thanks"
+REMINDER = "reminder"
+CREDIT = "credit"
+WELCOME = "welcome"
+EVENT_REMINDER = "event_reminder"
+CONFIRM_SIGNUP = "confirm_signup"
+
+
+def share_refcode(code: str) -> str:
+    return SHARE_REFCODE_PREFIX + code
+
+
+class FollowupPlanner:
+    """A `giving.service.Planner`: thank-you, reminder and share credit for a new success."""
+
+    def __init__(self, reminder_delay: timedelta) -> None:
+        self.reminder_delay = reminder_delay
+
+    def __call__(self, donation: Donation, new: PaymentState, now: datetime) -> list[OutboxMessage]:
+        if not new.paid or donation.state.paid:
+            return []
+        donation_id = donation.donation_id
+        payload = {"donation_id": donation_id}
+        messages = [
+            OutboxMessage(f"{THANKS}#{donation_id}", THANKS, now, payload),
+            OutboxMessage(f"{REMINDER}#{donation_id}", REMINDER, now + self.reminder_delay,
+                          {**payload, "after": f"{THANKS}#{donation_id}"}),
+        ]
+        refcode = donation.refcode or ""
+        if refcode.startswith(SHARE_REFCODE_PREFIX):
+            messages.append(OutboxMessage(f"{CREDIT}#{donation_id}", CREDIT, now, {
+                **payload, "share_code": refcode.removeprefix(SHARE_REFCODE_PREFIX),
+                "person_id": donor_id_for(donation.donor.email), "amount_cents": donation.amount_cents,
+            }))
+        return messages

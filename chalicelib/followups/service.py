@@ -1,0 +1,497 @@
+"""Follow-ups: delivering the outbox's thank-yous, reminders and confirmations, and what people
+do with the links in them (RSVP, unsubscribe, confirm, share).
+
+Send discipline, for every message (outbox handlers run at least once):
+1. the send ledger is read first: a message already `sent` is not sent again;
+2. the person is read fresh: unsubscribed or suppressed means `PermanentFailure`, no send;
+3. invitations are chosen, the once-a-day slot claimed and the invitations recorded, all keyed
+   by the outbox message id, so a retry finds and reuses them instead of choosing anew;
+4. a `sending` marker is written (conditionally) right before SES is called, and `sent` with
+   SES's message id right after. A retry that finds `sending` does not send again: the previous
+   attempt died while SES had the message (see README, "exactly once").
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import TYPE_CHECKING, Any, Protocol
+
+from chalicelib import logs
+from chalicelib.errors import Conflict, InvalidInput, NotFound, ProviderUnavailable
+from chalicelib.followups import planning, tokens
+from chalicelib.followups.errors import AddressRefused, SendRefused, StaleInvitation
+from chalicelib.followups.feedback import suppressions
+from chalicelib.followups.matching import Audience, rank
+from chalicelib.followups.model import (
+    Action,
+    Invitation,
+    Location,
+    MailRecord,
+    OutgoingEmail,
+    Person,
+    invitation_id_for,
+)
+from chalicelib.giving.model import Donation, donor_id_for
+from chalicelib.outbox.model import Delivered, Handler, OutboxMessage, PermanentFailure
+from chalicelib.pages.model import Page
+
+if TYPE_CHECKING:
+    from chalicelib.followups.input import ActionCreate, ActionUpdate, SignupRequest
+
+
+class FollowupStore(Protocol):
+    # actions
+    def create_action(self, action: Action) -> None: ...
+    def update_action(self, action_id: str, changes: Mapping[str, Any], now: datetime) -> Action: ...
+    def get_action(self, action_id: str) -> Action | None: ...
+    def list_actions(self) -> list[Action]: ...
+    # people
+    def get_person(self, person_id: str) -> Person | None: ...
+    def person_by_share_code(self, code: str) -> Person | None: ...
+    def upsert_donor(self, person: Person, subscribe: bool, now: datetime) -> Person: ...
+    def claim_invitation_slot(self, person_id: str, message_id: str, now: datetime) -> bool: ...
+    def unsubscribe(self, person_id: str, now: datetime) -> None: ...
+    def suppress(self, person_id: str, email: str, reason: str, now: datetime) -> None: ...
+    def request_signup(self, person_id: str, email: str, pending: Mapping[str, Any], now: datetime,
+                       confirmation: OutboxMessage) -> bool: ...
+    def confirm_signup(self, person: Person, share_code: str, now: datetime,
+                       messages: list[OutboxMessage]) -> None: ...
+    def credit_sharer(self, person_id: str, donation_id: str, cents: int) -> bool: ...
+    def donor_contact(self, donor_id: str) -> dict[str, Any] | None: ...
+    # invitations
+    def record_invitations(self, invitations: list[Invitation]) -> None: ...
+    def get_invitation(self, invitation_id: str) -> Invitation | None: ...
+    def invitations_of_person(self, person_id: str) -> list[Invitation]: ...
+    def invitations_of_action(self, action_id: str) -> list[Invitation]: ...
+    def respond(self, invitation: Invitation, response: str, now: datetime, *, take_seat: bool,
+                release_seat: bool, reminder: OutboxMessage | None) -> None: ...
+    # the send ledger
+    def mail_record(self, message_id: str) -> MailRecord | None: ...
+    def begin_send(self, message_id: str, kind: str, person_id: str, now: datetime) -> bool: ...
+    def finish_send(self, message_id: str, ses_message_id: str, now: datetime) -> None: ...
+    def abandon_send(self, message_id: str, error: str) -> None: ...
+
+
+class Mailer(Protocol):
+    def send(self, email: OutgoingEmail) -> str:
+        """Hand `email` to the mail service; its message id. Raises `SendRefused` when the
+        service answered and did not send; anything else leaves the outcome unknown."""
+        ...
+
+
+class DonationSource(Protocol):
+    def get(self, donation_id: str) -> Donation | None: ...
+
+
+class PageSource(Protocol):
+    def get(self, slug: str) -> Page | None: ...
+
+
+@dataclass(frozen=True)
+class FollowupConfig:
+    base_url: str
+    max_invitations: int = 3
+    reminder_delay: timedelta = timedelta(days=2)
+    invitation_ttl: timedelta = timedelta(days=60)
+    # CAN-SPAM: an unsubscribe link must work for at least 30 days after sending.
+    unsubscribe_ttl: timedelta = timedelta(days=365)
+    confirm_ttl: timedelta = timedelta(days=7)
+    event_reminder_lead: timedelta = timedelta(days=1)
+
+
+MAX_RSVP_ATTEMPTS = 5
+
+
+def _utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class FollowupService:
+    def __init__(self, store: FollowupStore, mailer: Mailer, tokens_: tokens.Tokens,
+                 donations: DonationSource, pages: PageSource, config: FollowupConfig,
+                 clock: Callable[[], datetime] = _utcnow) -> None:
+        self.store = store
+        self.mailer = mailer
+        self.tokens = tokens_
+        self.donations = donations
+        self.pages = pages
+        self.config = config
+        self.clock = clock
+
+    # --- organizers -----------------------------------------------------------------------
+    def create_action(self, data: ActionCreate) -> Action:
+        now = self.clock()
+        fields = data.model_dump()
+        location = fields.pop("location")
+        action = Action(action_id="act_" + uuid.uuid4().hex[:20], created_at=now, updated_at=now,
+                        location=Location(**location) if location else None, **fields)
+        self.store.create_action(action)
+        return action
+
+    def update_action(self, action_id: str, data: ActionUpdate) -> Action:
+        changes = data.model_dump(exclude_unset=True)
+        nulls = {k: "may not be null" for k, v in changes.items()
+                 if v is None and k not in ("starts_at", "ends_at", "location", "capacity")}
+        if nulls:
+            raise InvalidInput("invalid_request", "Some fields may not be null.", fields=nulls)
+        if not changes:
+            raise InvalidInput("invalid_request", "Nothing to change.")
+        current = self.action(action_id)
+        starts = changes.get("starts_at", current.starts_at)
+        ends = changes.get("ends_at", current.ends_at)
+        if starts and ends and ends <= starts:
+            raise InvalidInput("invalid_request", "ends_at must be after starts_at.",
+                               fields={"ends_at": "must be after starts_at"})
+        return self.store.update_action(action_id, changes, self.clock())
+
+    def action(self, action_id: str) -> Action:
+        found = self.store.get_action(action_id)
+        if found is None:
+            raise NotFound("action_not_found", f"No action '{action_id}'.")
+        return found
+
+    def action_detail(self, action_id: str) -> dict[str, object]:
+        """An action with its invitations and RSVPs (ids and times, no contact details)."""
+        action = self.action(action_id)
+        invitations = sorted(self.store.invitations_of_action(action_id), key=lambda i: i.invited_at)
+        counts = {s: sum(1 for i in invitations if i.status == s) for s in ("invited", "yes", "no")}
+        return {**action.view(), "invitations": [i.view() for i in invitations],
+                "rsvps": {"yes": counts["yes"], "no": counts["no"], "unanswered": counts["invited"]}}
+
+    def list_actions(self) -> list[Action]:
+        return sorted(self.store.list_actions(), key=lambda a: (a.starts_at is None, a.starts_at
+                                                                 or a.created_at, a.action_id))
+
+    def donor_participation(self, donor_id: str, *, with_contact: bool) -> dict[str, object]:
+        """What a donor does beyond giving: consent, interests, share link and what it brought in
+        (`recruited_*`). A donor linked across two emails has a person record per address."""
+        contact = self.store.donor_contact(donor_id)
+        ids = dict.fromkeys([donor_id] + ([donor_id_for(contact["email"])] if contact else []))
+        people = [p for p in (self.store.get_person(i) for i in ids) if p is not None]
+        if contact is None and not people:
+            raise NotFound("donor_not_found", f"No donor '{donor_id}'.")
+        primary = people[0] if people else None
+        view: dict[str, object] = {
+            "donor_id": donor_id,
+            "recruited_count": sum(p.recruited_count for p in people),
+            "recruited_cents": sum(p.recruited_cents for p in people),
+            "subscribed": bool(primary and primary.invitable),
+            "unsubscribed": bool(primary and primary.unsubscribed_at),
+            "suppressed": primary.suppressed if primary else None,
+            "interests": list(primary.interests) if primary else [],
+            "share_url": self.link(f"/r/{primary.share_code}") if primary and primary.share_code else None,
+        }
+        if with_contact:
+            view["contact"] = contact or {"email": primary.email if primary else None,
+                                          "first_name": primary.first_name if primary else None}
+        return view
+
+    # --- links in messages ----------------------------------------------------------------
+    def link(self, path: str) -> str:
+        return self.config.base_url.rstrip("/") + path
+
+    def invitation(self, token: str) -> tuple[Invitation, Action]:
+        invitation_id = self.tokens.read(token, tokens.RSVP)
+        invitation = self.store.get_invitation(invitation_id)
+        if invitation is None:
+            raise NotFound("invitation_not_found", "This invitation no longer exists.")
+        return invitation, self.action(invitation.action_id)
+
+    def rsvp(self, token: str, response: str) -> tuple[Invitation, Action]:
+        """Record an answer; a `yes` takes a seat only while one is left (409 `full`)."""
+        invitation_id = self.tokens.read(token, tokens.RSVP)
+        for _ in range(MAX_RSVP_ATTEMPTS):
+            invitation = self.store.get_invitation(invitation_id)
+            if invitation is None:
+                raise NotFound("invitation_not_found", "This invitation no longer exists.")
+            action = self.action(invitation.action_id)
+            if invitation.status == response:
+                return invitation, action
+            now = self.clock()
+            if response == "yes" and not action.is_upcoming(now):
+                raise Conflict("action_closed", "This action has already taken place or was closed.")
+            reminder = None
+            if response == "yes" and action.starts_at and \
+                    action.starts_at - self.config.event_reminder_lead > now:
+                reminder = OutboxMessage(
+                    f"{planning.EVENT_REMINDER}#{invitation_id}", planning.EVENT_REMINDER,
+                    action.starts_at - self.config.event_reminder_lead,
+                    {"invitation_id": invitation_id})
+            try:
+                self.store.respond(invitation, response, now, take_seat=response == "yes",
+                                   release_seat=invitation.status == "yes", reminder=reminder)
+            except StaleInvitation:
+                continue
+            invitation.status, invitation.responded_at = response, now
+            return invitation, action
+        raise ProviderUnavailable("try_again", "Too many answers at once; please try again.")
+
+    def unsubscribe(self, token: str) -> None:
+        self.store.unsubscribe(self.tokens.read(token, tokens.UNSUBSCRIBE), self.clock())
+
+    def share_target(self, code: str) -> str:
+        """Where a share link leads: the sharer's page, with their refcode."""
+        sharer = self.store.person_by_share_code(code.lower()) if code.isalnum() else None
+        if sharer is None or not sharer.share_page:
+            raise NotFound("share_link_not_found", "This share link is not known.")
+        return f"/donate/{sharer.share_page}?refcode={planning.share_refcode(code.lower())}"
+
+    # --- signups --------------------------------------------------------------------------
+    def signup(self, request: SignupRequest) -> bool:
+        """Ask a non-donor to confirm (double opt-in); at most one confirmation per hour.
+
+        Returns whether a confirmation was queued; callers answer 202 either way, so the
+        response tells nobody whether an address is known.
+        """
+        if request.page and self.pages.get(request.page) is None:
+            raise InvalidInput("invalid_request", "No such page.", fields={"page": "no such page"})
+        now = self.clock()
+        person_id = donor_id_for(request.email)
+        pending: dict[str, Any] = {k: v for k, v in {
+            "first_name": request.first_name, "zip": request.zip[:5] if request.zip else None,
+            "interests": list(request.interests), "page": request.page, "refcode": request.refcode,
+        }.items() if v}
+        confirmation = OutboxMessage(f"{planning.CONFIRM_SIGNUP}#{person_id}#{now:%Y%m%d%H%M%S}",
+                                     planning.CONFIRM_SIGNUP, now, {"person_id": person_id})
+        return self.store.request_signup(person_id, request.email, pending, now, confirmation)
+
+    def confirm_signup(self, token: str) -> Person:
+        person_id = self.tokens.read(token, tokens.CONFIRM)
+        person = self.store.get_person(person_id)
+        if person is None:
+            raise NotFound("signup_not_found", "This signup no longer exists.")
+        if person.confirmed_at and person.subscribed and person.unsubscribed_at is None \
+                and not person.pending_signup:
+            return person
+        now = self.clock()
+        messages = []
+        if person.confirmed_at is None:
+            welcome = f"{planning.WELCOME}#{person_id}"
+            messages = [
+                OutboxMessage(welcome, planning.WELCOME, now, {"person_id": person_id}),
+                OutboxMessage(f"{planning.REMINDER}#{person_id}", planning.REMINDER,
+                              now + self.config.reminder_delay,
+                              {"person_id": person_id, "after": welcome}),
+            ]
+        self.store.confirm_signup(person, self.tokens.share_code(person_id), now, messages)
+        return self.store.get_person(person_id) or person
+
+    # --- SES feedback ---------------------------------------------------------------------
+    def record_feedback(self, notification: Any) -> int:
+        """Suppress the addresses a bounce or complaint names; how many were suppressed."""
+        found = suppressions(notification)
+        for s in found:
+            self.store.suppress(donor_id_for(s.email), s.email, s.reason, self.clock())
+            logs.info("address suppressed", person_id=donor_id_for(s.email), reason=s.reason)
+        return len(found)
+
+    # --- outbox handlers ------------------------------------------------------------------
+    def handlers(self) -> dict[str, Handler]:
+        return {
+            planning.THANKS: self.deliver_thanks,
+            planning.REMINDER: self.deliver_reminder,
+            planning.WELCOME: self.deliver_welcome,
+            planning.EVENT_REMINDER: self.deliver_event_reminder,
+            planning.CONFIRM_SIGNUP: self.deliver_confirmation,
+            planning.CREDIT: self.credit_sharer,
+        }
+
+    def deliver_thanks(self, message: OutboxMessage) -> Delivered:
+        """The thank-you for a contribution, with the best invitations for the donor."""
+        done = self._already_sent(message)
+        if done:
+            return done
+        donation = self.donations.get(str(message.payload.get("donation_id")))
+        if donation is None:
+            raise PermanentFailure("donation not found")
+        if donation.status != "succeeded":
+            return Delivered(f"skipped: donation is {donation.status}")
+        d = donation.donor
+        interests = list(getattr(donation, "interests", None) or [])
+        person_id = donor_id_for(d.email)
+        person = self.store.upsert_donor(Person(
+            person_id=person_id, email=d.email, first_name=d.first_name, zip=d.zip[:5],
+            state=d.state, interests=interests, share_code=self.tokens.share_code(person_id),
+            share_page=donation.page_slug,
+        ), subscribe=donation.email_opt_in or bool(interests), now=self.clock())
+        self._require_mailable(person)
+        page = self.pages.get(donation.page_slug)
+        picks = self._invite(person, message, donation.page_slug)
+        email = self._compose("thanks", f"Thank you, {person.first_name or 'friend'}", person,
+                              message, picks, page=page, amount_cents=donation.amount_cents)
+        return self._send(message, person, email)
+
+    def deliver_welcome(self, message: OutboxMessage) -> Delivered:
+        """A confirmed supporter's first invitations."""
+        done = self._already_sent(message)
+        if done:
+            return done
+        person = self._person(message)
+        self._require_mailable(person)
+        picks = self._invite(person, message, person.share_page)
+        page = self.pages.get(person.share_page) if person.share_page else None
+        email = self._compose("welcome", "Welcome aboard: here is how to take part", person,
+                              message, picks, page=page)
+        return self._send(message, person, email)
+
+    def deliver_reminder(self, message: OutboxMessage) -> Delivered:
+        """A nudge about the invitations of an earlier message, unless the person answered."""
+        done = self._already_sent(message)
+        if done:
+            return done
+        person = self._person(message)
+        self._require_mailable(person)
+        if not person.invitable:
+            return Delivered("skipped: not subscribed to invitations")
+        invitations = self.store.invitations_of_person(person.person_id)
+        earlier = [i for i in invitations if i.message_id == message.payload.get("after")]
+        if not earlier:
+            return Delivered("skipped: nothing to remind of")
+        since = min(i.invited_at for i in earlier)
+        if any(i.answered and i.responded_at and i.responded_at >= since for i in invitations):
+            return Delivered("skipped: answered")
+        now = self.clock()
+        actions = [a for a in (self.store.get_action(i.action_id) for i in earlier)
+                   if a is not None and a.is_upcoming(now) and a.has_room()]
+        if not actions:
+            return Delivered("skipped: no open invitation left")
+        if not self.store.claim_invitation_slot(person.person_id, message.message_id, now):
+            return Delivered("skipped: invited in the last day")
+        page = self.pages.get(person.share_page) if person.share_page else None
+        email = self._compose("reminder", "Still time to join us", person, message, actions,
+                              page=page)
+        return self._send(message, person, email)
+
+    def deliver_event_reminder(self, message: OutboxMessage) -> Delivered:
+        """The day-before reminder for someone who said yes (not an invitation: no daily cap)."""
+        done = self._already_sent(message)
+        if done:
+            return done
+        invitation = self.store.get_invitation(str(message.payload.get("invitation_id")))
+        if invitation is None or invitation.status != "yes":
+            return Delivered("skipped: no longer attending")
+        action = self.store.get_action(invitation.action_id)
+        if action is None or not action.is_upcoming(self.clock()):
+            return Delivered("skipped: action closed")
+        person = self.store.get_person(invitation.person_id)
+        if person is None:
+            raise PermanentFailure("person not found")
+        self._require_mailable(person)
+        email = self._compose("event_reminder", f"Tomorrow: {action.title}", person, message,
+                              [action])
+        return self._send(message, person, email)
+
+    def deliver_confirmation(self, message: OutboxMessage) -> Delivered:
+        """The double opt-in email. Sent even after an unsubscribe (the person just asked for
+        it), never to a suppressed address."""
+        done = self._already_sent(message)
+        if done:
+            return done
+        person = self._person(message)
+        if person.suppressed:
+            raise PermanentFailure(f"address suppressed ({person.suppressed})")
+        token = self.tokens.issue(tokens.CONFIRM, person.person_id, self.config.confirm_ttl)
+        email = self._compose("confirm", "Please confirm your signup", person, message, [],
+                              confirm_url=self.link(f"/s/{token}"))
+        return self._send(message, person, email)
+
+    def credit_sharer(self, message: OutboxMessage) -> Delivered:
+        """Count a contribution toward the person whose share link brought it in (once)."""
+        p = message.payload
+        sharer = self.store.person_by_share_code(str(p.get("share_code", "")))
+        if sharer is None:
+            # The sharer's record appears with their own thank-you, which may not have gone out
+            # yet (a link shared straight from the thank-you page): retry, and after the last
+            # attempt the message stays `failed` with this reason.
+            raise LookupError("share code not known (yet)")
+        if sharer.person_id == p.get("person_id"):
+            return Delivered("skipped: own share link")
+        done = self.store.credit_sharer(sharer.person_id, str(p["donation_id"]), int(p["amount_cents"]))
+        return Delivered("credited" if done else "already credited")
+
+    # --- helpers --------------------------------------------------------------------------
+    def _person(self, message: OutboxMessage) -> Person:
+        person_id = message.payload.get("person_id")
+        if not person_id and message.payload.get("donation_id"):
+            donation = self.donations.get(str(message.payload["donation_id"]))
+            person_id = donor_id_for(donation.donor.email) if donation else None
+        person = self.store.get_person(str(person_id)) if person_id else None
+        if person is None:
+            raise PermanentFailure("person not found")
+        return person
+
+    @staticmethod
+    def _require_mailable(person: Person) -> None:
+        if person.suppressed:
+            raise PermanentFailure(f"address suppressed ({person.suppressed})")
+        if person.unsubscribed_at is not None:
+            raise PermanentFailure("unsubscribed")
+
+    def _already_sent(self, message: OutboxMessage) -> Delivered | None:
+        record = self.store.mail_record(message.message_id)
+        if record is None or record.state == "not_sent":
+            return None
+        if record.state == "sent":
+            return Delivered(record.ses_message_id or "sent")
+        # `sending`: an earlier attempt died after handing the message to SES (or just before);
+        # sending again could mail the person twice, so this message ends here, visibly.
+        logs.warning("send outcome unknown; not sending again", message_id=message.message_id)
+        return Delivered(f"unconfirmed: attempt {record.attempts} was interrupted during the send")
+
+    def _invite(self, person: Person, message: OutboxMessage, page_slug: str | None) -> list[Action]:
+        """The actions this message invites to: those chosen by an earlier attempt of it, else
+        the best matches, if the person wants invitations and has had none in the last day."""
+        if not person.invitable:
+            return []
+        now = self.clock()
+        known = self.store.invitations_of_person(person.person_id)
+        mine = [i.action_id for i in known if i.message_id == message.message_id]
+        if mine:
+            return [a for a in (self.store.get_action(x) for x in mine) if a is not None]
+        who = Audience(person.zip, person.state, tuple(person.interests), page_slug)
+        picks = rank(self.store.list_actions(), who, now, exclude={i.action_id for i in known},
+                     limit=self.config.max_invitations)
+        if not picks or not self.store.claim_invitation_slot(person.person_id, message.message_id, now):
+            return []
+        self.store.record_invitations([
+            Invitation(invitation_id_for(person.person_id, a.action_id), person.person_id,
+                       a.action_id, "invited", now, message.message_id) for a in picks])
+        return picks
+
+    def _compose(self, template: str, subject: str, person: Person, message: OutboxMessage,
+                 actions: list[Action], **context: Any) -> OutgoingEmail:
+        from chalicelib.followups.compose import InvitationLink, compose
+
+        links = [InvitationLink(a, self.link("/i/" + self.tokens.issue(
+            tokens.RSVP, invitation_id_for(person.person_id, a.action_id), self.config.invitation_ttl)))
+            for a in actions]
+        unsubscribe = self.tokens.issue(tokens.UNSUBSCRIBE, person.person_id, self.config.unsubscribe_ttl)
+        share_url = self.link(f"/r/{person.share_code}") if person.share_code and person.share_page else None
+        context.setdefault("page", None)
+        context.setdefault("amount_cents", 0)
+        context.setdefault("confirm_url", None)
+        return compose(template, subject, to=person.email, message_id=message.message_id,
+                       unsubscribe_url=self.link(f"/api/unsubscribe/{unsubscribe}"),
+                       unsubscribe_page=self.link(f"/u/{unsubscribe}"), person=person,
+                       invitations=links, share_url=share_url, **context)
+
+    def _send(self, message: OutboxMessage, person: Person, email: OutgoingEmail) -> Delivered:
+        if not self.store.begin_send(message.message_id, message.kind, person.person_id, self.clock()):
+            # Another attempt got there first (a lease that ran out mid-send).
+            done = self._already_sent(message)
+            if done:
+                return done
+            raise RuntimeError("another attempt holds this message")
+        try:
+            ses_message_id = self.mailer.send(email)
+        except AddressRefused as exc:
+            self.store.abandon_send(message.message_id, type(exc).__name__)
+            raise PermanentFailure(f"address refused: {exc}") from exc
+        except SendRefused as exc:
+            self.store.abandon_send(message.message_id, type(exc).__name__)
+            raise
+        self.store.finish_send(message.message_id, ses_message_id, self.clock())
+        return Delivered(ses_message_id)

@@ -1,0 +1,109 @@
+"""Card-testing defence: velocity limits per IP, email and card, in fixed time windows.
+
+Card testers run hundreds of small declined attempts; a real office or campus behind one
+address never gives 300 times in ten minutes. Declines are counted per IP, email and card
+fingerprint when Stripe reports them (the IP and email are kept with the donation at intake);
+intake is refused (429) once an IP or email has too many declines, or an IP too many intakes.
+The previous window counts in proportion to its overlap, so a burst cannot straddle a boundary.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
+from chalicelib.errors import DomainError
+
+
+@dataclass(frozen=True)
+class VelocityLimits:
+    window_seconds: int = 600
+    declines_per_ip: int = 5
+    declines_per_email: int = 5
+    declines_per_card: int = 5
+    intakes_per_ip: int = 300
+
+    @classmethod
+    def from_env(cls) -> VelocityLimits:
+        def number(name: str, default: int) -> int:
+            return int(os.environ.get(name) or default)
+
+        return cls(number("VELOCITY_WINDOW_SECONDS", 600), number("DECLINES_PER_IP", 5),
+                   number("DECLINES_PER_EMAIL", 5), number("DECLINES_PER_CARD", 5),
+                   number("INTAKES_PER_IP", 300))
+
+
+class RateLimited(DomainError):
+    kind = "rate_limited"
+
+    def __init__(self, retry_after_seconds: int) -> None:
+        super().__init__("rate_limited",
+                         "Too many attempts from here recently. Please wait a few minutes and try again.",
+                         extra={"retry_after": retry_after_seconds})
+
+
+def _digest(value: str) -> str:
+    return hashlib.sha256(value.strip().lower().encode()).hexdigest()[:24]
+
+
+def window(now: datetime, limits: VelocityLimits) -> int:
+    return int(now.timestamp()) // limits.window_seconds
+
+
+def decline_keys(ip: str | None, email: str | None, card: str | None, window_n: int) -> list[str]:
+    """Counter keys a decline increments (values hashed: keys carry no PII)."""
+    keys = []
+    if ip:
+        keys.append(f"decline#ip#{_digest(ip)}#{window_n}")
+    if email:
+        keys.append(f"decline#email#{_digest(email)}#{window_n}")
+    if card:
+        keys.append(f"decline#card#{card}#{window_n}")
+    return keys
+
+
+def intake_key(ip: str, window_n: int) -> str:
+    return f"intake#ip#{_digest(ip)}#{window_n}"
+
+
+def weighted(counts: Mapping[str, int], key_now: str, key_before: str, now: datetime,
+             limits: VelocityLimits) -> float:
+    """Count in the sliding window ending now: this window plus the overlapping part of the last."""
+    elapsed = (int(now.timestamp()) % limits.window_seconds) / limits.window_seconds
+    return counts.get(key_now, 0) + counts.get(key_before, 0) * (1 - elapsed)
+
+
+def check_declines(counts: Mapping[str, int], ip: str, email: str, now: datetime,
+                   limits: VelocityLimits) -> None:
+    """Refuse intake when this IP or email has declined too often recently."""
+    w = window(now, limits)
+    for kind, value, cap in (("ip", ip, limits.declines_per_ip),
+                             ("email", email, limits.declines_per_email)):
+        key_now = f"decline#{kind}#{_digest(value)}#{w}"
+        key_before = f"decline#{kind}#{_digest(value)}#{w - 1}"
+        if weighted(counts, key_now, key_before, now, limits) >= cap:
+            raise RateLimited(retry_after(now, limits))
+
+
+def lookup_keys(ip: str, email: str, now: datetime, limits: VelocityLimits) -> list[str]:
+    """Every counter intake reads: declines per IP and email, and intakes per IP."""
+    w = window(now, limits)
+    keys = [f"decline#{kind}#{_digest(value)}#{n}" for kind, value in (("ip", ip), ("email", email))
+            for n in (w, w - 1)]
+    return [*keys, intake_key(ip, w), intake_key(ip, w - 1)]
+
+
+def check_intake(counts: Mapping[str, int], ip: str, email: str, now: datetime,
+                 limits: VelocityLimits) -> None:
+    """Refuse intake past the decline caps, or past the (high) intake cap for one IP."""
+    check_declines(counts, ip, email, now, limits)
+    w = window(now, limits)
+    if weighted(counts, intake_key(ip, w), intake_key(ip, w - 1), now, limits) >= limits.intakes_per_ip:
+        raise RateLimited(retry_after(now, limits))
+
+
+def retry_after(now: datetime, limits: VelocityLimits) -> int:
+    return limits.window_seconds - int(now.timestamp()) % limits.window_seconds

@@ -1,0 +1,110 @@
+"""Email through Amazon SES v2 (`sesv2.send_email`, raw MIME so every header is ours).
+
+Every message carries `List-Unsubscribe` (an HTTPS one-click URL) and `List-Unsubscribe-Post`
+(RFC 8058), a plain-text and an HTML part. With `MAIL_MIRROR_DIR` set (`make run` sets
+`.local/outbox/`), each sent message is also written there as an `.eml` file to read.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timezone
+from email.message import EmailMessage
+from email.policy import SMTP
+from email.utils import formatdate, make_msgid, parseaddr
+from pathlib import Path
+from typing import Any
+
+import boto3
+from botocore.exceptions import ClientError, ConnectTimeoutError, EndpointConnectionError
+
+from chalicelib import logs
+from chalicelib.followups.errors import AddressRefused, SendRefused
+from chalicelib.followups.model import OutgoingEmail
+
+# SES answers these when the message itself can never be sent; other refusals may pass later.
+_NEVER = {"BadRequestException", "InvalidParameterValue"}
+
+
+def mime(email: OutgoingEmail, sender: str) -> bytes:
+    """The message as SES sends it: text and HTML alternatives, one-click unsubscribe headers."""
+    msg = EmailMessage()
+    msg["From"] = sender
+    msg["To"] = email.to
+    msg["Subject"] = email.subject
+    msg["Date"] = formatdate(usegmt=True)
+    msg["Message-ID"] = make_msgid(domain=parseaddr(sender)[1].rpartition("@")[2] or None)
+    msg["List-Unsubscribe"] = f"<{email.unsubscribe_url}>"
+    msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    msg["X-Groundswell-Message"] = email.message_id
+    msg.set_content(email.text)
+    msg.add_alternative(email.html, subtype="html")
+    return msg.as_bytes(policy=SMTP)
+
+
+def _tag(message_id: str) -> str:
+    """SES tag values allow letters, digits, `_` and `-` only."""
+    return re.sub(r"[^A-Za-z0-9_-]", "-", message_id)[:256]
+
+
+class SesMailer:
+    def __init__(self, region: str, sender: str, configuration_set: str | None = None,
+                 mirror_dir: str | None = None, client: Any = None) -> None:
+        self.region = region
+        self.sender = sender
+        self.configuration_set = configuration_set
+        self.mirror_dir = Path(mirror_dir) if mirror_dir else None
+        self._client = client
+
+    @property
+    def client(self) -> Any:
+        if self._client is None:
+            self._client = boto3.client("sesv2", region_name=self.region)
+        return self._client
+
+    def send(self, email: OutgoingEmail) -> str:
+        """SES's message id. `SendRefused` when SES answered no (nothing was sent); other errors
+        (a timeout after the request left) leave the outcome unknown and propagate."""
+        raw = mime(email, self.sender)
+        request: dict[str, Any] = {
+            "FromEmailAddress": self.sender,
+            "Destination": {"ToAddresses": [email.to]},
+            "Content": {"Raw": {"Data": raw}},
+            "EmailTags": [{"Name": "outbox", "Value": _tag(email.message_id)}],
+        }
+        if self.configuration_set:
+            request["ConfigurationSetName"] = self.configuration_set
+        try:
+            response = self.client.send_email(**request)
+        except ClientError as exc:
+            code = exc.response.get("Error", {}).get("Code", "")
+            refused = AddressRefused if code in _NEVER else SendRefused
+            raise refused(code or "ClientError") from exc
+        except (EndpointConnectionError, ConnectTimeoutError) as exc:
+            raise SendRefused(type(exc).__name__) from exc  # the request never reached SES
+        message_id = str(response["MessageId"])
+        self._mirror(email, raw, message_id)
+        return message_id
+
+    def _mirror(self, email: OutgoingEmail, raw: bytes, ses_message_id: str) -> None:
+        """The message as sent, with the id SES gave it (written only once SES accepted it)."""
+        if self.mirror_dir is None:
+            return
+        stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S.%fZ")
+        try:
+            self.mirror_dir.mkdir(parents=True, exist_ok=True)
+            (self.mirror_dir / f"{stamp}-{_tag(email.message_id)}.eml").write_bytes(
+                f"X-SES-Message-Id: {ses_message_id}\r\n".encode() + raw)
+        except OSError as exc:  # the mirror is a convenience; the send has happened
+            logs.warning("mail mirror not written", error=type(exc).__name__)
+
+
+def ensure_sender_identity(region: str, sender: str) -> None:
+    """Verify the sender's domain (moto's SES locally; in AWS, domain verification with DKIM is
+    a deployment step, see the README)."""
+    client = boto3.client("sesv2", region_name=region)
+    domain = parseaddr(sender)[1].rpartition("@")[2]
+    try:
+        client.get_email_identity(EmailIdentity=domain)
+    except ClientError:
+        client.create_email_identity(EmailIdentity=domain)

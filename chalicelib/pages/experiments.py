@@ -1,0 +1,114 @@
+"""A/B tests of a page's copy: who sees which variant, and what the results say.
+
+Assignment is a pure function of the visitor id, the page and the experiment, so a visitor sees
+the same variant on every visit (and a test can recompute it). With `auto_allocate` a new visitor
+is assigned by Thompson sampling instead: one draw from each arm's Beta posterior, seeded by the
+same hash, the highest draw wins; traffic drifts toward the arm that converts better.
+
+Results use a Beta(1, 1) prior on each arm's conversion rate (donations / visitors). The
+probability that a variant beats the control is computed exactly (a finite sum of Beta
+functions); the probability of being the best of three or more arms by Monte Carlo with a fixed
+seed, so the same counts always give the same answer.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import random
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+WIN_PROBABILITY = 0.95
+MONTE_CARLO_DRAWS = 10_000
+MONTE_CARLO_SEED = 20_261_103
+
+
+@dataclass(frozen=True)
+class ArmStats:
+    """What one arm has seen: distinct visitors, donations that became contributions, money."""
+
+    visitors: int = 0
+    conversions: int = 0
+    amount_cents: int = 0
+
+    @property
+    def alpha(self) -> int:
+        return 1 + self.conversions
+
+    @property
+    def beta(self) -> int:
+        return 1 + max(self.visitors - self.conversions, 0)
+
+
+def _hash(*parts: str) -> int:
+    return int(hashlib.sha256("|".join(parts).encode()).hexdigest()[:16], 16)
+
+
+def assign(visitor_id: str, slug: str, experiment: str, arm_ids: Sequence[str]) -> str:
+    """The arm a visitor sees: uniform over arms, fixed for this visitor, page and experiment."""
+    return arm_ids[_hash(visitor_id, slug, experiment) % len(arm_ids)]
+
+
+def thompson_assign(visitor_id: str, slug: str, experiment: str,
+                    stats: Mapping[str, ArmStats], arm_ids: Sequence[str]) -> str:
+    """Thompson sampling: the arm whose posterior draw is highest (draws seeded per visitor)."""
+    rng = random.Random(_hash(visitor_id, slug, experiment, "thompson"))
+    draws = [(rng.betavariate(s.alpha, s.beta), arm) for arm in arm_ids
+             for s in (stats.get(arm, ArmStats()),)]
+    return max(draws, key=lambda d: d[0])[1]
+
+
+def _log_beta(a: float, b: float) -> float:
+    return math.lgamma(a) + math.lgamma(b) - math.lgamma(a + b)
+
+
+def probability_beats(variant: ArmStats, control: ArmStats) -> float:
+    """P(variant's conversion rate > control's) under Beta(1, 1) priors, exactly.
+
+    For integer a_B: P(p_B > p_A) = sum_{i<a_B} B(a_A+i, b_A+b_B) / ((b_B+i) B(1+i, b_B) B(a_A, b_A)).
+    The sum runs over the arm with fewer conversions (P(A > B) = 1 - P(B > A))."""
+    if variant.alpha > control.alpha:
+        return 1.0 - probability_beats(control, variant)
+    a_a, b_a, a_b, b_b = control.alpha, control.beta, variant.alpha, variant.beta
+    base = _log_beta(a_a, b_a)
+    total = 0.0
+    for i in range(a_b):
+        total += math.exp(_log_beta(a_a + i, b_a + b_b) - math.log(b_b + i)
+                          - _log_beta(1 + i, b_b) - base)
+    return min(max(total, 0.0), 1.0)
+
+
+def probability_best(stats: Mapping[str, ArmStats]) -> dict[str, float]:
+    """Each arm's probability of having the highest conversion rate."""
+    arms = list(stats)
+    if len(arms) == 2:
+        p = probability_beats(stats[arms[1]], stats[arms[0]])
+        return {arms[0]: 1.0 - p, arms[1]: p}
+    rng = random.Random(MONTE_CARLO_SEED)
+    wins = dict.fromkeys(arms, 0)
+    for _ in range(MONTE_CARLO_DRAWS):
+        best = max(arms, key=lambda a: rng.betavariate(stats[a].alpha, stats[a].beta))
+        wins[best] += 1
+    return {a: wins[a] / MONTE_CARLO_DRAWS for a in arms}
+
+
+def winner(stats: Mapping[str, ArmStats], min_sample: int,
+           threshold: float = WIN_PROBABILITY) -> str | None:
+    """The arm ahead with at least `threshold` probability of being best, once every arm has
+    `min_sample` visitors; None before that, or while no arm is that far ahead."""
+    if len(stats) < 2 or any(s.visitors < min_sample for s in stats.values()):
+        return None
+    best = probability_best(stats)
+    leader = max(best, key=lambda a: best[a])
+    return leader if best[leader] >= threshold else None
+
+
+def arm_results(stats: ArmStats) -> dict[str, object]:
+    return {
+        "visitors": stats.visitors,
+        "donations": stats.conversions,
+        "conversion_rate": round(stats.conversions / stats.visitors, 6) if stats.visitors else None,
+        "amount_cents": stats.amount_cents,
+        "average_gift_cents": round(stats.amount_cents / stats.conversions) if stats.conversions else None,
+    }

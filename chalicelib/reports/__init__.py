@@ -1,0 +1,1 @@
+"""Reports for organizers and finance: how each refcode (traffic source) performs."""

@@ -1,0 +1,38 @@
+"""What a returning donor's ask ladder is built from: their highest contribution (through the
+donations' `by-donor` index) and what counts against their limit (their aggregate)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from pynamodb.exceptions import DoesNotExist
+
+from chalicelib.storage.models import DonationModel, DonorAggregateModel
+
+
+class DonorGivingReader:
+    def highest_contribution(self, donor_id: str) -> int | None:
+        """The largest contribution the donor made that stands (net of partial refunds)."""
+        highest = None
+        succeeded = DonationModel.status == "succeeded"
+        for item in DonationModel.by_donor.query(donor_id, filter_condition=succeeded,
+                                                 attributes_to_get=["amount_cents", "refunded_cents"]):
+            net = int(item.amount_cents) - int(item.refunded_cents or 0)
+            highest = net if highest is None else max(highest, net)
+        return highest
+
+    def exposure(self, donor_id: str, scope: str) -> int:
+        """Net giving plus pending reservations in the limit period: what intake checks."""
+        try:
+            item = DonorAggregateModel.get(donor_id, scope)
+        except DoesNotExist:
+            return 0
+        return int(item.exposure_cents or 0)
+
+    def donation_contact(self, donation_id: str) -> tuple[str, str, datetime] | None:
+        """A donation's page, donor email and start time (the thank-you page's share link)."""
+        try:
+            item = DonationModel.get(donation_id, attributes_to_get=["page_slug", "donor", "created_at"])
+        except DoesNotExist:
+            return None
+        return item.page_slug, item.donor.email, item.created_at.astimezone(timezone.utc)

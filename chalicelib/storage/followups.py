@@ -1,0 +1,389 @@
+"""Actions, invitations, people and the send ledger in DynamoDB (follow-ups' `FollowupStore`).
+
+Every rule that two requests could race on is a condition in the write itself: a seat is taken
+only while `seats_taken < capacity`, an answer changes only the status it read, the once-a-day
+invitation slot and the hourly signup confirmation are claimed with conditional updates, a share
+credit is counted once per donation, and a send begins only once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from pynamodb.connection import Connection
+from pynamodb.exceptions import DoesNotExist, PutError, TransactWriteError, UpdateError
+from pynamodb.transactions import TransactWrite
+
+from chalicelib.errors import Conflict, NotFound
+from chalicelib.followups.errors import StaleInvitation
+from chalicelib.followups.model import INVITATION_GAP, Action, Invitation, Location, MailRecord, Person
+from chalicelib.outbox.model import OutboxMessage
+from chalicelib.storage.models import (
+    ActionModel,
+    DonorModel,
+    InvitationModel,
+    LocationFields,
+    MailModel,
+    OutboxModel,
+    PersonModel,
+)
+from chalicelib.storage.outbox import OutboxRepository
+
+SIGNUP_RESEND = timedelta(hours=1)
+_CONDITION_FAILED = "ConditionalCheckFailedException"
+_RETRYABLE_TX = {"TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded"}
+
+
+def _utc(moment: datetime | None) -> datetime | None:
+    return moment.astimezone(timezone.utc) if moment else None
+
+
+def _condition_failed(exc: PutError | UpdateError) -> bool:
+    return exc.cause_response_code == _CONDITION_FAILED
+
+
+def _reasons(exc: TransactWriteError) -> list[str | None]:
+    return [r.code if r else None for r in (exc.cancellation_reasons or [])]
+
+
+class FollowupRepository:
+    def __init__(self, region: str, outbox: OutboxRepository) -> None:
+        self._connection = Connection(region=region)
+        self.outbox = outbox
+
+    # --- actions --------------------------------------------------------------------------
+    def create_action(self, action: Action) -> None:
+        _action_item(action).save(condition=ActionModel.action_id.does_not_exist())
+
+    def update_action(self, action_id: str, changes: Mapping[str, Any], now: datetime) -> Action:
+        item = ActionModel(action_id)
+        actions: list[Any] = []
+        for name, value in changes.items():
+            attribute = getattr(ActionModel, name)
+            if value is None:
+                actions.append(attribute.remove())
+            elif name == "location":
+                actions.append(attribute.set(LocationFields(**value)))
+            else:
+                actions.append(attribute.set(value))
+        actions.append(ActionModel.updated_at.set(now))
+        condition = ActionModel.action_id.exists()
+        if changes.get("capacity") is not None:
+            # Never below the seats already taken.
+            condition &= ActionModel.seats_taken <= changes["capacity"]
+        try:
+            item.update(actions=actions, condition=condition)
+        except UpdateError as exc:
+            if not _condition_failed(exc):
+                raise
+            if self.get_action(action_id) is None:
+                raise NotFound("action_not_found", f"No action '{action_id}'.") from None
+            raise Conflict("capacity_below_rsvps", "More people have said yes than this capacity.",
+                           fields={"capacity": "below the seats already taken"}) from None
+        return _action(item)
+
+    def get_action(self, action_id: str) -> Action | None:
+        try:
+            return _action(ActionModel.get(action_id, consistent_read=True))
+        except DoesNotExist:
+            return None
+
+    def list_actions(self) -> list[Action]:
+        # A campaign has tens to hundreds of actions: one paginated Scan is cheaper than an index.
+        return [_action(i) for i in ActionModel.scan()]
+
+    # --- people ---------------------------------------------------------------------------
+    def get_person(self, person_id: str) -> Person | None:
+        try:
+            return _person(PersonModel.get(person_id, consistent_read=True))
+        except DoesNotExist:
+            return None
+
+    def person_by_share_code(self, code: str) -> Person | None:
+        for item in PersonModel.by_share_code.query(code, limit=1):
+            return _person(item)
+        return None
+
+    def upsert_donor(self, person: Person, subscribe: bool, now: datetime) -> Person:
+        """Create or refresh a donor's person record from their latest contribution."""
+        m = PersonModel
+        actions: list[Any] = [
+            m.email.set(person.email), m.created_at.set(m.created_at | now), m.updated_at.set(now),
+        ]
+        # Only what is known: an index key (share_code) may not be an empty string.
+        for attribute, value in ((m.first_name, person.first_name), (m.share_code, person.share_code),
+                                 (m.share_page, person.share_page)):
+            if value:
+                actions.append(attribute.set(value))
+        if person.zip:
+            actions.append(m.zip.set(person.zip))
+        if person.state:
+            actions.append(m.state.set(person.state))
+        if person.interests:
+            actions.append(m.interests.set(list(person.interests)))  # type: ignore[arg-type]
+        if subscribe:  # consent given now; an unsubscribe stays in force (unsubscribed_at)
+            actions.append(m.subscribed.set(True))
+        item = PersonModel(person.person_id)
+        item.update(actions=actions)
+        return _person(item)
+
+    def claim_invitation_slot(self, person_id: str, message_id: str, now: datetime) -> bool:
+        """Take the person's once-a-day invitation slot for `message_id` (again, on a retry)."""
+        m = PersonModel
+        try:
+            PersonModel(person_id).update(
+                actions=[m.last_invited_at.set(now), m.last_invitation_message.set(message_id)],
+                condition=m.person_id.exists() & (
+                    m.last_invited_at.does_not_exist() | (m.last_invitation_message == message_id)
+                    | (m.last_invited_at <= now - INVITATION_GAP)))
+        except UpdateError as exc:
+            if _condition_failed(exc):
+                return False
+            raise
+        return True
+
+    def unsubscribe(self, person_id: str, now: datetime) -> None:
+        m = PersonModel
+        try:
+            PersonModel(person_id).update(
+                actions=[m.unsubscribed_at.set(m.unsubscribed_at | now), m.updated_at.set(now)],
+                condition=m.person_id.exists())
+        except UpdateError as exc:
+            if not _condition_failed(exc):
+                raise
+            raise NotFound("person_not_found", "Nobody to unsubscribe.") from None
+
+    def suppress(self, person_id: str, email: str, reason: str, now: datetime) -> None:
+        """Never mail this address again (a hard bounce or a complaint); creates the record if
+        we have none, so a later signup or donation finds it suppressed."""
+        m = PersonModel
+        actions: list[Any] = [
+            m.email.set(m.email | email), m.suppressed.set(reason), m.suppressed_at.set(now),
+            m.created_at.set(m.created_at | now), m.updated_at.set(now),
+        ]
+        if reason == "complaint":
+            actions.append(m.unsubscribed_at.set(m.unsubscribed_at | now))
+        PersonModel(person_id).update(actions=actions)
+
+    def request_signup(self, person_id: str, email: str, pending: Mapping[str, Any], now: datetime,
+                       confirmation: OutboxMessage) -> bool:
+        """Store a signup awaiting confirmation and queue its confirmation email, at most once per
+        hour and never for a suppressed address or someone already subscribed."""
+        m = PersonModel
+        may_send = (
+            m.suppressed.does_not_exist()
+            & (m.confirmation_sent_at.does_not_exist() | (m.confirmation_sent_at <= now - SIGNUP_RESEND))
+            & (m.subscribed.does_not_exist() | (m.subscribed == False)  # noqa: E712 - a condition
+               | m.unsubscribed_at.exists() | m.confirmed_at.does_not_exist())
+        )
+        try:
+            with TransactWrite(connection=self._connection) as tx:
+                tx.update(PersonModel(person_id), actions=[
+                    m.email.set(m.email | email), m.pending_signup.set(dict(pending)),
+                    m.confirmation_sent_at.set(now), m.created_at.set(m.created_at | now),
+                    m.updated_at.set(now),
+                ], condition=may_send)
+                tx.save(self.outbox.item(confirmation, now),
+                        condition=OutboxModel.message_id.does_not_exist())
+        except TransactWriteError as exc:
+            if "ConditionalCheckFailed" in _reasons(exc):
+                return False
+            raise
+        return True
+
+    def confirm_signup(self, person: Person, share_code: str, now: datetime,
+                       messages: list[OutboxMessage]) -> None:
+        """Make a confirmed supporter of `person`, apply their signup's fields and queue the
+        welcome (first confirmation only). Undoes an earlier unsubscribe: they just opted in."""
+        m = PersonModel
+        pending = person.pending_signup
+        actions: list[Any] = [
+            m.subscribed.set(True), m.confirmed_at.set(m.confirmed_at | now),
+            m.unsubscribed_at.remove(), m.pending_signup.remove(), m.updated_at.set(now),
+            m.share_code.set(m.share_code | share_code),
+        ]
+        if pending.get("first_name"):
+            actions.append(m.first_name.set(str(pending["first_name"])))
+        if pending.get("zip"):
+            actions.append(m.zip.set(str(pending["zip"])))
+        if pending.get("interests"):
+            interests = pending["interests"]
+            kinds: list[Any] = [str(i) for i in interests] if isinstance(interests, list) else []
+            actions.append(m.interests.set(kinds))
+        if pending.get("page"):
+            actions.append(m.share_page.set(str(pending["page"])))
+        if pending.get("refcode"):
+            actions.append(m.signup_refcode.set(str(pending["refcode"])))
+        try:
+            with TransactWrite(connection=self._connection) as tx:
+                tx.update(PersonModel(person.person_id), actions=actions,
+                          condition=m.person_id.exists() & m.suppressed.does_not_exist())
+                for message in messages:
+                    tx.save(self.outbox.item(message, now),
+                            condition=OutboxModel.message_id.does_not_exist())
+        except TransactWriteError as exc:
+            reasons = _reasons(exc)  # in request order: the messages (puts), then the person
+            if reasons[len(messages):] == ["ConditionalCheckFailed"]:
+                raise Conflict("signup_not_confirmable",
+                               "This address cannot receive email from us.") from None
+            if "ConditionalCheckFailed" in reasons:  # the welcome exists: a concurrent confirm
+                return
+            raise
+
+    def credit_sharer(self, person_id: str, donation_id: str, cents: int) -> bool:
+        """Count a recruited contribution once (the donation id is kept in `credited`)."""
+        m = PersonModel
+        try:
+            PersonModel(person_id).update(actions=[
+                m.recruited_count.add(1), m.recruited_cents.add(cents), m.credited.add({donation_id}),
+            ], condition=m.person_id.exists() & ~m.credited.contains(donation_id))
+        except UpdateError as exc:
+            if _condition_failed(exc):
+                return False
+            raise
+        return True
+
+    def donor_contact(self, donor_id: str) -> dict[str, Any] | None:
+        """The donor record's contact fields (giving's table, read only)."""
+        try:
+            d = DonorModel.get(donor_id)
+        except DoesNotExist:
+            return None
+        return {"email": d.email, "first_name": d.first_name, "last_name": d.last_name,
+                "city": d.city, "state": d.state, "zip": d.zip}
+
+    # --- invitations ----------------------------------------------------------------------
+    def record_invitations(self, invitations: list[Invitation]) -> None:
+        for inv in invitations:
+            try:
+                InvitationModel(
+                    inv.invitation_id, person_id=inv.person_id, action_id=inv.action_id,
+                    status=inv.status, invited_at=inv.invited_at, message_id=inv.message_id,
+                ).save(condition=InvitationModel.invitation_id.does_not_exist())
+            except PutError as exc:
+                if not _condition_failed(exc):
+                    raise
+
+    def get_invitation(self, invitation_id: str) -> Invitation | None:
+        try:
+            return _invitation(InvitationModel.get(invitation_id, consistent_read=True))
+        except DoesNotExist:
+            return None
+
+    def invitations_of_person(self, person_id: str) -> list[Invitation]:
+        return [_invitation(i) for i in InvitationModel.by_person.query(person_id)]
+
+    def invitations_of_action(self, action_id: str) -> list[Invitation]:
+        return [_invitation(i) for i in InvitationModel.by_action.query(action_id)]
+
+    def respond(self, invitation: Invitation, response: str, now: datetime, *, take_seat: bool,
+                release_seat: bool, reminder: OutboxMessage | None) -> None:
+        """Record an answer in one transaction with its seat (taken or given back) and the
+        day-before reminder. Raises Conflict `full` when no seat is left, StaleInvitation when
+        the invitation's status moved since it was read."""
+        a, i = ActionModel, InvitationModel
+        seat = None
+        if take_seat:
+            seat = (a.seats_taken.add(1), a.action_id.exists() & (a.active == True)  # noqa: E712
+                    & (a.capacity.does_not_exist() | (a.seats_taken < a.capacity)))
+        elif release_seat:
+            seat = (a.seats_taken.add(-1), a.seats_taken > 0)
+        try:
+            with TransactWrite(connection=self._connection) as tx:
+                if reminder is not None:
+                    # Overwriting is safe: the send ledger never sends one message id twice.
+                    tx.save(self.outbox.item(reminder, now))
+                if seat is not None:
+                    tx.update(ActionModel(invitation.action_id), actions=[seat[0]], condition=seat[1])
+                tx.update(InvitationModel(invitation.invitation_id),
+                          actions=[i.status.set(response), i.responded_at.set(now)],
+                          condition=i.status == invitation.status)
+        except TransactWriteError as exc:
+            # DynamoDB reports reasons in request order: PynamoDB sends puts before updates.
+            reasons = _reasons(exc)
+            seat_reason = reasons[1 if reminder is not None else 0] if seat is not None and reasons else None
+            if take_seat and seat_reason == "ConditionalCheckFailed":
+                raise Conflict("full", "Every seat is taken.") from None
+            if "ConditionalCheckFailed" in reasons or set(reasons) & _RETRYABLE_TX \
+                    or exc.cause_response_code in _RETRYABLE_TX:
+                raise StaleInvitation(str(reasons)) from exc
+            raise
+
+    # --- the send ledger ------------------------------------------------------------------
+    def mail_record(self, message_id: str) -> MailRecord | None:
+        try:
+            item = MailModel.get(message_id, consistent_read=True)
+        except DoesNotExist:
+            return None
+        return MailRecord(item.message_id, item.state, int(item.attempts or 0), item.ses_message_id)
+
+    def begin_send(self, message_id: str, kind: str, person_id: str, now: datetime) -> bool:
+        """Mark `message_id` as being handed to SES, unless a send of it began already."""
+        m = MailModel
+        try:
+            MailModel(message_id).update(actions=[
+                m.kind.set(kind), m.person_id.set(person_id), m.state.set("sending"),
+                m.attempts.add(1), m.started_at.set(now),
+            ], condition=m.message_id.does_not_exist() | (m.state == "not_sent"))
+        except UpdateError as exc:
+            if _condition_failed(exc):
+                return False
+            raise
+        return True
+
+    def finish_send(self, message_id: str, ses_message_id: str, now: datetime) -> None:
+        m = MailModel
+        MailModel(message_id).update(actions=[
+            m.state.set("sent"), m.ses_message_id.set(ses_message_id), m.sent_at.set(now),
+        ])
+
+    def abandon_send(self, message_id: str, error: str) -> None:
+        """SES refused (nothing was sent): a retry may send."""
+        m = MailModel
+        MailModel(message_id).update(actions=[m.state.set("not_sent"), m.last_error.set(error[:300])],
+                                     condition=m.state == "sending")
+
+
+def _action_item(a: Action) -> ActionModel:
+    return ActionModel(
+        a.action_id, kind=a.kind, title=a.title, description=a.description, starts_at=a.starts_at,
+        ends_at=a.ends_at, virtual=a.virtual, capacity=a.capacity, seats_taken=a.seats_taken,
+        pages=list(a.pages), active=a.active, created_at=a.created_at, updated_at=a.updated_at,
+        location=LocationFields(city=a.location.city, state=a.location.state, zip=a.location.zip)
+        if a.location else None,
+    )
+
+
+def _action(i: ActionModel) -> Action:
+    loc = i.location
+    return Action(
+        action_id=i.action_id, kind=i.kind, title=i.title, description=i.description or "",
+        created_at=_utc(i.created_at) or i.created_at, updated_at=_utc(i.updated_at) or i.updated_at,
+        starts_at=_utc(i.starts_at), ends_at=_utc(i.ends_at),
+        location=Location(loc.city, loc.state, loc.zip) if loc else None,
+        virtual=bool(i.virtual), capacity=int(i.capacity) if i.capacity is not None else None,
+        seats_taken=int(i.seats_taken or 0), pages=[str(p) for p in i.pages or []],
+        active=i.active is not False,
+    )
+
+
+def _invitation(i: InvitationModel) -> Invitation:
+    return Invitation(
+        invitation_id=i.invitation_id, person_id=i.person_id, action_id=i.action_id,
+        status=i.status, invited_at=_utc(i.invited_at) or i.invited_at, message_id=i.message_id,
+        responded_at=_utc(i.responded_at),
+    )
+
+
+def _person(i: PersonModel) -> Person:
+    return Person(
+        person_id=i.person_id, email=i.email, first_name=i.first_name or None, zip=i.zip,
+        state=i.state, interests=[str(k) for k in i.interests or []], subscribed=bool(i.subscribed),
+        confirmed_at=_utc(i.confirmed_at), unsubscribed_at=_utc(i.unsubscribed_at),
+        suppressed=i.suppressed, share_code=i.share_code or None, share_page=i.share_page or None,
+        recruited_count=int(i.recruited_count or 0), recruited_cents=int(i.recruited_cents or 0),
+        last_invited_at=_utc(i.last_invited_at), last_invitation_message=i.last_invitation_message,
+        pending_signup=dict(i.pending_signup or {}),
+    )

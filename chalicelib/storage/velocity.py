@@ -1,0 +1,32 @@
+"""Velocity counters in DynamoDB: one item per key and window, expiring by TTL."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from typing import Any
+
+from chalicelib.giving.velocity import VelocityLimits, intake_key, lookup_keys, window
+from chalicelib.storage.models import VelocityModel
+
+
+class VelocityRepository:
+    def __init__(self, limits: VelocityLimits) -> None:
+        self.limits = limits
+
+    def counts(self, ip: str, email: str, now: datetime) -> dict[str, int]:
+        """The counters intake checks, in one BatchGetItem."""
+        keys = lookup_keys(ip, email, now, self.limits)
+        return {i.counter_key: int(i.hits or 0) for i in VelocityModel.batch_get(keys)}
+
+    def count_intake(self, ip: str, now: datetime) -> None:
+        key = intake_key(ip, window(now, self.limits))
+        VelocityModel(key).update(actions=self.increment(now))
+
+    def increment(self, now: datetime) -> list[Any]:
+        """Actions that count one more in a window's item and let it expire after two windows."""
+        expires = now + timedelta(seconds=2 * self.limits.window_seconds)
+        return [VelocityModel.hits.add(1), VelocityModel.expires_at.set(expires)]
+
+    def items(self, keys: Iterable[str]) -> list[VelocityModel]:
+        return [VelocityModel(k) for k in keys]

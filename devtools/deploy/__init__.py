@@ -1,0 +1,1 @@
+"""Deployment tooling: the generated CloudFormation merge template and `make package`."""

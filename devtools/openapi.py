@@ -1,0 +1,328 @@
+"""Build the OpenAPI 3.1 document of the whole API into `chalicelib/api/openapi.json`.
+
+    python -m devtools.openapi          # rewrite the committed document (`make openapi`)
+    python -m devtools.openapi --check  # exit 1 if it is out of date (the test suite checks too)
+
+Paths and methods come from the app's own route table (`app.routes`), request bodies from the
+pydantic models the routes validate with (`model_json_schema`), and what each route means, who
+may call it and what it answers from the table below. A route missing from the table is still
+listed, with its view's docstring, so the document never omits a route; describe it here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from devtools.stack import ROOT
+
+DOCUMENT = ROOT / "chalicelib" / "api" / "openapi.json"
+
+JSON = "application/json"
+FORM = "application/x-www-form-urlencoded"
+HTML = "text/html"
+
+
+@dataclass(frozen=True)
+class Op:
+    summary: str
+    tag: str
+    ok: int = 200
+    ok_body: dict[str, Any] | None = None  # schema of the 2xx JSON body (None: an object)
+    html: bool = False  # the 2xx answer is an HTML page
+    errors: str = JSON  # the media type of error answers (JSON error body, or an HTML page)
+    roles: tuple[str, ...] = ()  # staff roles (besides admin); empty: no staff key needed
+    body: str | None = None  # the pydantic model of the JSON request body
+    form: dict[str, Any] | None = None  # schema of a urlencoded form body
+    raw_body: bool = False  # a body read as-is (signed webhooks), any JSON
+    query: dict[str, dict[str, Any]] = field(default_factory=dict)
+    status: tuple[int, ...] = ()  # other answers, besides the 2xx and 400/404/413/503
+    path_params: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+OBJECT: dict[str, Any] = {"type": "object"}
+SLUG = {"type": "string", "pattern": "^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$"}
+TOKEN = {"type": "string", "description": "a signed link token (base64url payload and HMAC)"}
+CENTS_QUERY = {"type": "string", "description": "an amount in integer cents to preselect"}
+DAY = {"type": "string", "description": "a UTC day, YYYY-MM-DD"}
+STARTED = {
+    "type": "object", "required": ["donation_id", "status", "amount_cents"],
+    "properties": {"donation_id": {"type": "string"}, "status": {"type": "string"},
+                   "amount_cents": {"type": "integer"}, "client_secret": {"type": "string"},
+                   "publishable_key": {"type": "string"}},
+}
+WEBHOOK_ANSWER = {
+    "type": "object", "required": ["received"],
+    "properties": {"received": {"type": "boolean"}, "outcome": {"type": "string"}},
+}
+
+ROUTES: dict[tuple[str, str], Op] = {
+    ("GET", "/api/health"): Op("Readiness: the API answers and its storage is reachable", "public",
+                               ok_body={"type": "object", "properties": {"ok": {"type": "boolean"}}}),
+    ("GET", "/api/openapi.json"): Op("This document", "public"),
+    ("GET", "/api/pages/{slug}"): Op(
+        "A donation page with live totals, as this visitor sees it (A/B variant, a returning "
+        "donor's ladder with `t`, `amount` preselected)", "public",
+        query={"amount": CENTS_QUERY, "t": TOKEN, "refcode": {"type": "string"}}),
+    ("POST", "/api/pages/{slug}/donations"): Op(
+        "Start a donation: a pending contribution and its PaymentIntent (limits and velocity "
+        "checked first; the same idempotency_key returns the same donation)", "public",
+        ok=201, ok_body=STARTED, body="DonationRequest", status=(409, 422, 429)),
+    ("POST", "/api/express/donations"): Op(
+        "Express giving: charge the donor's saved card, after they confirmed the amount", "public",
+        ok=201, ok_body=STARTED, body="ExpressRequest", status=(409, 410, 422, 429)),
+    ("POST", "/webhooks/stripe"): Op(
+        "Stripe's signed events, applied exactly once (no call back to Stripe); a 5xx asks Stripe "
+        "to deliver again", "webhooks", ok_body=WEBHOOK_ANSWER, raw_body=True),
+    ("POST", "/webhooks/ses"): Op(
+        "SES bounces and complaints through SNS (signature checked against SNS's certificate)",
+        "webhooks", ok_body=WEBHOOK_ANSWER, raw_body=True, status=(403,)),
+    ("POST", "/api/signups"): Op(
+        "Sign up to take part; the same answer whether or not the address is known", "public",
+        ok=202, body="SignupRequest"),
+    ("POST", "/api/signups/confirm/{token}"): Op("Confirm a signup (double opt-in)", "public",
+                                                  raw_body=True, status=(410,)),
+    ("POST", "/api/invitations/{token}/rsvp"): Op(
+        "Answer an invitation yes or no", "public", body="RsvpRequest", status=(409, 410),
+        form={"type": "object", "properties": {"response": {"type": "string", "enum": ["yes", "no"]}}}),
+    ("POST", "/api/unsubscribe/{token}"): Op(
+        "One-click unsubscribe (RFC 8058 `List-Unsubscribe-Post` target; any body)", "public",
+        raw_body=True, status=(410,)),
+    ("GET", "/donate/{slug}"): Op("The donation page (HTML)", "pages", html=True,
+                                  query={"amount": CENTS_QUERY, "t": TOKEN, "refcode": {"type": "string"}}),
+    ("GET", "/donate/{slug}/thanks"): Op("The thank-you page (HTML)", "pages", html=True,
+                                         query={"donation_id": {"type": "string"}}),
+    ("GET", "/express/{slug}"): Op("Express giving's confirmation step (HTML); charges nothing",
+                                   "pages", html=True, status=(410,),
+                                   query={"t": TOKEN, "amount": CENTS_QUERY}),
+    ("GET", "/assets/{name}"): Op("The pages' scripts", "pages", html=True,
+                                  path_params={"name": {"type": "string",
+                                                        "enum": ["donate.js", "thanks.js", "express.js"]}}),
+    ("GET", "/c/{token}"): Op("Cancel a monthly gift at once (the link in every receipt)", "pages",
+                              html=True, status=(410,)),
+    ("POST", "/c/{token}"): Op("Cancel a monthly gift at once", "pages", html=True, status=(410,)),
+    ("GET", "/i/{token}"): Op("An invitation, with yes and no buttons (HTML)", "pages", html=True,
+                              errors=HTML, status=(410,)),
+    ("POST", "/i/{token}"): Op("Answer an invitation from its page (a form post)", "pages",
+                               html=True, errors=HTML, status=(409, 410),
+                               form={"type": "object", "properties": {
+                                   "response": {"type": "string", "enum": ["yes", "no"]}}}),
+    ("GET", "/u/{token}"): Op("Unsubscribe from a link in an email (HTML)", "pages", html=True,
+                              errors=HTML, status=(410,)),
+    ("GET", "/r/{code}"): Op("A supporter's share link: 302 to their page with their refcode",
+                             "pages", ok=302, errors=HTML),
+    ("GET", "/s/{token}"): Op("A signup's confirmation page, with a button (HTML)", "pages", html=True,
+                              errors=HTML, status=(410,)),
+    ("POST", "/s/{token}"): Op("Confirm a signup from its page (a form post)", "pages", html=True,
+                               errors=HTML, status=(410,), form=OBJECT),
+    # Staff.
+    ("POST", "/api/admin/pages"): Op("Create a donation page", "staff", ok=201, body="PageCreate",
+                                     roles=("organizer",), status=(409,)),
+    ("GET", "/api/admin/pages"): Op("List pages", "staff", roles=("organizer",)),
+    ("GET", "/api/admin/pages/{slug}"): Op("One page", "staff", roles=("organizer",)),
+    ("PUT", "/api/admin/pages/{slug}"): Op("Update the given fields of a page", "staff",
+                                           body="PageUpdate", roles=("organizer",), status=(409,)),
+    ("GET", "/api/admin/pages/{slug}/history"): Op("Changes to a page's deadline and goal", "staff",
+                                                   roles=("organizer",)),
+    ("GET", "/api/admin/pages/{slug}/results"): Op("A page's A/B test results", "staff",
+                                                   roles=("organizer",)),
+    ("GET", "/api/admin/donations/{donation_id}"): Op(
+        "One donation; the donor's contact details for finance only", "staff",
+        roles=("organizer", "finance")),
+    ("PUT", "/api/admin/committees/{committee_id}"): Op(
+        "Set a committee's type and limits", "staff", body="CommitteeInput", roles=("finance",),
+        path_params={"committee_id": {"type": "string", "pattern": "^C[0-9]{8}$"}}),
+    ("GET", "/api/admin/committees/{committee_id}"): Op("One committee", "staff", roles=("finance",)),
+    ("GET", "/api/admin/committees"): Op("List committees", "staff", roles=("finance",)),
+    ("POST", "/api/exports"): Op("Request an export (runs off the request path)", "staff", ok=202,
+                                 body="ExportRequest", roles=("finance",)),
+    ("GET", "/api/exports/{export_id}"): Op("An export's status and download links", "staff",
+                                            roles=("finance",)),
+    ("POST", "/api/admin/actions"): Op("Create an action (event, phonebank, canvass…)", "staff",
+                                       ok=201, body="ActionCreate", roles=("organizer",)),
+    ("GET", "/api/admin/actions"): Op("List actions", "staff", roles=("organizer",)),
+    ("GET", "/api/admin/actions/{action_id}"): Op("An action with its invitations and RSVPs", "staff",
+                                                  roles=("organizer",)),
+    ("PUT", "/api/admin/actions/{action_id}"): Op("Update the given fields of an action", "staff",
+                                                  body="ActionUpdate", roles=("organizer",),
+                                                  status=(409,)),
+    ("GET", "/api/admin/donors/{donor_id}"): Op(
+        "A donor's participation; contact details for finance only", "staff",
+        roles=("organizer", "finance")),
+    ("GET", "/api/admin/reports/refcodes"): Op(
+        "Per refcode: donations, amount, visitors, conversion", "staff", roles=("organizer", "finance"),
+        query={"page": SLUG, "committee_id": {"type": "string", "pattern": "^C[0-9]{8}$"},
+               "from": DAY, "to": DAY}),
+}
+
+ERROR = {
+    "type": "object", "required": ["error"], "additionalProperties": False,
+    "properties": {"error": {
+        "type": "object", "required": ["code", "message"],
+        "properties": {
+            "code": {"type": "string", "description": "stable, machine-readable"},
+            "message": {"type": "string", "description": "for people"},
+            "fields": {"type": "object", "additionalProperties": {"type": "string"},
+                       "description": "the offending fields (dotted paths) and what is wrong"},
+        },
+    }},
+}
+STATUS_TEXT = {
+    400: "Malformed or invalid", 401: "No or unknown staff key", 403: "Wrong role",
+    404: "Not found", 409: "Conflict", 410: "Expired link", 413: "Body over 64 KB",
+    422: "Refused by a rule (e.g. over the contribution limit, card declined)",
+    429: "Rate limited (Retry-After)", 503: "Try again (storage or the payment provider)",
+}
+
+
+def request_models() -> dict[str, Any]:
+    """The pydantic models routes validate request bodies with, by name."""
+    from chalicelib.compliance.input import CommitteeInput
+    from chalicelib.exports.input import ExportRequest
+    from chalicelib.followups.input import ActionCreate, ActionUpdate, RsvpRequest, SignupRequest
+    from chalicelib.giving.express import ExpressRequest
+    from chalicelib.giving.intake import DonationRequest
+    from chalicelib.pages.input import PageCreate, PageUpdate
+
+    models = (DonationRequest, ExpressRequest, PageCreate, PageUpdate, CommitteeInput, ExportRequest,
+              ActionCreate, ActionUpdate, RsvpRequest, SignupRequest)
+    return {m.__name__: m for m in models}
+
+
+def _schemas() -> dict[str, Any]:
+    from pydantic.json_schema import models_json_schema
+
+    models = request_models()
+    _, top = models_json_schema([(m, "validation") for m in models.values()],
+                                ref_template="#/components/schemas/{model}")
+    return {**dict(sorted(top.get("$defs", {}).items())), "Error": ERROR}
+
+
+def _describe(method: str, view: Any) -> Op:
+    """A route nobody described yet: listed from its view, so the document omits nothing."""
+    doc = (view.__doc__ or view.__name__).strip().split("\n\n")[0]
+    return Op(" ".join(doc.split()), "undescribed", raw_body=method in ("POST", "PUT"))
+
+
+def _operation(method: str, path: str, op: Op, operation_id: str,
+               content_types: list[str]) -> dict[str, Any]:
+    params = [{"name": name, "in": "path", "required": True,
+               "schema": op.path_params.get(name, {"type": "string", "minLength": 1})}
+              for name in _path_params(path)]
+    params += [{"name": name, "in": "query", "required": False, "schema": schema}
+               for name, schema in op.query.items()]
+    operation: dict[str, Any] = {"operationId": operation_id, "summary": op.summary, "tags": [op.tag]}
+    if params:
+        operation["parameters"] = params
+    if op.roles:
+        operation["security"] = [{"staffKey": []}]
+        operation["x-roles"] = [*op.roles, "admin"]
+    body = _request_body(op, content_types)
+    if body:
+        operation["requestBody"] = body
+    responses: dict[str, Any] = {str(op.ok): _ok(op)}
+    statuses = {400, 404, 413, 503, *op.status}
+    if op.roles:
+        statuses |= {401, 403}
+    for status in sorted(statuses):
+        media = op.errors
+        responses[str(status)] = {"description": STATUS_TEXT[status],
+                                  "content": {media: {"schema": {"$ref": "#/components/schemas/Error"}}
+                                              if media == JSON else {"schema": {"type": "string"}}}}
+    operation["responses"] = responses
+    return operation
+
+
+def _ok(op: Op) -> dict[str, Any]:
+    if op.ok == 302:
+        return {"description": "Redirect", "headers": {"Location": {"schema": {"type": "string"}}}}
+    if op.html:
+        return {"description": "A page or script", "content": {
+            "text/html": {"schema": {"type": "string"}},
+            "application/javascript": {"schema": {"type": "string"}}}}
+    return {"description": "OK", "content": {JSON: {"schema": op.ok_body or OBJECT}}}
+
+
+def _request_body(op: Op, content_types: list[str]) -> dict[str, Any] | None:
+    content: dict[str, Any] = {}
+    if op.body:
+        content[JSON] = {"schema": {"$ref": f"#/components/schemas/{op.body}"}}
+    if op.form is not None and FORM in content_types:
+        content[FORM] = {"schema": op.form}
+    if op.raw_body and not content:
+        for media in content_types:
+            content[media] = {"schema": OBJECT if media == JSON else {"type": "string"}}
+    if not content:
+        return None
+    return {"required": bool(op.body), "content": content}
+
+
+def _path_params(path: str) -> list[str]:
+    return [part[1:-1] for part in path.split("/") if part.startswith("{") and part.endswith("}")]
+
+
+def build(app: Any = None) -> dict[str, Any]:
+    """The document for `app` (the project's app by default)."""
+    if app is None:
+        from app import app
+    paths: dict[str, dict[str, Any]] = {}
+    views = Counter(e.view_name for methods in app.routes.values() for e in methods.values())
+    for path, methods in sorted(app.routes.items()):
+        for method, entry in sorted(methods.items()):
+            op = ROUTES.get((method, path)) or _describe(method, entry.view_function)
+            operation_id = entry.view_name if views[entry.view_name] == 1 else \
+                f"{entry.view_name}_{method.lower()}"
+            paths.setdefault(path, {})[method.lower()] = _operation(
+                method, path, op, operation_id, entry.content_types)
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Groundswell",
+            "version": "1",
+            "description": (
+                "Small-donor fundraising: donation pages, intake, Stripe's webhook, follow-ups and "
+                "staff routes. Money is integer cents; times are UTC ISO 8601. Every JSON error is "
+                '`{"error": {"code", "message", "fields"?}}`; HTML pages and token links answer '
+                "errors with an HTML page and the same status. Deployed, every path sits below "
+                "the API Gateway stage (`/api`). Generated by `make openapi` (devtools/openapi.py); "
+                "do not edit by hand."),
+        },
+        "paths": paths,
+        "components": {
+            "schemas": _schemas(),
+            "securitySchemes": {"staffKey": {
+                "type": "http", "scheme": "bearer",
+                "description": "A staff key (`python -m chalicelib.cli create-key`); the role is "
+                               "checked on every route (`x-roles`)."}},
+        },
+    }
+
+
+def render(document: dict[str, Any]) -> str:
+    return json.dumps(document, indent=1, sort_keys=False, ensure_ascii=False) + "\n"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--check", action="store_true", help="fail if the committed file is stale")
+    args = parser.parse_args()
+    text = render(build())
+    if args.check:
+        if not DOCUMENT.exists() or DOCUMENT.read_text() != text:
+            sys.exit(f"{DOCUMENT.relative_to(ROOT)} is out of date: run `make openapi`")
+        print(f"{DOCUMENT.relative_to(ROOT)} is up to date")
+        return
+    DOCUMENT.write_text(text)
+    print(f"wrote {DOCUMENT.relative_to(ROOT)} ({len(document_paths(text))} paths)")
+
+
+def document_paths(text: str) -> list[str]:
+    return list(json.loads(text)["paths"])
+
+
+if __name__ == "__main__":
+    main()

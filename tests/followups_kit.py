@@ -1,0 +1,182 @@
+"""Factories and drivers for follow-up tests: actions, draining the outbox (now or at a later
+moment), and SNS messages signed with a locally generated certificate."""
+
+from __future__ import annotations
+
+import base64
+import json
+import random
+import threading
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import datetime, timedelta, timezone
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from tests.helpers import wait_for
+
+
+def now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def iso(moment: datetime) -> str:
+    return moment.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+
+
+def fresh_zip() -> str:
+    """A ZIP in a ZIP3 no other test is likely to use, so matching is predictable."""
+    return f"{random.randint(100, 999)}{random.randint(10, 99)}"
+
+
+def action_body(**overrides: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "kind": "phonebank", "title": f"Phone bank {uuid.uuid4().hex[:6]}",
+        "description": "Call voters with us.", "starts_at": iso(now() + timedelta(days=5)),
+        "ends_at": iso(now() + timedelta(days=5, hours=2)), "virtual": True,
+    }
+    body.update(overrides)
+    return body
+
+
+def outbox_item(message_id: str) -> Any:
+    from chalicelib import deps
+
+    return deps.outbox_store().get(message_id)
+
+
+def drain_until(predicate: Callable[[], Any], timeout: float = 20.0) -> Any:
+    """Run the app's outbox drain until `predicate()` holds."""
+    from chalicelib import deps
+
+    def step() -> Any:
+        deps.dispatcher().drain(limit=500)
+        return predicate()
+
+    return wait_for(step, timeout=timeout, interval=0.05)
+
+
+def delivered(message_id: str) -> Callable[[], Any]:
+    def check() -> Any:
+        item = outbox_item(message_id)
+        return item if item is not None and item.status != "pending" else None
+
+    return check
+
+
+def service_at(moment: datetime, mailer: Any = None) -> Any:
+    """The app's follow-up service, living at `moment` (tokens, caps and due times agree)."""
+    from chalicelib import deps
+    from chalicelib.followups.service import FollowupService
+    from chalicelib.followups.tokens import Tokens
+
+    real = deps.followups()
+    clock = lambda: moment  # noqa: E731
+    return FollowupService(real.store, mailer or real.mailer, Tokens(deps.settings().token_secret, clock),
+                           real.donations, real.pages, real.config, clock)
+
+
+def drain_at(moment: datetime, mailer: Any = None) -> Any:
+    """Drain the outbox as if it were `moment` (e.g. two days on, for reminders)."""
+    from chalicelib import deps
+    from chalicelib.outbox.dispatcher import Dispatcher
+
+    service = service_at(moment, mailer)
+    handlers = {**deps.outbox_handlers(), **service.handlers()}
+    return Dispatcher(deps.outbox_store(), handlers, lambda: moment).drain(limit=1000)
+
+
+# --- SNS: a local "SNS" with its own signing certificate ------------------------------------------
+class LocalSns:
+    """Serves a self-signed certificate over HTTP and signs messages as SNS does."""
+
+    def __init__(self) -> None:
+        from cryptography import x509
+        from cryptography.hazmat.primitives import hashes, serialization
+        from cryptography.hazmat.primitives.asymmetric import rsa
+        from cryptography.x509.oid import NameOID
+
+        self.key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "sns.local.test")])
+        cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
+                .public_key(self.key.public_key()).serial_number(x509.random_serial_number())
+                .not_valid_before(now() - timedelta(days=1)).not_valid_after(now() + timedelta(days=30))
+                .sign(self.key, hashes.SHA256()))
+        self.pem = cert.public_bytes(serialization.Encoding.PEM)
+        self.visited: list[str] = []
+        sns = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                sns.visited.append(self.path)
+                body = sns.pem if self.path.endswith(".pem") else b"<ConfirmSubscriptionResponse/>"
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.origin = f"http://127.0.0.1:{self.server.server_address[1]}/"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+    def message(self, kind: str, message: str, topic: str = "arn:aws:sns:us-east-1:123456789012:ses",
+                version: str = "1", cert_url: str | None = None, **extra: Any) -> dict[str, Any]:
+        from cryptography.hazmat.primitives import hashes
+        from cryptography.hazmat.primitives.asymmetric import padding
+
+        from chalicelib.notify.sns import string_to_sign
+
+        body: dict[str, Any] = {
+            "Type": kind, "MessageId": str(uuid.uuid4()), "TopicArn": topic, "Message": message,
+            "Timestamp": iso(now()), "SignatureVersion": version,
+            "SigningCertURL": cert_url or f"{self.origin}SimpleNotificationService-test.pem",
+            **extra,
+        }
+        if kind != "Notification":
+            body.setdefault("Token", uuid.uuid4().hex)
+            body.setdefault("SubscribeURL", f"{self.origin}?Action=ConfirmSubscription&Token=x")
+        digest = hashes.SHA1() if version == "1" else hashes.SHA256()  # SNS version 1 signs SHA1
+        body["Signature"] = base64.b64encode(
+            self.key.sign(string_to_sign(body), padding.PKCS1v15(), digest)).decode()
+        return body
+
+
+def bounce(address: str, bounce_type: str = "Permanent") -> str:
+    return json.dumps({"notificationType": "Bounce", "mail": {"messageId": "m-1"},
+                       "bounce": {"bounceType": bounce_type,
+                                  "bouncedRecipients": [{"emailAddress": address}]}})
+
+
+def complaint(address: str) -> str:
+    return json.dumps({"notificationType": "Complaint", "mail": {"messageId": "m-2"},
+                       "complaint": {"complainedRecipients": [{"emailAddress": address}]}})
+
+
+@contextmanager
+def environment(**values: str) -> Iterator[None]:
+    """Run with extra environment, rebuilding the app's services before and after."""
+    import os
+
+    from chalicelib import deps
+
+    saved = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
+    deps.reset()
+    try:
+        yield
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+        deps.reset()

@@ -1,0 +1,85 @@
+"""Card-testing defence: a burst of declines from one IP, then from rotating IPs with one email,
+is stopped with 429 and Retry-After, while a normal donor in the same window gets through."""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+import pytest
+
+from chalicelib import deps
+from chalicelib.storage.models import DonationModel
+from tests.helpers import donation_body, stripe_event
+
+pytestmark = pytest.mark.stack
+
+
+def attempt(api, slug: str, ip: str, email: str, amount: int = 100) -> tuple[int, dict]:
+    return api.call("POST", f"/api/pages/{slug}/donations", donation_body(amount, email=email),
+                    {"X-Forwarded-For": ip})
+
+
+def decline(api, started: dict, fingerprint: str = "fpTEST") -> None:
+    event = stripe_event(
+        "payment_intent.payment_failed", id=started["client_secret"].split("_secret_")[0],
+        metadata={"donation_id": started["donation_id"]},
+        last_payment_error={"type": "card_error", "code": "card_declined",
+                            "payment_method": {"id": "pm_x", "card": {"fingerprint": fingerprint}}})
+    assert api.webhook(event)[0] == 200
+
+
+def unique_ip() -> str:
+    n = uuid.uuid4().int
+    return f"10.{n % 250}.{(n >> 8) % 250}.{(n >> 16) % 250 + 1}"
+
+
+def test_a_burst_of_declines_from_one_ip_is_stopped(api) -> None:
+    slug = api.create_page()["slug"]
+    tester = unique_ip()
+    blocked = 0
+    for n in range(200):
+        status, body = attempt(api, slug, tester, f"t{n}.{uuid.uuid4().hex[:6]}@example.org")
+        if status == 201:
+            decline(api, body, fingerprint=f"fp{n}")
+        else:
+            assert status == 429 and body["error"]["code"] == "rate_limited"
+            blocked += 1
+    assert blocked >= 195  # five declines, then every attempt is refused
+    before = DonationModel.count()
+    status, _ = attempt(api, slug, tester, "late@example.org")
+    assert status == 429 and DonationModel.count() == before  # refused, nothing written
+    # A real donor elsewhere, in the same ten minutes, gives without trouble.
+    assert attempt(api, slug, unique_ip(), f"ok.{uuid.uuid4().hex[:6]}@example.org", 2700)[0] == 201
+
+
+def test_rotating_ips_with_one_email_are_stopped(api, client) -> None:
+    slug = api.create_page()["slug"]
+    email = f"tester.{uuid.uuid4().hex[:8]}@example.org"
+    statuses = []
+    for _ in range(30):
+        status, body = attempt(api, slug, unique_ip(), email)
+        statuses.append(status)
+        if status == 201:
+            decline(api, body)
+    assert statuses[:5] == [201] * 5 and set(statuses[5:]) == {429}
+    response = client.http.post(f"/api/pages/{slug}/donations", body=json.dumps(
+        donation_body(100, email=email)), headers={"Content-Type": "application/json",
+                                                  "X-Forwarded-For": unique_ip()})
+    assert response.status_code == 429 and 0 < int(response.headers["Retry-After"]) <= 600
+    assert attempt(api, slug, unique_ip(), f"ok.{uuid.uuid4().hex[:6]}@example.org", 2700)[0] == 201
+
+
+def test_an_office_behind_one_address_is_not_blocked_by_the_intake_cap(api, monkeypatch) -> None:
+    slug = api.create_page()["slug"]
+    office = unique_ip()
+    for n in range(40):  # many colleagues giving from one address, none declined
+        assert attempt(api, slug, office, f"staff{n}.{uuid.uuid4().hex[:6]}@example.org", 500)[0] == 201
+    monkeypatch.setenv("INTAKES_PER_IP", "40")
+    deps.reset()
+    try:
+        status, error = attempt(api, slug, office, f"one.more.{uuid.uuid4().hex[:6]}@example.org")
+        assert status == 429 and error["error"]["code"] == "rate_limited"
+    finally:
+        monkeypatch.delenv("INTAKES_PER_IP")
+        deps.reset()

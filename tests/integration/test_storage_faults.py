@@ -1,0 +1,91 @@
+"""DynamoDB failing under the webhook and intake: botocore's standard retry mode absorbs what it
+may, and what is left answers 503 `try_again` with nothing written, so Stripe (or the donor)
+retries; never a 2xx with nothing written, never a bare 500. Faults are injected through
+botocore's `before-send` hook on the app's own clients (devtools/chaos.py): the request never
+reaches moto."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import pytest
+
+from chalicelib.storage.models import DonationModel, ProcessedEventModel
+from devtools.chaos import AwsFaults, dynamodb_clients
+from tests.helpers import stripe_event
+
+pytestmark = pytest.mark.stack
+
+
+@contextmanager
+def faults(**kwargs) -> Iterator[AwsFaults]:
+    injector = AwsFaults(**kwargs)
+    injector.install()
+    try:
+        yield injector
+    finally:
+        injector.uninstall()
+
+
+def succeeded(started: dict) -> dict:
+    return stripe_event("payment_intent.succeeded", id=started["client_secret"].split("_secret_")[0],
+                        amount=started["amount_cents"], amount_received=started["amount_cents"],
+                        metadata={"donation_id": started["donation_id"]})
+
+
+def totals(api, slug: str) -> tuple[int, int]:
+    page = api.public(slug)
+    return page["raised_cents"], page["contribution_count"]
+
+
+def test_pynamodb_clients_use_botocores_standard_retry_mode_with_bounded_attempts(api) -> None:
+    api.public(api.create_page()["slug"])  # opens the app's connections
+    configs = {(c.meta.config.retries["mode"], c.meta.config.retries["total_max_attempts"])
+               for c in dynamodb_clients()}
+    assert configs == {("standard", 4)}
+
+
+@pytest.mark.parametrize("kind", ["throttled", "timeout", "conflict"])
+def test_a_webhook_whose_transaction_cannot_commit_answers_503_and_writes_nothing(api, kind) -> None:
+    page = api.create_page()
+    started = api.donate(page["slug"])
+    event = succeeded(started)
+    with faults(rate=1.0, operations={"TransactWriteItems"}, kinds=(kind,)) as injected:
+        status, body = api.webhook(event)
+    assert status == 503 and body["error"]["code"] == "try_again", body
+    # botocore retried throttling and timeouts itself (4 attempts); a conflict is retried by the
+    # service (re-read, recompute, commit again), 5 times.
+    assert injected.requests["TransactWriteItems"] in ((4,) if kind != "conflict" else (5,))
+    assert api.donation(started["donation_id"])["status"] == "pending"
+    assert totals(api, page["slug"]) == (0, 0)
+    with pytest.raises(ProcessedEventModel.DoesNotExist):
+        ProcessedEventModel.get(event["id"])
+    # Stripe delivers again, storage is back: applied once.
+    status, body = api.webhook(event)
+    assert (status, body["outcome"]) == (200, "applied")
+    assert totals(api, page["slug"]) == (2700, 1)
+
+
+def test_a_throttle_that_passes_is_absorbed_by_botocores_retries(api) -> None:
+    page = api.create_page()
+    started = api.donate(page["slug"])
+    with faults(rate=1.0, operations={"TransactWriteItems"}, kinds=("throttled",), limit=2) as injected:
+        status, body = api.webhook(succeeded(started))
+    assert (status, body["outcome"]) == (200, "applied")
+    assert injected.requests["TransactWriteItems"] == 3  # two throttled, the third committed
+    assert totals(api, page["slug"]) == (2700, 1)
+
+
+def test_intake_under_a_storage_outage_answers_503_in_the_error_format(api) -> None:
+    from tests.helpers import donation_body
+
+    page = api.create_page()
+    body = donation_body()
+    before = DonationModel.count()
+    with faults(rate=1.0, operations={"TransactWriteItems"}, kinds=("timeout",)):
+        status, answer = api.call("POST", f"/api/pages/{page['slug']}/donations", body)
+    assert status == 503 and answer["error"]["code"] == "try_again"
+    assert DonationModel.count() == before
+    status, answer = api.call("POST", f"/api/pages/{page['slug']}/donations", body)  # the retry
+    assert status == 201

@@ -1,0 +1,278 @@
+"""Follow-ups' domain rules without services: tokens, matching, planning, SES feedback, SNS
+signatures, composition and the MIME message SES gets."""
+
+from __future__ import annotations
+
+import base64
+import email
+import email.policy
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from chalicelib.errors import DomainError
+from chalicelib.followups import tokens
+from chalicelib.followups.feedback import Suppression, suppressions
+from chalicelib.followups.matching import Audience, rank
+from chalicelib.followups.model import Action, Location, OutgoingEmail, Person
+from chalicelib.followups.planning import FollowupPlanner
+from chalicelib.giving.ledger import PaymentState
+from chalicelib.giving.model import Donation, DonorSnapshot
+
+T0 = datetime(2026, 5, 1, 12, tzinfo=timezone.utc)
+SECRET = "unit-test-secret-0123456789"
+
+
+class Clock:
+    def __init__(self, moment: datetime = T0) -> None:
+        self.now = moment
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+# --- tokens ---------------------------------------------------------------------------------------
+def test_a_token_reads_back_its_subject_until_it_expires() -> None:
+    clock = Clock()
+    t = tokens.Tokens(SECRET, clock)
+    token = t.issue(tokens.RSVP, "dnr_1.act_2", timedelta(days=1))
+    assert t.read(token, tokens.RSVP) == "dnr_1.act_2"
+    clock.now += timedelta(days=1)
+    with pytest.raises(DomainError) as err:
+        t.read(token, tokens.RSVP)
+    assert (err.value.code, err.value.kind) == ("token_expired", "gone")
+
+
+@pytest.mark.parametrize("mangle", [
+    lambda tok: tok[:-2] + ("AA" if tok[-2:] != "AA" else "BB"),         # signature changed
+    lambda tok: "x" + tok[1:],                                            # body changed
+    lambda tok: tok.replace(".", ""),                                     # no signature
+    lambda tok: "",                                                       # nothing
+    lambda tok: "%%%.%%%",                                                # not base64
+])
+def test_a_tampered_token_is_invalid(mangle) -> None:
+    t = tokens.Tokens(SECRET, Clock())
+    token = t.issue(tokens.UNSUBSCRIBE, "dnr_1", timedelta(days=1))
+    with pytest.raises(DomainError) as err:
+        t.read(mangle(token), tokens.UNSUBSCRIBE)
+    assert (err.value.code, err.value.kind) == ("bad_token", "invalid")
+
+
+def test_a_moved_expiry_is_tampering_not_expiry() -> None:
+    t = tokens.Tokens(SECRET, Clock())
+    token = t.issue(tokens.RSVP, "s", timedelta(seconds=1))
+    body = base64.urlsafe_b64decode(token.split(".")[0] + "==").decode()
+    later = body.rsplit("|", 1)[0] + "|" + str(int(body.rsplit("|", 1)[1]) + 86400)
+    forged = base64.urlsafe_b64encode(later.encode()).rstrip(b"=").decode() + "." + token.split(".")[1]
+    with pytest.raises(DomainError) as err:
+        t.read(forged, tokens.RSVP)
+    assert err.value.code == "bad_token"
+
+
+def test_tokens_are_bound_to_purpose_and_secret() -> None:
+    t = tokens.Tokens(SECRET, Clock())
+    token = t.issue(tokens.UNSUBSCRIBE, "dnr_1", timedelta(days=1))
+    with pytest.raises(DomainError):
+        t.read(token, tokens.RSVP)
+    with pytest.raises(DomainError):
+        tokens.Tokens("another-secret-0123456789", Clock()).read(token, tokens.UNSUBSCRIBE)
+    with pytest.raises(ValueError):
+        tokens.Tokens("", Clock())
+
+
+def test_share_codes_are_keyed_and_stable() -> None:
+    a, b = tokens.Tokens(SECRET), tokens.Tokens("another-secret-0123456789")
+    assert a.share_code("dnr_1") == a.share_code("dnr_1") != a.share_code("dnr_2")
+    assert a.share_code("dnr_1") != b.share_code("dnr_1")
+    assert a.share_code("dnr_1").isalnum()
+
+
+# --- matching -------------------------------------------------------------------------------------
+def action(action_id: str, kind: str = "event", *, zip_: str | None = None, state: str = "IL",
+           virtual: bool = False, starts: timedelta | None = timedelta(days=3),
+           capacity: int | None = None, taken: int = 0, pages: list[str] | None = None,
+           active: bool = True) -> Action:
+    return Action(action_id, kind, action_id, "", T0, T0,
+                  starts_at=T0 + starts if starts is not None else None,
+                  location=Location("Town", state, zip_) if zip_ else None, virtual=virtual,
+                  capacity=capacity, seats_taken=taken, pages=pages or [], active=active)
+
+
+def test_ranking_puts_interests_then_nearness_then_the_page_first() -> None:
+    who = Audience(zip="62701", state="IL", interests=("canvass",), page_slug="spring")
+    candidates = [
+        action("virtual-event", virtual=True),
+        action("state-event", zip_="60601"),
+        action("zip3-event", zip_="62704"),
+        action("page-virtual", virtual=True, pages=["spring"]),
+        action("canvass-virtual", "canvass", virtual=True),
+        action("canvass-zip3", "canvass", zip_="62799"),
+    ]
+    ranked = [a.action_id for a in rank(candidates, who, T0, limit=10)]
+    assert ranked == ["canvass-zip3", "canvass-virtual", "zip3-event", "state-event",
+                      "page-virtual", "virtual-event"]
+
+
+def test_ranking_leaves_out_full_past_closed_far_and_already_invited() -> None:
+    who = Audience(zip="62701", state="IL")
+    candidates = [
+        action("full", virtual=True, capacity=2, taken=2),
+        action("past", virtual=True, starts=timedelta(days=-1)),
+        action("closed", virtual=True, active=False),
+        action("far", zip_="98101", state="WA"),
+        action("invited", virtual=True),
+        action("ok", virtual=True, capacity=2, taken=1),
+        action("undated", "share", starts=None),
+    ]
+    assert [a.action_id for a in rank(candidates, who, T0, exclude={"invited"})] == ["ok", "undated"]
+    nowhere = Audience(zip=None, state=None)
+    assert [a.action_id for a in rank([action("near", zip_="62704")], nowhere, T0)] == []
+
+
+def test_ranking_is_limited_and_soonest_first_among_equals() -> None:
+    who = Audience(zip="62701", state="IL")
+    candidates = [action(f"a{n}", virtual=True, starts=timedelta(days=10 - n)) for n in range(5)]
+    assert [a.action_id for a in rank(candidates, who, T0, limit=3)] == ["a4", "a3", "a2"]
+
+
+def test_the_daily_cap_frees_after_24_hours_or_for_the_same_message() -> None:
+    person = Person("dnr_1", "a@example.org", last_invited_at=T0, last_invitation_message="thanks#1")
+    assert person.invitation_slot_free(T0 + timedelta(hours=1), "thanks#1")
+    assert not person.invitation_slot_free(T0 + timedelta(hours=23), "thanks#2")
+    assert person.invitation_slot_free(T0 + timedelta(hours=24), "thanks#2")
+
+
+# --- planning -------------------------------------------------------------------------------------
+def donation(refcode: str | None = None, paid: bool = False) -> Donation:
+    snapshot = DonorSnapshot("Ana", "Rivera", "ana@example.org", "1 Main St", "Springfield", "IL",
+                             "62701", "Library", "Librarian")
+    return Donation(donation_id="don_1", page_slug="p", committee_id="C00123456", election="P2026",
+                    donor=snapshot, donor_id="dnr_x", created_at=T0, fingerprint="f",
+                    state=PaymentState(2700, paid=paid), refcode=refcode)
+
+
+def test_a_new_success_plans_a_thank_you_and_a_reminder() -> None:
+    plan = FollowupPlanner(timedelta(days=2))
+    messages = plan(donation(), PaymentState(2700, paid=True), T0)
+    assert [(m.message_id, m.kind, m.due_at) for m in messages] == [
+        ("thanks#don_1", "thanks", T0), ("reminder#don_1", "reminder", T0 + timedelta(days=2))]
+    assert messages[1].payload == {"donation_id": "don_1", "after": "thanks#don_1"}
+
+
+def test_only_the_transition_to_paid_plans_anything() -> None:
+    plan = FollowupPlanner(timedelta(days=2))
+    assert plan(donation(paid=True), PaymentState(2700, paid=True, refunded_cents=100), T0) == []
+    assert plan(donation(), PaymentState(2700, failed=True), T0) == []
+
+
+def test_a_share_refcode_plans_a_credit_other_refcodes_do_not() -> None:
+    plan = FollowupPlanner(timedelta(days=2))
+    credit = plan(donation("sh-abc123"), PaymentState(2700, paid=True), T0)[-1]
+    assert (credit.message_id, credit.kind) == ("credit#don_1", "credit")
+    assert credit.payload["share_code"] == "abc123" and credit.payload["amount_cents"] == 2700
+    assert len(plan(donation("email-nov"), PaymentState(2700, paid=True), T0)) == 2
+
+
+# --- SES feedback ---------------------------------------------------------------------------------
+def test_hard_bounces_and_complaints_suppress_soft_bounces_do_not() -> None:
+    hard = {"notificationType": "Bounce", "bounce": {"bounceType": "Permanent", "bouncedRecipients": [
+        {"emailAddress": "a@example.org"}, {"emailAddress": "Bee <b@example.org>"}]}}
+    assert suppressions(hard) == [Suppression("a@example.org", "bounce"),
+                                  Suppression("b@example.org", "bounce")]
+    soft = {"notificationType": "Bounce", "bounce": {"bounceType": "Transient",
+                                                     "bouncedRecipients": [{"emailAddress": "a@x.org"}]}}
+    assert suppressions(soft) == []
+    event = {"eventType": "Complaint", "complaint": {"complainedRecipients": [{"emailAddress": "c@x.org"}]}}
+    assert suppressions(event) == [Suppression("c@x.org", "complaint")]
+    assert suppressions({"notificationType": "Delivery"}) == suppressions("junk") == []
+
+
+# --- SNS signatures (stdlib verification against keys made by `cryptography`) ---------------------
+@pytest.fixture(scope="module")
+def sns():
+    from tests.followups_kit import LocalSns
+
+    local = LocalSns()
+    yield local
+    local.close()
+
+
+@pytest.mark.parametrize("version", ["1", "2"])
+def test_sns_messages_signed_with_the_certificate_verify(sns, version: str) -> None:
+    from chalicelib.notify.sns import SnsVerifier
+
+    verifier = SnsVerifier("^" + sns.origin.replace(".", r"\."))
+    message = sns.message("Notification", "{}", version=version, Subject="hello")
+    assert verifier.verify(message) is message
+
+
+def test_sns_forgeries_are_refused(sns) -> None:
+    from chalicelib.notify.sns import SnsVerifier
+
+    verifier = SnsVerifier("^" + sns.origin.replace(".", r"\."))
+    good = sns.message("Notification", '{"a": 1}')
+    for forged in ({**good, "Message": '{"a": 2}'}, {**good, "SignatureVersion": "3"},
+                   {**good, "Signature": "bm90IGl0"}, {**good, "Signature": "***"},
+                   {**good, "SigningCertURL": "https://evil.example.com/cert.pem"},
+                   {**good, "Type": "Other"}):
+        with pytest.raises(DomainError) as err:
+            verifier.verify(forged)
+        assert err.value.code == "bad_signature"
+    strict = SnsVerifier("^" + sns.origin.replace(".", r"\."), topics=("arn:aws:sns:x:1:mine",))
+    with pytest.raises(DomainError) as err:
+        strict.verify(good)
+    assert err.value.code == "unknown_topic"
+
+
+def test_only_sns_hosts_serve_certificates_outside_dev(monkeypatch) -> None:
+    from chalicelib.config import DEFAULT_SNS_URL_PATTERN, settings
+    from chalicelib.notify.sns import SnsVerifier
+
+    monkeypatch.setenv("STAGE", "prod")
+    monkeypatch.setenv("SNS_URL_PATTERN", "^http://127")
+    settings.cache_clear()
+    try:
+        assert settings().sns_url_pattern == DEFAULT_SNS_URL_PATTERN
+        assert settings().token_secret == ""  # prod must configure its own
+    finally:
+        settings.cache_clear()
+    fetched: list[str] = []
+    verifier = SnsVerifier(DEFAULT_SNS_URL_PATTERN, fetch=lambda url: fetched.append(url) or b"")
+    for url in ("http://sns.us-east-1.amazonaws.com/x.pem", "https://sns.us-east-1.amazonaws.com.evil.io/x.pem",
+                "https://evil.io/sns.us-east-1.amazonaws.com/x.pem", "https://sns.us-east-1.amazonaws.com/x.txt"):
+        with pytest.raises(DomainError):
+            verifier.verify({"Type": "Notification", "SignatureVersion": "1", "SigningCertURL": url,
+                             "Signature": "AAAA", "Message": "{}", "MessageId": "1",
+                             "Timestamp": "t", "TopicArn": "a"})
+    assert fetched == []
+
+
+# --- composition and MIME -------------------------------------------------------------------------
+def test_emails_escape_html_and_carry_the_unsubscribe_link() -> None:
+    from chalicelib.followups.compose import InvitationLink, compose
+
+    evil = action("act_1", virtual=True)
+    evil.title = "<script>alert(1)</script> & friends"
+    person = Person("dnr_1", "a@example.org", first_name="Ana")
+    message = compose("thanks", "Thank you, Ana", to="a@example.org", message_id="thanks#don_1",
+                      unsubscribe_url="https://x/api/unsubscribe/T", unsubscribe_page="https://x/u/T",
+                      person=person, invitations=[InvitationLink(evil, "https://x/i/TOKEN")],
+                      share_url="https://x/r/code", page=None, amount_cents=2700, confirm_url=None)
+    assert "&lt;script&gt;" in message.html and "<script>" not in message.html
+    assert "<script>alert(1)</script> & friends" in message.text  # plain text is not HTML
+    for body in (message.html, message.text):
+        assert "https://x/u/T" in body and "https://x/i/TOKEN" in body and "$27" in body
+        assert "https://x/r/code" in body
+
+
+def test_the_mime_message_has_both_parts_and_one_click_unsubscribe() -> None:
+    from chalicelib.notify.ses import mime
+
+    raw = mime(OutgoingEmail("a@example.org", "Thank you, Ana ✓", "<p>Hi ✓</p>", "Hi ✓",
+                             "https://x/api/unsubscribe/T", "thanks#don_1"), "Team <t@example.org>")
+    parsed = email.message_from_bytes(raw, policy=email.policy.default)
+    assert parsed["List-Unsubscribe"] == "<https://x/api/unsubscribe/T>"
+    assert parsed["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert parsed["Subject"] == "Thank you, Ana ✓"
+    assert parsed.get_body(("plain",)).get_content().strip() == "Hi ✓"  # type: ignore[union-attr]
+    assert "<p>Hi ✓</p>" in parsed.get_body(("html",)).get_content()  # type: ignore[union-attr]

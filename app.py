@@ -5,6 +5,7 @@ from chalicelib.api.application import GroundswellApp
 from chalicelib.api.committees import committees
 from chalicelib.api.donations import donations
 from chalicelib.api.donor_pages import donor_pages
+from chalicelib.api.employment import employment
 from chalicelib.api.exports import exports
 from chalicelib.api.express import express
 from chalicelib.api.health import health
@@ -19,7 +20,7 @@ from chalicelib.api.webhooks import webhooks
 
 app = GroundswellApp(app_name="groundswell")
 for blueprint in (health, pages, donations, webhooks, donor_pages, committees, jobs, exports,
-                  actions, invitations, recurring, express, reports):
+                  actions, invitations, recurring, express, reports, employment):
     app.register_blueprint(blueprint)
 app.register_blueprint(openapi)
 app.register_middleware(limit_body_size, "http")

@@ -91,9 +91,16 @@ def planners() -> list[Planner]:
 
 def outbox_handlers() -> dict[str, Handler]:
     """Who delivers each kind of outbox message."""
+    from datetime import datetime, timezone
+
+    from chalicelib.compliance.best_efforts import best_efforts_handler
     from chalicelib.compliance.excess import excess_refund_handler
 
-    return {"refund_excess": excess_refund_handler(stripe_gateway()), **followups().handlers()}
+    store = giving_service().store
+    ask = best_efforts_handler(store, store, mailer().send, tokens(), followups().link,  # type: ignore[arg-type]
+                               page_service().store, lambda: datetime.now(timezone.utc))
+    return {"refund_excess": excess_refund_handler(stripe_gateway()),
+            "best_efforts_request": ask, **followups().handlers()}
 
 
 @lru_cache(maxsize=1)

@@ -7,12 +7,13 @@ once (a follow-up request through the outbox); their answer updates the donor re
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
-from datetime import datetime
+from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
+from typing import Any, Protocol
 
 from chalicelib.giving.ledger import PaymentState
 from chalicelib.giving.model import Donation, DonorSnapshot
-from chalicelib.outbox.model import OutboxMessage
+from chalicelib.outbox.model import Delivered, OutboxMessage, PermanentFailure
 
 PLACEHOLDERS = frozenset({
     "information requested", "info requested", "requested", "n/a", "na", "n.a.", "none", "self",
@@ -40,3 +41,39 @@ def plan_best_efforts_request(donation: Donation, new: PaymentState,
         return []
     return [OutboxMessage(f"best_efforts#{donation.donation_id}", "best_efforts_request", now,
                           {"donor_id": donation.donor_id, "donation_id": donation.donation_id})]
+
+
+ANSWER_TTL = timedelta(days=180)
+
+
+class EmploymentAnswer(Protocol):
+    def donor_asked(self, donor_id: str, message_id: str, when: datetime) -> bool: ...
+    def record_employment(self, donor_id: str, employer: str, occupation: str, when: datetime) -> bool: ...
+
+
+def best_efforts_handler(donations: Any, store: EmploymentAnswer, send: Callable[[Any], str],
+                         tokens: Any, link: Callable[[str], str], pages: Any,
+                         clock: Callable[[], datetime]) -> Callable[[OutboxMessage], Delivered]:
+    """Ask a flagged donor once (per donor, whatever the number of flagged gifts) for their
+    employer and occupation, with a signed link to a one-question form."""
+    from chalicelib.followups import tokens as purposes
+    from chalicelib.giving.model import donor_id_for
+
+    def ask(message: OutboxMessage) -> Delivered:
+        from chalicelib.followups.compose import compose
+
+        donation = donations.get(str(message.payload.get("donation_id")))
+        if donation is None:
+            raise PermanentFailure("donation not found")
+        if not store.donor_asked(donation.donor_id, message.message_id, clock()):
+            return Delivered("skipped: donor already asked")
+        answer = tokens.issue(purposes.EMPLOYMENT, donation.donor_id, ANSWER_TTL)
+        unsubscribe = tokens.issue(purposes.UNSUBSCRIBE, donor_id_for(donation.donor.email), ANSWER_TTL)
+        email = compose("best_efforts", "One more detail for our FEC report", to=donation.donor.email,
+                        message_id=message.message_id,
+                        unsubscribe_url=link(f"/api/unsubscribe/{unsubscribe}"),
+                        unsubscribe_page=link(f"/u/{unsubscribe}"), first_name=donation.donor.first_name,
+                        page=pages.get(donation.page_slug), answer_url=link(f"/e/{answer}"))
+        return Delivered(send(email))
+
+    return ask

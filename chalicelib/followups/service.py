@@ -321,8 +321,21 @@ class FollowupService:
         page = self.pages.get(donation.page_slug)
         picks = self._invite(person, message, donation.page_slug)
         email = self._compose("thanks", f"Thank you, {person.first_name or 'friend'}", person,
-                              message, picks, page=page, amount_cents=donation.amount_cents)
+                              message, picks, page=page, amount_cents=donation.amount_cents,
+                              **self._receipt_links(donation))
         return self._send(message, person, email)
+
+    def _receipt_links(self, donation: Donation) -> dict[str, str | None]:
+        """Every receipt of a monthly gift carries its one-step cancel link; a donor who saved a
+        card gets an express link (a confirmation step, never a charge by itself)."""
+        cancel = express = None
+        if donation.subscription_id:
+            cancel = self.link("/c/" + self.tokens.issue(tokens.CANCEL_PLAN, donation.subscription_id,
+                                                         timedelta(days=3650)))
+        elif donation.customer_id:
+            token = self.tokens.issue(tokens.EXPRESS, donation.donor_id, timedelta(days=365))
+            express = self.link(f"/express/{donation.page_slug}?t={token}")
+        return {"cancel_url": cancel, "express_url": express}
 
     def deliver_welcome(self, message: OutboxMessage) -> Delivered:
         """A confirmed supporter's first invitations."""

@@ -21,7 +21,8 @@ CONFIRM = "confirm"
 CANCEL_PLAN = "cancel"
 EXPRESS = "express"
 DONOR = "donor"  # a donor's personal page links (subject: donor id): their own ask ladder
-PURPOSES = frozenset({RSVP, UNSUBSCRIBE, CONFIRM, CANCEL_PLAN, EXPRESS, DONOR})
+EMPLOYMENT = "employment"
+PURPOSES = frozenset({RSVP, UNSUBSCRIBE, CONFIRM, CANCEL_PLAN, EXPRESS, DONOR, EMPLOYMENT})
 _MAC_BYTES = 16
 
 

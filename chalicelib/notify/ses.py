@@ -39,7 +39,9 @@ def mime(email: OutgoingEmail, sender: str) -> bytes:
     msg["X-Groundswell-Message"] = email.message_id
     msg.set_content(email.text)
     msg.add_alternative(email.html, subtype="html")
-    return msg.as_bytes(policy=SMTP)
+    # Long one-click URLs must stay literal: folding at 78 columns would turn the header into
+    # RFC 2047 encoded words, which mail providers do not decode in List-Unsubscribe.
+    return msg.as_bytes(policy=SMTP.clone(max_line_length=998))
 
 
 def _tag(message_id: str) -> str:

@@ -137,6 +137,34 @@ class DonationRepository:
             state=i.state, zip=i.zip, employer=i.employer, occupation=i.occupation)
         return snapshot, i.customer_id
 
+    def donor_asked(self, donor_id: str, message_id: str, when: datetime) -> bool:
+        """Claim the donor's one best-efforts request for this message (a retry of the same
+        message may send; another flagged gift's message may not)."""
+        m = DonorModel
+        try:
+            DonorModel(donor_id).update(
+                actions=[m.best_efforts_message.set(message_id)],
+                condition=m.best_efforts_message.does_not_exist() | (m.best_efforts_message == message_id))
+        except UpdateError as exc:
+            if exc.cause_response_code == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+    def record_employment(self, donor_id: str, employer: str, occupation: str, when: datetime) -> bool:
+        """The donor's answer updates their record; False if there is no such donor."""
+        m = DonorModel
+        try:
+            DonorModel(donor_id).update(
+                actions=[m.employer.set(employer), m.occupation.set(occupation),
+                         m.employment_answered_at.set(when), m.updated_at.set(when)],
+                condition=m.donor_id.exists())
+        except UpdateError as exc:
+            if exc.cause_response_code == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
     # --- monthly gifts ------------------------------------------------------------------
     def save_plan(self, plan: RecurringPlan) -> None:
         RecurringPlanModel(

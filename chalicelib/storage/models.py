@@ -171,6 +171,9 @@ class DonorModel(Model):
     updated_at = UTCDateTimeAttribute()
     # The Stripe customer holding the card the donor saved for express giving.
     customer_id = UnicodeAttribute(null=True)
+    # "Best efforts": the one request for employer/occupation, and when the donor answered.
+    best_efforts_message = UnicodeAttribute(null=True)
+    employment_answered_at = UTCDateTimeAttribute(null=True)
 
 
 class RecurringPlanModel(Model):

@@ -268,10 +268,12 @@ def test_emails_escape_html_and_carry_the_unsubscribe_link() -> None:
 def test_the_mime_message_has_both_parts_and_one_click_unsubscribe() -> None:
     from chalicelib.notify.ses import mime
 
+    long_url = "https://groundswell.example.org/api/unsubscribe/" + "T" * 120
     raw = mime(OutgoingEmail("a@example.org", "Thank you, Ana ✓", "<p>Hi ✓</p>", "Hi ✓",
-                             "https://x/api/unsubscribe/T", "thanks#don_1"), "Team <t@example.org>")
+                             long_url, "thanks#don_1"), "Team <t@example.org>")
+    assert f"\r\nList-Unsubscribe: <{long_url}>\r\n".encode() in raw  # literal, not encoded words
     parsed = email.message_from_bytes(raw, policy=email.policy.default)
-    assert parsed["List-Unsubscribe"] == "<https://x/api/unsubscribe/T>"
+    assert parsed["List-Unsubscribe"] == f"<{long_url}>"
     assert parsed["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     assert parsed["Subject"] == "Thank you, Ana ✓"
     assert parsed.get_body(("plain",)).get_content().strip() == "Hi ✓"  # type: ignore[union-attr]

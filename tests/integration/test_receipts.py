@@ -1,0 +1,54 @@
+"""Receipts carry what a donor needs: a monthly gift's one-step cancel link, and a saved card's
+express link (which opens a confirmation step, never a charge)."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.followups_kit import delivered, drain_until
+from tests.helpers import donation_body, stripe_event
+from tests.mail import mirrored, sent_to, text_of
+
+pytestmark = pytest.mark.stack
+
+
+@pytest.fixture(scope="module")
+def mailbox(local_stack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    with mirrored(tmp_path_factory.mktemp("receipts")) as folder:
+        yield folder
+
+
+def give(api, slug: str, **body_fields) -> tuple[str, dict]:
+    email = f"r.{uuid.uuid4().hex[:10]}@example.org"
+    status, started = api.call("POST", f"/api/pages/{slug}/donations",
+                               donation_body(2500, email=email, **body_fields))
+    assert status == 201, started
+    event = stripe_event("payment_intent.succeeded", id=started["client_secret"].split("_secret_")[0],
+                         metadata={"donation_id": started["donation_id"]})
+    assert api.webhook(event)[1]["outcome"] == "applied"
+    drain_until(delivered(f"thanks#{started['donation_id']}"))
+    return email, started
+
+
+def test_a_monthly_receipt_has_a_cancel_link_that_works(api, mailbox) -> None:
+    slug = api.create_page()["slug"]
+    email, started = give(api, slug, recurring="monthly", recurring_consent=True)
+    [receipt] = sent_to(mailbox, email)
+    cancel = re.search(r"https?://[^/\s]+(/c/[A-Za-z0-9_.=-]+)", text_of(receipt))
+    assert cancel, text_of(receipt)
+    status, page = api.call("GET", cancel.group(1))
+    assert status == 200 and "cancelled" in page
+    assert "/express/" not in text_of(receipt)
+
+
+def test_a_saved_card_receipt_has_an_express_link(api, mailbox) -> None:
+    slug = api.create_page()["slug"]
+    email, _ = give(api, slug, save_payment_method=True)
+    [receipt] = sent_to(mailbox, email)
+    assert re.search(rf"/express/{slug}\?t=[A-Za-z0-9_.=-]+", text_of(receipt)), text_of(receipt)
+    assert "/c/" not in text_of(receipt)

@@ -37,7 +37,7 @@ def give(api, slug: str, **body_fields) -> tuple[str, dict]:
 
 def test_a_monthly_receipt_has_a_cancel_link_that_works(api, mailbox) -> None:
     slug = api.create_page()["slug"]
-    email, started = give(api, slug, recurring="monthly", recurring_consent=True)
+    email, _ = give(api, slug, recurring="monthly", recurring_consent=True)
     [receipt] = sent_to(mailbox, email)
     cancel = re.search(r"https?://[^/\s]+(/c/[A-Za-z0-9_.=-]+)", text_of(receipt))
     assert cancel, text_of(receipt)

@@ -257,7 +257,8 @@ def test_emails_escape_html_and_carry_the_unsubscribe_link() -> None:
     message = compose("thanks", "Thank you, Ana", to="a@example.org", message_id="thanks#don_1",
                       unsubscribe_url="https://x/api/unsubscribe/T", unsubscribe_page="https://x/u/T",
                       person=person, invitations=[InvitationLink(evil, "https://x/i/TOKEN")],
-                      share_url="https://x/r/code", page=None, amount_cents=2700, confirm_url=None)
+                      share_url="https://x/r/code", page=None, amount_cents=2700, confirm_url=None,
+                      cancel_url=None, express_url=None)
     assert "&lt;script&gt;" in message.html and "<script>" not in message.html
     assert "<script>alert(1)</script> & friends" in message.text  # plain text is not HTML
     for body in (message.html, message.text):

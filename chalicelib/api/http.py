@@ -106,3 +106,5 @@ def validated(model: type[M], body: Any) -> M:
             fields.setdefault(path, message.removeprefix("Value error, "))
         raise InvalidInput("invalid_request", "Some fields are missing or invalid.",
                            fields=fields) from None
+    except OverflowError:  # a validator converting an extreme value (a year-1 date to UTC)
+        raise InvalidInput("invalid_request", "A date or number is out of range.") from None

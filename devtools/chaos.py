@@ -907,27 +907,9 @@ def _webhook_secret() -> str:
 @contextmanager
 def local_stack() -> Iterator[str]:
     """moto's server and the Stripe stand-in on free ports, this process pointed at them."""
-    LOGS.mkdir(parents=True, exist_ok=True)
-    moto_port, stripe_port = stack.free_port(), stack.free_port()
-    env = stack.local_env(moto_port, stripe_port)
     # The app's warnings (each retry asked of Stripe, ...) would drown the report.
-    env.update({"STAGE": "dev", "POWERTOOLS_LOG_LEVEL": "ERROR"})
-    saved = dict(os.environ)
-    os.environ.update(env)
-    procs = []
-    try:
-        procs.append(stack.start_moto(moto_port, LOGS / "moto.log"))
-        procs.append(stack.start_standin(stripe_port, env, None, LOGS / "standin.log"))
-        from chalicelib import deps
-        from chalicelib.storage.resources import ensure_all
-
-        deps.reset()
-        ensure_all()
-        yield f"http://127.0.0.1:{stripe_port}"
-    finally:
-        stack.stop(*reversed(procs))
-        os.environ.clear()
-        os.environ.update(saved)
+    with stack.local_services(LOGS, POWERTOOLS_LOG_LEVEL="ERROR") as services:
+        yield services.stripe_url
 
 
 def main() -> None:

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from collections import Counter
 from collections.abc import Iterator
@@ -144,29 +143,16 @@ def seed_admin_key(key: str = ADMIN_KEY) -> dict[str, str]:
 @contextmanager
 def running_api() -> Iterator[str]:
     """moto's server, the Stripe stand-in and `chalice local` on free ports; the API's URL."""
-    LOGS.mkdir(parents=True, exist_ok=True)
-    moto_port, stripe_port, api_port = stack.free_port(), stack.free_port(), stack.free_port()
-    env = stack.local_env(moto_port, stripe_port)
-    env.update({"STAGE": "dev"})
-    saved = dict(os.environ)
-    os.environ.update(env)
-    procs = []
-    try:
-        procs.append(stack.start_moto(moto_port, LOGS / "moto.log"))
-        procs.append(stack.start_standin(stripe_port, env, None, LOGS / "standin.log"))
-        from chalicelib import deps
-        from chalicelib.storage.resources import ensure_all
-        from devtools.seed import seed_demo_page
+    from devtools.seed import seed_demo_page
 
-        deps.reset()
-        ensure_all()
+    with stack.local_services(LOGS) as services:
         seed_demo_page()
-        procs.append(stack.start_api(api_port, env, LOGS / "api.log"))
-        yield f"http://127.0.0.1:{api_port}"
-    finally:
-        stack.stop(*reversed(procs))
-        os.environ.clear()
-        os.environ.update(saved)
+        api_port = stack.free_port()
+        api = stack.start_api(api_port, services.env, LOGS / "api.log")
+        try:
+            yield f"http://127.0.0.1:{api_port}"
+        finally:
+            stack.stop(api)
 
 
 def main() -> None:

@@ -11,7 +11,9 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import requests
@@ -122,3 +124,41 @@ def stop(*procs: subprocess.Popen | None) -> None:
             proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, 9)
+
+
+@dataclass(frozen=True)
+class LocalServices:
+    env: dict[str, str]
+    moto_port: int
+    stripe_port: int
+
+    @property
+    def stripe_url(self) -> str:
+        return f"http://127.0.0.1:{self.stripe_port}"
+
+
+@contextmanager
+def local_services(logs: Path, **extra_env: str) -> Iterator[LocalServices]:
+    """moto's server and the Stripe stand-in on free ports, this process pointed at them (the
+    dev stage, plus `extra_env`), every table, queue and bucket created; all stopped afterwards
+    and the environment restored."""
+    logs.mkdir(parents=True, exist_ok=True)
+    moto_port, stripe_port = free_port(), free_port()
+    env = local_env(moto_port, stripe_port)
+    env.update({"STAGE": "dev", **extra_env})
+    saved = dict(os.environ)
+    os.environ.update(env)
+    procs: list[subprocess.Popen] = []
+    try:
+        procs.append(start_moto(moto_port, logs / "moto.log"))
+        procs.append(start_standin(stripe_port, env, None, logs / "standin.log"))
+        from chalicelib import deps
+        from chalicelib.storage.resources import ensure_all
+
+        deps.reset()
+        ensure_all()
+        yield LocalServices(env, moto_port, stripe_port)
+    finally:
+        stop(*reversed(procs))
+        os.environ.clear()
+        os.environ.update(saved)

@@ -6,7 +6,6 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Annotated, Literal
 
-from email_validator import EmailNotValidError, validate_email
 from pydantic import (
     AwareDatetime,
     BaseModel,
@@ -19,7 +18,7 @@ from pydantic import (
 )
 
 from chalicelib.followups.model import ActionKind
-from chalicelib.giving.intake import US_STATES
+from chalicelib.giving.intake import US_STATES, Email
 
 Slug = Annotated[str, Field(pattern=r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")]
 Interests = Annotated[list[ActionKind], Field(max_length=6)]
@@ -91,20 +90,12 @@ class RsvpRequest(_Strict):
 
 
 class SignupRequest(_Strict):
-    email: Annotated[str, Field(max_length=254)]
+    email: Email
     first_name: Annotated[str, Field(min_length=1, max_length=100)] | None = None
     zip: Annotated[str, Field(pattern=r"^\d{5}(-?\d{4})?$")] | None = None
     interests: Interests = []
     page: Slug | None = None
     refcode: Annotated[str, Field(max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")] | None = None
-
-    @field_validator("email")
-    @classmethod
-    def _email(cls, value: str) -> str:
-        try:
-            return validate_email(value, check_deliverability=False).normalized
-        except EmailNotValidError as exc:
-            raise ValueError(str(exc)) from None
 
     @field_validator("interests")
     @classmethod

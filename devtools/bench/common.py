@@ -14,7 +14,6 @@ import hashlib
 import hmac
 import json
 import math
-import os
 import random
 import re
 import time
@@ -102,36 +101,13 @@ class LocalStack:
 def local_stack() -> Iterator[LocalStack]:
     """moto's server and the Stripe stand-in on free ports, this process pointed at them, every
     table, queue and bucket created and staff keys seeded; all stopped afterwards."""
-    LOGS.mkdir(parents=True, exist_ok=True)
-    moto_port, stripe_port = free_port(), free_port()
-    env = stack.local_env(moto_port, stripe_port)
-    env.update({"STAGE": "dev", "DEV_ORGANIZER_KEY": ORGANIZER_KEY, "DEV_FINANCE_KEY": FINANCE_KEY,
-                "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET, "POWERTOOLS_LOG_LEVEL": "WARNING"})
-    saved = dict(os.environ)
-    os.environ.update(env)
-    procs = []
-    try:
-        procs.append(stack.start_moto(moto_port, LOGS / "moto.log"))
-        procs.append(stack.start_standin(stripe_port, env, None, LOGS / "standin.log"))
-        from chalicelib import deps
-        from devtools.seed import seed_staff_keys
+    from devtools.seed import seed_staff_keys
 
-        deps.reset()
-        _ensure_resources()
+    with stack.local_services(LOGS, DEV_ORGANIZER_KEY=ORGANIZER_KEY, DEV_FINANCE_KEY=FINANCE_KEY,
+                              STRIPE_WEBHOOK_SECRET=WEBHOOK_SECRET,
+                              POWERTOOLS_LOG_LEVEL="WARNING") as services:
         seed_staff_keys()
-        yield LocalStack(env, moto_port, stripe_port)
-    finally:
-        stack.stop(*reversed(procs))
-        os.environ.clear()
-        os.environ.update(saved)
-
-
-def _ensure_resources() -> None:
-    try:
-        from chalicelib.storage.resources import ensure_all
-    except ImportError:
-        from chalicelib.storage.tables import ensure_tables as ensure_all
-    ensure_all()
+        yield LocalStack(services.env, services.moto_port, services.stripe_port)
 
 
 def new_page(prefix: str = "bench") -> str:

@@ -14,13 +14,14 @@ from chalicelib.api.jobs import jobs
 from chalicelib.api.middleware import limit_body_size, project_errors, request_context
 from chalicelib.api.openapi import openapi
 from chalicelib.api.pages import pages
+from chalicelib.api.payouts import payouts
 from chalicelib.api.recurring import recurring
 from chalicelib.api.reports import reports
 from chalicelib.api.webhooks import webhooks
 
 app = GroundswellApp(app_name="groundswell")
 for blueprint in (health, pages, donations, webhooks, donor_pages, committees, jobs, exports,
-                  actions, invitations, recurring, express, reports, employment):
+                  actions, invitations, recurring, express, reports, employment, payouts):
     app.register_blueprint(blueprint)
 app.register_blueprint(openapi)
 app.register_middleware(limit_body_size, "http")

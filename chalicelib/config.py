@@ -39,6 +39,8 @@ class Settings:
     exports_table: str
     exports_queue: str
     exports_bucket: str
+    payouts_table: str
+    payouts_queue: str
     ledger_shards: int
     outbox_shards: int
     outbox_max_attempts: int
@@ -165,6 +167,8 @@ def settings() -> Settings:
         exports_table=_env("EXPORTS_TABLE", f"{prefix}-exports"),
         exports_queue=_env("EXPORTS_QUEUE", f"{prefix}-exports"),
         exports_bucket=_env("EXPORTS_BUCKET", f"{prefix}-exports"),
+        payouts_table=_env("PAYOUTS_TABLE", f"{prefix}-payouts"),
+        payouts_queue=_env("PAYOUTS_QUEUE", f"{prefix}-payouts"),
         ledger_shards=int(_env("LEDGER_SHARDS", "10")),
         outbox_shards=int(_env("OUTBOX_SHARDS", "10")),
         outbox_max_attempts=int(_env("OUTBOX_MAX_ATTEMPTS", "8")),

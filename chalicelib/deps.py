@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from chalicelib.outbox.model import Handler
     from chalicelib.pages.service import PageService
     from chalicelib.payments.gateway import StripeGateway
+    from chalicelib.payouts.service import PayoutService
     from chalicelib.reports.refcodes import RefcodeReports
     from chalicelib.storage.committees import CommitteeRepository
     from chalicelib.storage.outbox import OutboxRepository
@@ -153,10 +154,23 @@ def staff_keys() -> StaffKeyRepository:
 def export_service() -> ExportService:
     from chalicelib.exports.service import ExportService
     from chalicelib.storage.exports import ExportJobRepository, MovementLedger, S3Files, SqsJobQueue
+    from chalicelib.storage.payouts import PayoutRepository
 
     s = settings()
     return ExportService(ExportJobRepository(), MovementLedger(s.ledger_shards), committees(),
-                         S3Files(s.exports_bucket, s.region), SqsJobQueue(s.exports_queue, s.region))
+                         S3Files(s.exports_bucket, s.region), SqsJobQueue(s.exports_queue, s.region),
+                         payouts=PayoutRepository(s.region))
+
+
+@lru_cache(maxsize=1)
+def payout_service() -> PayoutService:
+    from chalicelib.payouts.service import PayoutService
+    from chalicelib.storage.exports import SqsJobQueue
+    from chalicelib.storage.payouts import PayoutRepository
+
+    s = settings()
+    return PayoutService(PayoutRepository(s.region), stripe_gateway,
+                         SqsJobQueue(s.payouts_queue, s.region, field="payout_id"))
 
 
 @lru_cache(maxsize=1)
@@ -202,6 +216,6 @@ def sns_verifier() -> SnsVerifier:
 def reset() -> None:
     """Forget built services and settings (tests that change the environment)."""
     for built in (stripe_gateway, page_service, giving_service, staff_keys, outbox_store,
-                  dispatcher, committees, export_service, reconciler, tokens, mailer, followups,
-                  sns_verifier, report_service, settings):
+                  dispatcher, committees, export_service, payout_service, reconciler, tokens,
+                  mailer, followups, sns_verifier, report_service, settings):
         built.cache_clear()

@@ -162,6 +162,12 @@ ROUTES: dict[tuple[str, str], Op] = {
         "Per refcode: donations, amount, visitors, conversion", "staff", roles=("organizer", "finance"),
         query={"page": SLUG, "committee_id": {"type": "string", "pattern": "^C[0-9]{8}$"},
                "from": DAY, "to": DAY}),
+    ("GET", "/api/admin/payouts"): Op(
+        "Stripe payouts, newest first, with what reconciliation found", "staff", roles=("finance",),
+        query={"limit": {"type": "integer", "minimum": 1, "maximum": 500}}),
+    ("GET", "/api/admin/payouts/{payout_id}"): Op(
+        "One payout: sums by type and the transactions that did not match", "staff",
+        roles=("finance",)),
 }
 
 ERROR = {

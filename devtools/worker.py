@@ -2,7 +2,8 @@
 in AWS (`chalice local` serves HTTP only).
 
 It reads the event sources the Chalice app declares, polls each SQS queue on moto's server and
-invokes the handler with an SQS-shaped event (messages are deleted only if the handler returns),
+invokes the handler with an SQS-shaped event (messages are deleted only if the handler returns;
+a failed batch comes back after the queue's visibility timeout, as in AWS),
 and invokes each scheduled handler at its rate (cron schedules run every `--cron-seconds`).
 """
 
@@ -72,7 +73,11 @@ class Worker:
         for record, message in zip(event["Records"], messages, strict=True):
             record["messageId"] = message["MessageId"]
             record["receiptHandle"] = message["ReceiptHandle"]
-        self.client.lambda_.invoke(source.name, event)
+        try:
+            self.client.lambda_.invoke(source.name, event)
+        except Exception as exc:  # as Lambda: the batch stays on the queue and comes back
+            print(f"worker: {source.name} failed ({type(exc).__name__}); messages kept", flush=True)
+            return 1
         self.sqs.delete_message_batch(QueueUrl=url, Entries=[
             {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages)])
         return 1

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from chalice.app import Blueprint, Response
 
 from chalicelib import deps, logs
 from chalicelib.api.http import error_response, handles_errors, json_response
 from chalicelib.config import settings
-from chalicelib.giving.events import read_event
+from chalicelib.giving.events import PAYOUT_EVENT_TYPES, read_event
 from chalicelib.giving.service import StaleRead
 
 webhooks = Blueprint(__name__)
@@ -21,6 +23,8 @@ def stripe_webhook() -> Response:
     raw = raw.encode() if isinstance(raw, str) else raw
     payload = deps.stripe_gateway().verified_event(raw, request.headers.get("stripe-signature"))
     event = read_event(payload, livemode=settings().stripe_livemode)
+    if event is None and payload.get("type") in PAYOUT_EVENT_TYPES:
+        return _payout_event(payload)
     if event is None:
         return json_response({"received": True, "outcome": "ignored"})
     try:
@@ -29,5 +33,16 @@ def stripe_webhook() -> Response:
         # Answering non-2xx makes Stripe deliver again; nothing was written.
         logs.warning("event not applied, will be retried", event_id=event.event_id)
         return error_response(503, "try_again", "The event could not be applied now; retry.")
+    logs.info("stripe event", event_id=event.event_id, type=event.type, outcome=outcome.value)
+    return json_response({"received": True, "outcome": outcome.value})
+
+
+def _payout_event(payload: dict[str, Any]) -> Response:
+    """Acknowledged at once: the payout's id goes on the payouts queue and the reconciliation job
+    asks Stripe for the rest (docs/payouts.md)."""
+    from chalicelib.payouts.model import read_payout_event
+
+    event = read_payout_event(payload)
+    outcome = deps.payout_service().acknowledge(event)
     logs.info("stripe event", event_id=event.event_id, type=event.type, outcome=outcome.value)
     return json_response({"received": True, "outcome": outcome.value})

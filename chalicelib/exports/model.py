@@ -6,9 +6,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Literal
 
-ExportKind = Literal["contributions_csv", "fec_schedule_a"]
+ExportKind = Literal["contributions_csv", "fec_schedule_a", "ledger_csv"]
 ExportStatus = Literal["queued", "running", "succeeded", "failed"]
-KINDS: tuple[ExportKind, ...] = ("contributions_csv", "fec_schedule_a")
+KINDS: tuple[ExportKind, ...] = ("contributions_csv", "fec_schedule_a", "ledger_csv")
 MovementKind = Literal["contribution", "refund", "dispute", "dispute_reversal"]
 
 
@@ -48,6 +48,10 @@ class LedgerMovement:
     election: str
     page_slug: str
     event_id: str
+    # Stripe's fee, the net and the payout, once the movement is paid out (payouts reconciled).
+    fee_cents: int | None = None
+    net_cents: int | None = None
+    payout_id: str | None = None
 
 
 @dataclass(frozen=True)

@@ -43,6 +43,9 @@ CSV_COLUMNS: tuple[str, ...] = (
     "aggregate_cents",
     "fec_transaction_id",
     "excess_refund_reason",
+    "fee_cents",
+    "net_cents",
+    "payout_id",
 )
 
 # A spreadsheet reads a cell starting with one of these as a formula (or, for tab and CR, as
@@ -83,6 +86,7 @@ def csv_values(entry: ExportEntry, fec_transaction_id: str | None = None) -> lis
         d.election or m.election, d.page_slug or m.page_slug, d.refcode,
         d.recurring, entry.itemized if m.kind == "contribution" else None, entry.aggregate_cents,
         fec_transaction_id, d.excess_refund_reason,
+        m.fee_cents, m.net_cents, m.payout_id,
     ]
 
 

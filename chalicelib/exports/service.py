@@ -11,6 +11,7 @@ Storage, files and the queue are passed in; nothing here knows boto3 or HTTP.
 
 from __future__ import annotations
 
+import heapq
 import json
 import uuid
 from collections.abc import Callable, Collection, Iterable, Iterator
@@ -22,6 +23,7 @@ from chalicelib.compliance.committees import Committee
 from chalicelib.errors import DomainError, InvalidInput, NotFound, ProviderUnavailable
 from chalicelib.exports import fec
 from chalicelib.exports.aggregates import AggregateReplay, replay_start
+from chalicelib.exports.ledger import LEDGER_COLUMNS, LedgerRow, ledger_values, movement_row, payout_rows
 from chalicelib.exports.model import (
     DonationFacts,
     ExportEntry,
@@ -30,6 +32,7 @@ from chalicelib.exports.model import (
     LedgerMovement,
 )
 from chalicelib.exports.rows import CsvEncoder, csv_values
+from chalicelib.payouts.model import PayoutRecord
 
 URL_TTL = timedelta(minutes=15)
 # A run that stops reporting progress for this long is presumed dead; a redelivered message
@@ -70,6 +73,12 @@ class Ledger(Protocol):
 
     def committee_ids(self) -> list[str]:
         """Every committee that has a page."""
+        ...
+
+
+class Payouts(Protocol):
+    def between(self, start: datetime, end: datetime) -> list[PayoutRecord]:
+        """Payouts created before `end` that were created or failed at or after `start`."""
         ...
 
 
@@ -161,7 +170,8 @@ def day_bounds(from_day: date, to_day: date) -> tuple[datetime, datetime]:
 class ExportService:
     def __init__(self, jobs: ExportJobs, ledger: Ledger, committees: Committees, files: Files,
                  queue: JobQueue, clock: Callable[[], datetime] = _utcnow,
-                 url_ttl: timedelta = URL_TTL, progress_every: int = PROGRESS_EVERY) -> None:
+                 url_ttl: timedelta = URL_TTL, progress_every: int = PROGRESS_EVERY,
+                 payouts: Payouts | None = None) -> None:
         self.jobs = jobs
         self.ledger = ledger
         self.committees = committees
@@ -170,6 +180,7 @@ class ExportService:
         self.clock = clock
         self.url_ttl = url_ttl
         self.progress_every = progress_every
+        self.payouts = payouts
 
     # --- requests -------------------------------------------------------------------------
     def request(self, kind: ExportKind, from_day: date, to_day: date, committee_id: str | None,
@@ -209,15 +220,16 @@ class ExportService:
         if job is None:
             return None
         try:
-            if job.kind == "fec_schedule_a":
-                files, rows, totals = self._fec_schedule_a(job)
+            if job.kind == "ledger_csv":
+                files, rows, summary = self._ledger_csv(job)
             else:
-                files, rows, totals = self._contributions_csv(job)
+                make = self._fec_schedule_a if job.kind == "fec_schedule_a" else self._contributions_csv
+                files, rows, totals = make(job)
+                summary = {k: v for k, v in asdict(totals).items() if k != "fec_rows"}
         except BaseException as exc:
             code = f"{exc.code}: {exc.message}" if isinstance(exc, DomainError) else "internal_error"
             self.jobs.fail(export_id, code, self.clock())
             raise
-        summary = {k: v for k, v in asdict(totals).items() if k != "fec_rows"}
         return self.jobs.succeed(export_id, rows, summary, files, self.clock())
 
     def _contributions_csv(self, job: ExportJob) -> tuple[dict[str, str], int, Totals]:
@@ -238,6 +250,43 @@ class ExportService:
                     csv_file.write(encoder.encode(csv_values(entry, _fec_transaction_id(entry, pac))))
                     progress.advance()
         return {"download": key}, progress.done, totals
+
+    def _ledger_csv(self, job: ExportJob) -> tuple[dict[str, str], int, dict[str, int]]:
+        """The movements (of every committee, or the job's) and the account's payouts, merged
+        in time order."""
+        start, end = day_bounds(job.from_day, job.to_day)
+        payouts = sorted((row for record in (self.payouts.between(start, end) if self.payouts else [])
+                          for row in payout_rows(record, start, end)), key=lambda r: r.order)
+        ids = [job.committee_id] if job.committee_id else self.ledger.committee_ids()
+        streams = [self._ledger_rows(cid, start, end) for cid in ids]
+        progress = _Progress(self, job.export_id, None)
+        key = _key(job, "ledger", "csv")
+        encoder = CsvEncoder()
+        summary = dict.fromkeys(("movements", "payouts", "gross_cents", "fee_cents", "net_cents",
+                                 "paid_out_cents", "balance_cents"), 0)
+        with _Sinks(self.files) as sinks:
+            csv_file = sinks.open(key, "text/csv; charset=utf-8")
+            csv_file.write(encoder.encode(LEDGER_COLUMNS))
+            for row in heapq.merge(*streams, payouts, key=lambda r: r.order):
+                summary["balance_cents"] += row.balance_change
+                if row.type in ("payout", "payout_failure"):
+                    summary["payouts"] += 1
+                    summary["paid_out_cents"] -= row.gross_cents
+                else:
+                    summary["movements"] += 1
+                    summary["gross_cents"] += row.gross_cents
+                    summary["fee_cents"] += row.fee_cents or 0
+                    summary["net_cents"] += row.balance_change
+                csv_file.write(encoder.encode(ledger_values(row, summary["balance_cents"])))
+                progress.advance()
+        return {"download": key}, progress.done, summary
+
+    def _ledger_rows(self, committee_id: str, start: datetime, end: datetime) -> Iterator[LedgerRow]:
+        movements = self.ledger.movements(committee_id, start, end)
+        for chunk in _chunks(movements, DONATIONS_PER_READ):
+            donations = self.ledger.donations({m.donation_id for m in chunk})
+            for movement in chunk:
+                yield movement_row(movement, donations.get(movement.donation_id))
 
     def _fec_schedule_a(self, job: ExportJob) -> tuple[dict[str, str], int, Totals]:
         if not job.committee_id:
@@ -352,7 +401,7 @@ def _chunks(items: Iterable[LedgerMovement], size: int) -> Iterator[list[LedgerM
 class _Progress:
     """Reports `rows_done` every `progress_every` rows, renewing the run's lease."""
 
-    def __init__(self, service: ExportService, export_id: str, row_count: int) -> None:
+    def __init__(self, service: ExportService, export_id: str, row_count: int | None) -> None:
         self.service = service
         self.export_id = export_id
         self.row_count = row_count

@@ -27,6 +27,9 @@ HANDLED_TYPES = frozenset({
     "customer.subscription.deleted",
 })
 
+# Handled by chalicelib/payouts (the webhook acknowledges them; a job reconciles the payout).
+PAYOUT_EVENT_TYPES = frozenset({"payout.paid", "payout.failed"})
+
 
 @dataclass(frozen=True)
 class PaymentEvent:

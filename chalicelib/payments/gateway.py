@@ -7,13 +7,15 @@ Locally the same code talks to the stand-in in `devtools/stripe_standin` by its 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from typing import Any
 
 import stripe
 
-from chalicelib.errors import DomainError, InvalidInput, ProviderUnavailable
+from chalicelib.errors import DomainError, InvalidInput, NotFound, ProviderUnavailable
 from chalicelib.giving.reconcile import IntentStatus
 from chalicelib.giving.service import PaymentIntentRef, SavedCard
+from chalicelib.payouts.model import BalanceTxn, PayoutFacts, read_balance_transaction, read_payout
 
 STRIPE_API_VERSION = "2026-10-28.endive"
 
@@ -172,6 +174,27 @@ class StripeGateway:
         except stripe.StripeError as exc:
             raise _unavailable(exc) from exc
         return _status(intent)
+
+    def retrieve_payout(self, payout_id: str) -> PayoutFacts:
+        try:
+            payout = self.client.v1.payouts.retrieve(payout_id)
+        except stripe.InvalidRequestError as exc:
+            raise NotFound("payout_not_found", f"Stripe has no payout '{payout_id}'.") from exc
+        except stripe.StripeError as exc:
+            raise _unavailable(exc) from exc
+        return read_payout(payout.to_dict())
+
+    def payout_balance_transactions(self, payout_id: str) -> Iterator[BalanceTxn]:
+        """The balance transactions a payout swept, each with its source (charge, refund,
+        dispute) expanded; pages of 100 fetched as they are consumed. The SDK retries 429s and
+        5xx with backoff (`max_network_retries`)."""
+        try:
+            page = self.client.v1.balance_transactions.list(
+                params={"payout": payout_id, "limit": 100, "expand": ["data.source"]})
+            for txn in page.auto_paging_iter():
+                yield read_balance_transaction(txn.to_dict())
+        except stripe.StripeError as exc:
+            raise _unavailable(exc) from exc
 
     def verified_event(self, payload: bytes, signature: str | None) -> dict[str, Any]:
         """The event in `payload` once its `Stripe-Signature` proves Stripe sent it recently."""

@@ -4,7 +4,7 @@ applies a Stripe event exactly once."""
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -51,9 +51,21 @@ def counter_id(page_slug: str, shard: int) -> str:
     return f"page#{page_slug}#{shard}"
 
 
-def ledger_key(committee_id: str, day: str, shard: int) -> str:
-    """The movements index partition for one committee, UTC day and shard."""
-    return f"{committee_id}#{day}#{shard}"
+def ledger_key(committee_id: str, when: datetime, shard: int) -> str:
+    """The movements index partition for one committee, UTC month and shard: a replay of a
+    two-year cycle reads 24 months x the shards, and no partition takes a busy day's every
+    movement (the shards spread it)."""
+    return f"{committee_id}#{when.astimezone(timezone.utc):%Y-%m}#{shard}"
+
+
+def ledger_months(start: datetime, end: datetime) -> Iterator[tuple[datetime, datetime, datetime]]:
+    """(month, low, high) for each UTC month the range [start, end) touches: the index
+    partitions to query, with the inclusive bounds on `occurred_at` within each."""
+    month = start.astimezone(timezone.utc).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    while month < end:
+        following = (month + timedelta(days=32)).replace(day=1)
+        yield month, max(start, month), min(end, following) - timedelta(microseconds=1)
+        month = following
 
 
 def shard_for(donation_id: str, shards: int) -> int:
@@ -314,14 +326,13 @@ class DonationRepository:
         return EventOutcome.APPLIED
 
     def _movement(self, event: PaymentEvent, donation: Donation, moved: Movement) -> MovementModel:
-        day = event.occurred_at.strftime("%Y-%m-%d")
         shard = shard_for(event.event_id, self.ledger_shards)
         return MovementModel(
             f"{event.event_id}#{moved.kind}", kind=moved.kind, amount_cents=moved.cents,
             occurred_at=event.occurred_at, donation_id=donation.donation_id,
             donor_id=donation.donor_id, committee_id=donation.committee_id,
             election=donation.election, page_slug=donation.page_slug, event_id=event.event_id,
-            ledger_key=ledger_key(donation.committee_id, day, shard),
+            ledger_key=ledger_key(donation.committee_id, event.occurred_at, shard),
         )
 
     # --- reading ------------------------------------------------------------------------

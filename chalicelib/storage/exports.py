@@ -9,7 +9,7 @@ import itertools
 import json
 from collections.abc import Collection, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from functools import cached_property
 from typing import Any
 
@@ -20,7 +20,7 @@ from pynamodb.exceptions import DoesNotExist, UpdateError
 
 from chalicelib.errors import ProviderUnavailable
 from chalicelib.exports.model import DonationFacts, DonorFacts, ExportJob, LedgerMovement
-from chalicelib.storage.donations import ledger_key
+from chalicelib.storage.donations import ledger_key, ledger_months
 from chalicelib.storage.models import DonationModel, ExportModel, MovementModel, PageModel
 
 MIB = 1024 * 1024
@@ -112,7 +112,7 @@ def _job(item: ExportModel) -> ExportJob:
 
 
 class MovementLedger:
-    """The movements table's `by-day` index, read as one time-ordered stream per committee."""
+    """The movements table's `by-month` index, read as one time-ordered stream per committee."""
 
     def __init__(self, shards: int, page_size: int = PAGE_SIZE) -> None:
         self.shards = shards
@@ -120,24 +120,17 @@ class MovementLedger:
         self._pool: ThreadPoolExecutor | None = None
 
     def movements(self, committee_id: str, start: datetime, end: datetime) -> Iterator[LedgerMovement]:
-        """Movements with `start <= occurred_at < end`: day by day (UTC), each day's shards
-        merged by time. Pages are fetched as the stream is consumed."""
-        if start >= end:
-            return
-        day = start.astimezone(timezone.utc).date()
-        last = (end - timedelta(microseconds=1)).astimezone(timezone.utc).date()
-        while day <= last:
-            day_start = datetime.combine(day, time(0), timezone.utc)
-            low = max(start, day_start)
-            high = min(end, day_start + timedelta(days=1)) - timedelta(microseconds=1)
-            streams = [self._shard(committee_id, day, shard, low, high) for shard in range(self.shards)]
+        """Movements with `start <= occurred_at < end`: month by month (UTC), each month's
+        shards merged by time. Pages are fetched as the stream is consumed."""
+        for month, low, high in ledger_months(start, end):
+            streams = [self._shard(ledger_key(committee_id, month, shard), low, high)
+                       for shard in range(self.shards)]
             yield from heapq.merge(*self._started(streams), key=_order)
-            day += timedelta(days=1)
 
     def _started(self, streams: list[Iterator[LedgerMovement]]) -> list[Iterator[LedgerMovement]]:
-        """Each shard's first Query, sent at once: a replay crosses many days, most of them
-        quiet, and a quiet day then costs one round trip instead of one per shard. Later pages
-        are read as the merge consumes them."""
+        """Each shard's first Query, sent at once: a replay crosses many months, some of them
+        quiet, and a quiet month then costs one round trip instead of one per shard. Later
+        pages are read as the merge consumes them."""
         if self._pool is None:
             MovementModel._get_connection().connection.client  # noqa: B018 - build it on this thread
             self._pool = ThreadPoolExecutor(max_workers=self.shards, thread_name_prefix="ledger")
@@ -145,11 +138,9 @@ class MovementLedger:
         return [itertools.chain((first,), stream)
                 for first, stream in zip(firsts, streams, strict=True) if first is not None]
 
-    def _shard(self, committee_id: str, day: date, shard: int, low: datetime,
-               high: datetime) -> Iterator[LedgerMovement]:
-        items = MovementModel.by_day.query(
-            ledger_key(committee_id, day.isoformat(), shard),
-            MovementModel.occurred_at.between(low, high), page_size=self.page_size)
+    def _shard(self, key: str, low: datetime, high: datetime) -> Iterator[LedgerMovement]:
+        items = MovementModel.by_month.query(key, MovementModel.occurred_at.between(low, high),
+                                             page_size=self.page_size)
         # The index orders by time only; movements of one instant are put in a fixed order.
         for _, same_instant in itertools.groupby(map(_movement, items), key=lambda m: m.occurred_at):
             yield from sorted(same_instant, key=_order)
@@ -174,7 +165,13 @@ def _movement(item: MovementModel) -> LedgerMovement:
         amount_cents=int(item.amount_cents), occurred_at=item.occurred_at.astimezone(timezone.utc),
         donation_id=item.donation_id, donor_id=item.donor_id, committee_id=item.committee_id,
         election=item.election, page_slug=item.page_slug, event_id=item.event_id,
+        fee_cents=_int_or_none(item.fee_cents), net_cents=_int_or_none(item.net_cents),
+        payout_id=item.payout_id,
     )
+
+
+def _int_or_none(value: float | None) -> int | None:
+    return int(value) if value is not None else None
 
 
 def _donation(item: DonationModel) -> DonationFacts:
@@ -282,11 +279,12 @@ class S3Files:
 
 
 class SqsJobQueue:
-    """The exports queue: a message carries only the export's id."""
+    """A job queue (exports, payouts): a message carries only the job's id, as `{field: id}`."""
 
-    def __init__(self, queue_name: str, region: str) -> None:
+    def __init__(self, queue_name: str, region: str, field: str = "export_id") -> None:
         self.queue_name = queue_name
         self.region = region
+        self.field = field
 
     @cached_property
     def client(self) -> Any:
@@ -296,9 +294,9 @@ class SqsJobQueue:
     def url(self) -> str:
         return str(self.client.get_queue_url(QueueName=self.queue_name)["QueueUrl"])
 
-    def send(self, export_id: str) -> None:
+    def send(self, job_id: str) -> None:
         try:
-            self.client.send_message(QueueUrl=self.url, MessageBody=json.dumps({"export_id": export_id}))
+            self.client.send_message(QueueUrl=self.url, MessageBody=json.dumps({self.field: job_id}))
         except (BotoCoreError, ClientError) as exc:
-            raise ProviderUnavailable("export_queue_unavailable",
-                                      "The export could not be queued; try again.") from exc
+            raise ProviderUnavailable("job_queue_unavailable",
+                                      "The job could not be queued; try again.") from exc

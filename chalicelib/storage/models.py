@@ -22,7 +22,9 @@ from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
 from chalicelib.config import settings
+from chalicelib.storage.sessions import share_loader
 
+share_loader()
 _S = settings()
 
 
@@ -274,15 +276,27 @@ class StaffKeyModel(Model):
     revoked_at = UTCDateTimeAttribute(null=True)
 
 
-class MovementsByDay(GlobalSecondaryIndex["MovementModel"]):
-    """Date-ordered money movements of a committee: `{committee_id}#{YYYY-MM-DD}#{shard}`, so no
-    partition takes every donation of a busy day."""
+class MovementsByMonth(GlobalSecondaryIndex["MovementModel"]):
+    """Date-ordered money movements of a committee: `{committee_id}#{YYYY-MM}#{shard}`, so no
+    partition takes every donation of a busy day and a two-year replay is 24 x shards queries."""
 
     class Meta:
-        index_name = "by-day"
+        index_name = "by-month"
         projection = AllProjection()
 
     ledger_key = UnicodeAttribute(hash_key=True)
+    occurred_at = UTCDateTimeAttribute(range_key=True)
+
+
+class MovementsByDonation(GlobalSecondaryIndex["MovementModel"]):
+    """A donation's movements, for payout reconciliation (a balance transaction names a charge,
+    refund or dispute, which leads to one donation)."""
+
+    class Meta:
+        index_name = "by-donation"
+        projection = AllProjection()
+
+    donation_id = UnicodeAttribute(hash_key=True)
     occurred_at = UTCDateTimeAttribute(range_key=True)
 
 
@@ -308,8 +322,36 @@ class MovementModel(Model):
     fee_cents = NumberAttribute(null=True)
     net_cents = NumberAttribute(null=True)
     payout_id = UnicodeAttribute(null=True)
+    balance_transaction_id = UnicodeAttribute(null=True)  # the one Stripe record it matched
 
-    by_day = MovementsByDay()
+    by_month = MovementsByMonth()
+    by_donation = MovementsByDonation()
+
+
+class PayoutModel(Model):
+    """A Stripe payout: what its `payout.*` event said, then what reconciliation found."""
+
+    class Meta(_Meta):
+        table_name = _S.payouts_table
+
+    payout_id = UnicodeAttribute(hash_key=True)
+    amount_cents = NumberAttribute()
+    currency = UnicodeAttribute()
+    status = UnicodeAttribute()
+    arrival_date = UTCDateTimeAttribute()
+    created_at = UTCDateTimeAttribute()
+    failure_code = UnicodeAttribute(null=True)
+    failure_message = UnicodeAttribute(null=True)
+    failed_at = UTCDateTimeAttribute(null=True)
+    # A failed payout's money comes back to the balance and leaves again in this payout.
+    returned_in = UnicodeAttribute(null=True)
+    last_event_id = UnicodeAttribute(null=True)
+    requested_at = UTCDateTimeAttribute(null=True)
+    # Filled by the reconciliation job (see chalicelib/payouts).
+    reconciled = BooleanAttribute(null=True)
+    reconciled_at = UTCDateTimeAttribute(null=True)
+    summary = JSONAttribute(null=True)
+    unmatched = JSONAttribute(null=True)
 
 
 class DueOutboxMessages(GlobalSecondaryIndex["OutboxModel"]):
@@ -542,7 +584,7 @@ class VisitModel(Model):
 # Every table the app uses: created by storage/tables.py, declared by devtools/deploy.
 ALL_MODELS: tuple[type[Model], ...] = (
     PageModel, DonationModel, DonorModel, DonorAggregateModel, CounterShardModel,
-    ProcessedEventModel, StaffKeyModel, OutboxModel, MovementModel, CommitteeModel,
+    ProcessedEventModel, StaffKeyModel, OutboxModel, MovementModel, PayoutModel, CommitteeModel,
     DonorIdentityModel, VelocityModel, RecurringPlanModel,
     ExportModel,
     ActionModel, InvitationModel, PersonModel, MailModel,

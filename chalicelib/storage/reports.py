@@ -1,14 +1,14 @@
 """What the refcode report reads: contribution movements by committee and day (the movements'
-`by-day` index), joined with their donations and donors by BatchGetItem."""
+`by-month` index), joined with their donations and donors by BatchGetItem."""
 
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 
 from chalicelib.giving.ledger import PaymentState
 from chalicelib.reports.refcodes import ContributionFact
-from chalicelib.storage.donations import ledger_key
+from chalicelib.storage.donations import ledger_key, ledger_months
 from chalicelib.storage.models import (
     DonationModel,
     DonorModel,
@@ -63,20 +63,17 @@ class RefcodeReportStore:
 
     def _contribution_movements(self, committees: set[str], start: datetime,
                                 end: datetime) -> list[MovementModel]:
-        """Every committee, UTC day and shard in the range, queried ten at a time."""
-        keys = []
-        day = start.date()
-        while datetime.combine(day, datetime.min.time(), timezone.utc) < end:
-            keys += [ledger_key(c, day.isoformat(), n) for c in sorted(committees)
-                     for n in range(self.ledger_shards)]
-            day += timedelta(days=1)
-        last = end - timedelta(microseconds=1)
+        """Every committee, UTC month and shard in the range, queried ten at a time."""
+        queries = [(ledger_key(c, month, n), low, high)
+                   for month, low, high in ledger_months(start, end)
+                   for c in sorted(committees) for n in range(self.ledger_shards)]
 
-        def query(key: str) -> list[MovementModel]:
-            return list(MovementModel.by_day.query(
-                key, MovementModel.occurred_at.between(start, last),
+        def query(key_and_bounds: tuple[str, datetime, datetime]) -> list[MovementModel]:
+            key, low, high = key_and_bounds
+            return list(MovementModel.by_month.query(
+                key, MovementModel.occurred_at.between(low, high),
                 filter_condition=MovementModel.kind == "contribution"))
 
         MovementModel._get_connection().connection.client  # noqa: B018 - build it on this thread
         with ThreadPoolExecutor(max_workers=10) as pool:
-            return [m for found in pool.map(query, keys) for m in found]
+            return [m for found in pool.map(query, queries) for m in found]

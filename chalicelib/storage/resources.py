@@ -12,7 +12,7 @@ from chalicelib.storage.tables import ensure_tables
 def queues() -> list[str]:
     """SQS queues (each gets a dead-letter queue `<name>-dlq` in the deployment template)."""
     s = settings()
-    return [s.exports_queue]
+    return [s.exports_queue, s.payouts_queue]
 
 
 def buckets() -> list[str]:

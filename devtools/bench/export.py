@@ -1,42 +1,34 @@
-"""5. Export: how long finance waits for an export of the donations the other benchmarks made.
+"""5. Export: how long finance waits for an export, and what 100,000 contributions take.
 
-Until `chalicelib.exports` exists (and its API answers) this reports a placeholder; from then on
-it drives the real thing: `POST /api/exports` as finance, the queued job run by the local worker
-(the SQS handler, as Lambda would), `GET /api/exports/{id}` until it succeeds.
+First the real thing end to end: `POST /api/exports` as finance for the donations the other
+benchmarks made, the queued job run by the app's SQS handler (as Lambda would), `GET
+/api/exports/{id}` until it succeeds. Then the export code at scale (`export_scale.py`).
 """
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import time
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+from devtools.bench import export_scale
 from devtools.bench.common import FINANCE_KEY, Figure, Recorder, Section, Window
 
-KINDS = ("contributions_csv", "fec_schedule_a")
+KINDS = ("contributions_csv", "fec_schedule_a", "ledger_csv")
 TIMEOUT_SECONDS = 180
-PENDING = "Export: pending the export feature"
 COMMITTEE = "C00123456"  # the committee of the pages devtools/seed.py creates
 
 
-def placeholder(reason: str) -> Section:
-    section = Section("5. Export", [Figure("export", "pending")])
-    section.notes.append(f"**{PENDING}** ({reason}). `make bench` fills this section in by itself "
-                         "once `chalicelib.exports` and `POST /api/exports` work.")
-    return section
-
-
 def run() -> Section:
-    if importlib.util.find_spec("chalicelib.exports") is None:
-        return placeholder("`chalicelib.exports` does not exist yet")
-    try:
-        results = {kind: _export(kind) for kind in KINDS}
-    except Exception as exc:  # an export feature still in progress is not the bench's failure
-        return placeholder(f"the export could not be driven: {type(exc).__name__}: {exc}"[:300])
     section = Section("5. Export")
-    for kind, (rows, handler, total, w) in results.items():
+    for kind in KINDS:
+        try:
+            rows, handler, total, w = _export(kind)
+        except Exception as exc:
+            section.figures.append(Figure(f"`{kind}`", f"failed: {type(exc).__name__}: {exc}"[:300],
+                                          ok=False))
+            continue
         rate = f"{rows / handler:,.3g} rows/s, " if rows and handler else ""
         ops = ", ".join(f"{n} {op}" for op, n in w.operations().most_common())
         section.figures.append(Figure(
@@ -49,6 +41,8 @@ def run() -> Section:
         "with the queued message, as Lambda would, against moto's server (S3 and DynamoDB). "
         "FEC Schedule A itemizes only donors over $200 for the election, so a run of small gifts "
         "has few or no rows there.")
+    section.figures += export_scale.figures()
+    section.notes.append(export_scale.note())
     return section
 
 

@@ -278,7 +278,7 @@ def _ceiling_section(windows: dict[str, list[Window]], s: Any) -> Section:
         "write units one donation puts on each key of the busiest family when its shards are "
         "evenly hashed (a finite run's hottest shard sits a little above its share). Shards: "
         f"`COUNTER_SHARDS={s.counter_shards}` (per page), `LEDGER_SHARDS={s.ledger_shards}` "
-        f"(movements `by-day`, per committee and day), `OUTBOX_SHARDS={s.outbox_shards}` (outbox "
+        f"(movements `by-month`, per committee and month), `OUTBOX_SHARDS={s.outbox_shards}` (outbox "
         "`due`, all pages); the donations `pending` index (all pages) has 10 shards fixed in "
         "`DonationRepository`.")
     return section

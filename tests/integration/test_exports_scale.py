@@ -26,14 +26,14 @@ import os
 import subprocess
 import sys
 import tracemalloc
-from collections.abc import Collection, Iterator
-from datetime import date, datetime, timedelta, timezone
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from chalicelib.exports.model import DonationFacts, DonorFacts, LedgerMovement
+from chalicelib.exports.model import DonorFacts
+from devtools.bench.generated_ledger import COMMITTEE, FIRST_DAY, GeneratedLedger, donor_facts, when
 
 pytestmark = pytest.mark.stack
 
@@ -42,8 +42,6 @@ DAYS = 10
 PER_DAY = 1000
 MIB = 1024 * 1024
 PART = 5 * MIB
-FIRST_DAY = date(2025, 1, 2)
-COMMITTEE = "C00900001"
 
 
 def run_isolated(scenario: str, timeout: float) -> dict[str, Any]:
@@ -86,52 +84,6 @@ def test_ten_thousand_contributions_through_dynamodb() -> None:
 
 # --- the child process --------------------------------------------------------------------------
 
-def when(day: int, n: int) -> datetime:
-    start = datetime.combine(FIRST_DAY, datetime.min.time(), timezone.utc)
-    return start + timedelta(days=day, seconds=n * 80)
-
-
-def donor_facts(donor: int) -> DonorFacts:
-    """A donor whose every field is near the 200 characters intake allows."""
-    return DonorFacts(
-        first_name=f"María José Guadalupe {donor}", last_name="Núñez-Hernández de la Fuente y Olavarrieta",
-        email=f"maria.jose.guadalupe.nunez.hernandez.{donor}@cooperativa-del-valle-central.example.org",
-        address_line1=(f"{donor} Avenida de los Insurgentes Sur, Colonia del Valle Centro, "
-                       "Alcaldía Benito Juárez, entre Calle Eugenia y Calle Pilares, frente al Parque"),
-        address_line2="Apartamento 1204, Torre Norte, Edificio Las Palmas, Entrada B, Interior 3, Piso 12",
-        city="San José del Cabo", state="CA", zip="951121234",
-        employer=("Cooperativa de Trabajadores Unidos del Valle Central de California, Sociedad "
-                  "Cooperativa de Responsabilidad Limitada de Capital Variable, Sucursal Norte"),
-        occupation=("Ingeniera de Sistemas y Coordinadora de Proyectos de Infraestructura Hidráulica "
-                    "y Energías Renovables para Comunidades Rurales"))
-
-
-class GeneratedLedger:
-    """10 days of 1,000 contributions of $25 by 1,000 donors (each crossing $200 on day 9),
-    generated as they are read: it holds nothing, so a measured peak is the export's own."""
-
-    def movements(self, committee_id: str, start: datetime, end: datetime) -> Iterator[LedgerMovement]:
-        for day in range(DAYS):
-            for n in range(PER_DAY):
-                at = when(day, n)
-                if start <= at < end:
-                    yield LedgerMovement(f"evt_{day}_{n}#contribution", "contribution", 2500, at,
-                                         f"don_{day}_{n}", f"dnr_{n}", committee_id, "P2026", "big",
-                                         f"evt_{day}_{n}")
-
-    def donations(self, donation_ids: Collection[str]) -> dict[str, DonationFacts]:
-        found = {}
-        for donation_id in donation_ids:
-            _, day, n = donation_id.split("_")
-            found[donation_id] = DonationFacts(donation_id, donor_facts(int(n)), 2500, 0, "succeeded",
-                                               "P2026", "big", f"pi_{day}_{n}", f"ch_{day}_{n}",
-                                               refcode="spring-email")
-        return found
-
-    def committee_ids(self) -> list[str]:
-        return [COMMITTEE]
-
-
 def export_service(ledger: Any) -> Any:
     from chalicelib import deps
     from chalicelib.config import settings
@@ -168,7 +120,7 @@ def scenario_generated() -> dict[str, Any]:
 
     from chalicelib.config import settings
 
-    exports = export_service(GeneratedLedger())
+    exports = export_service(GeneratedLedger(DAYS, PER_DAY))
     measured_run(exports, "contributions_csv", 1)  # clients and caches built once
     small, small_peak = measured_run(exports, "contributions_csv", 2)
     big, big_peak = measured_run(exports, "contributions_csv", DAYS)
@@ -207,7 +159,7 @@ def scenario_dynamodb() -> dict[str, Any]:
                     f"{event_id}#contribution", kind="contribution", amount_cents=2500, occurred_at=at,
                     donation_id=donation_id, donor_id=f"dnr_{n}", committee_id=COMMITTEE,
                     election="P2026", page_slug="big", event_id=event_id,
-                    ledger_key=ledger_key(COMMITTEE, at.strftime("%Y-%m-%d"), shard_for(event_id, shards))))
+                    ledger_key=ledger_key(COMMITTEE, at, shard_for(event_id, shards))))
     exports = export_service(MovementLedger(shards))
     done, peak = measured_run(exports, "fec_schedule_a", DAYS)
     rows = [json.loads(line) for line in download(exports.view(done.export_id).jsonl_url).splitlines()]

@@ -78,7 +78,7 @@ def save_movement(committee: str, event_id: str, kind: str, cents: int, when: da
     MovementModel(f"{event_id}#{kind}", kind=kind, amount_cents=cents, occurred_at=when,
                   donation_id=donation_id, donor_id="dnr_x", committee_id=committee, election="P2026",
                   page_slug="p", event_id=event_id,
-                  ledger_key=ledger_key(committee, when.strftime("%Y-%m-%d"), shard)).save()
+                  ledger_key=ledger_key(committee, when, shard)).save()
 
 
 def test_the_ledger_merges_shards_and_days_in_time_order(local_stack: dict[str, Any]) -> None:

@@ -38,6 +38,8 @@ ALLOWED: dict[tuple[str, str], tuple[str, ...]] = {
     ("GET", "/api/admin/actions/{action_id}"): ORGANIZER,
     ("PUT", "/api/admin/actions/{action_id}"): ORGANIZER,
     ("GET", "/api/admin/donors/{donor_id}"): BOTH,
+    ("GET", "/api/admin/payouts"): FINANCE,
+    ("GET", "/api/admin/payouts/{payout_id}"): FINANCE,
 }
 STAFF_PATH = re.compile(r"^/api/(admin|exports)(/|$)")
 

@@ -17,6 +17,7 @@ from chalicelib.compliance.committees import Committee, CommitteeDefaults, defau
 from chalicelib.errors import InvalidInput, NotFound, ProviderUnavailable
 from chalicelib.exports.model import DonationFacts, DonorFacts, ExportJob, LedgerMovement
 from chalicelib.exports.service import ExportFailed, ExportService, LedgerChanged
+from chalicelib.payouts.model import PayoutFacts, PayoutRecord
 
 NOW = datetime(2026, 4, 1, tzinfo=timezone.utc)
 
@@ -139,7 +140,7 @@ def movement(n: int, kind: str, cents: int, day: int, donor: str = "ana", commit
 def build(movements: list[LedgerMovement], *committees: Committee, progress_every: int = 1000,
           queue: Queue | None = None) -> tuple[ExportService, Jobs, Ledger, Files]:
     donations = {m.donation_id: donation(m.donation_id, m.donor_id.removeprefix("dnr_")) for m in movements}
-    jobs, ledger, files = Jobs(), Ledger(movements, donations), Files()
+    jobs, ledger, files = Jobs(), Ledger(list(movements), donations), Files()  # a copy: tests grow it
     service = ExportService(jobs, ledger, Committees(*committees), files, queue or Queue(),
                             clock=lambda: NOW, progress_every=progress_every)
     return service, jobs, ledger, files
@@ -266,3 +267,42 @@ def test_the_view_links_files_only_once_the_job_succeeded() -> None:
     assert view.expires_at == NOW + timedelta(minutes=15)
     with pytest.raises(NotFound):
         service.view("exp_unknown")
+
+
+class Payouts:
+    def __init__(self, *records: PayoutRecord) -> None:
+        self.records = records
+
+    def between(self, start: datetime, end: datetime) -> list[PayoutRecord]:
+        return [r for r in self.records if r.facts.created_at < end]
+
+
+def test_the_ledger_merges_committees_and_payouts_with_a_running_balance() -> None:
+    paid = [replace(m, fee_cents=f, net_cents=m.amount_cents - f, payout_id="po_1")
+            for m, f in ((DATA[1], 320), (DATA[2], 0))]
+    other = movement(9, "contribution", 700, 20, donor="cy", committee="C00000002")
+    payout = PayoutRecord(PayoutFacts("po_1", 9680 - 10000, "usd", "paid",
+                                      datetime(2026, 1, 16, tzinfo=timezone.utc),
+                                      datetime(2026, 1, 16, 9, tzinfo=timezone.utc)))
+    service, _, _, files = build([DATA[0], *paid, *DATA[3:], other])
+    service.payouts = Payouts(payout)
+    job = service.request("ledger_csv", date(2026, 1, 5), date(2026, 1, 31), None, "fin")
+    done = service.run(job.export_id)
+    assert done is not None and done.row_count == 8
+    rows = list(csv.DictReader(io.StringIO(files.text(".csv"))))
+    assert [(r["type"], r["gross_cents"], r["fee_cents"], r["net_cents"], r["payout_id"],
+             r["balance_cents"]) for r in rows] == [
+        ("contribution", "10000", "320", "9680", "po_1", "9680"),
+        ("refund", "-10000", "0", "-10000", "po_1", "-320"),
+        ("contribution", "2500", "", "", "", "2180"),
+        ("contribution", "5000", "", "", "", "7180"),
+        ("contribution", "300", "", "", "", "7480"),
+        ("dispute", "-300", "", "", "", "7180"),
+        ("payout", "320", "0", "320", "po_1", "7500"),
+        ("contribution", "700", "", "", "", "8200"),
+    ]
+    assert rows[0]["donor_name"] == "Ana Núñez" and rows[-1]["committee_id"] == "C00000002"
+    assert sum(int(r["net_cents"]) for r in rows if r["payout_id"] == "po_1" and r["type"] != "payout") \
+        == payout.facts.amount_cents
+    assert done.summary == {"movements": 7, "payouts": 1, "gross_cents": 8200, "fee_cents": 320,
+                            "net_cents": 7880, "paid_out_cents": -320, "balance_cents": 8200}

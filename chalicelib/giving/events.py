@@ -48,6 +48,8 @@ class PaymentEvent:
     invoice_id: str | None = None
     first_invoice: bool = False
     amount_cents: int | None = None
+    # The donation's committee, as intake tagged the payment (read with the donation).
+    committee_id: str | None = None
 
 
 def read_event(event: Any, *, livemode: bool) -> PaymentEvent | None:
@@ -76,7 +78,8 @@ def read_event(event: Any, *, livemode: bool) -> PaymentEvent | None:
         metadata = obj.get("metadata") or {}
         return PaymentEvent(event_id, event_type, fact, _str_or_none(metadata.get("donation_id")),
                             _str_or_none(obj.get("id")), occurred_at,
-                            _str_or_none(obj.get("latest_charge")), _card_fingerprint(obj))
+                            _str_or_none(obj.get("latest_charge")), _card_fingerprint(obj),
+                            committee_id=_str_or_none(metadata.get("committee_id")))
     charge_id = obj.get("id") if event_type == "charge.refunded" else obj.get("charge")
     return PaymentEvent(event_id, event_type, fact, None, _str_or_none(obj.get("payment_intent")),
                         occurred_at, _str_or_none(charge_id))
@@ -117,7 +120,8 @@ def _recurring_event(event_id: str, event_type: str, obj: dict[str, Any],
     if not subscription_id or not invoice_id:
         return None  # an invoice that is not a monthly gift of ours
     first = obj.get("billing_reason") == "subscription_create"
-    donation_id = (_str_or_none((details.get("metadata") or {}).get("first_donation_id")) if first
+    metadata = details.get("metadata") or {}
+    donation_id = (_str_or_none(metadata.get("first_donation_id")) if first
                    else invoice_donation_id(invoice_id))
     if event_type == "invoice.payment_failed" and not first:
         return None  # Stripe retries renewals; nothing was pending on our side
@@ -125,7 +129,8 @@ def _recurring_event(event_id: str, event_type: str, obj: dict[str, Any],
     paid = obj.get("amount_paid")
     return PaymentEvent(event_id, event_type, fact, donation_id, None, occurred_at,
                         subscription_id=subscription_id, invoice_id=invoice_id, first_invoice=first,
-                        amount_cents=paid if isinstance(paid, int) else None)
+                        amount_cents=paid if isinstance(paid, int) else None,
+                        committee_id=_str_or_none(metadata.get("committee_id")))
 
 
 def _card_fingerprint(intent: dict[str, Any]) -> str | None:

@@ -114,17 +114,18 @@ class PaymentIntentRef:
 
 class PaymentProvider(Protocol):
     def create_payment_intent(self, *, amount_cents: int, donation_id: str, page_slug: str,
-                              receipt_email: str, description: str, idempotency_key: str,
-                              customer_id: str | None = None) -> PaymentIntentRef: ...
+                              committee_id: str, receipt_email: str, description: str,
+                              idempotency_key: str, customer_id: str | None = None
+                              ) -> PaymentIntentRef: ...
     def create_customer(self, *, email: str, name: str, donor_id: str,
                         idempotency_key: str) -> str: ...
     def create_monthly_subscription(self, *, amount_cents: int, donation_id: str, page_slug: str,
-                                    customer_id: str, description: str,
+                                    committee_id: str, customer_id: str, description: str,
                                     idempotency_key: str) -> PaymentIntentRef: ...
     def saved_card(self, customer_id: str) -> SavedCard | None: ...
     def charge_saved_card(self, *, customer_id: str, payment_method_id: str, amount_cents: int,
-                          donation_id: str, page_slug: str, receipt_email: str, description: str,
-                          idempotency_key: str) -> PaymentIntentRef: ...
+                          donation_id: str, page_slug: str, committee_id: str, receipt_email: str,
+                          description: str, idempotency_key: str) -> PaymentIntentRef: ...
     def retrieve_payment_intent(self, payment_intent_id: str) -> PaymentIntentRef: ...
 
 
@@ -221,8 +222,8 @@ class GivingService:
             intent = self.payments.charge_saved_card(
                 customer_id=express_customer, payment_method_id=card.payment_method_id,
                 amount_cents=donation.amount_cents, donation_id=donation.donation_id,
-                page_slug=page.slug, receipt_email=donation.donor.email, description=description,
-                idempotency_key=key)
+                page_slug=page.slug, committee_id=donation.committee_id,
+                receipt_email=donation.donor.email, description=description, idempotency_key=key)
             self.store.attach_payment_intent(donation.donation_id, intent.id, None, express_customer)
             donation.payment_intent_id, donation.customer_id = intent.id, express_customer
             return intent
@@ -235,7 +236,7 @@ class GivingService:
         if request.recurring and customer_id:
             intent = self.payments.create_monthly_subscription(
                 amount_cents=donation.amount_cents, donation_id=donation.donation_id,
-                page_slug=page.slug, customer_id=customer_id,
+                page_slug=page.slug, committee_id=donation.committee_id, customer_id=customer_id,
                 description=f"Monthly contribution to {page.title}", idempotency_key=key)
             self.store.save_plan(RecurringPlan(
                 subscription_id=intent.subscription_id or "", first_donation_id=donation.donation_id,
@@ -246,7 +247,8 @@ class GivingService:
         else:
             intent = self.payments.create_payment_intent(
                 amount_cents=donation.amount_cents, donation_id=donation.donation_id,
-                page_slug=page.slug, receipt_email=donation.donor.email, description=description,
+                page_slug=page.slug, committee_id=donation.committee_id,
+                receipt_email=donation.donor.email, description=description,
                 idempotency_key=key, customer_id=customer_id)
         self.store.attach_payment_intent(donation.donation_id, intent.id, intent.subscription_id,
                                          customer_id)

@@ -24,24 +24,36 @@ class CommitteeRepository:
         cached = self._cache.get(committee_id)
         if cached and cached[0] > time.monotonic():
             return cached[1]
-        committee = self._load(committee_id)
+        try:
+            item: CommitteeModel | None = CommitteeModel.get(committee_id)
+        except DoesNotExist:
+            item = None
+        return self.remember(committee_id, item)
+
+    def stale(self, committee_id: str) -> bool:
+        """Whether `get` would read the table: the webhook then reads the committee in its
+        first request instead (see `DonationRepository.load_for_event`)."""
+        cached = self._cache.get(committee_id)
+        return not cached or cached[0] <= time.monotonic()
+
+    def remember(self, committee_id: str, item: CommitteeModel | None) -> Committee:
+        """Cache the committee read as `item` (None: never configured, so the defaults)."""
+        committee = (default_committee(committee_id, self.defaults) if item is None else
+                     Committee(item.committee_id, item.name, item.type,  # type: ignore[arg-type]
+                               int(item.limit_cents), int(item.itemization_threshold_cents)))
         self._cache[committee_id] = (time.monotonic() + self.ttl_seconds, committee)
         return committee
-
-    def _load(self, committee_id: str) -> Committee:
-        try:
-            item = CommitteeModel.get(committee_id)
-        except DoesNotExist:
-            return default_committee(committee_id, self.defaults)
-        return Committee(item.committee_id, item.name, item.type,  # type: ignore[arg-type]
-                         int(item.limit_cents), int(item.itemization_threshold_cents))
 
     def save(self, committee: Committee, now: datetime) -> None:
         CommitteeModel(committee.committee_id, name=committee.name, type=committee.type,
                        limit_cents=committee.limit_cents,
                        itemization_threshold_cents=committee.itemization_threshold_cents,
                        updated_at=now).save()
-        self._cache.pop(committee.committee_id, None)
+        self.forget(committee.committee_id)
+
+    def forget(self, committee_id: str) -> None:
+        """Read the committee again next time (it changed, or a test wants it cold)."""
+        self._cache.pop(committee_id, None)
 
     def list(self) -> list[Committee]:
         return [self.get(i.committee_id) for i in CommitteeModel.scan()]

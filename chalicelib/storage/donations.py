@@ -27,8 +27,10 @@ from chalicelib.giving.service import (
 )
 from chalicelib.giving.velocity import decline_keys, window
 from chalicelib.outbox.model import OutboxMessage
-from chalicelib.storage.errors import response_code
+from chalicelib.storage.committees import CommitteeRepository
+from chalicelib.storage.errors import condition_failed, response_code
 from chalicelib.storage.models import (
+    CommitteeModel,
     CounterShardModel,
     DonationModel,
     DonorAggregateModel,
@@ -78,8 +80,10 @@ class DonationRepository:
 
     def __init__(self, region: str, counter_shards: int, outbox: OutboxRepository,
                  ledger_shards: int = 10, pending_shards: int = 10,
-                 velocity: VelocityRepository | None = None) -> None:
+                 velocity: VelocityRepository | None = None,
+                 committees: CommitteeRepository | None = None) -> None:
         self.velocity = velocity
+        self.committees = committees
         self._connection = Connection(region=region)
         self.counter_shards = counter_shards
         self.pending_shards = pending_shards
@@ -158,7 +162,7 @@ class DonationRepository:
                 actions=[m.best_efforts_message.set(message_id)],
                 condition=m.best_efforts_message.does_not_exist() | (m.best_efforts_message == message_id))
         except UpdateError as exc:
-            if exc.cause_response_code == "ConditionalCheckFailedException":
+            if condition_failed(exc):
                 return False
             raise
         return True
@@ -172,7 +176,7 @@ class DonationRepository:
                          m.employment_answered_at.set(when), m.updated_at.set(when)],
                 condition=m.donor_id.exists())
         except UpdateError as exc:
-            if exc.cause_response_code == "ConditionalCheckFailedException":
+            if condition_failed(exc):
                 return False
             raise
         return True
@@ -207,7 +211,7 @@ class DonationRepository:
                          RecurringPlanModel.canceled_at.set(RecurringPlanModel.canceled_at | when)],
                 condition=RecurringPlanModel.subscription_id.exists())
         except UpdateError as exc:
-            if exc.cause_response_code == "ConditionalCheckFailedException":
+            if condition_failed(exc):
                 return EventOutcome.UNMATCHED
             raise
         return EventOutcome.APPLIED
@@ -220,7 +224,7 @@ class DonationRepository:
                 condition=DonationModel.donation_id.exists())
             return True
         except UpdateError as exc:
-            if exc.cause_response_code != "ConditionalCheckFailedException":
+            if not condition_failed(exc):
                 raise
         return any(True for _ in DonationModel.by_payment_intent.query(payment_intent_id, limit=1))
 
@@ -235,16 +239,23 @@ class DonationRepository:
         """The event's donation and whether the event was already applied.
 
         With a donation id (payment_intent.* events carry it in metadata) this is one
-        TransactGetItems; charge events find their donation through the PaymentIntent index
-        (one Query) and learn of a duplicate from the commit's marker condition.
+        TransactGetItems, which also reads the committee named in the metadata when its cached
+        copy is stale, so a success never needs a third request; charge events find their
+        donation through the PaymentIntent index (one Query) and learn of a duplicate from the
+        commit's marker condition.
         """
         if event.donation_id:
+            refresh = event.committee_id if (event.committee_id and self.committees is not None
+                                             and self.committees.stale(event.committee_id)) else None
             try:
                 with TransactGet(connection=self._connection) as tx:
                     marker = tx.get(ProcessedEventModel, event.event_id)
                     item = tx.get(DonationModel, event.donation_id)
+                    committee = tx.get(CommitteeModel, refresh) if refresh else None
             except TransactGetError as exc:
                 raise StaleRead(str(exc)) from exc
+            if refresh and committee is not None and self.committees is not None:
+                self.committees.remember(refresh, committee.get() if _exists(committee) else None)
             if _exists(marker):
                 return None, True
             return (_from_item(item.get()) if _exists(item) else None), False
@@ -321,7 +332,7 @@ class DonationRepository:
                     raise SuccessOverLimit() from exc
                 raise StaleRead("donor aggregate changed since it was read") from exc
             if _retryable(exc, _reasons(exc)):
-                raise StaleRead(exc.cause_response_code or "transaction conflict") from exc
+                raise StaleRead(response_code(exc) or "transaction conflict") from exc
             raise
         return EventOutcome.APPLIED
 

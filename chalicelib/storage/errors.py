@@ -28,6 +28,11 @@ def response_code(exc: BaseException) -> str | None:
     return response.get("Error", {}).get("Code") if isinstance(response, dict) else None
 
 
+def condition_failed(exc: BaseException) -> bool:
+    """A single-item write refused by its condition (a PutItem, UpdateItem or DeleteItem)."""
+    return response_code(exc) == "ConditionalCheckFailedException"
+
+
 def is_transient(exc: BaseException) -> bool:
     """True for throttling, transaction conflicts, server faults and network timeouts, whether
     raised by PynamoDB (which wraps botocore's error as `cause`) or by a botocore client."""

@@ -21,6 +21,7 @@ from pynamodb.exceptions import DoesNotExist, UpdateError
 from chalicelib.errors import ProviderUnavailable
 from chalicelib.exports.model import DonationFacts, DonorFacts, ExportJob, LedgerMovement
 from chalicelib.storage.donations import ledger_key, ledger_months
+from chalicelib.storage.errors import condition_failed
 from chalicelib.storage.models import DonationModel, ExportModel, MovementModel, PageModel
 
 MIB = 1024 * 1024
@@ -66,7 +67,7 @@ class ExportJobRepository:
                 m.attempts.add(1), m.rows_done.set(0),
             ], condition=m.export_id.exists() & free)
         except UpdateError as exc:
-            if exc.cause_response_code == "ConditionalCheckFailedException":
+            if condition_failed(exc):
                 return None
             raise
         return _job(item)

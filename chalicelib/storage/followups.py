@@ -20,6 +20,7 @@ from chalicelib.errors import Conflict, NotFound
 from chalicelib.followups.errors import StaleInvitation
 from chalicelib.followups.model import INVITATION_GAP, Action, Invitation, Location, MailRecord, Person
 from chalicelib.outbox.model import OutboxMessage
+from chalicelib.storage.errors import condition_failed, response_code
 from chalicelib.storage.models import (
     ActionModel,
     DonorModel,
@@ -32,7 +33,6 @@ from chalicelib.storage.models import (
 from chalicelib.storage.outbox import OutboxRepository
 
 SIGNUP_RESEND = timedelta(hours=1)
-_CONDITION_FAILED = "ConditionalCheckFailedException"
 _RETRYABLE_TX = {"TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded"}
 
 
@@ -40,8 +40,6 @@ def _utc(moment: datetime | None) -> datetime | None:
     return moment.astimezone(timezone.utc) if moment else None
 
 
-def _condition_failed(exc: PutError | UpdateError) -> bool:
-    return exc.cause_response_code == _CONDITION_FAILED
 
 
 def _reasons(exc: TransactWriteError) -> list[str | None]:
@@ -76,7 +74,7 @@ class FollowupRepository:
         try:
             item.update(actions=actions, condition=condition)
         except UpdateError as exc:
-            if not _condition_failed(exc):
+            if not condition_failed(exc):
                 raise
             if self.get_action(action_id) is None:
                 raise NotFound("action_not_found", f"No action '{action_id}'.") from None
@@ -139,7 +137,7 @@ class FollowupRepository:
                     m.last_invited_at.does_not_exist() | (m.last_invitation_message == message_id)
                     | (m.last_invited_at <= now - INVITATION_GAP)))
         except UpdateError as exc:
-            if _condition_failed(exc):
+            if condition_failed(exc):
                 return False
             raise
         return True
@@ -151,7 +149,7 @@ class FollowupRepository:
                 actions=[m.unsubscribed_at.set(m.unsubscribed_at | now), m.updated_at.set(now)],
                 condition=m.person_id.exists())
         except UpdateError as exc:
-            if not _condition_failed(exc):
+            if not condition_failed(exc):
                 raise
             raise NotFound("person_not_found", "Nobody to unsubscribe.") from None
 
@@ -240,7 +238,7 @@ class FollowupRepository:
                 m.recruited_count.add(1), m.recruited_cents.add(cents), m.credited.add({donation_id}),
             ], condition=m.person_id.exists() & ~m.credited.contains(donation_id))
         except UpdateError as exc:
-            if _condition_failed(exc):
+            if condition_failed(exc):
                 return False
             raise
         return True
@@ -263,7 +261,7 @@ class FollowupRepository:
                     status=inv.status, invited_at=inv.invited_at, message_id=inv.message_id,
                 ).save(condition=InvitationModel.invitation_id.does_not_exist())
             except PutError as exc:
-                if not _condition_failed(exc):
+                if not condition_failed(exc):
                     raise
 
     def get_invitation(self, invitation_id: str) -> Invitation | None:
@@ -307,7 +305,7 @@ class FollowupRepository:
             if take_seat and seat_reason == "ConditionalCheckFailed":
                 raise Conflict("full", "Every seat is taken.") from None
             if "ConditionalCheckFailed" in reasons or set(reasons) & _RETRYABLE_TX \
-                    or exc.cause_response_code in _RETRYABLE_TX:
+                    or response_code(exc) in _RETRYABLE_TX:
                 raise StaleInvitation(str(reasons)) from exc
             raise
 
@@ -328,7 +326,7 @@ class FollowupRepository:
                 m.attempts.add(1), m.started_at.set(now),
             ], condition=m.message_id.does_not_exist() | (m.state == "not_sent"))
         except UpdateError as exc:
-            if _condition_failed(exc):
+            if condition_failed(exc):
                 return False
             raise
         return True

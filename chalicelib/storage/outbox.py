@@ -9,6 +9,7 @@ from pynamodb.exceptions import UpdateError
 
 from chalicelib.outbox.dispatcher import Claimed
 from chalicelib.outbox.model import OutboxMessage
+from chalicelib.storage.errors import condition_failed
 from chalicelib.storage.models import OutboxModel
 
 
@@ -46,7 +47,7 @@ class OutboxRepository:
                 OutboxModel.due_at.set(lease_until),
             ], condition=(OutboxModel.version == item.version) & (OutboxModel.status == "pending"))
         except UpdateError as exc:
-            if exc.cause_response_code == "ConditionalCheckFailedException":
+            if condition_failed(exc):
                 return None
             raise
         return Claimed(item.message, item.attempts + 1, item.version + 1)

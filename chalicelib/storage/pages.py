@@ -16,6 +16,7 @@ from chalicelib.pages.history import HistoryEntry
 from chalicelib.pages.model import Page, PageTotals, Variant
 from chalicelib.pages.service import StalePage
 from chalicelib.storage.donations import counter_id
+from chalicelib.storage.errors import response_code
 from chalicelib.storage.models import CounterShardModel, PageHistoryModel, PageModel
 
 _FIELDS = ("title", "headline", "body", "ask_amounts_cents", "goal_cents", "deadline",
@@ -76,7 +77,7 @@ class PageRepository:
                 if self.get(slug, consistent=True) is None:
                     raise NotFound("page_not_found", f"No donation page '{slug}'.") from None
                 raise StalePage(slug) from None
-            if exc.cause_response_code == "TransactionCanceledException":
+            if response_code(exc) == "TransactionCanceledException":
                 raise StalePage(slug) from None
             raise
         page = self.get(slug, consistent=True)

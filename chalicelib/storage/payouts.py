@@ -17,10 +17,8 @@ from chalicelib.payouts.model import (
     Reconciliation,
 )
 from chalicelib.storage.donations import MARKER_TTL, _TaggedWrite
-from chalicelib.storage.errors import response_code
+from chalicelib.storage.errors import condition_failed
 from chalicelib.storage.models import DonationModel, MovementModel, PayoutModel, ProcessedEventModel
-
-_CONDITION_FAILED = "ConditionalCheckFailedException"
 
 
 class PayoutRepository:
@@ -77,7 +75,7 @@ class PayoutRepository:
                 condition=m.movement_id.exists() & (m.balance_transaction_id.does_not_exist()
                                                     | (m.balance_transaction_id == txn.txn_id)))
         except UpdateError as exc:
-            if response_code(exc) == _CONDITION_FAILED:
+            if condition_failed(exc):
                 return False
             raise
         return True
@@ -88,7 +86,7 @@ class PayoutRepository:
             PayoutModel(failed_payout_id).update(actions=[m.returned_in.set(returned_in)],
                                                  condition=m.payout_id.exists())
         except UpdateError as exc:
-            if response_code(exc) == _CONDITION_FAILED:
+            if condition_failed(exc):
                 return False
             raise
         return True

@@ -159,7 +159,9 @@ def succeeded_event(started: dict[str, Any], slug: str) -> dict[str, Any]:
     event["data"]["object"].update(
         id=started["client_secret"].split("_secret_")[0], amount=started["amount_cents"],
         amount_received=started["amount_cents"],
-        metadata={"donation_id": started["donation_id"], "page": slug})
+        # What intake tags the PaymentIntent with (chalicelib/payments/gateway.py); the committee
+        # is the one devtools/seed.py gives every page it seeds.
+        metadata={"donation_id": started["donation_id"], "page": slug, "committee_id": "C00123456"})
     return event
 
 

@@ -240,6 +240,23 @@ def test_a_payment_webhook_costs_two_dynamodb_requests_and_a_duplicate_one(api) 
     assert sum(again.values()) == 1, again
 
 
+def test_a_success_reads_a_stale_committee_in_its_first_request(api, stripe_api) -> None:
+    from chalicelib import deps
+    from tests.dynamo_counter import dynamodb_requests
+
+    slug, started = start(api)
+    intent = stripe_api.get(f"{stripe_api.base_url}/v1/payment_intents/{pi_id(started)}").json()
+    assert intent["metadata"]["committee_id"] == "C00123456"  # intake tags the payment
+    event = succeeded(started)
+    event["data"]["object"]["metadata"] = intent["metadata"]  # as Stripe sends it back
+    api.public(slug)
+    deps.committees().forget("C00123456")  # its cached copy is past its minute
+    with dynamodb_requests() as first:
+        assert api.webhook(event)[1]["outcome"] == "applied"
+    assert sum(first.values()) == 2, first
+    assert not deps.committees().stale("C00123456")
+
+
 def test_each_money_movement_is_recorded_once_with_its_time(api) -> None:
     from chalicelib.storage.models import MovementModel
 

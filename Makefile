@@ -49,7 +49,8 @@ bench: $(STAMP)
 .PHONY: chaos fuzz openapi
 
 chaos: $(STAMP)
-	$(BIN)/python -m devtools.chaos --events $${CHAOS_EVENTS:-2000} --json .local/chaos/last.json
+	$(BIN)/python -m devtools.chaos --events $${CHAOS_EVENTS:-2000} \
+		--lost-answer-rate $${CHAOS_LOST_ANSWERS:-0.05} --json .local/chaos/last.json
 
 fuzz: $(STAMP)
 	$(BIN)/python -m devtools.fuzz --max-examples $${FUZZ_EXAMPLES:-100} --json .local/fuzz/last.json

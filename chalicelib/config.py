@@ -36,6 +36,7 @@ class Settings:
     trust_forwarded_for: bool
     pending_stale_seconds: int
     pending_expire_seconds: int
+    pending_shards: int
     exports_table: str
     exports_queue: str
     exports_bucket: str
@@ -164,6 +165,7 @@ def settings() -> Settings:
         trust_forwarded_for=_env("TRUST_X_FORWARDED_FOR", "0") == "1",
         pending_stale_seconds=int(_env("PENDING_STALE_SECONDS", "900")),
         pending_expire_seconds=int(_env("PENDING_EXPIRE_SECONDS", "86400")),
+        pending_shards=int(_env("PENDING_SHARDS", "10")),
         exports_table=_env("EXPORTS_TABLE", f"{prefix}-exports"),
         exports_queue=_env("EXPORTS_QUEUE", f"{prefix}-exports"),
         exports_bucket=_env("EXPORTS_BUCKET", f"{prefix}-exports"),

@@ -74,7 +74,7 @@ def giving_service() -> GivingService:
     s = settings()
     velocity = VelocityRepository(VelocityLimits.from_env())
     store = DonationRepository(s.region, s.counter_shards, outbox_store(), s.ledger_shards,
-                               velocity=velocity, committees=committees())
+                               s.pending_shards, velocity=velocity, committees=committees())
     return GivingService(store, PageRepository(s.counter_shards), stripe_gateway(), committees(),
                          planners=planners(), velocity=velocity)
 

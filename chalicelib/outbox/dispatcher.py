@@ -55,11 +55,16 @@ class Dispatcher:
         report = DrainReport()
         now = self.clock()
         for candidate in self.store.due(now, limit):
-            item = self.store.claim(candidate, now + LEASE)
-            if item is None:  # another worker has it
+            try:
+                item = self.store.claim(candidate, now + LEASE)
+                if item is None:  # another worker has it
+                    report.skipped += 1
+                    continue
+                self._deliver(item, report)
+            except Exception as exc:  # storage failing for one message: the rest still go
                 report.skipped += 1
-                continue
-            self._deliver(item, report)
+                logs.warning("outbox message not handled, left for its lease to end",
+                             message_id=candidate.message.message_id, error=type(exc).__name__)
         return report
 
     def _deliver(self, item: Claimed, report: DrainReport) -> None:

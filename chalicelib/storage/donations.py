@@ -349,13 +349,14 @@ class DonationRepository:
     # --- reading ------------------------------------------------------------------------
     def stale_pending(self, older_than: datetime, limit: int) -> list[Donation]:
         """Donations still pending that were created before `older_than`, oldest first."""
-        found: list[Donation] = []
+        ids: list[str] = []
         for n in range(self.pending_shards):
             query = DonationModel.pending.query(f"pending#{n}", DonationModel.created_at <= older_than,
-                                                limit=limit - len(found))
-            found.extend(_from_item(i) for i in query)
-            if len(found) >= limit:
+                                                limit=limit - len(ids))
+            ids.extend(i.donation_id for i in query)
+            if len(ids) >= limit:
                 break
+        found = [_from_item(i) for i in DonationModel.batch_get(ids, consistent_read=True)]
         return sorted(found, key=lambda d: d.created_at)
 
     def aggregate(self, donor_id: str, scope: str) -> Aggregate:

@@ -8,6 +8,7 @@ credit is counted once per donation, and a send begins only once.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Mapping
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -318,13 +319,19 @@ class FollowupRepository:
         return MailRecord(item.message_id, item.state, int(item.attempts or 0), item.ses_message_id)
 
     def begin_send(self, message_id: str, kind: str, person_id: str, now: datetime) -> bool:
-        """Mark `message_id` as being handed to SES, unless a send of it began already."""
+        """Mark `message_id` as being handed to SES, unless a send of it began already.
+
+        The write carries a token made once per call: when its answer is lost and botocore sends
+        it again, the condition accepts the write it already made instead of reading it as
+        another send in progress (which would leave the message unsent)."""
         m = MailModel
+        token = uuid.uuid4().hex
         try:
             MailModel(message_id).update(actions=[
                 m.kind.set(kind), m.person_id.set(person_id), m.state.set("sending"),
-                m.attempts.add(1), m.started_at.set(now),
-            ], condition=m.message_id.does_not_exist() | (m.state == "not_sent"))
+                m.attempts.add(1), m.started_at.set(now), m.send_token.set(token),
+            ], condition=(m.message_id.does_not_exist() | (m.state == "not_sent")
+                          | ((m.state == "sending") & (m.send_token == token))))
         except UpdateError as exc:
             if condition_failed(exc):
                 return False

@@ -18,7 +18,7 @@ from pynamodb.attributes import (
     UnicodeSetAttribute,
     UTCDateTimeAttribute,
 )
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
 from pynamodb.models import Model
 
 from chalicelib.config import settings
@@ -75,11 +75,13 @@ class DonationsByDonor(GlobalSecondaryIndex["DonationModel"]):
 
 
 class PendingDonations(GlobalSecondaryIndex["DonationModel"]):
-    """Sparse: donations still waiting for their payment's outcome, oldest first per shard."""
+    """Sparse: donations still waiting for their payment's outcome, oldest first per shard.
+    Keys only: every intake writes it and every outcome deletes from it, so its items stay at
+    one write unit each; the reconciler reads the few donations it needs by key."""
 
     class Meta:
         index_name = "pending"
-        projection = AllProjection()
+        projection = KeysOnlyProjection()
 
     pending_shard = UnicodeAttribute(hash_key=True)
     created_at = UTCDateTimeAttribute(range_key=True)
@@ -550,6 +552,7 @@ class MailModel(Model):
     started_at = UTCDateTimeAttribute()
     sent_at = UTCDateTimeAttribute(null=True)
     last_error = UnicodeAttribute(null=True)
+    send_token = UnicodeAttribute(null=True)  # the `begin_send` call that marked it sending
 
 
 class PageHistoryModel(Model):

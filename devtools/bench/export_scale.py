@@ -5,14 +5,14 @@ uploads into moto's S3, the job table in moto's DynamoDB), fed by a ledger gener
 read (`generated_ledger.py`): moto answers a Query in time proportional to its whole table, so
 100,000 contributions stored in it would measure moto, not the export. Each kind runs in a
 child process of its own (`python -m devtools.bench.export_scale KIND`), so its peak resident
-memory (`ru_maxrss`, what Lambda's memory setting bounds) is that export's alone.
+memory (`VmHWM`, what Lambda's memory setting bounds) is that export's alone. (Not `ru_maxrss`:
+Linux carries the parent's peak over into a child across fork and exec.)
 """
 
 from __future__ import annotations
 
 import json
 import math
-import resource
 import subprocess
 import sys
 import time
@@ -77,18 +77,25 @@ def child(kind: str, days: int) -> dict[str, Any]:
                             S3Files(s.exports_bucket, s.region), SqsJobQueue(s.exports_queue, s.region))
     warm = exports.request(kind, FIRST_DAY, FIRST_DAY, COMMITTEE, "bench")  # clients built once
     exports.run(warm.export_id)
-    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    before = peak_rss_mb()
     job = exports.request(kind, FIRST_DAY, FIRST_DAY + timedelta(days=days - 1), COMMITTEE, "bench")
     t0 = time.perf_counter()
     done = exports.run(job.export_id)
     seconds = time.perf_counter() - t0
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    peak = peak_rss_mb()
     if done is None or done.status != "succeeded":
         raise RuntimeError(f"export ended {done}")
     head = boto3.client("s3", region_name=s.region).head_object(
         Bucket=s.exports_bucket, Key=done.files["download"])
     return {"rows": done.row_count, "seconds": seconds, "mib": head["ContentLength"] / 2**20,
-            "before_mb": before / 1024, "peak_mb": peak / 1024}
+            "before_mb": before, "peak_mb": peak}
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident memory so far, in MiB (Linux's `VmHWM`)."""
+    with open("/proc/self/status") as status:
+        line = next(line for line in status if line.startswith("VmHWM:"))
+    return int(line.split()[1]) / 1024
 
 
 def main() -> None:

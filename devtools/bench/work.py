@@ -279,6 +279,6 @@ def _ceiling_section(windows: dict[str, list[Window]], s: Any) -> Section:
         "evenly hashed (a finite run's hottest shard sits a little above its share). Shards: "
         f"`COUNTER_SHARDS={s.counter_shards}` (per page), `LEDGER_SHARDS={s.ledger_shards}` "
         f"(movements `by-month`, per committee and month), `OUTBOX_SHARDS={s.outbox_shards}` (outbox "
-        "`due`, all pages); the donations `pending` index (all pages) has 10 shards fixed in "
-        "`DonationRepository`.")
+        f"`due`, all pages), `PENDING_SHARDS={s.pending_shards}` (donations `pending`, keys only, "
+        "all pages).")
     return section

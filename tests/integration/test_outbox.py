@@ -98,3 +98,30 @@ def test_permanent_failures_stop_at_once(repo) -> None:
 
     Dispatcher(repo, {kind: unsubscribed}, Clock()).drain(limit=1000)
     assert OutboxModel.get(message_id).status == "failed"
+
+
+def test_a_storage_error_on_one_message_leaves_the_rest_of_the_drain_going(repo) -> None:
+    from botocore.exceptions import ReadTimeoutError
+
+    delivered: list[str] = []
+    kind = "t-" + uuid.uuid4().hex[:6]
+    ids = [put(repo, kind) for _ in range(3)]
+
+    class Flaky(OutboxRepository):
+        """The real repository, whose claim times out once, for the first of these messages."""
+
+        failed: list[str] = []
+
+        def claim(self, item, lease_until):  # type: ignore[no-untyped-def]
+            if item.message.message_id in ids and not self.failed:
+                self.failed.append(item.message.message_id)
+                raise ReadTimeoutError(endpoint_url="http://dynamodb")
+            return super().claim(item, lease_until)
+
+    flaky = Flaky(shards=3)
+    Dispatcher(flaky, {kind: lambda m: delivered.append(m.message_id) or Delivered("ses-1")},
+               Clock()).drain(limit=1000)
+    assert sorted(d for d in delivered if d in ids) == sorted(set(ids) - set(flaky.failed))
+    Dispatcher(flaky, {kind: lambda m: delivered.append(m.message_id) or Delivered("ses-1")},
+               Clock()).drain(limit=1000)  # the next drain takes the one left
+    assert sorted(d for d in delivered if d in ids) == sorted(ids)

@@ -89,3 +89,21 @@ def test_intake_under_a_storage_outage_answers_503_in_the_error_format(api) -> N
     assert DonationModel.count() == before
     status, answer = api.call("POST", f"/api/pages/{page['slug']}/donations", body)  # the retry
     assert status == 201
+
+
+def test_a_send_whose_sending_mark_lost_its_answer_still_begins_once(local_stack) -> None:
+    """botocore resends a write whose answer timed out; `begin_send` must read its own write
+    as its own (not as another send in progress, which would leave the email unsent)."""
+    import uuid
+    from datetime import datetime, timezone
+
+    from chalicelib import deps
+    from chalicelib.storage.followups import FollowupRepository
+
+    repo = FollowupRepository(deps.settings().region, deps.outbox_store())
+    message_id = f"thanks#{uuid.uuid4().hex}"
+    now = datetime.now(timezone.utc)
+    with faults(rate=0.0, lost_answer_rate=1.0, operations={"UpdateItem"}, limit=1) as injected:
+        assert repo.begin_send(message_id, "thanks", "per_x", now) is True
+    assert injected.injected[("UpdateItem", "lost answer")] == 1  # applied, then resent
+    assert repo.begin_send(message_id, "thanks", "per_x", now) is False  # a second send does not begin

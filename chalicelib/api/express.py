@@ -49,7 +49,7 @@ def express_page(slug: str) -> Response:
     found = deps.giving_service().store.donor(donor_id)  # type: ignore[attr-defined]
     card = deps.stripe_gateway().saved_card(found[1]) if found and found[1] else None
     amount = params.get("amount", "")
-    preselect = int(amount) if amount.isdigit() else (page.ask_amounts_cents[0])
+    preselect = int(amount) if amount.isascii() and amount.isdigit() else page.ask_amounts_cents[0]
     html = render_express(page, deps.page_service().public(slug), token, card, preselect)
     return Response(body=html, status_code=200, headers={
         "Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-store",

@@ -29,7 +29,7 @@ def list_payouts() -> Response:
     require_staff(payouts.current_request, *FINANCE)
     params: Mapping[str, str] = payouts.current_request.query_params or {}
     raw = params.get("limit", "100")
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_LIST:
+    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= MAX_LIST:
         raise InvalidInput("invalid_request", f"`limit` is a whole number from 1 to {MAX_LIST}.",
                            fields={"limit": f"a whole number from 1 to {MAX_LIST}"})
     records = deps.payout_service().recent(int(raw))

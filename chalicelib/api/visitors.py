@@ -60,7 +60,7 @@ def visit(request: Request, visitor: Visitor) -> Visit:
 
 def preselected_amount(text: str) -> int | None:
     """`?amount=` in cents, if it is a whole number a donor could give."""
-    return int(text) if text.isdigit() and 100 <= int(text) <= MAX_AMOUNT_CENTS else None
+    return int(text) if text.isascii() and text.isdigit() and 100 <= int(text) <= MAX_AMOUNT_CENTS else None
 
 
 def headers(visitor: Visitor) -> dict[str, str]:

@@ -76,3 +76,16 @@ def test_page_past_its_deadline_is_closed(api) -> None:
 
 def test_health(api) -> None:
     assert api.call("GET", "/api/health") == (200, {"ok": True})
+
+
+@pytest.mark.parametrize("digits", ["²", "٣٠٠٠"])  # digits to str.isdigit, not ASCII
+def test_unicode_digits_in_numeric_query_parameters_are_not_numbers(api, digits: str) -> None:
+    from urllib.parse import quote
+
+    slug = api.create_page()["slug"]
+    status, page = api.call("GET", f"/api/pages/{slug}?amount={quote(digits)}")
+    assert status == 200 and page["preselected_amount_cents"] is None
+    status, html = api.call("GET", f"/donate/{slug}?amount={quote(digits)}")
+    assert status == 200 and 'aria-pressed="true"' not in html  # nothing preselected
+    status, error = api.call("GET", f"/api/admin/payouts?limit={quote(digits)}", headers=staff(FINANCE_KEY))
+    assert status == 400 and error["error"]["fields"] == {"limit": "a whole number from 1 to 500"}

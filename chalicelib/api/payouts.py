@@ -6,7 +6,7 @@ import json
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from chalice.app import Blueprint, Response, SQSEvent
+from chalice.app import Blueprint, CloudWatchEvent, Rate, Response, SQSEvent
 
 from chalicelib import deps, logs
 from chalicelib.api.auth import require_staff
@@ -61,6 +61,15 @@ def reconcile_payout(event: SQSEvent) -> None:
             continue
         logs.info("payout reconciled", payout_id=payout_id, reconciled=result.reconciled,
                   unmatched=len(result.unmatched))
+
+
+@payouts.schedule(Rate(1, unit=Rate.HOURS), name="recheck_payouts")
+def recheck_payouts(event: CloudWatchEvent) -> dict[str, int]:
+    """Queue again the last 30 days' payouts that did not reconcile (see docs/payouts.md)."""
+    queued = deps.payout_service().recheck()
+    if queued:
+        logs.info("unreconciled payouts queued again", count=len(queued))
+    return {"queued": len(queued)}
 
 
 def payout_view(record: PayoutRecord, *, detail: bool) -> dict[str, Any]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Protocol
 
 from chalicelib.errors import NotFound
@@ -30,6 +30,10 @@ from chalicelib.payouts.model import (
 )
 
 MATCH_ATTEMPTS = 3  # a movement taken by a concurrent run is skipped, then the next tried
+# A payout left unreconciled (a webhook for one of its charges came late) is tried again by the
+# hourly `recheck_payouts` for this long.
+RECHECK_FOR = timedelta(days=30)
+RECHECK_SCAN = 500
 
 
 class PayoutStore(Protocol):
@@ -105,6 +109,16 @@ class PayoutService:
         result = reconcile(payout, lines)
         self.store.save(payout, result, self.clock())
         return result
+
+    def recheck(self) -> list[str]:
+        """Queue the recent payouts that did not reconcile (or whose job never finished), so a
+        movement recorded after the job ran (a late webhook) is matched without anyone asking."""
+        since = self.clock() - RECHECK_FOR
+        due = [r.facts.payout_id for r in self.store.recent(RECHECK_SCAN)
+               if not r.reconciled and r.facts.status != "failed" and r.facts.created_at >= since]
+        for payout_id in due:
+            self.queue.send(payout_id)
+        return due
 
     def _line(self, payout_id: str, txn: BalanceTxn) -> Line:
         kind = line_kind(txn)

@@ -18,7 +18,16 @@ import requests
 import stripe
 
 from devtools import stack
-from tests.helpers import FINANCE_KEY, ORGANIZER_KEY, donation_body, page_body, sign, staff, wait_for
+from tests.helpers import (
+    FINANCE_KEY,
+    ORGANIZER_KEY,
+    WEBHOOK_SECRET,
+    donation_body,
+    page_body,
+    sign,
+    staff,
+    wait_for,
+)
 
 
 class PayoutStack:
@@ -255,3 +264,39 @@ def test_the_webhook_acknowledges_a_payout_without_calling_stripe(payouts: Payou
     assert counts["requests"] == 0
     drain()  # the job it queued runs once Stripe answers again, and finds nothing new
     assert payouts.get(f"/api/admin/payouts/{payout_id}")["reconciled"] is True
+
+
+def test_a_payout_left_unreconciled_by_a_late_webhook_heals_on_the_hourly_recheck(
+        payouts: PayoutStack, page: str) -> None:
+    hook = f"{payouts.stripe_url}/_standin/webhook"
+    requests.post(hook, json={"url": None}, timeout=10).raise_for_status()  # Stripe's delivery stalls
+    try:
+        donation_id, intent_id = payouts.give(page, 3100)
+    finally:
+        requests.post(hook, json={"url": f"{payouts.api}/webhooks/stripe", "secret": WEBHOOK_SECRET},
+                      timeout=10).raise_for_status()
+    payout_id = payouts.pay_out()
+    assert payouts.payout_when_reconciled(payout_id)["reconciled"] is False  # the charge is unknown yet
+
+    (late,) = [e for e in payouts.stripe.v1.events.list(params={"type": "payment_intent.succeeded"}).data
+               if e.data.object["id"] == intent_id]
+    payload = json.dumps(late.to_dict())
+    assert requests.post(f"{payouts.api}/webhooks/stripe", data=payload, timeout=10, headers={
+        "Content-Type": "application/json", "Stripe-Signature": sign(payload)}).status_code == 200
+    assert payouts.donation(donation_id)["status"] == "succeeded"
+
+    from chalice.test import Client
+
+    from app import app
+
+    with Client(app, stage_name="dev") as client:  # the hourly schedule, as Lambda would run it
+        queued = client.lambda_.invoke("recheck_payouts", client.events.generate_cw_event(
+            source="aws.events", detail_type="Scheduled Event", detail={}, resources=[])).payload
+    assert queued["queued"] >= 1
+
+    def healed() -> dict[str, Any] | None:
+        drain()
+        body = payouts.get(f"/api/admin/payouts/{payout_id}")
+        return body if body["reconciled"] else None
+
+    assert wait_for(healed, timeout=30, interval=0.2)["unmatched"] == []

@@ -323,7 +323,9 @@ class FollowupRepository:
 
         The write carries a token made once per call: when its answer is lost and botocore sends
         it again, the condition accepts the write it already made instead of reading it as
-        another send in progress (which would leave the message unsent)."""
+        another send in progress (which would leave the message unsent). If the write still
+        fails (botocore out of retries), nothing was sent: the mark, should it have been
+        applied, is taken back by its token, so the next attempt may send."""
         m = MailModel
         token = uuid.uuid4().hex
         try:
@@ -335,8 +337,17 @@ class FollowupRepository:
         except UpdateError as exc:
             if condition_failed(exc):
                 return False
+            self._take_back(message_id, token)
             raise
         return True
+
+    def _take_back(self, message_id: str, token: str) -> None:
+        m = MailModel
+        try:
+            MailModel(message_id).update(actions=[m.state.set("not_sent")],
+                                         condition=(m.state == "sending") & (m.send_token == token))
+        except UpdateError:
+            pass  # not ours to take back, or storage still failing: the message ends `unconfirmed`
 
     def finish_send(self, message_id: str, ses_message_id: str, now: datetime) -> None:
         m = MailModel

@@ -107,3 +107,39 @@ def test_a_send_whose_sending_mark_lost_its_answer_still_begins_once(local_stack
         assert repo.begin_send(message_id, "thanks", "per_x", now) is True
     assert injected.injected[("UpdateItem", "lost answer")] == 1  # applied, then resent
     assert repo.begin_send(message_id, "thanks", "per_x", now) is False  # a second send does not begin
+
+
+def test_a_sending_mark_whose_retries_all_fail_is_taken_back(local_stack) -> None:
+    """The mark is applied but every answer is lost (botocore out of retries): nothing was
+    sent, so the mark is taken back and the next attempt sends, instead of ending unsent."""
+    import uuid
+    from datetime import datetime, timezone
+
+    from botocore.exceptions import ReadTimeoutError
+    from pynamodb.exceptions import UpdateError
+
+    from chalicelib import deps
+    from chalicelib.storage.followups import FollowupRepository
+    from chalicelib.storage.models import MailModel
+
+    repo = FollowupRepository(deps.settings().region, deps.outbox_store())
+    message_id = f"thanks#{uuid.uuid4().hex}"
+    client = MailModel._get_connection().connection.client
+    calls: list[str] = []
+
+    def answers_lost(request, **_):  # type: ignore[no-untyped-def]
+        calls.append("update")
+        if len(calls) == 1:
+            client._endpoint.http_session.send(request)  # applied by the server
+        if len(calls) <= 4:  # botocore's four attempts all time out
+            raise ReadTimeoutError(endpoint_url=request.url)
+        return None
+
+    client.meta.events.register("before-send.dynamodb.UpdateItem", answers_lost, unique_id="lost-all")
+    try:
+        with pytest.raises(UpdateError):
+            repo.begin_send(message_id, "thanks", "per_x", datetime.now(timezone.utc))
+    finally:
+        client.meta.events.unregister("before-send.dynamodb.UpdateItem", unique_id="lost-all")
+    assert len(calls) == 5 and repo.mail_record(message_id).state == "not_sent"  # type: ignore[union-attr]
+    assert repo.begin_send(message_id, "thanks", "per_x", datetime.now(timezone.utc)) is True

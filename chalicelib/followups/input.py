@@ -18,7 +18,7 @@ from pydantic import (
 )
 
 from chalicelib.followups.model import ActionKind
-from chalicelib.giving.intake import US_STATES, Email
+from chalicelib.giving.intake import Email, StateCode
 
 Slug = Annotated[str, Field(pattern=r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")]
 Interests = Annotated[list[ActionKind], Field(max_length=6)]
@@ -30,16 +30,8 @@ class _Strict(BaseModel):
 
 class LocationInput(_Strict):
     city: Annotated[str, Field(min_length=1, max_length=100)]
-    state: Annotated[str, Field(min_length=2, max_length=2)]
+    state: StateCode
     zip: Annotated[str, Field(pattern=r"^\d{5}$")]
-
-    @field_validator("state")
-    @classmethod
-    def _state(cls, value: str) -> str:
-        value = value.upper()
-        if value not in US_STATES:
-            raise ValueError("must be a US state or territory code such as NY")
-        return value
 
 
 class _ActionFields(_Strict):

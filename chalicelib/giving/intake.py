@@ -48,6 +48,17 @@ def _valid_email(value: str) -> str:
 Email = Annotated[str, Field(max_length=254), AfterValidator(_valid_email)]
 
 
+def _us_state(value: str) -> str:
+    value = value.upper()
+    if value not in US_STATES:
+        raise ValueError("must be a US state or territory code such as NY")
+    return value
+
+
+# A US state or territory code, upper-cased; the one rule for every form.
+StateCode = Annotated[str, Field(min_length=2, max_length=2), AfterValidator(_us_state)]
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
@@ -56,16 +67,8 @@ class AddressInput(_Strict):
     line1: Text
     line2: Annotated[str, Field(max_length=200)] | None = None
     city: Text
-    state: Annotated[str, Field(min_length=2, max_length=2)]
+    state: StateCode
     zip: str
-
-    @field_validator("state")
-    @classmethod
-    def _state(cls, value: str) -> str:
-        value = value.upper()
-        if value not in US_STATES:
-            raise ValueError("must be a US state or territory code such as NY")
-        return value
 
     @field_validator("zip")
     @classmethod

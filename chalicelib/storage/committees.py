@@ -56,4 +56,4 @@ class CommitteeRepository:
         self._cache.pop(committee_id, None)
 
     def list(self) -> list[Committee]:
-        return [self.get(i.committee_id) for i in CommitteeModel.scan()]
+        return [self.remember(item.committee_id, item) for item in CommitteeModel.scan()]

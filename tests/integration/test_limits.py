@@ -217,3 +217,11 @@ def test_best_efforts_asks_each_donor_once_and_the_answer_updates_them(api) -> N
     donor = DonorModel.get(api.donation(first["donation_id"])["donor_id"])
     assert (donor.employer, donor.occupation) == ("County Hospital", "Nurse")
     assert api.call("POST", f"/api/employment/{token[:-2]}xx", {"employer": "A", "occupation": "B"})[0] == 400
+
+
+def test_the_committee_list_shows_each_as_stored(api) -> None:
+    _, cid = setup(api, limit_cents=12_300, kind="pac")
+    status, body = api.call("GET", "/api/admin/committees", headers=staff(FINANCE_KEY))
+    assert status == 200
+    (mine,) = [c for c in body["committees"] if c["committee_id"] == cid]
+    assert (mine["type"], mine["limit_cents"], mine["name"]) == ("pac", 12_300, "Test committee")

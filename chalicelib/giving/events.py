@@ -76,13 +76,13 @@ def read_event(event: Any, *, livemode: bool) -> PaymentEvent | None:
     fact = _fact(event_type, obj)
     if event_type.startswith("payment_intent."):
         metadata = obj.get("metadata") or {}
-        return PaymentEvent(event_id, event_type, fact, _str_or_none(metadata.get("donation_id")),
-                            _str_or_none(obj.get("id")), occurred_at,
-                            _str_or_none(obj.get("latest_charge")), _card_fingerprint(obj),
-                            committee_id=_str_or_none(metadata.get("committee_id")))
+        return PaymentEvent(event_id, event_type, fact, str_or_id(metadata.get("donation_id")),
+                            str_or_id(obj.get("id")), occurred_at,
+                            str_or_id(obj.get("latest_charge")), _card_fingerprint(obj),
+                            committee_id=str_or_id(metadata.get("committee_id")))
     charge_id = obj.get("id") if event_type == "charge.refunded" else obj.get("charge")
-    return PaymentEvent(event_id, event_type, fact, None, _str_or_none(obj.get("payment_intent")),
-                        occurred_at, _str_or_none(charge_id))
+    return PaymentEvent(event_id, event_type, fact, None, str_or_id(obj.get("payment_intent")),
+                        occurred_at, str_or_id(charge_id))
 
 
 def _fact(event_type: str, obj: dict[str, Any]) -> Fact:
@@ -108,20 +108,20 @@ def _recurring_event(event_id: str, event_type: str, obj: dict[str, Any],
     (named in the subscription's metadata); each later one is a contribution of its own."""
     if event_type == "customer.subscription.deleted":
         return PaymentEvent(event_id, event_type, Fact("failed"), None, None, occurred_at,
-                            subscription_id=_str_or_none(obj.get("id")))
+                            subscription_id=str_or_id(obj.get("id")))
     if event_type == "invoice_payment.paid":
         payment = obj.get("payment") or {}
         return PaymentEvent(event_id, event_type, Fact("paid"), None,
-                            _str_or_none(payment.get("payment_intent")), occurred_at,
-                            invoice_id=_str_or_none(obj.get("invoice")))
+                            str_or_id(payment.get("payment_intent")), occurred_at,
+                            invoice_id=str_or_id(obj.get("invoice")))
     details = (obj.get("parent") or {}).get("subscription_details") or {}
-    subscription_id = _str_or_none(details.get("subscription"))
-    invoice_id = _str_or_none(obj.get("id"))
+    subscription_id = str_or_id(details.get("subscription"))
+    invoice_id = str_or_id(obj.get("id"))
     if not subscription_id or not invoice_id:
         return None  # an invoice that is not a monthly gift of ours
     first = obj.get("billing_reason") == "subscription_create"
     metadata = details.get("metadata") or {}
-    donation_id = (_str_or_none(metadata.get("first_donation_id")) if first
+    donation_id = (str_or_id(metadata.get("first_donation_id")) if first
                    else invoice_donation_id(invoice_id))
     if event_type == "invoice.payment_failed" and not first:
         return None  # Stripe retries renewals; nothing was pending on our side
@@ -130,17 +130,18 @@ def _recurring_event(event_id: str, event_type: str, obj: dict[str, Any],
     return PaymentEvent(event_id, event_type, fact, donation_id, None, occurred_at,
                         subscription_id=subscription_id, invoice_id=invoice_id, first_invoice=first,
                         amount_cents=paid if isinstance(paid, int) else None,
-                        committee_id=_str_or_none(metadata.get("committee_id")))
+                        committee_id=str_or_id(metadata.get("committee_id")))
 
 
 def _card_fingerprint(intent: dict[str, Any]) -> str | None:
     """The declined card's fingerprint, where Stripe includes the payment method in the error."""
     method = (intent.get("last_payment_error") or {}).get("payment_method") or {}
     card = method.get("card") if isinstance(method, dict) else None
-    return _str_or_none((card or {}).get("fingerprint"))
+    return str_or_id((card or {}).get("fingerprint"))
 
 
-def _str_or_none(value: Any) -> str | None:
+def str_or_id(value: Any) -> str | None:
+    """A non-empty string, or the id of an expanded Stripe object; else None."""
     if isinstance(value, dict):  # an expanded object
         value = value.get("id")
     return value if isinstance(value, str) and value else None

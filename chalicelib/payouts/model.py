@@ -15,6 +15,7 @@ from datetime import datetime, timezone
 from typing import Any, Literal
 
 from chalicelib.errors import InvalidInput
+from chalicelib.giving.events import str_or_id
 
 LineKind = Literal["contribution", "refund", "dispute", "dispute_reversal", "payout_failure"]
 # How the payout's view groups its lines (a dispute and its reversal are both "disputes").
@@ -185,18 +186,15 @@ def read_payout(obj: Any) -> PayoutFacts:
         raise InvalidInput("not_an_event", "The payout lacks an id, an amount, a currency or a status.")
     return PayoutFacts(payout_id, amount, currency, status,
                        _time(obj.get("arrival_date"), "arrival_date"), _time(obj.get("created"), "created"),
-                       _text(obj.get("failure_code")), _text(obj.get("failure_message")))
+                       str_or_id(obj.get("failure_code")), str_or_id(obj.get("failure_message")))
 
 
 def read_balance_transaction(obj: Any) -> BalanceTxn:
     """A balance transaction listed with `expand[]=data.source`."""
     source = obj.get("source")
-    source_id = source.get("id") if isinstance(source, dict) else source
     intent = source.get("payment_intent") if isinstance(source, dict) else None
-    if isinstance(intent, dict):
-        intent = intent.get("id")
     return BalanceTxn(str(obj["id"]), str(obj["type"]), int(obj["amount"]), int(obj["fee"]),
-                      int(obj["net"]), _text(source_id), _text(intent),
+                      int(obj["net"]), str_or_id(source), str_or_id(intent),
                       _time(obj.get("created"), "created"))
 
 
@@ -204,7 +202,3 @@ def _time(value: Any, name: str) -> datetime:
     if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value < 253402300800:
         raise InvalidInput("not_an_event", f"The payout's `{name}` is not a time.")
     return datetime.fromtimestamp(value, timezone.utc)
-
-
-def _text(value: Any) -> str | None:
-    return value if isinstance(value, str) and value else None

@@ -96,3 +96,17 @@ def wait_for(predicate: Any, timeout: float = 10.0, interval: float = 0.1) -> An
         if time.monotonic() > deadline:
             raise AssertionError(f"condition not met within {timeout}s")
         time.sleep(interval)
+
+
+def run_queues() -> int:
+    """Deliver every queued SQS message to the app's handler, as Lambda does (the local
+    worker's queue pass; its schedules are not the caller's business). Handler runs made."""
+    from app import app
+    from devtools.worker import Worker
+
+    worker = Worker(app)
+    worker.schedules = []
+    runs = 0
+    while worker.run_once():
+        runs += 1
+    return runs

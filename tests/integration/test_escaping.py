@@ -27,7 +27,7 @@ from markupsafe import escape
 
 from tests.conftest import Api
 from tests.followups_kit import action_body, delivered, drain_until
-from tests.helpers import FINANCE_KEY, ORGANIZER_KEY, donation_body, staff, stripe_event
+from tests.helpers import FINANCE_KEY, ORGANIZER_KEY, donation_body, run_queues, staff, stripe_event
 from tests.mail import html_of, links, mirrored, sent_to, text_of
 
 pytestmark = pytest.mark.stack
@@ -103,16 +103,10 @@ def plant(api: Api, payload: str, committee_id: str) -> tuple[Planted, str]:
 
 def run_export(api: Api, committee_id: str, day: str) -> str:
     """The contributions CSV for one committee and day, run as Lambda runs it (SQS)."""
-    from app import app
-    from devtools.worker import Worker
-
     status, answer = api.call("POST", "/api/exports", {"kind": "contributions_csv", "from": day, "to": day,
                                                        "committee_id": committee_id}, staff(FINANCE_KEY))
     assert status == 202, answer
-    worker = Worker(app)
-    worker.schedules = []
-    while worker.run_once():
-        pass
+    run_queues()
     status, job = api.call("GET", f"/api/exports/{answer['export_id']}", headers=staff(FINANCE_KEY))
     assert status == 200 and job["status"] == "succeeded", job
     response = requests.get(job["download_url"], timeout=10)

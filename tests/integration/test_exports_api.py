@@ -18,7 +18,7 @@ import pytest
 import requests
 from jsonschema import Draft7Validator
 
-from tests.helpers import FINANCE_KEY, ORGANIZER_KEY, donation_body, staff, stripe_event
+from tests.helpers import FINANCE_KEY, ORGANIZER_KEY, donation_body, run_queues, staff, stripe_event
 
 pytestmark = pytest.mark.stack
 
@@ -98,21 +98,8 @@ def request_export(api: Any, kind: str, start: str, end: str, committee: str | N
     return str(answer["export_id"])
 
 
-def run_queued_exports() -> int:
-    """Deliver the exports queue's messages to the app's SQS handler, as Lambda does."""
-    from app import app
-    from devtools.worker import Worker
-
-    worker = Worker(app)
-    worker.schedules = []  # only the queue: the outbox schedule is not this test's business
-    runs = 0
-    while worker.run_once():
-        runs += 1
-    return runs
-
-
 def finished(api: Any, export_id: str) -> dict[str, Any]:
-    run_queued_exports()
+    run_queues()
     status, body = api.call("GET", f"/api/exports/{export_id}", headers=staff(FINANCE_KEY))
     assert status == 200, body
     assert body["status"] == "succeeded", body
@@ -220,7 +207,7 @@ def test_a_duplicate_delivery_runs_the_export_once(api: Any, client: Any) -> Non
     _, first = api.call("GET", f"/api/exports/{export_id}", headers=staff(FINANCE_KEY))
     assert first["status"] == "succeeded" and first["row_count"] == 1
     client.lambda_.invoke("run_export", event)  # SQS delivers at least once
-    run_queued_exports()                         # and the queued message arrives too
+    run_queues()                         # and the queued message arrives too
     _, again = api.call("GET", f"/api/exports/{export_id}", headers=staff(FINANCE_KEY))
     assert again["finished_at"] == first["finished_at"]
 

@@ -24,6 +24,7 @@ from tests.helpers import (
     WEBHOOK_SECRET,
     donation_body,
     page_body,
+    run_queues,
     sign,
     staff,
     wait_for,
@@ -58,24 +59,13 @@ class PayoutStack:
 
     def payout_when_reconciled(self, payout_id: str) -> dict[str, Any]:
         def reconciled() -> dict[str, Any] | None:
-            drain()
+            run_queues()
             response = requests.get(f"{self.api}/api/admin/payouts/{payout_id}",
                                     headers=staff(FINANCE_KEY), timeout=10)
             body = response.json() if response.status_code == 200 else None
             return body if body and body["reconciled_at"] else None
 
         return wait_for(reconciled, timeout=30, interval=0.2)
-
-
-def drain() -> None:
-    """One pass of the local worker over the app's queues (schedules are not this test's)."""
-    from app import app
-    from devtools.worker import Worker
-
-    worker = Worker(app)
-    worker.schedules = []
-    while worker.run_once():
-        pass
 
 
 @pytest.fixture(scope="module")
@@ -124,7 +114,7 @@ def export(stack_: PayoutStack, kind: str) -> list[dict[str, str]]:
     export_id = response.json()["export_id"]
 
     def done() -> dict[str, Any] | None:
-        drain()
+        run_queues()
         job = stack_.get(f"/api/exports/{export_id}")
         assert job["status"] != "failed", job
         return job if job["status"] == "succeeded" else None
@@ -192,7 +182,7 @@ def test_payout_paid_delivered_twice_records_everything_once(payouts: PayoutStac
     again = requests.post(f"{payouts.api}/webhooks/stripe", data=payload, timeout=10, headers={
         "Content-Type": "application/json", "Stripe-Signature": sign(payload)})
     assert again.status_code == 200 and again.json()["outcome"] == "duplicate"
-    drain()  # the duplicate's job message, and a second run of the job, change nothing
+    run_queues()  # the duplicate's job message, and a second run of the job, change nothing
     from chalicelib import deps
 
     deps.payout_service().reconcile(payout_id)
@@ -228,7 +218,7 @@ def test_a_failed_payout_comes_back_in_the_next_one(payouts: PayoutStack, page: 
                   json={"failure_code": "account_closed"}, timeout=10).raise_for_status()
 
     def failed() -> dict[str, Any] | None:
-        drain()
+        run_queues()
         body = payouts.get(f"/api/admin/payouts/{failed_id}")
         return body if body["status"] == "failed" else None
 
@@ -262,7 +252,7 @@ def test_the_webhook_acknowledges_a_payout_without_calling_stripe(payouts: Payou
         requests.post(faults, json={}, timeout=10).raise_for_status()
     assert answer.status_code == 200 and answer.json()["outcome"] == "applied"
     assert counts["requests"] == 0
-    drain()  # the job it queued runs once Stripe answers again, and finds nothing new
+    run_queues()  # the job it queued runs once Stripe answers again, and finds nothing new
     assert payouts.get(f"/api/admin/payouts/{payout_id}")["reconciled"] is True
 
 
@@ -295,7 +285,7 @@ def test_a_payout_left_unreconciled_by_a_late_webhook_heals_on_the_hourly_rechec
     assert queued["queued"] >= 1
 
     def healed() -> dict[str, Any] | None:
-        drain()
+        run_queues()
         body = payouts.get(f"/api/admin/payouts/{payout_id}")
         return body if body["reconciled"] else None
 

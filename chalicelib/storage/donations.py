@@ -100,7 +100,7 @@ class DonationRepository:
         within = DonorAggregateModel.exposure_cents <= limit_cents - amount
         if amount <= limit_cents:
             within = within | DonorAggregateModel.exposure_cents.does_not_exist()
-        tx = _TaggedWrite(self._connection)
+        tx = TaggedWrite(self._connection)
         tx.save("donation", _to_item(donation, self.pending_shards),
                 condition=DonationModel.donation_id.does_not_exist())
         tx.update("aggregate", aggregate, [
@@ -275,7 +275,7 @@ class DonationRepository:
             processed_at=now, expires_at=now + MARKER_TTL,
         )
         read_version = DonationModel.version == donation.version
-        tx = _TaggedWrite(self._connection)
+        tx = TaggedWrite(self._connection)
         tx.save("marker", marker, condition=ProcessedEventModel.event_id.does_not_exist())
         if not donation.stored:  # a renewal's contribution, created by its invoice.paid
             created = replace(donation, state=new_state, version=1,
@@ -383,7 +383,7 @@ class Aggregate:
     exposure_cents: int = 0
 
 
-class _TaggedWrite:
+class TaggedWrite:
     """A TransactWrite whose items carry names, so a cancellation says which item failed.
 
     PynamoDB sends condition checks, deletes, puts and updates in that order, whatever order

@@ -16,7 +16,7 @@ from chalicelib.payouts.model import (
     PayoutRecord,
     Reconciliation,
 )
-from chalicelib.storage.donations import MARKER_TTL, _TaggedWrite
+from chalicelib.storage.donations import MARKER_TTL, TaggedWrite
 from chalicelib.storage.errors import condition_failed
 from chalicelib.storage.models import DonationModel, MovementModel, PayoutModel, ProcessedEventModel
 
@@ -33,7 +33,7 @@ class PayoutRepository:
         p, m = event.payout, PayoutModel
         marker = ProcessedEventModel(event.event_id, type=event.type, processed_at=now,
                                      expires_at=now + MARKER_TTL)
-        tx = _TaggedWrite(self._connection)
+        tx = TaggedWrite(self._connection)
         tx.save("marker", marker, condition=ProcessedEventModel.event_id.does_not_exist())
         actions = [
             m.amount_cents.set(p.amount_cents), m.currency.set(p.currency),

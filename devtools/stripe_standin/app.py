@@ -45,6 +45,11 @@ PUBLISHABLE_KEY_REFUSED = (
     "of your API keys at https://dashboard.stripe.com/account/apikeys."
 )
 
+# Stripe's body for a request its rate limiter turned away (HTTP 429).
+RATE_LIMITED = (
+    "Request rate limit exceeded. You can learn more about rate limits here https://stripe.com/docs/rate-limits."
+)
+
 # action(params, ctx, publishable, **path_args) -> (object to render, status)
 Action = Callable[..., Any]
 
@@ -125,6 +130,10 @@ def create_app(
             if idem_key:
                 headers["Idempotency-Key"] = idem_key
             fault = faults.decide(request.path)  # before any work: a faulted request changes nothing
+            if fault == "rate_limit":
+                # The SDKs retry a 429 only when Stripe says so; Stripe does for its rate limiter.
+                limited = StripeError(RATE_LIMITED, status=429, code="rate_limit")
+                return _json(limited.body(), 429, {**headers, "Stripe-Should-Retry": "true"})
             if fault is not None:
                 if fault == "timeout":
                     faults.hang()

@@ -34,7 +34,8 @@ def intent_count(client: stripe.StripeClient) -> int:
 def test_injected_errors_have_no_side_effects(fresh: RunningStandin) -> None:
     client = sdk(fresh)
     status = set_faults(fresh, error_rate=1.0, seed=7, paths=["/v1/payment_intents"])
-    assert status["enabled"] is True and status["counts"] == {"requests": 0, "errors": 0, "timeouts": 0}
+    assert status["enabled"] is True
+    assert status["counts"] == {"requests": 0, "errors": 0, "timeouts": 0, "rate_limited": 0}
     assert status["paths"] == ["/v1/payment_intents"] and status["seed"] == 7
     key = str(uuid.uuid4())
     params = {"amount": 1000, "currency": "usd", "payment_method": "pm_card_visa", "confirm": True}
@@ -44,7 +45,7 @@ def test_injected_errors_have_no_side_effects(fresh: RunningStandin) -> None:
         assert exc.value.http_status == 500 and exc.value.json_body["error"]["type"] == "api_error"
         assert exc.value.request_id and exc.value.request_id.startswith("req_")
     assert client.v1.customers.create(params={"name": "unaffected"}).id.startswith("cus_")
-    assert fault_status(fresh)["counts"] == {"requests": 2, "errors": 2, "timeouts": 0}
+    assert fault_status(fresh)["counts"] == {"requests": 2, "errors": 2, "timeouts": 0, "rate_limited": 0}
 
     assert set_faults(fresh, error_rate=0)["enabled"] is False
     assert intent_count(client) == 0  # the faulted requests did nothing
@@ -69,7 +70,7 @@ def test_faults_are_deterministic_from_the_seed(fresh: RunningStandin) -> None:
     set_faults(fresh, error_rate=0.4, seed=42)
     assert pattern() == first
     assert {200, 500} == set(first)
-    assert counts == {"requests": 30, "errors": first.count(500), "timeouts": 0}
+    assert counts == {"requests": 30, "errors": first.count(500), "timeouts": 0, "rate_limited": 0}
     set_faults(fresh, error_rate=0.4, seed=43)
     assert pattern() != first
     assert requests.get(f"{fresh.url}/_standin/health", timeout=5).status_code == 200  # never faulted
@@ -125,8 +126,80 @@ def test_fault_config_is_validated(fresh: RunningStandin) -> None:
         {"timeout_seconds": -1},
         {"paths": "/v1/"},
         {"mystery": 1},
+        {"rate_limit_rate": -0.1},
+        {"rate_limit_rate": 0.5, "error_rate": 0.6},
+        {"rate_limit_next": -1},
+        {"rate_limit_next": 1.5},
+        {"rate_limit_next": True},
     ):
         r = dev_post(fresh, "faults", bad)
         assert r.status_code == 400 and r.json()["error"]["type"] == "invalid_request_error", bad
     assert requests.post(f"{fresh.url}/_standin/faults", data="nope", timeout=5).status_code == 400
     assert fault_status(fresh)["enabled"] is False
+
+
+# ------------------------------------------------------------- rate limits
+
+
+def test_rate_limit_next_answers_exactly_n_429s_that_change_nothing(fresh: RunningStandin) -> None:
+    client = sdk(fresh)
+    status = set_faults(fresh, rate_limit_next=2, paths=["/v1/payment_intents"])
+    assert status["enabled"] is True and status["rate_limit_next"] == 2
+    params = {"amount": 1000, "currency": "usd", "payment_method": "pm_card_visa", "confirm": True}
+    key = str(uuid.uuid4())
+    for _ in range(2):
+        r = requests.post(
+            f"{fresh.url}/v1/payment_intents",
+            headers={**AUTH, "Idempotency-Key": key},
+            data={k: str(v).lower() if isinstance(v, bool) else str(v) for k, v in params.items()},
+            timeout=5,
+        )
+        assert r.status_code == 429
+        assert r.headers["Stripe-Should-Retry"] == "true" and r.headers["Request-Id"].startswith("req_")
+        error = r.json()["error"]
+        assert error["type"] == "invalid_request_error" and error["code"] == "rate_limit"
+        assert error["message"].startswith("Request rate limit exceeded.")
+        assert error["doc_url"] == "https://stripe.com/docs/error-codes/rate-limit"
+    assert client.v1.customers.create(params={"name": "other path"}).id.startswith("cus_")
+    after = fault_status(fresh)
+    assert after["counts"] == {"requests": 2, "errors": 0, "timeouts": 0, "rate_limited": 2}
+    assert after["rate_limit_next"] == 0 and after["enabled"] is False
+    assert intent_count(client) == 0  # the 429s did nothing
+    pi = client.v1.payment_intents.create(params=params, options={"idempotency_key": key})
+    assert pi.status == "succeeded" and pi.last_response.headers.get("Idempotent-Replayed") is None
+    assert intent_count(client) == 1
+
+
+def test_the_sdk_raises_rate_limit_error_and_retries_a_429(
+    fresh: RunningStandin, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    set_faults(fresh, rate_limit_next=1)
+    with pytest.raises(stripe.RateLimitError) as exc:
+        sdk(fresh).v1.balance.retrieve()
+    assert exc.value.http_status == 429 and exc.value.error.code == "rate_limit"
+    monkeypatch.setattr(stripe._http_client.HTTPClient, "INITIAL_DELAY", 0.01)
+    monkeypatch.setattr(stripe._http_client.HTTPClient, "MAX_DELAY", 0.02)
+    set_faults(fresh, rate_limit_next=2)
+    balance = sdk(fresh, retries=2).v1.balance.retrieve()  # Stripe-Should-Retry: the SDK tries again
+    assert balance.object == "balance"
+    assert fault_status(fresh)["counts"]["rate_limited"] == 2
+
+
+def test_rate_limit_rate_is_seeded_and_counted(fresh: RunningStandin) -> None:
+    def pattern() -> list[int]:
+        return [
+            requests.get(f"{fresh.url}/v1/balance", headers=AUTH, timeout=5).status_code for _ in range(30)
+        ]
+
+    set_faults(fresh, rate_limit_rate=0.3, error_rate=0.2, seed=5)
+    first = pattern()
+    counts = fault_status(fresh)["counts"]
+    assert {200, 429, 500} == set(first)
+    assert counts == {
+        "requests": 30,
+        "errors": first.count(500),
+        "timeouts": 0,
+        "rate_limited": first.count(429),
+    }
+    set_faults(fresh, rate_limit_rate=0.3, error_rate=0.2, seed=5)
+    assert pattern() == first

@@ -20,6 +20,7 @@ from . import forms
 from .events import DEFAULT_API_VERSION, Deliverer, RequestContext, WebhookTarget, new_id
 from .faults import FaultConfigError, FaultInjector
 from .forms import StripeError
+from .setup import public_setup_view
 from .store import SavedResponse, Store, public_view
 
 log = logging.getLogger("stripe_standin")
@@ -166,6 +167,8 @@ def create_app(
                 body = store.render(action(params, ctx, publishable, **path_args), expand)
                 if publishable and body.get("object") == "payment_intent":
                     body = public_view(body)
+                elif publishable and body.get("object") == "setup_intent":
+                    body = public_setup_view(body)
                 response = _json(body, 200, headers)
             except StripeError as exc:
                 response, save = _json(exc.body(), exc.status, headers), exc.replayable
@@ -231,6 +234,47 @@ def create_app(
         "POST",
         forms.PAYMENT_INTENT_CANCEL,
         lambda p, ctx, pk, id: store.cancel_payment_intent(id, p, ctx),
+    )
+    # setup intents and wallet tokens
+    api(
+        "/v1/setup_intents",
+        "POST",
+        forms.SETUP_INTENT_CREATE,
+        lambda p, ctx, pk: store.create_setup_intent(p, ctx),
+    )
+    api("/v1/setup_intents", "GET", forms.SETUP_INTENT_LIST, lambda p, ctx, pk: store.list_setup_intents(p))
+    api(
+        "/v1/setup_intents/<id>",
+        "GET",
+        forms.SETUP_INTENT_RETRIEVE,
+        lambda p, ctx, pk, id: store.retrieve_setup_intent(id, p, pk),
+        publishable_spec=forms.SETUP_INTENT_RETRIEVE,
+    )
+    api(
+        "/v1/setup_intents/<id>",
+        "POST",
+        forms.SETUP_INTENT_UPDATE,
+        lambda p, ctx, pk, id: store.update_setup_intent(id, p, ctx),
+    )
+    api(
+        "/v1/setup_intents/<id>/confirm",
+        "POST",
+        forms.SETUP_INTENT_CONFIRM,
+        lambda p, ctx, pk, id: store.confirm_setup_intent(id, p, ctx, pk),
+        publishable_spec=forms.SETUP_INTENT_CONFIRM,
+    )
+    api(
+        "/v1/setup_intents/<id>/cancel",
+        "POST",
+        forms.SETUP_INTENT_CANCEL,
+        lambda p, ctx, pk, id: store.cancel_setup_intent(id, p, ctx),
+    )
+    api(
+        "/v1/tokens",
+        "POST",
+        forms.TOKEN_CREATE,
+        lambda p, ctx, pk: store.create_token(p, ctx),
+        publishable_spec=forms.TOKEN_CREATE,
     )
     api("/v1/payment_methods/<id>", "GET", forms.EXPAND_ONLY, retrieve("payment_method", "payment_method"))
     api(

@@ -178,7 +178,8 @@ ADDRESS = {k: STR for k in ("line1", "line2", "city", "state", "postal_code", "c
 BILLING_DETAILS = {"name": STR, "email": STR, "phone": STR, "address": ADDRESS}
 PAYMENT_METHOD_DATA = {
     "type": frozenset({"card"}),
-    "card": {"number": STR, "exp_month": INT, "exp_year": INT, "cvc": STR},
+    # card details, or a card token (what a wallet's payment token became at POST /v1/tokens)
+    "card": {"number": STR, "exp_month": INT, "exp_year": INT, "cvc": STR, "token": STR},
     "billing_details": BILLING_DETAILS,
     "metadata": METADATA,
 }
@@ -430,4 +431,57 @@ INVOICE_PAYMENT_LIST = {
     "invoice": STR,
     "payment": {"type": frozenset({"payment_intent"}), "payment_intent": STR},
     "status": frozenset({"canceled", "open", "paid"}),
+}
+
+# ------------------------------------------------------------- setup intents, tokens
+
+SETUP_INTENT_CREATE = {
+    "automatic_payment_methods": {"enabled": BOOL, "allow_redirects": frozenset({"always", "never"})},
+    "payment_method_types": [STR],
+    "customer": STR,
+    "description": STR,
+    "metadata": METADATA,
+    "payment_method": STR,
+    "payment_method_data": PAYMENT_METHOD_DATA,
+    "usage": frozenset({"on_session", "off_session"}),
+    "confirm": BOOL,
+    "return_url": STR,
+    "expand": EXPAND,
+}
+SETUP_INTENT_UPDATE = {
+    k: SETUP_INTENT_CREATE[k]
+    for k in ("customer", "description", "metadata", "payment_method", "payment_method_types", "expand")
+}
+SETUP_INTENT_CONFIRM = {
+    "client_secret": STR,
+    "payment_method": STR,
+    "payment_method_data": PAYMENT_METHOD_DATA,
+    "return_url": STR,
+    "expand": EXPAND,
+}
+SETUP_INTENT_RETRIEVE = {"client_secret": STR, "expand": EXPAND}
+SETUP_INTENT_CANCEL = {
+    "cancellation_reason": frozenset({"abandoned", "duplicate", "requested_by_customer"}),
+    "expand": EXPAND,
+}
+SETUP_INTENT_LIST = {**PAGINATION, "created": RANGE, "customer": STR, "payment_method": STR}
+# What Stripe.js posts for an Apple Pay payment token (the stand-in's test wallet sends the same).
+TOKEN_CREATE = {
+    "pk_token": STR,
+    "pk_token_instrument_name": STR,
+    "pk_token_payment_network": STR,
+    "pk_token_transaction_id": STR,
+    "card": {
+        k: STR
+        for k in (
+            "name",
+            "address_line1",
+            "address_line2",
+            "address_city",
+            "address_state",
+            "address_zip",
+            "address_country",
+        )
+    },
+    "expand": EXPAND,
 }

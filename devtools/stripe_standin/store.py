@@ -12,7 +12,6 @@ from __future__ import annotations
 import copy
 import datetime
 import fnmatch
-import hashlib
 import re
 import secrets
 import threading
@@ -22,12 +21,15 @@ from typing import Any
 
 from .balance import BalanceMixin
 from .billing import BillingMixin
+from .cards import ATTACHABLE_DECLINES, DECLINES, TEST_PAYMENT_METHODS, card_for, fingerprint, luhn_ok
 from .common import Obj, matches_range
 from .common import merge_metadata as _merge_metadata
 from .common import money as _money
 from .common import now as _now
 from .events import RequestContext, build_event, new_id
 from .forms import DISPUTE_EVIDENCE_FIELDS, StripeError, invalid, require
+from .setup import SetupIntentMixin
+from .wallets import WalletMixin
 
 CURRENCIES = frozenset(
     {"usd", "eur", "gbp", "cad", "aud", "nzd", "chf", "sek", "nok", "dkk", "mxn", "sgd", "hkd"}
@@ -38,46 +40,6 @@ CONFIRMABLE = ("requires_payment_method", "requires_confirmation")
 OPEN_DISPUTE = ("needs_response", "warning_needs_response")
 DISPUTE_FEE = 1500  # cents, withdrawn with a dispute and returned when it is won
 
-# Stripe's documented test cards: number -> (brand, funding, behaviour); behaviour None succeeds.
-TEST_CARDS: dict[str, tuple[str, str, str | None]] = {
-    "4242424242424242": ("visa", "credit", None),
-    "4000056655665556": ("visa", "debit", None),
-    "5555555555554444": ("mastercard", "credit", None),
-    "378282246310005": ("amex", "credit", None),
-    "6011111111111117": ("discover", "credit", None),
-    "4000000000000002": ("visa", "credit", "generic_decline"),
-    "4000000000009995": ("visa", "credit", "insufficient_funds"),
-    "4000000000009987": ("visa", "credit", "lost_card"),
-    "4000000000000069": ("visa", "credit", "expired_card"),
-    "4000000000000127": ("visa", "credit", "incorrect_cvc"),
-    "4000000000000259": ("visa", "credit", "dispute"),
-    "4000000000000341": ("visa", "credit", "generic_decline"),
-}
-# Declining cards that can still be attached to a customer (they fail when charged later).
-ATTACHABLE_DECLINES = frozenset({"4000000000000341"})
-TEST_PAYMENT_METHODS = {
-    "pm_card_visa": "4242424242424242",
-    "pm_card_visa_debit": "4000056655665556",
-    "pm_card_mastercard": "5555555555554444",
-    "pm_card_amex": "378282246310005",
-    "pm_card_chargeDeclined": "4000000000000002",
-    "pm_card_chargeDeclinedInsufficientFunds": "4000000000009995",
-    "pm_card_createDispute": "4000000000000259",
-    "pm_card_chargeCustomerFail": "4000000000000341",
-}
-# decline_code -> (error code, message)
-DECLINES = {
-    "generic_decline": ("card_declined", "Your card was declined."),
-    "insufficient_funds": ("card_declined", "Your card has insufficient funds."),
-    "lost_card": ("card_declined", "Your card was declined."),
-    "expired_card": ("expired_card", "Your card has expired."),
-    "incorrect_cvc": ("incorrect_cvc", "Your card's security code is incorrect."),
-    "test_mode_live_card": (
-        "card_declined",
-        "Your card was declined. Your request was in test mode, but used a non test card. "
-        "For a list of valid test cards, visit: https://stripe.com/docs/testing.",
-    ),
-}
 PUBLISHABLE_PI_FIELDS = frozenset(
     {
         "id",
@@ -119,6 +81,7 @@ EXPANDABLE = {
     "payout": {"balance_transaction", "failure_balance_transaction"},
     "customer": {"invoice_settings.default_payment_method"},
     "payment_method": {"customer"},
+    "setup_intent": {"customer", "payment_method", "latest_attempt"},
     "price": {"product"},
     "subscription": {"customer", "default_payment_method", "latest_invoice"},
     "invoice": {
@@ -135,36 +98,7 @@ INCLUDABLE = {"invoice": {"payments", "confirmation_secret"}}
 # Fields holding objects of several types: a deeper expand applies to those that have the field
 # (``data.source.payment_intent`` expands charges' and refunds' intents, and skips payouts).
 POLYMORPHIC = {("balance_transaction", "source")}
-_ALNUM = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
-
-
-def _fingerprint(number: str) -> str:
-    digest = hashlib.sha256(b"stripe-standin:" + number.encode()).digest()
-    return "".join(_ALNUM[b % 62] for b in digest[:16])
-
-
-def luhn_ok(number: str) -> bool:
-    """True if ``number`` passes the Luhn checksum."""
-    total = 0
-    for i, ch in enumerate(reversed(number)):
-        d = int(ch)
-        if i % 2:
-            d = d * 2 - 9 if d > 4 else d * 2
-        total += d
-    return total % 10 == 0
-
-
-def _brand(number: str) -> str:
-    if number.startswith("4"):
-        return "visa"
-    if re.match(r"5[1-5]|2[2-7]", number):
-        return "mastercard"
-    if number[:2] in ("34", "37"):
-        return "amex"
-    if number.startswith(("6011", "65")):
-        return "discover"
-    return "unknown"
 
 
 def _receipt_email(value: str | None) -> str | None:
@@ -206,7 +140,7 @@ class SavedResponse:
     request_id: str
 
 
-class Store(BalanceMixin, BillingMixin):
+class Store(BalanceMixin, BillingMixin, SetupIntentMixin, WalletMixin):
     """All stand-in state behind one lock.
 
     ``fee_percent``/``fee_fixed_cents`` give each charge's Stripe fee; a charge's funds
@@ -234,6 +168,8 @@ class Store(BalanceMixin, BillingMixin):
         self.available_delay_seconds = available_delay_seconds
         BalanceMixin.__init__(self)
         BillingMixin.__init__(self)
+        SetupIntentMixin.__init__(self)
+        WalletMixin.__init__(self)
 
     # ------------------------------------------------------------------ generic
 
@@ -689,7 +625,7 @@ class Store(BalanceMixin, BillingMixin):
 
     def _card_behaviour(self, pm: Obj) -> str | None:
         """What charging ``pm`` does: None succeeds, ``dispute``, or a decline code."""
-        return TEST_CARDS.get(self._card_numbers[pm["id"]], (None, None, "test_mode_live_card"))[2]
+        return card_for(self._card_numbers[pm["id"]]).behaviour
 
     def _charge_refusal(self, pm: Obj) -> StripeError | None:
         """The card error charging ``pm`` would give, or None if it would succeed."""
@@ -727,10 +663,21 @@ class Store(BalanceMixin, BillingMixin):
                 "payment_method",
             )
 
-    def _payment_method_from_data(self, pi: Obj, data: Obj, view: Callable[[Obj], Obj]) -> Obj:
+    def _payment_method_from_data(
+        self, intent: Obj, data: Obj, view: Callable[[Obj], Obj], kind: str = "payment_intent"
+    ) -> Obj:
+        """A new card PaymentMethod from ``payment_method_data`` (card details, or a wallet token);
+        a card error is recorded on ``intent`` (a PaymentIntent, or a SetupIntent for ``kind``)."""
         require(data, "type", prefix="payment_method_data")
         require(data, "card", prefix="payment_method_data")
         card = data["card"]
+        billing = data.get("billing_details") or {}
+        if card.get("token") is not None:
+            if set(card) - {"token"}:
+                raise invalid(
+                    "You cannot provide card details with a card token.", "payment_method_data[card][token]"
+                )
+            return self._payment_method_from_token(card["token"], billing, data.get("metadata"))
         require(card, "number", "exp_month", "exp_year", prefix="payment_method_data[card]")
         number = re.sub(r"[\s-]", "", card["number"])
         month, year = card["exp_month"], card["exp_year"]
@@ -744,14 +691,14 @@ class Store(BalanceMixin, BillingMixin):
                 "param": f"payment_method_data[card][{field}]",
                 "type": "card_error",
             }
-            pi["last_payment_error"] = error
+            intent["last_payment_error" if kind == "payment_intent" else "last_setup_error"] = error
             return StripeError(
                 message,
                 status=402,
                 type="card_error",
                 code=code,
                 param=error["param"],
-                extra={"payment_intent": view(pi)},
+                extra={kind: view(intent)},
             )
 
         if not (number.isdigit() and 12 <= len(number) <= 19 and luhn_ok(number)):
@@ -765,9 +712,7 @@ class Store(BalanceMixin, BillingMixin):
         cvc = card.get("cvc")
         if cvc is not None and not re.fullmatch(r"\d{3,4}", cvc):
             raise card_error("invalid_cvc", "Your card's security code is invalid.", "cvc")
-        return self._new_payment_method(
-            number, month, year, cvc, data.get("billing_details") or {}, data.get("metadata")
-        )
+        return self._new_payment_method(number, month, year, cvc, billing, data.get("metadata"))
 
     def _new_payment_method(
         self,
@@ -777,8 +722,10 @@ class Store(BalanceMixin, BillingMixin):
         cvc: str | None,
         billing: Obj,
         metadata: dict[str, str] | None = None,
+        wallet: Obj | None = None,
     ) -> Obj:
-        brand, funding, _ = TEST_CARDS.get(number, (_brand(number), "credit", None))
+        """Store a card PaymentMethod; ``wallet`` is Stripe's ``card.wallet`` hash for a wallet card."""
+        brand, funding, country, _ = card_for(number)
         address = {k: None for k in ("city", "country", "line1", "line2", "postal_code", "state")}
         address.update(billing.get("address") or {})
         pm: Obj = {
@@ -799,18 +746,18 @@ class Store(BalanceMixin, BillingMixin):
                     "address_postal_code_check": "pass" if address["postal_code"] else None,
                     "cvc_check": "pass" if cvc else None,
                 },
-                "country": "US",
+                "country": country,
                 "display_brand": brand,
                 "exp_month": month,
                 "exp_year": year,
-                "fingerprint": _fingerprint(number),
+                "fingerprint": fingerprint(number),
                 "funding": funding,
                 "generated_from": None,
                 "last4": number[-4:],
                 "networks": {"available": [brand], "preferred": None},
                 "regulated_status": "unregulated",
                 "three_d_secure_usage": {"supported": True},
-                "wallet": None,
+                "wallet": copy.deepcopy(wallet),
             },
             "created": _now(),
             "customer": None,
@@ -914,7 +861,7 @@ class Store(BalanceMixin, BillingMixin):
                     "overcapture": {"maximum_amount_capturable": pi["amount"], "status": "unavailable"},
                     "regulated_status": card["regulated_status"],
                     "three_d_secure": None,
-                    "wallet": None,
+                    "wallet": copy.deepcopy(card["wallet"]),
                 },
                 "type": "card",
             },

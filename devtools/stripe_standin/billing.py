@@ -387,6 +387,12 @@ class BillingMixin(_Base):
                 pm = self.objects.get(pm_id)
                 if not pm or pm.get("object") != "payment_method" or pm["customer"] != customer["id"]:
                     raise _not_attached(pm_id, "default_payment_method")
+            if p.get("cancel_at") is not None and p.get("cancel_at_period_end"):
+                raise invalid(
+                    "You may only specify one of these parameters: cancel_at, cancel_at_period_end.",
+                    "cancel_at",
+                )
+            self._check_cancel_at(p.get("cancel_at"))
             charge_pm = pm_id or customer["invoice_settings"]["default_payment_method"]
             if amount and behaviour != "default_incomplete":
                 if charge_pm is None:
@@ -486,6 +492,8 @@ class BillingMixin(_Base):
             }
             if sub["cancel_at_period_end"]:
                 sub["cancel_at"] = self._period_bounds(sub, 0)[1]
+            elif p.get("cancel_at") is not None:
+                sub["cancel_at"] = p["cancel_at"]
             self.objects[sub_id] = sub
             self._sub_cycle[sub_id] = 0
             self._set_period(sub)
@@ -547,25 +555,31 @@ class BillingMixin(_Base):
         )
 
     def _set_period(self, sub: Obj) -> None:
-        start, end = self._period_bounds(sub, self._sub_cycle[sub["id"]])
+        """Set the items' current period: the trial while trialing, else the cycle from the anchor."""
+        if sub["status"] == "trialing":
+            start, end = sub["trial_start"], sub["trial_end"]
+        else:
+            start, end = self._period_bounds(sub, self._sub_cycle[sub["id"]])
         for item in sub["items"]["data"]:
             item.update(current_period_start=start, current_period_end=end)
 
     def update_subscription(self, sub_id: str, p: Obj, ctx: RequestContext) -> Obj:
         """``POST /v1/subscriptions/{id}``: metadata, description, default payment method,
-        ``cancel_at_period_end``, ``payment_settings``."""
+        ``cancel_at_period_end``, ``payment_settings``, and (`subscription_changes`)
+        ``pause_collection``, ``cancel_at``, ``items``, ``trial_end``, ``billing_cycle_anchor``."""
         with self.lock:
             sub = self.get("subscription", sub_id, "subscription")
-            if sub["status"] in ENDED and set(p) - {"metadata"}:
+            if sub["status"] in ENDED and set(p) - {"metadata", "expand"}:
                 raise invalid(
                     "A canceled subscription can only update its cancellation_details and metadata.",
-                    sorted(set(p) - {"metadata"})[0],
+                    sorted(set(p) - {"metadata", "expand"})[0],
                 )
             pm_id = p.get("default_payment_method")
             if pm_id:
                 pm = self.objects.get(pm_id)
                 if not pm or pm.get("object") != "payment_method" or pm["customer"] != sub["customer"]:
                     raise _not_attached(pm_id, "default_payment_method")
+            plan = self._check_changes(sub, p)
             previous: Obj = {}
             if p.get("metadata") is not None:
                 merged = merge_metadata(sub["metadata"], p["metadata"])
@@ -585,8 +599,13 @@ class BillingMixin(_Base):
                 for name in ("save_default_payment_method", "payment_method_types"):
                     if name in settings:
                         sub["payment_settings"][name] = settings[name]
+            bill_now = self._apply_changes(sub, plan, previous)
             if previous:
                 self._emit("customer.subscription.updated", sub, ctx, previous)
+            if bill_now:
+                invoice = self._start_invoice(sub, bill_now, ctx)
+                if invoice["status"] == "open":
+                    self._attempt_invoice(invoice, ctx)
             return sub
 
     def cancel_subscription(self, sub_id: str, p: Obj, ctx: RequestContext) -> Obj:
@@ -610,7 +629,8 @@ class BillingMixin(_Base):
 
     def advance_subscription(self, sub_id: str) -> Obj:
         """``POST /_standin/subscriptions/{id}/advance``: retry the unpaid latest invoice, or start
-        the next billing period (ending the subscription instead if it cancels at period end)."""
+        the next billing period (the first after a trial; ending the subscription instead when its
+        ``cancel_at`` comes first; while ``pause_collection`` is set the renewal is not collected)."""
         with self.lock:
             sub = self.get("subscription", sub_id, "subscription")
             if sub["status"] in ENDED:
@@ -619,13 +639,8 @@ class BillingMixin(_Base):
             if invoice["status"] == "open":
                 self._attempt_invoice(invoice, None)
                 return sub
-            if sub["cancel_at_period_end"]:
-                self._end_subscription(sub, "canceled", "cancellation_requested", None)
+            if not self._next_cycle(sub, None):
                 return sub
-            previous = {"items": copy.deepcopy(sub["items"])}
-            self._sub_cycle[sub_id] += 1
-            self._set_period(sub)
-            self._emit("customer.subscription.updated", sub, None, previous)
             invoice = self._start_invoice(sub, "subscription_cycle", None)
             if invoice["status"] == "open":
                 self._attempt_invoice(invoice, None)
@@ -659,6 +674,8 @@ class BillingMixin(_Base):
         customer = self.objects[sub["customer"]]
         invoice_id = new_id("in")
         created = now()
+        # pause_collection decides what becomes of a renewal: left a draft, voided or uncollectible
+        paused = (sub["pause_collection"] or {}).get("behavior") if reason != "subscription_create" else None
         lines = []
         for item in sub["items"]["data"]:
             price, quantity = item["price"], item["quantity"]
@@ -770,7 +787,8 @@ class BillingMixin(_Base):
             },
             "livemode": False,
             "metadata": {},
-            "next_payment_attempt": None,
+            # when Stripe will try to collect it: at once here, as advance runs each cycle now
+            "next_payment_attempt": created if amount and not paused else None,
             "number": None,
             "on_behalf_of": None,
             "parent": {
@@ -819,6 +837,9 @@ class BillingMixin(_Base):
         self.objects[invoice_id] = invoice
         sub["latest_invoice"] = invoice_id
         self._emit("invoice.created", invoice, ctx)
+        if paused == "keep_as_draft":
+            invoice["auto_advance"] = False
+            return invoice
         # finalize
         token = secrets.token_urlsafe(24)
         invoice.update(
@@ -828,11 +849,10 @@ class BillingMixin(_Base):
             ending_balance=0,
             hosted_invoice_url=f"https://invoice.stripe.com/i/acct_standin/test_{token}",
             invoice_pdf=f"https://pay.stripe.com/invoice/acct_standin/test_{token}/pdf",
-            next_payment_attempt=created if amount else None,
         )
         invoice["status_transitions"]["finalized_at"] = created
         customer["next_invoice_sequence"] += 1
-        if amount:
+        if amount and not paused:
             save = sub["payment_settings"]["save_default_payment_method"] == "on_subscription"
             intent = self.create_payment_intent(
                 {
@@ -865,7 +885,11 @@ class BillingMixin(_Base):
             self.objects[payment["id"]] = payment
             self._invoice_payments.append(payment)
         self._emit("invoice.finalized", invoice, ctx)
-        if not amount:
+        if paused == "void" and amount:
+            self._void_invoice(invoice, ctx)
+        elif paused == "mark_uncollectible" and amount:
+            self._mark_uncollectible(invoice, ctx)
+        elif not amount:
             self._invoice_paid(invoice, None, ctx)
             self._activate(sub, ctx, {})
         return invoice
@@ -962,8 +986,8 @@ class BillingMixin(_Base):
         moment = now()
         invoice.update(status="void", next_payment_attempt=None, auto_advance=False, amount_remaining=0)
         invoice["status_transitions"]["voided_at"] = moment
-        intent = self.objects[self._invoice_pi[invoice["id"]]]
-        if intent["status"] in ("requires_payment_method", "requires_confirmation"):
+        intent = self.objects.get(self._invoice_pi.get(invoice["id"], ""))
+        if intent and intent["status"] in ("requires_payment_method", "requires_confirmation"):
             intent.update(status="canceled", canceled_at=moment, cancellation_reason="void_invoice")
             self._emit("payment_intent.canceled", intent, ctx)
         for payment in self._invoice_payments:
@@ -971,6 +995,12 @@ class BillingMixin(_Base):
                 payment["status"] = "canceled"
                 payment["status_transitions"]["canceled_at"] = moment
         self._emit("invoice.voided", invoice, ctx)
+
+    def _mark_uncollectible(self, invoice: Obj, ctx: RequestContext | None) -> None:
+        """A paused subscription's renewal with ``mark_uncollectible``: finalized, never collected."""
+        invoice.update(status="uncollectible", next_payment_attempt=None, auto_advance=False)
+        invoice["status_transitions"]["marked_uncollectible_at"] = now()
+        self._emit("invoice.marked_uncollectible", invoice, ctx)
 
     def _include(self, obj: Obj, field: str) -> Any:
         """Compute an includable field (see ``store.INCLUDABLE``) for ``expand[]``."""

@@ -392,6 +392,7 @@ SUBSCRIPTION_CREATE = {
     "payment_settings": PAYMENT_SETTINGS,
     "collection_method": frozenset({"charge_automatically"}),
     "cancel_at_period_end": BOOL,
+    "cancel_at": INT,
     "description": STR,
     "off_session": BOOL,
     "metadata": METADATA,
@@ -401,8 +402,18 @@ SUBSCRIPTION_UPDATE = {
     "default_payment_method": STR,
     "payment_settings": PAYMENT_SETTINGS,
     "cancel_at_period_end": BOOL,
+    "cancel_at": INT,
     "description": STR,
     "metadata": METADATA,
+    # "" (unset) resumes collection
+    "pause_collection": {
+        "behavior": frozenset({"keep_as_draft", "mark_uncollectible", "void"}),
+        "resumes_at": INT,
+    },
+    "items": [{"id": STR, **SUBSCRIPTION_ITEM}],
+    "proration_behavior": frozenset({"always_invoice", "create_prorations", "none"}),
+    "trial_end": STR,  # "now" or a Unix timestamp
+    "billing_cycle_anchor": frozenset({"now", "unchanged"}),
     "expand": EXPAND,
 }
 SUBSCRIPTION_CANCEL = {

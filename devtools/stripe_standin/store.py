@@ -29,6 +29,7 @@ from .common import now as _now
 from .events import RequestContext, build_event, new_id
 from .forms import DISPUTE_EVIDENCE_FIELDS, StripeError, invalid, require
 from .setup import SetupIntentMixin
+from .subscription_changes import SubscriptionChangesMixin
 from .wallets import WalletMixin
 
 CURRENCIES = frozenset(
@@ -140,7 +141,7 @@ class SavedResponse:
     request_id: str
 
 
-class Store(BalanceMixin, BillingMixin, SetupIntentMixin, WalletMixin):
+class Store(BalanceMixin, BillingMixin, SubscriptionChangesMixin, SetupIntentMixin, WalletMixin):
     """All stand-in state behind one lock.
 
     ``fee_percent``/``fee_fixed_cents`` give each charge's Stripe fee; a charge's funds

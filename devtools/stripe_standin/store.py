@@ -4,7 +4,9 @@ Every public method takes the store lock; objects are plain dicts shaped like
 Stripe's fixtures and are deep-copied on the way out (see `render`). Payments,
 refunds, disputes and events live here; balance transactions and payouts in
 `balance.BalanceMixin`; customers, products, prices, subscriptions and invoices in
-`billing.BillingMixin`.
+`billing.BillingMixin` (changes to running subscriptions in
+`subscription_changes.SubscriptionChangesMixin`); SetupIntents in `setup.SetupIntentMixin`;
+wallet card tokens in `wallets.WalletMixin`. Test card numbers are in `cards`.
 """
 
 from __future__ import annotations

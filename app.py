@@ -11,7 +11,7 @@ from chalicelib.api.express import express
 from chalicelib.api.health import health
 from chalicelib.api.invitations import invitations
 from chalicelib.api.jobs import jobs
-from chalicelib.api.middleware import limit_body_size, project_errors, request_context
+from chalicelib.api.middleware import fail_closed, limit_body_size, project_errors, request_context
 from chalicelib.api.openapi import openapi
 from chalicelib.api.pages import pages
 from chalicelib.api.payouts import payouts
@@ -24,6 +24,7 @@ for blueprint in (health, pages, donations, webhooks, donor_pages, committees, j
                   actions, invitations, recurring, express, reports, employment, payouts):
     app.register_blueprint(blueprint)
 app.register_blueprint(openapi)
+app.register_middleware(fail_closed, "all")
 app.register_middleware(limit_body_size, "http")
 app.register_middleware(request_context, "all")
 app.register_middleware(project_errors, "http")

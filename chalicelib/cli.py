@@ -11,7 +11,6 @@ import sys
 from datetime import datetime, timezone
 
 from chalicelib.staff.auth import ROLES, hash_key, new_key
-from chalicelib.storage.staff_keys import StaffKeyRepository
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -26,6 +25,16 @@ def main(argv: list[str] | None = None) -> int:
     which.add_argument("--hash", dest="key_hash")
     commands.add_parser("list-keys", help="list keys (digests, roles, names)")
     args = parser.parse_args(argv)
+    from pydantic import ValidationError
+
+    from chalicelib.config import settings
+
+    try:
+        settings()
+    except ValidationError:
+        print("set STAGE (and the stage's AWS credentials) first, e.g. STAGE=prod", file=sys.stderr)
+        return 2
+    from chalicelib.storage.staff_keys import StaffKeyRepository
 
     repo = StaffKeyRepository()
     now = datetime.now(timezone.utc)

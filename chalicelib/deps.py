@@ -8,12 +8,11 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
-from chalicelib.config import ensure_secrets, settings
+from chalicelib.config import bucket_name, problems, queue_name, require_ready, settings
 
 if TYPE_CHECKING:
     from chalicelib.exports.service import ExportService
     from chalicelib.followups.service import FollowupService
-    from chalicelib.followups.tokens import Tokens
     from chalicelib.giving.reconcile import Reconciler
     from chalicelib.giving.service import GivingService, Planner
     from chalicelib.notify.ses import SesMailer
@@ -27,21 +26,21 @@ if TYPE_CHECKING:
     from chalicelib.storage.committees import CommitteeRepository
     from chalicelib.storage.outbox import OutboxRepository
     from chalicelib.storage.staff_keys import StaffKeyRepository
+    from chalicelib.tokens import Tokens
 
 
 @lru_cache(maxsize=1)
 def stripe_gateway() -> StripeGateway:
     from chalicelib.payments.gateway import StripeGateway
 
-    ensure_secrets()
-    s = settings()
+    s = require_ready()
     return StripeGateway(s.stripe_secret_key, s.stripe_webhook_secret, s.stripe_api_base,
                          s.webhook_tolerance_seconds)
 
 
 @lru_cache(maxsize=1)
 def page_service() -> PageService:
-    ensure_secrets()
+    require_ready()
     from chalicelib.pages.service import PageService
     from chalicelib.storage.asks import DonorGivingReader
     from chalicelib.storage.pages import PageRepository
@@ -72,7 +71,9 @@ def giving_service() -> GivingService:
     from chalicelib.storage.velocity import VelocityRepository
 
     s = settings()
-    velocity = VelocityRepository(VelocityLimits.from_env())
+    velocity = VelocityRepository(VelocityLimits(
+        s.velocity_window_seconds, s.declines_per_ip, s.declines_per_email, s.declines_per_card,
+        s.intakes_per_ip))
     store = DonationRepository(s.region, s.counter_shards, outbox_store(), s.ledger_shards,
                                s.pending_shards, velocity=velocity, committees=committees())
     return GivingService(store, PageRepository(s.counter_shards), stripe_gateway(), committees(),
@@ -140,7 +141,9 @@ def committees() -> CommitteeRepository:
     from chalicelib.compliance.committees import CommitteeDefaults
     from chalicelib.storage.committees import CommitteeRepository
 
-    return CommitteeRepository(CommitteeDefaults.from_env())
+    s = settings()
+    return CommitteeRepository(CommitteeDefaults(s.candidate_limit_cents, s.pac_limit_cents,
+                                                 s.itemization_threshold_cents))
 
 
 @lru_cache(maxsize=1)
@@ -158,7 +161,8 @@ def export_service() -> ExportService:
 
     s = settings()
     return ExportService(ExportJobRepository(), MovementLedger(s.ledger_shards), committees(),
-                         S3Files(s.exports_bucket, s.region), SqsJobQueue(s.exports_queue, s.region),
+                         S3Files(bucket_name("exports"), s.region),
+                         SqsJobQueue(queue_name("exports"), s.region),
                          payouts=PayoutRepository(s.region))
 
 
@@ -170,15 +174,17 @@ def payout_service() -> PayoutService:
 
     s = settings()
     return PayoutService(PayoutRepository(s.region), stripe_gateway,
-                         SqsJobQueue(s.payouts_queue, s.region, field="payout_id"))
+                         SqsJobQueue(queue_name("payouts"), s.region, field="payout_id"))
 
 
 @lru_cache(maxsize=1)
 def tokens() -> Tokens:
-    from chalicelib.followups.tokens import Tokens
+    from datetime import timedelta
 
-    ensure_secrets()
-    return Tokens(settings().token_secret)
+    from chalicelib.tokens import EXPRESS, Tokens
+
+    s = require_ready()
+    return Tokens(s.token_secret, lifetimes={EXPRESS: timedelta(days=s.express_link_ttl_days)})
 
 
 @lru_cache(maxsize=1)
@@ -217,5 +223,5 @@ def reset() -> None:
     """Forget built services and settings (tests that change the environment)."""
     for built in (stripe_gateway, page_service, giving_service, staff_keys, outbox_store,
                   dispatcher, committees, export_service, payout_service, reconciler, tokens,
-                  mailer, followups, sns_verifier, report_service, settings):
+                  mailer, followups, sns_verifier, report_service, settings, problems):
         built.cache_clear()

@@ -32,6 +32,10 @@ def warning(message: str, **fields: Any) -> None:
     _logger().warning(message, extra=fields, stacklevel=3)
 
 
+def error(message: str, **fields: Any) -> None:
+    _logger().error(message, extra=fields, stacklevel=3)
+
+
 def exception(message: str, **fields: Any) -> None:
     _logger().exception(message, extra=fields, stacklevel=3)
 

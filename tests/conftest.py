@@ -13,6 +13,10 @@ import requests
 from devtools import stack
 from tests import helpers
 
+# The suite is the dev stage. Test modules that import the storage models at collection read
+# the stage's table names then, before the session fixture sets the rest of the environment.
+os.environ.setdefault("STAGE", "dev")
+
 
 @pytest.fixture(scope="session")
 def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:

@@ -70,7 +70,7 @@ def service_at(moment: datetime, mailer: Any = None) -> Any:
     """The app's follow-up service, living at `moment` (tokens, caps and due times agree)."""
     from chalicelib import deps
     from chalicelib.followups.service import FollowupService
-    from chalicelib.followups.tokens import Tokens
+    from chalicelib.tokens import Tokens
 
     real = deps.followups()
     clock = lambda: moment  # noqa: E731

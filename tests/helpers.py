@@ -4,11 +4,15 @@ and staff headers. Nothing here patches stripe or boto3."""
 from __future__ import annotations
 
 import copy
+import io
 import json
+import logging
 import random
 import string
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -110,3 +114,25 @@ def run_queues() -> int:
     while worker.run_once():
         runs += 1
     return runs
+
+
+@contextmanager
+def captured_logs() -> Iterator[io.StringIO]:
+    """Every record of every logger at INFO and above, formatted as the app formats its own."""
+    from chalicelib import logs
+
+    out = io.StringIO()
+    handler = logging.StreamHandler(out)
+    handler.setFormatter(logs._logger().registered_formatter)
+    root, app = logging.getLogger(), logging.getLogger("groundswell")
+    old_level = root.level
+    root.setLevel(logging.INFO)
+    root.addHandler(handler)
+    if not app.propagate:  # powertools' logger does not propagate, unless told to
+        app.addHandler(handler)
+    try:
+        yield out
+    finally:
+        root.removeHandler(handler)
+        app.removeHandler(handler)
+        root.setLevel(old_level)

@@ -59,7 +59,6 @@ def thanks(slug: str) -> Response:
 
 # The thank-you page shows a donation's share link and invitations only this long after it began.
 THANKS_WINDOW = timedelta(hours=24)
-INVITATION_LINK_TTL = timedelta(days=30)
 
 
 def _after_giving(slug: str, donation_id: str) -> tuple[str | None, list[dict[str, object]]]:
@@ -86,8 +85,8 @@ def _after_giving(slug: str, donation_id: str) -> tuple[str | None, list[dict[st
 
 def _invitations(person_id: str) -> list[dict[str, object]]:
     """Upcoming actions the donor is invited to (recorded when the thank-you email goes out)."""
-    from chalicelib.followups.tokens import RSVP
     from chalicelib.storage.followups import FollowupRepository
+    from chalicelib.tokens import RSVP
 
     try:
         store = FollowupRepository(settings().region, deps.outbox_store())
@@ -97,7 +96,7 @@ def _invitations(person_id: str) -> list[dict[str, object]]:
             action = store.get_action(invitation.action_id)
             if action is None or not action.is_upcoming(now):
                 continue
-            token = deps.tokens().issue(RSVP, invitation.invitation_id, INVITATION_LINK_TTL)
+            token = deps.tokens().issue(RSVP, invitation.invitation_id)
             found.append({"title": action.title, "kind": action.kind, "status": invitation.status,
                           "starts_at": action.starts_at, "url": f"/i/{token}"})
         return found

@@ -17,7 +17,7 @@ employment = Blueprint(__name__)
 @employment.route("/e/{token}", methods=["GET"])
 @handles_errors
 def employment_form(token: str) -> Response:
-    from chalicelib.followups.tokens import EMPLOYMENT
+    from chalicelib.tokens import EMPLOYMENT
 
     deps.tokens().read(token, EMPLOYMENT)  # a bad or expired link says so before any form
     safe = escape(token, quote=True)
@@ -53,7 +53,7 @@ document.getElementById("employment").addEventListener("submit", function (e) {{
 @handles_errors
 def record_employment(token: str) -> Response:
     from chalicelib.compliance.best_efforts import is_placeholder
-    from chalicelib.followups.tokens import EMPLOYMENT
+    from chalicelib.tokens import EMPLOYMENT
 
     donor_id = deps.tokens().read(token, EMPLOYMENT)
     body = read_json(employment.current_request)

@@ -10,7 +10,7 @@ from chalice.app import Blueprint, Response, SQSEvent
 from chalicelib import deps, logs
 from chalicelib.api.auth import require_staff
 from chalicelib.api.http import handles_errors, json_response, read_json, validated
-from chalicelib.config import settings
+from chalicelib.config import queue_name
 from chalicelib.pages.model import isoformat_utc
 
 if TYPE_CHECKING:
@@ -41,7 +41,7 @@ def get_export(export_id: str) -> Response:
     return json_response(export_view(deps.export_service().view(export_id)))
 
 
-@exports.on_sqs_message(queue=settings().exports_queue, batch_size=1)
+@exports.on_sqs_message(queue=queue_name("exports"), batch_size=1)
 def run_export(event: SQSEvent) -> None:
     """Run each queued export. A failed run is recorded on the job and not retried (the message
     is consumed); finance requests the export again."""

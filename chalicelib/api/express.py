@@ -17,8 +17,8 @@ express = Blueprint(__name__)
 @express.route("/api/express/donations", methods=["POST"])
 @handles_errors
 def express_donation() -> Response:
-    from chalicelib.followups.tokens import EXPRESS
     from chalicelib.giving.express import ExpressRequest, as_donation_request
+    from chalicelib.tokens import EXPRESS
 
     http = express.current_request
     body = validated(ExpressRequest, read_json(http))
@@ -39,8 +39,8 @@ def express_donation() -> Response:
 @express.route("/express/{slug}", methods=["GET"])
 @handles_errors
 def express_page(slug: str) -> Response:
-    from chalicelib.followups.tokens import EXPRESS
     from chalicelib.pages.render import render_express
+    from chalicelib.tokens import EXPRESS
 
     params: Mapping[str, str] = express.current_request.query_params or {}
     token = params.get("t", "")

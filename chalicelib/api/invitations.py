@@ -161,7 +161,7 @@ def signup() -> Response:
 @invitations.route("/s/{token}", methods=["GET"])
 @html_errors
 def confirm_page(token: str) -> Response:
-    from chalicelib.followups import tokens
+    from chalicelib import tokens
 
     deps.tokens().read(token, tokens.CONFIRM)  # refuse a bad link before showing a button
     return _page("confirm.html", form_action=f"/s/{token}")

@@ -1,5 +1,6 @@
-"""HTTP middleware: refuse oversized bodies before any route parses them; Chalice's own error
-answers in the project's error body; every log line of an invocation tagged with its request id."""
+"""Middleware: refuse to serve when misconfigured (fail closed); refuse oversized bodies before
+any route parses them; Chalice's own error answers in the project's error body; every log line of
+an invocation tagged with its request id."""
 
 from __future__ import annotations
 
@@ -10,7 +11,28 @@ from chalice.app import Request, Response
 
 from chalicelib import logs
 from chalicelib.api.http import error_response
-from chalicelib.config import settings
+from chalicelib.config import NotConfigured, problems, settings
+
+_reported: list[tuple[str, ...]] = []
+
+
+def fail_closed(event: Any, get_response: Callable[[Any], Any]) -> Any:
+    """A container whose configuration has problems (no STAGE; outside local dev a missing
+    secret, a public URL that is not https, no trusted SNS topic) serves nothing: 503 on every
+    route, and every job refuses to run. The problems (setting names, never values) are logged
+    once per container."""
+    found = problems()
+    if not found:
+        return get_response(event)
+    if found not in _reported:
+        _reported.append(found)
+        logs.error("refusing to serve: configuration problems", problems=list(found))
+    if isinstance(event, Request):
+        response = error_response(503, "not_configured",
+                                  "This service is not configured to take requests yet.")
+        response.headers["Retry-After"] = "60"
+        return response
+    raise NotConfigured("refusing to run: " + "; ".join(found))
 
 
 def limit_body_size(event: Request, get_response: Callable[[Request], Response]) -> Response:

@@ -11,7 +11,7 @@ from chalice.app import Blueprint, CloudWatchEvent, Rate, Response, SQSEvent
 from chalicelib import deps, logs
 from chalicelib.api.auth import require_staff
 from chalicelib.api.http import handles_errors, json_response
-from chalicelib.config import settings
+from chalicelib.config import queue_name
 from chalicelib.errors import InvalidInput, NotFound
 from chalicelib.pages.model import isoformat_utc
 
@@ -43,7 +43,7 @@ def get_payout(payout_id: str) -> Response:
     return json_response(payout_view(deps.payout_service().view(payout_id), detail=True))
 
 
-@payouts.on_sqs_message(queue=settings().payouts_queue, batch_size=1)
+@payouts.on_sqs_message(queue=queue_name("payouts"), batch_size=1)
 def reconcile_payout(event: SQSEvent) -> None:
     """Reconcile each payout named on the queue. A failure (Stripe unreachable after the SDK's
     retries, storage throttled) is raised, so SQS delivers the message again and, after five

@@ -16,8 +16,8 @@ recurring = Blueprint(__name__)
 @recurring.route("/c/{token}", methods=["GET", "POST"])
 @handles_errors
 def cancel_monthly_gift(token: str) -> Response:
-    from chalicelib.followups.tokens import CANCEL_PLAN
     from chalicelib.giving.recurring import cancel_plan
+    from chalicelib.tokens import CANCEL_PLAN
 
     subscription_id = deps.tokens().read(token, CANCEL_PLAN)
     service = deps.giving_service()

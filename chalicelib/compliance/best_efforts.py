@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any, Protocol
 
 from chalicelib.giving.ledger import PaymentState
@@ -43,9 +43,6 @@ def plan_best_efforts_request(donation: Donation, new: PaymentState,
                           {"donor_id": donation.donor_id, "donation_id": donation.donation_id})]
 
 
-ANSWER_TTL = timedelta(days=180)
-
-
 class EmploymentAnswer(Protocol):
     def donor_asked(self, donor_id: str, message_id: str, when: datetime) -> bool: ...
     def record_employment(self, donor_id: str, employer: str, occupation: str, when: datetime) -> bool: ...
@@ -56,7 +53,7 @@ def best_efforts_handler(donations: Any, store: EmploymentAnswer, send: Callable
                          clock: Callable[[], datetime]) -> Callable[[OutboxMessage], Delivered]:
     """Ask a flagged donor once (per donor, whatever the number of flagged gifts) for their
     employer and occupation, with a signed link to a one-question form."""
-    from chalicelib.followups import tokens as purposes
+    from chalicelib import tokens as purposes
     from chalicelib.giving.model import donor_id_for
 
     def ask(message: OutboxMessage) -> Delivered:
@@ -67,8 +64,8 @@ def best_efforts_handler(donations: Any, store: EmploymentAnswer, send: Callable
             raise PermanentFailure("donation not found")
         if not store.donor_asked(donation.donor_id, message.message_id, clock()):
             return Delivered("skipped: donor already asked")
-        answer = tokens.issue(purposes.EMPLOYMENT, donation.donor_id, ANSWER_TTL)
-        unsubscribe = tokens.issue(purposes.UNSUBSCRIBE, donor_id_for(donation.donor.email), ANSWER_TTL)
+        answer = tokens.issue(purposes.EMPLOYMENT, donation.donor_id)
+        unsubscribe = tokens.issue(purposes.UNSUBSCRIBE, donor_id_for(donation.donor.email))
         email = compose("best_efforts", "One more detail for our FEC report", to=donation.donor.email,
                         message_id=message.message_id,
                         unsubscribe_url=link(f"/api/unsubscribe/{unsubscribe}"),

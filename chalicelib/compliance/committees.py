@@ -7,7 +7,6 @@ Limits and the $200 itemization threshold are settings with these defaults.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
@@ -20,14 +19,6 @@ class CommitteeDefaults:
     candidate_limit_cents: int = 350_000
     pac_limit_cents: int = 500_000
     itemization_threshold_cents: int = 20_000
-
-    @classmethod
-    def from_env(cls) -> CommitteeDefaults:
-        return cls(
-            candidate_limit_cents=int(os.environ.get("CANDIDATE_LIMIT_CENTS", "350000")),
-            pac_limit_cents=int(os.environ.get("PAC_LIMIT_CENTS", "500000")),
-            itemization_threshold_cents=int(os.environ.get("ITEMIZATION_THRESHOLD_CENTS", "20000")),
-        )
 
 
 @dataclass(frozen=True)

@@ -19,9 +19,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any, Protocol
 
-from chalicelib import logs
+from chalicelib import logs, tokens
 from chalicelib.errors import Conflict, InvalidInput, NotFound, ProviderUnavailable
-from chalicelib.followups import planning, tokens
+from chalicelib.followups import planning
 from chalicelib.followups.errors import AddressRefused, SendRefused, StaleInvitation
 from chalicelib.followups.feedback import suppressions
 from chalicelib.followups.matching import Audience, rank
@@ -95,10 +95,6 @@ class FollowupConfig:
     base_url: str
     max_invitations: int = 3
     reminder_delay: timedelta = timedelta(days=2)
-    invitation_ttl: timedelta = timedelta(days=60)
-    # CAN-SPAM: an unsubscribe link must work for at least 30 days after sending.
-    unsubscribe_ttl: timedelta = timedelta(days=365)
-    confirm_ttl: timedelta = timedelta(days=7)
     event_reminder_lead: timedelta = timedelta(days=1)
 
 
@@ -330,10 +326,9 @@ class FollowupService:
         card gets an express link (a confirmation step, never a charge by itself)."""
         cancel = express = None
         if donation.subscription_id:
-            cancel = self.link("/c/" + self.tokens.issue(tokens.CANCEL_PLAN, donation.subscription_id,
-                                                         timedelta(days=3650)))
+            cancel = self.link("/c/" + self.tokens.issue(tokens.CANCEL_PLAN, donation.subscription_id))
         elif donation.customer_id:
-            token = self.tokens.issue(tokens.EXPRESS, donation.donor_id, timedelta(days=365))
+            token = self.tokens.issue(tokens.EXPRESS, donation.donor_id, donation.committee_id)
             express = self.link(f"/express/{donation.page_slug}?t={token}")
         return {"cancel_url": cancel, "express_url": express}
 
@@ -406,7 +401,7 @@ class FollowupService:
         person = self._person(message)
         if person.suppressed:
             raise PermanentFailure(f"address suppressed ({person.suppressed})")
-        token = self.tokens.issue(tokens.CONFIRM, person.person_id, self.config.confirm_ttl)
+        token = self.tokens.issue(tokens.CONFIRM, person.person_id)
         email = self._compose("confirm", "Please confirm your signup", person, message, [],
                               confirm_url=self.link(f"/s/{token}"))
         return self._send(message, person, email)
@@ -479,9 +474,9 @@ class FollowupService:
         from chalicelib.followups.compose import InvitationLink, compose
 
         links = [InvitationLink(a, self.link("/i/" + self.tokens.issue(
-            tokens.RSVP, invitation_id_for(person.person_id, a.action_id), self.config.invitation_ttl)))
+            tokens.RSVP, invitation_id_for(person.person_id, a.action_id))))
             for a in actions]
-        unsubscribe = self.tokens.issue(tokens.UNSUBSCRIBE, person.person_id, self.config.unsubscribe_ttl)
+        unsubscribe = self.tokens.issue(tokens.UNSUBSCRIBE, person.person_id)
         share_url = self.link(f"/r/{person.share_code}") if person.share_code and person.share_page else None
         context.setdefault("page", None)
         context.setdefault("amount_cents", 0)

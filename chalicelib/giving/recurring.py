@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Protocol
 
 from chalicelib.errors import NotFound
 from chalicelib.giving.model import RecurringPlan
-
-# Receipt links stay valid for the life of any plan.
-CANCEL_LINK_TTL = timedelta(days=3650)
 
 
 class Subscriptions(Protocol):

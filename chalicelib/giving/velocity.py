@@ -10,7 +10,6 @@ The previous window counts in proportion to its overlap, so a burst cannot strad
 from __future__ import annotations
 
 import hashlib
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -25,15 +24,6 @@ class VelocityLimits:
     declines_per_email: int = 5
     declines_per_card: int = 5
     intakes_per_ip: int = 300
-
-    @classmethod
-    def from_env(cls) -> VelocityLimits:
-        def number(name: str, default: int) -> int:
-            return int(os.environ.get(name) or default)
-
-        return cls(number("VELOCITY_WINDOW_SECONDS", 600), number("DECLINES_PER_IP", 5),
-                   number("DECLINES_PER_EMAIL", 5), number("DECLINES_PER_CARD", 5),
-                   number("INTAKES_PER_IP", 300))
 
 
 class RateLimited(DomainError):

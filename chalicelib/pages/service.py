@@ -14,12 +14,12 @@ from chalicelib import logs
 from chalicelib.compliance.committees import Committee
 from chalicelib.compliance.limits import remaining_cents
 from chalicelib.errors import DomainError, InvalidInput, NotFound, ProviderUnavailable
-from chalicelib.followups.tokens import DONOR
 from chalicelib.pages import experiments
 from chalicelib.pages.asks import personal_ladder, within_limit
 from chalicelib.pages.experiments import ArmStats
 from chalicelib.pages.history import HistoryEntry, creation_entry, plan_update
 from chalicelib.pages.model import Page, PageTotals, Variant, public_view
+from chalicelib.tokens import DONOR
 
 if TYPE_CHECKING:
     from chalicelib.pages.input import PageCreate, PageUpdate

@@ -21,21 +21,20 @@ from pynamodb.attributes import (
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
 from pynamodb.models import Model
 
-from chalicelib.config import settings
+from chalicelib.config import settings, table_name
 from chalicelib.storage.sessions import share_loader
 
 share_loader()
-_S = settings()
 
 
 class _Meta:
-    region = _S.region
+    region = settings().region
     billing_mode = "PAY_PER_REQUEST"
 
 
 class PageModel(Model):
     class Meta(_Meta):
-        table_name = _S.pages_table
+        table_name = table_name("pages")
 
     slug = UnicodeAttribute(hash_key=True)
     title = UnicodeAttribute()
@@ -105,7 +104,7 @@ class DonorFields(MapAttribute[str, object]):
 
 class DonationModel(Model):
     class Meta(_Meta):
-        table_name = _S.donations_table
+        table_name = table_name("donations")
 
     donation_id = UnicodeAttribute(hash_key=True)
     page_slug = UnicodeAttribute()
@@ -157,7 +156,7 @@ class DonorModel(Model):
     """One record per person, keyed by a digest of the normalized email."""
 
     class Meta(_Meta):
-        table_name = _S.donors_table
+        table_name = table_name("donors")
 
     donor_id = UnicodeAttribute(hash_key=True)
     email = UnicodeAttribute()
@@ -184,7 +183,7 @@ class RecurringPlanModel(Model):
     """A donor's monthly gift: a Stripe subscription whose paid invoices become contributions."""
 
     class Meta(_Meta):
-        table_name = _S.plans_table
+        table_name = table_name("plans")
 
     subscription_id = UnicodeAttribute(hash_key=True)
     first_donation_id = UnicodeAttribute()
@@ -204,7 +203,7 @@ class VelocityModel(Model):
     """One velocity counter (declines or intakes per IP, email or card) for one time window."""
 
     class Meta(_Meta):
-        table_name = _S.velocity_table
+        table_name = table_name("velocity")
 
     counter_key = UnicodeAttribute(hash_key=True)
     hits = NumberAttribute(default=0)
@@ -215,7 +214,7 @@ class DonorIdentityModel(Model):
     """Maps an identity key (normalized email, or name + ZIP5) to the donor it belongs to."""
 
     class Meta(_Meta):
-        table_name = _S.identities_table
+        table_name = table_name("identities")
 
     identity_key = UnicodeAttribute(hash_key=True)
     donor_id = UnicodeAttribute()
@@ -225,7 +224,7 @@ class DonorAggregateModel(Model):
     """A donor's net giving to one committee in one limit period (the basis of FEC limits)."""
 
     class Meta(_Meta):
-        table_name = _S.aggregates_table
+        table_name = table_name("aggregates")
 
     donor_id = UnicodeAttribute(hash_key=True)
     scope = UnicodeAttribute(range_key=True)  # "{committee_id}#{election}" or "…#Y{year}"
@@ -240,7 +239,7 @@ class CounterShardModel(Model):
     """One shard of a page's thermometer; a page's totals are the sum of its shards."""
 
     class Meta(_Meta):
-        table_name = _S.counters_table
+        table_name = table_name("counters")
 
     counter_id = UnicodeAttribute(hash_key=True)  # "page#{slug}#{shard}", "variant#{slug}#{id}#{shard}"
     raised_cents = NumberAttribute(default=0)
@@ -256,7 +255,7 @@ class ProcessedEventModel(Model):
     """The marker that a Stripe event's effects are committed (written in the same transaction)."""
 
     class Meta(_Meta):
-        table_name = _S.events_table
+        table_name = table_name("events")
 
     event_id = UnicodeAttribute(hash_key=True)
     type = UnicodeAttribute()
@@ -269,7 +268,7 @@ class StaffKeyModel(Model):
     """A staff API key, stored only as its SHA-256 digest."""
 
     class Meta(_Meta):
-        table_name = _S.staff_keys_table
+        table_name = table_name("staff-keys")
 
     key_hash = UnicodeAttribute(hash_key=True)
     role = UnicodeAttribute()
@@ -307,7 +306,7 @@ class MovementModel(Model):
     written in the same transaction as the event that caused it."""
 
     class Meta(_Meta):
-        table_name = _S.movements_table
+        table_name = table_name("movements")
 
     movement_id = UnicodeAttribute(hash_key=True)  # "{event_id}#{kind}"
     kind = UnicodeAttribute()
@@ -334,7 +333,7 @@ class PayoutModel(Model):
     """A Stripe payout: what its `payout.*` event said, then what reconciliation found."""
 
     class Meta(_Meta):
-        table_name = _S.payouts_table
+        table_name = table_name("payouts")
 
     payout_id = UnicodeAttribute(hash_key=True)
     amount_cents = NumberAttribute()
@@ -371,7 +370,7 @@ class OutboxModel(Model):
     """Work decided inside a transaction (an email, a refund) and delivered after it."""
 
     class Meta(_Meta):
-        table_name = _S.outbox_table
+        table_name = table_name("outbox")
 
     message_id = UnicodeAttribute(hash_key=True)
     kind = UnicodeAttribute()
@@ -394,7 +393,7 @@ class CommitteeModel(Model):
     """A committee's type and limits (absent: a candidate committee with default limits)."""
 
     class Meta(_Meta):
-        table_name = _S.committees_table
+        table_name = table_name("committees")
 
     committee_id = UnicodeAttribute(hash_key=True)
     name = UnicodeAttribute()
@@ -408,7 +407,7 @@ class ExportModel(Model):
     """An export job: what finance asked for, its progress, and where its files are."""
 
     class Meta(_Meta):
-        table_name = _S.exports_table
+        table_name = table_name("exports")
 
     export_id = UnicodeAttribute(hash_key=True)
     kind = UnicodeAttribute()  # contributions_csv | fec_schedule_a
@@ -439,7 +438,7 @@ class ActionModel(Model):
     """Something supporters can do together (follow-ups); `seats_taken` guards `capacity`."""
 
     class Meta(_Meta):
-        table_name = _S.actions_table
+        table_name = table_name("actions")
 
     action_id = UnicodeAttribute(hash_key=True)
     kind = UnicodeAttribute()
@@ -479,7 +478,7 @@ class InvitationModel(Model):
     """One person invited to one action (`{person_id}.{action_id}`), and their answer."""
 
     class Meta(_Meta):
-        table_name = _S.invitations_table
+        table_name = table_name("invitations")
 
     invitation_id = UnicodeAttribute(hash_key=True)
     person_id = UnicodeAttribute()
@@ -508,7 +507,7 @@ class PersonModel(Model):
     the normalized email: consent, unsubscribe, suppression, caps and share credit."""
 
     class Meta(_Meta):
-        table_name = _S.people_table
+        table_name = table_name("people")
 
     person_id = UnicodeAttribute(hash_key=True)
     email = UnicodeAttribute()
@@ -541,7 +540,7 @@ class MailModel(Model):
     """The send ledger: one item per outbox message that sends email (exactly-once sends)."""
 
     class Meta(_Meta):
-        table_name = _S.mail_table
+        table_name = table_name("mail")
 
     message_id = UnicodeAttribute(hash_key=True)
     kind = UnicodeAttribute()
@@ -560,7 +559,7 @@ class PageHistoryModel(Model):
     transaction as the page change itself (the page's new version is the range key)."""
 
     class Meta(_Meta):
-        table_name = _S.page_history_table
+        table_name = table_name("page-history")
 
     slug = UnicodeAttribute(hash_key=True)
     version = NumberAttribute(range_key=True)
@@ -577,7 +576,7 @@ class VisitModel(Model):
     impression counted in the same transaction, so each visitor counts once."""
 
     class Meta(_Meta):
-        table_name = _S.visits_table
+        table_name = table_name("visits")
 
     visit_key = UnicodeAttribute(hash_key=True)
     variant_id = UnicodeAttribute(null=True)

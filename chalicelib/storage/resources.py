@@ -5,19 +5,18 @@ from __future__ import annotations
 
 import boto3
 
-from chalicelib.config import settings
+from chalicelib.config import bucket_name, queue_name, settings
 from chalicelib.storage.tables import ensure_tables
 
 
 def queues() -> list[str]:
     """SQS queues (each gets a dead-letter queue `<name>-dlq` in the deployment template)."""
-    s = settings()
-    return [s.exports_queue, s.payouts_queue]
+    return [queue_name("exports"), queue_name("payouts")]
 
 
 def buckets() -> list[str]:
     """S3 buckets (encrypted, private, objects expiring)."""
-    return [settings().exports_bucket]
+    return [bucket_name("exports")]
 
 
 # Kept for the deployment template generator, which reads names without a live environment.

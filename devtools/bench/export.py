@@ -54,9 +54,9 @@ def _export(kind: str) -> tuple[int, float, float, Window]:
     from chalice.test import Client
 
     from app import app
-    from chalicelib.config import settings
+    from chalicelib.config import queue_name
 
-    queue = settings().exports_queue
+    queue = queue_name("exports")
     handler = next(s.name for s in app.event_sources
                    if isinstance(s, SQSEventConfig) and s.queue == queue)
     sqs = boto3.client("sqs")

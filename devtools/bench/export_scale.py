@@ -68,13 +68,14 @@ def child(kind: str, days: int) -> dict[str, Any]:
     import boto3
 
     from chalicelib import deps
-    from chalicelib.config import settings
+    from chalicelib.config import bucket_name, queue_name, settings
     from chalicelib.exports.service import ExportService
     from chalicelib.storage.exports import ExportJobRepository, S3Files, SqsJobQueue
 
     s = settings()
     exports = ExportService(ExportJobRepository(), GeneratedLedger(days, PER_DAY), deps.committees(),
-                            S3Files(s.exports_bucket, s.region), SqsJobQueue(s.exports_queue, s.region))
+                            S3Files(bucket_name("exports"), s.region),
+                            SqsJobQueue(queue_name("exports"), s.region))
     warm = exports.request(kind, FIRST_DAY, FIRST_DAY, COMMITTEE, "bench")  # clients built once
     exports.run(warm.export_id)
     before = peak_rss_mb()
@@ -86,7 +87,7 @@ def child(kind: str, days: int) -> dict[str, Any]:
     if done is None or done.status != "succeeded":
         raise RuntimeError(f"export ended {done}")
     head = boto3.client("s3", region_name=s.region).head_object(
-        Bucket=s.exports_bucket, Key=done.files["download"])
+        Bucket=bucket_name("exports"), Key=done.files["download"])
     return {"rows": done.row_count, "seconds": seconds, "mib": head["ContentLength"] / 2**20,
             "before_mb": before, "peak_mb": peak}
 

@@ -94,7 +94,7 @@ def run() -> tuple[Section, Section]:
     from chalice.test import Client
 
     from app import app
-    from chalicelib.config import settings
+    from chalicelib.config import settings, table_name
 
     slug = new_page()
     with Client(app, stage_name="dev") as client:
@@ -146,7 +146,7 @@ def run() -> tuple[Section, Section]:
                 delivery["window"] = w
         finally:
             recorder.detach()
-    outbox = settings().outbox_table + ":"
+    outbox = table_name("outbox") + ":"
     written = sum(1 for step in ("intake", "webhook") for w in windows[step] for c in w.calls
                   for label, _ in c.partition_writes if label.startswith(outbox))
     delivery["messages_per_donation"] = written / DONATIONS

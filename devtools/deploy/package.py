@@ -28,6 +28,7 @@ from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any
 
+from chalicelib.settings import SECRET_NAMES  # reads no environment at import
 from devtools.deploy import template as merge
 from devtools.deploy import vendor
 
@@ -160,9 +161,9 @@ def secret_env_vars(template: dict[str, Any]) -> list[tuple[str, str]]:
     found = []
     for name, res in template["Resources"].items():
         variables = res.get("Properties", {}).get("Environment", {}).get("Variables", {})
-        found += [(name, v) for v in variables if v in merge.SECRET_NAMES]
+        found += [(name, v) for v in variables if v in SECRET_NAMES]
     env = template.get("Globals", {}).get("Function", {}).get("Environment", {}).get("Variables", {})
-    found += [("Globals", v) for v in env if v in merge.SECRET_NAMES]
+    found += [("Globals", v) for v in env if v in SECRET_NAMES]
     return found
 
 

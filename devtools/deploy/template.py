@@ -27,8 +27,6 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[2]
 CHALICE_CONFIG = ROOT / ".chalice" / "config.json"
 
-# Secrets the app reads from the environment; in AWS they are SSM SecureString parameters.
-SECRET_NAMES = ("STRIPE_SECRET_KEY", "STRIPE_PUBLISHABLE_KEY", "STRIPE_WEBHOOK_SECRET", "TOKEN_SECRET")
 # Chalice makes one role per function (`ApiHandlerRole`, `DrainOutboxRole`, ...) when each uses
 # the stage's policy file; `make package` learns their names from a first `chalice package` pass.
 DEFAULT_ROLES = ("ApiHandlerRole",)

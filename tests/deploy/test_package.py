@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from pynamodb.attributes import TTLAttribute
 
+from chalicelib.settings import SECRET_NAMES
 from devtools.deploy import package as pkg
 from devtools.deploy import template as merge
 from devtools.deploy.vendor import PROVIDED_BY_LAMBDA
@@ -162,8 +163,10 @@ assert app.app.app_name == "groundswell" and callable(jobs.drain_outbox)
 print("ok")
 """
     # The stage's environment plus its secrets, as the cold-start loader would set them from SSM.
-    secrets = {name: f"test-{name.lower()}-0123456789abcdef" for name in merge.SECRET_NAMES}
-    secrets.update(STRIPE_SECRET_KEY="sk_test_package", STRIPE_PUBLISHABLE_KEY="pk_test_package")
+    secrets = {name: f"test-{name.lower()}-0123456789abcdef" for name in SECRET_NAMES}
+    secrets.update(STRIPE_SECRET_KEY="sk_test_package", STRIPE_PUBLISHABLE_KEY="pk_test_package",
+                   PUBLIC_BASE_URL="https://give.example.org",  # a deployment's own settings
+                   SES_NOTIFICATION_TOPICS="arn:aws:sns:us-east-1:123456789012:ses-feedback")
     env = {"PATH": os.environ.get("PATH", ""), "AWS_DEFAULT_REGION": "us-east-1", **PROD_ENV, **secrets}
     result = subprocess.run([sys.executable, "-I", "-S", "-c", code], env=env, cwd=tmp_path,
                             capture_output=True, text=True, timeout=60)

@@ -86,14 +86,14 @@ def test_ten_thousand_contributions_through_dynamodb() -> None:
 
 def export_service(ledger: Any) -> Any:
     from chalicelib import deps
-    from chalicelib.config import settings
+    from chalicelib.config import bucket_name, queue_name, settings
     from chalicelib.exports.service import ExportService
     from chalicelib.storage.exports import ExportJobRepository, S3Files, SqsJobQueue
 
     s = settings()
     return ExportService(ExportJobRepository(), ledger, deps.committees(),
-                         S3Files(s.exports_bucket, s.region, part_bytes=PART),
-                         SqsJobQueue(s.exports_queue, s.region))
+                         S3Files(bucket_name("exports"), s.region, part_bytes=PART),
+                         SqsJobQueue(queue_name("exports"), s.region))
 
 
 def measured_run(exports: Any, kind: str, days: int) -> tuple[Any, int]:
@@ -118,14 +118,14 @@ def download(url: str) -> str:
 def scenario_generated() -> dict[str, Any]:
     import boto3
 
-    from chalicelib.config import settings
+    from chalicelib.config import bucket_name, settings
 
     exports = export_service(GeneratedLedger(DAYS, PER_DAY))
     measured_run(exports, "contributions_csv", 1)  # clients and caches built once
     small, small_peak = measured_run(exports, "contributions_csv", 2)
     big, big_peak = measured_run(exports, "contributions_csv", DAYS)
     head = boto3.client("s3", region_name=settings().region).head_object(
-        Bucket=settings().exports_bucket, Key=big.files["download"])
+        Bucket=bucket_name("exports"), Key=big.files["download"])
     reader = csv.reader(io.StringIO(download(exports.view(big.export_id).download_url), newline=""))
     next(reader)
     fec, fec_peak = measured_run(exports, "fec_schedule_a", DAYS)

@@ -10,7 +10,7 @@ from typing import Any
 import boto3
 import pytest
 
-from chalicelib.config import settings
+from chalicelib.config import bucket_name, settings
 from chalicelib.storage.donations import ledger_key
 from chalicelib.storage.exports import MIN_PART_BYTES, MovementLedger, S3Upload
 
@@ -23,47 +23,47 @@ def s3(local_stack: dict[str, Any]) -> Any:
 
 
 def pending_uploads(s3: Any, key: str) -> list[dict[str, Any]]:
-    uploads = s3.list_multipart_uploads(Bucket=settings().exports_bucket, Prefix=key).get("Uploads", [])
+    uploads = s3.list_multipart_uploads(Bucket=bucket_name("exports"), Prefix=key).get("Uploads", [])
     return list(uploads)
 
 
 def test_a_large_file_streams_in_parts_of_at_least_five_mib(s3: Any) -> None:
     key = f"test/{uuid.uuid4().hex}/big.csv"
-    upload = S3Upload(s3, settings().exports_bucket, key, "text/csv", MIN_PART_BYTES)
+    upload = S3Upload(s3, bucket_name("exports"), key, "text/csv", MIN_PART_BYTES)
     chunk = bytes(range(256)) * 256  # 64 KiB
     for _ in range(100):  # 6.25 MiB
         upload.write(chunk)
         assert upload._buffer.tell() < MIN_PART_BYTES + len(chunk)  # one part in memory at most
-    assert pending_uploads(s3, key) and s3.list_objects_v2(Bucket=settings().exports_bucket,
+    assert pending_uploads(s3, key) and s3.list_objects_v2(Bucket=bucket_name("exports"),
                                                            Prefix=key)["KeyCount"] == 0
     upload.close()
-    head = s3.head_object(Bucket=settings().exports_bucket, Key=key)
+    head = s3.head_object(Bucket=bucket_name("exports"), Key=key)
     assert head["ETag"].strip('"').endswith("-2")  # a full part and the rest
     assert head["ContentLength"] == 100 * len(chunk) and head["ContentType"] == "text/csv"
-    body = s3.get_object(Bucket=settings().exports_bucket, Key=key)["Body"].read()
+    body = s3.get_object(Bucket=bucket_name("exports"), Key=key)["Body"].read()
     assert body == chunk * 100
     assert pending_uploads(s3, key) == []
     # moto keeps (and /moto-api/data.json reads) every object it holds: do not leave this one.
-    s3.delete_object(Bucket=settings().exports_bucket, Key=key)
+    s3.delete_object(Bucket=bucket_name("exports"), Key=key)
 
 
 def test_a_small_file_is_one_put(s3: Any) -> None:
     key = f"test/{uuid.uuid4().hex}/small.csv"
-    upload = S3Upload(s3, settings().exports_bucket, key, "text/csv")
+    upload = S3Upload(s3, bucket_name("exports"), key, "text/csv")
     upload.write(b"a,b\r\n")
     upload.close()
-    head = s3.head_object(Bucket=settings().exports_bucket, Key=key)
+    head = s3.head_object(Bucket=bucket_name("exports"), Key=key)
     assert "-" not in head["ETag"] and head["ContentLength"] == 5
 
 
 def test_an_aborted_upload_leaves_nothing(s3: Any) -> None:
     key = f"test/{uuid.uuid4().hex}/aborted.csv"
-    upload = S3Upload(s3, settings().exports_bucket, key, "text/csv", MIN_PART_BYTES)
+    upload = S3Upload(s3, bucket_name("exports"), key, "text/csv", MIN_PART_BYTES)
     upload.write(b"x" * (MIN_PART_BYTES + 10))
     assert upload.upload_id is not None
     upload.abort()
     assert pending_uploads(s3, key) == []
-    assert s3.list_objects_v2(Bucket=settings().exports_bucket, Prefix=key)["KeyCount"] == 0
+    assert s3.list_objects_v2(Bucket=bucket_name("exports"), Prefix=key)["KeyCount"] == 0
 
 
 def test_parts_under_five_mib_are_refused() -> None:

@@ -4,14 +4,13 @@ nothing by itself, then one confirmed, idempotent, limit-checked off-session gif
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
 
 import pytest
 import requests
 import stripe
 
 from chalicelib import deps
-from chalicelib.followups.tokens import EXPRESS
+from chalicelib.tokens import EXPRESS
 from tests.helpers import ORGANIZER_KEY, donation_body, page_body, staff, wait_for
 
 pytestmark = [pytest.mark.stack, pytest.mark.server]
@@ -36,7 +35,7 @@ def test_saved_card_gives_again_only_when_confirmed(live_server, local_stack) ->
     wait_for(lambda: totals() == (2700, 1), timeout=10)
     donor_id = requests.get(f"{live_server}/api/admin/donations/{first['donation_id']}",
                             headers=staff(ORGANIZER_KEY), timeout=5).json()["donor_id"]
-    token = deps.tokens().issue(EXPRESS, donor_id, timedelta(days=30))
+    token = deps.tokens().issue(EXPRESS, donor_id, "C00123456")
 
     # Opening the link shows the confirmation step and charges nothing.
     confirm_page = requests.get(f"{live_server}/express/{slug}", params={"t": token, "amount": "5000"},
@@ -67,7 +66,7 @@ def test_saved_card_gives_again_only_when_confirmed(live_server, local_stack) ->
 
 def test_a_donor_without_a_saved_card_cannot_use_express(api) -> None:
     slug = api.create_page()["slug"]
-    token = deps.tokens().issue(EXPRESS, "dnr_nobody", timedelta(days=1))
+    token = deps.tokens().issue(EXPRESS, "dnr_nobody", "C00123456")
     status, error = api.call("POST", "/api/express/donations", {
         "token": token, "page": slug, "amount_cents": 1000, "attestations": ATTEST,
         "idempotency_key": "express-" + uuid.uuid4().hex})

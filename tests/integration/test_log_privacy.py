@@ -9,49 +9,25 @@ drained with the thank-you email sent.
 
 from __future__ import annotations
 
-import io
 import json
-import logging
 import re
 import time
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import pytest
 import stripe
 
-from chalicelib import deps, logs
+from chalicelib import deps
 from chalicelib.config import settings
 from tests.followups_kit import delivered, drain_until
-from tests.helpers import FINANCE_KEY, ORGANIZER_KEY, WEBHOOK_SECRET, donation_body, sign
+from tests.helpers import FINANCE_KEY, ORGANIZER_KEY, WEBHOOK_SECRET, captured_logs, donation_body, sign
 
 pytestmark = pytest.mark.stack
 
 EMAIL_PATTERN = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
 CARD_PATTERN = re.compile(r"\b4242[ -]?4242[ -]?4242[ -]?4242\b|last4\W{1,6}\d{4}|\bexp_(month|year)\b")
 SECRET_PATTERN = re.compile(r"\b(sk|rk)_(test|live)_\w+|\bwhsec_\w+|_secret_\w+|Bearer\s+\S+")
-
-
-@contextmanager
-def captured_logs() -> Iterator[io.StringIO]:
-    """Every record of every logger at INFO and above, formatted as the app formats its own."""
-    out = io.StringIO()
-    handler = logging.StreamHandler(out)
-    handler.setFormatter(logs._logger().registered_formatter)
-    root, app = logging.getLogger(), logging.getLogger("groundswell")
-    old_level = root.level
-    root.setLevel(logging.INFO)
-    root.addHandler(handler)
-    if not app.propagate:  # powertools' logger does not propagate, unless told to
-        app.addHandler(handler)
-    try:
-        yield out
-    finally:
-        root.removeHandler(handler)
-        app.removeHandler(handler)
-        root.setLevel(old_level)
 
 
 def signed_post(api: Any, event: dict[str, Any]) -> tuple[int, Any]:

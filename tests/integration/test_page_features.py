@@ -14,11 +14,11 @@ from typing import Any
 import pytest
 
 from chalicelib import deps
-from chalicelib.followups.tokens import DONOR, Tokens
 from chalicelib.giving.model import donor_id_for
 from chalicelib.pages.asks import personal_ladder
 from chalicelib.pages.experiments import assign
 from chalicelib.storage.models import CounterShardModel, PageHistoryModel
+from chalicelib.tokens import DONOR, Tokens
 from tests.helpers import FINANCE_KEY, ORGANIZER_KEY, donation_body, page_body, staff, stripe_event
 
 pytestmark = pytest.mark.stack
@@ -122,8 +122,8 @@ def test_history_of_an_unknown_page_is_404(api) -> None:
 
 
 # --- a returning donor's ladder ---------------------------------------------------------------
-def donor_token(email: str, ttl: timedelta = timedelta(days=30), now: datetime | None = None) -> str:
-    return deps.tokens().issue(DONOR, donor_id_for(email), ttl, now=now)
+def donor_token(email: str, now: datetime | None = None) -> str:
+    return deps.tokens().issue(DONOR, donor_id_for(email), now=now)
 
 
 def test_a_donor_token_gets_a_ladder_from_their_highest_gift(api) -> None:
@@ -136,9 +136,8 @@ def test_a_donor_token_gets_a_ladder_from_their_highest_gift(api) -> None:
     assert status == 200 and view["ask_source"] == "personal"
     assert view["ask_amounts_cents"] == personal_ladder(5000) == [5000, 7500, 10_000, 15_000]
     # Without a token, or with a bad or expired one: the page's own ladder, and the page still loads.
-    expired = donor_token(email, now=datetime.now(timezone.utc) - timedelta(days=60))
-    other_secret = Tokens("another-secret-of-enough-length").issue(DONOR, donor_id_for(email),
-                                                                   timedelta(days=1))
+    expired = donor_token(email, now=datetime.now(timezone.utc) - timedelta(days=61))
+    other_secret = Tokens("another-secret-of-enough-length").issue(DONOR, donor_id_for(email))
     for query in ("", "?t=garbage", f"?t={expired}", f"?t={other_secret}"):
         status, view, _ = get(api, f"/api/pages/{slug}{query}")
         assert status == 200 and view["ask_amounts_cents"] == [1000, 2500] and view["ask_source"] == "page"

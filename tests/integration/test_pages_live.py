@@ -10,8 +10,8 @@ import pytest
 import requests
 
 from chalicelib import deps
-from chalicelib.followups.tokens import DONOR
 from chalicelib.giving.model import donor_id_for
+from chalicelib.tokens import DONOR
 from tests.helpers import (
     ORGANIZER_KEY,
     donation_body,
@@ -63,7 +63,7 @@ def test_a_donor_link_and_a_moved_deadline(live_server: str) -> None:
     body, headers = signed(event)
     assert requests.post(f"{live_server}/webhooks/stripe", data=body.encode(), headers=headers,
                          timeout=10).status_code == 200
-    token = deps.tokens().issue(DONOR, donor_id_for(email), timedelta(days=7))
+    token = deps.tokens().issue(DONOR, donor_id_for(email))
     ladder = wait_for(lambda: requests.get(f"{live_server}/api/pages/{slug}", params={"t": token},
                                            timeout=10).json()["ask_amounts_cents"])
     assert ladder == [10_000, 15_000, 20_000, 30_000]

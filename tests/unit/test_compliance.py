@@ -25,9 +25,17 @@ def test_default_candidate_and_pac_limits_and_scopes() -> None:
 
 
 def test_limits_are_settings(monkeypatch) -> None:
+    from chalicelib import deps
+
+    monkeypatch.setenv("STAGE", "dev")
     monkeypatch.setenv("CANDIDATE_LIMIT_CENTS", "330000")
     monkeypatch.setenv("ITEMIZATION_THRESHOLD_CENTS", "25000")
-    committee = default_committee("C00000001", CommitteeDefaults.from_env())
+    deps.reset()
+    try:
+        committee = default_committee("C00000001", deps.committees().defaults)
+    finally:
+        monkeypatch.undo()
+        deps.reset()
     assert (committee.limit_cents, committee.itemization_threshold_cents) == (330_000, 25_000)
 
 

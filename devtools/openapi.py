@@ -67,7 +67,14 @@ ROUTES: dict[tuple[str, str], Op] = {
     ("GET", "/api/pages/{slug}"): Op(
         "A donation page with live totals, as this visitor sees it (A/B variant, a returning "
         "donor's ladder with `t`, `amount` preselected)", "public",
-        query={"amount": CENTS_QUERY, "t": TOKEN, "refcode": {"type": "string"}}),
+        query={"amount": CENTS_QUERY, "t": TOKEN}),
+    ("GET", "/api/pages/{slug}/progress"): Op(
+        "The thermometer and the clock (raised, count, goal, seconds left, status), the same for "
+        "every visitor (cached for seconds at the edge)", "public"),
+    ("POST", "/api/pages/{slug}/visits"): Op(
+        "The page's beacon: counts the visitor of the `gs_vid` cookie once for their variant's "
+        "impression and once per refcode (never cached; nothing counted without the cookie)",
+        "public", body="VisitBeacon"),
     ("POST", "/api/pages/{slug}/donations"): Op(
         "Start a donation: a pending contribution and its PaymentIntent (limits and velocity "
         "checked first; the same idempotency_key returns the same donation)", "public",
@@ -92,7 +99,8 @@ ROUTES: dict[tuple[str, str], Op] = {
     ("POST", "/api/unsubscribe/{token}"): Op(
         "One-click unsubscribe (RFC 8058 `List-Unsubscribe-Post` target; any body)", "public",
         raw_body=True, status=(410,)),
-    ("GET", "/donate/{slug}"): Op("The donation page (HTML)", "pages", html=True,
+    ("GET", "/donate/{slug}"): Op("The donation page (HTML); its script sends `refcode` with its "
+                                  "beacon", "pages", html=True,
                                   query={"amount": CENTS_QUERY, "t": TOKEN, "refcode": {"type": "string"}}),
     ("GET", "/donate/{slug}/thanks"): Op("The thank-you page (HTML)", "pages", html=True,
                                          query={"donation_id": {"type": "string"}}),
@@ -197,10 +205,10 @@ def request_models() -> dict[str, Any]:
     from chalicelib.followups.input import ActionCreate, ActionUpdate, RsvpRequest, SignupRequest
     from chalicelib.giving.express import ExpressRequest
     from chalicelib.giving.intake import DonationRequest
-    from chalicelib.pages.input import PageCreate, PageUpdate
+    from chalicelib.pages.input import PageCreate, PageUpdate, VisitBeacon
 
     models = (DonationRequest, ExpressRequest, PageCreate, PageUpdate, CommitteeInput, ExportRequest,
-              ActionCreate, ActionUpdate, RsvpRequest, SignupRequest)
+              ActionCreate, ActionUpdate, RsvpRequest, SignupRequest, VisitBeacon)
     return {m.__name__: m for m in models}
 
 

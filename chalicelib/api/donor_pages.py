@@ -10,7 +10,7 @@ from pathlib import Path
 from chalice.app import Blueprint, Response
 
 from chalicelib import deps, logs
-from chalicelib.api import visitors
+from chalicelib.api import caching, visitors
 from chalicelib.api.http import error_response, handles_errors
 from chalicelib.config import settings
 
@@ -19,7 +19,7 @@ ASSETS = Path(__file__).resolve().parent.parent / "assets"
 # Stripe.js may come from another origin (js.stripe.com, or the local stand-in).
 HTML_HEADERS: dict[str, str | list[str]] = {
     "Content-Type": "text/html; charset=utf-8",
-    "Cache-Control": "no-cache",
+    "Cache-Control": caching.NO_STORE,
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "strict-origin-when-cross-origin",
     "X-Frame-Options": "DENY",
@@ -33,16 +33,17 @@ def _html(body: str, status: int = 200, headers: dict[str, str] | None = None) -
 @donor_pages.route("/donate/{slug}", methods=["GET"])
 @handles_errors
 def donate(slug: str) -> Response:
-    """The donation page as this visitor sees it (their A/B variant; a returning donor's own
-    ladder with `?t=`; `?amount=` preselected); sets the visitor cookie if absent."""
+    """The donation page as this visitor sees it (their bucket's A/B variant; a returning
+    donor's own ladder with `?t=`, never cached; `?amount=` preselected). Counts nothing: its
+    script's beacon does (POST /api/pages/{slug}/visits)."""
     from chalicelib.pages.render import render_donate
 
     request = donor_pages.current_request
-    visitor = visitors.identify(request)
-    visit = visitors.visit(request, visitor)
+    audience = visitors.audience(request)
+    visit = visitors.visit(request, audience.bucket)
     page, view = deps.page_service().view(slug, visit)
     html = render_donate(page, view, settings().stripe_js_url, visit.amount_cents)
-    return _html(html, headers=visitors.headers(visitor))
+    return _html(html, headers=audience.headers)
 
 
 @donor_pages.route("/donate/{slug}/thanks", methods=["GET"])
@@ -54,6 +55,7 @@ def thanks(slug: str) -> Response:
     page, view = service.view(slug)
     params: Mapping[str, str] = donor_pages.current_request.query_params or {}
     share_url, invitations = _after_giving(slug, params.get("donation_id", ""))
+    # Personal (the donor's share link and invitations): NO_STORE, as every HTML page by default.
     return _html(render_thanks(page, view, share_url, invitations))
 
 
@@ -110,4 +112,4 @@ def asset(name: str) -> Response:
     if name not in {"donate.js", "thanks.js", "express.js"}:
         return error_response(404, "not_found", "No such asset.")
     return Response(body=(ASSETS / name).read_text(), status_code=200, headers={
-        "Content-Type": "application/javascript; charset=utf-8", "Cache-Control": "max-age=300"})
+        "Content-Type": "application/javascript; charset=utf-8", "Cache-Control": caching.ASSET})

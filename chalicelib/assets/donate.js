@@ -4,6 +4,32 @@
   var form = document.getElementById("donate");
   if (!form) return;
   var slug = form.dataset.slug;
+  var base = "/api/pages/" + encodeURIComponent(slug);
+  var refcode = new URLSearchParams(window.location.search).get("refcode");
+
+  // The page is cached at the edge, so it counts its visitor itself: once per visitor, page,
+  // experiment and refcode (the server counts each once however often it is told).
+  var seen = "gs_seen:" + [slug, form.dataset.experiment, form.dataset.variant, refcode || ""].join(":");
+  var remembered = function () { try { return localStorage.getItem(seen); } catch (e) { return null; } };
+  if (!remembered()) {
+    fetch(base + "/visits", { method: "POST", keepalive: true, credentials: "same-origin",
+      headers: { "Content-Type": "application/json" }, body: JSON.stringify(refcode ? { refcode: refcode } : {})
+    }).then(function (r) { if (r.ok) { try { localStorage.setItem(seen, "1"); } catch (e) { /* private mode */ } } })
+      .catch(function () { /* a lost count never costs the donor the page */ });
+  }
+
+  // The thermometer moves while the page is open (the edge answers from its copy).
+  var raised = document.getElementById("raised"), count = document.getElementById("count");
+  var meter = document.querySelector(".meter"), bar = meter && meter.firstElementChild;
+  setInterval(function () {
+    fetch(base + "/progress").then(function (r) { return r.json(); }).then(function (p) {
+      raised.textContent = "$" + (p.raised_cents / 100).toLocaleString("en-US", {
+        minimumFractionDigits: p.raised_cents % 100 ? 2 : 0, maximumFractionDigits: 2 });
+      count.textContent = p.contribution_count + " contributions";
+      meter.setAttribute("aria-valuenow", p.raised_cents);
+      bar.style.width = Math.min(100, 100 * p.raised_cents / (p.goal_cents || 1)) + "%";
+    }).catch(function () { /* the next poll tries again */ });
+  }, 20000);
 
   // Countdown from the server's seconds_remaining, advanced by elapsed time on a monotonic
   // clock: a wrong clock on the donor's device cannot move the deadline.
@@ -20,7 +46,7 @@
       show(left);
       if (left > 0) { setTimeout(tick, 1000 - elapsed % 1000); return; }
       // The server decides: closed, or moved on to the page's next deadline.
-      fetch("/api/pages/" + encodeURIComponent(slug)).then(function (r) { return r.json(); }).then(function (page) {
+      fetch(base + "/progress").then(function (r) { return r.json(); }).then(function (page) {
         if (page.status === "open" && page.seconds_remaining > 0) {
           total = page.seconds_remaining; t0 = performance.now();
           document.getElementById("deadline").textContent = "Deadline: " + new Date(page.deadline).toUTCString();
@@ -134,7 +160,6 @@
     if (recurring.checked) { payload.recurring = "monthly"; payload.recurring_consent = true; }
     if (checked("save_payment_method")) payload.save_payment_method = true;
     if (form.dataset.variant) payload.variant_id = form.dataset.variant;
-    var refcode = new URLSearchParams(window.location.search).get("refcode");
     if (refcode) payload.refcode = refcode;
     fetch("/api/pages/" + encodeURIComponent(slug) + "/donations", {
       method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(payload)

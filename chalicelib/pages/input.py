@@ -130,3 +130,11 @@ class PageUpdate(_PageFields):
     auto_allocate: StrictBool | None = None
     election: str | None = None
     committee_id: Annotated[str, Field(pattern=r"^C\d{8}$")] | None = None
+
+
+class VisitBeacon(BaseModel):
+    """What a donation page's script reports about its visitor (their id is their cookie)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    refcode: Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]{1,64}$")] | None = None

@@ -44,9 +44,8 @@ class PageStore(Protocol):
 
 
 class VisitStore(Protocol):
-    def assignment(self, slug: str, experiment: str, visitor_id: str) -> str | None: ...
-    def assign(self, slug: str, experiment: str, visitor_id: str, variant_id: str,
-               now: datetime) -> str: ...
+    def count_impression(self, slug: str, experiment: str, visitor_id: str, variant_id: str,
+                         now: datetime) -> bool: ...
     def count_refcode_visit(self, slug: str, refcode: str, visitor_id: str, now: datetime) -> bool: ...
     def arm_stats(self, slug: str, arm_ids: builtins.list[str]) -> dict[str, ArmStats]: ...
 
@@ -66,13 +65,23 @@ class TokenReader(Protocol):
 
 @dataclass(frozen=True)
 class Visit:
-    """Who is looking and what they brought: a first-party visitor id (cookie), a donor's signed
-    token from a receipt or invitation link, a refcode, and an amount to preselect."""
+    """What a page view brings: the visitor's variant bucket (from the edge, or from their
+    cookie), a donor's signed token from a receipt or invitation link, an amount to preselect.
+    Rendering a page writes nothing: visitors are counted by the page's beacon (`record_visit`)."""
 
-    visitor_id: str | None = None
+    bucket: int | None = None
     donor_token: str | None = None
-    refcode: str | None = None
     amount_cents: int | None = None
+
+
+@dataclass(frozen=True)
+class VisitCounted:
+    """What a beacon counted: the visitor's arm (None when the page tests nothing) and whether
+    their impression and refcode arrival were new."""
+
+    variant_id: str | None
+    impression: bool
+    refcode: bool
 
 
 @dataclass
@@ -136,15 +145,15 @@ class PageService:
         return self.view(slug, visit)[1]
 
     def view(self, slug: str, visit: Visit | None = None) -> tuple[Page, dict[str, object]]:
-        """The page and what this visitor sees: the page (or their A/B variant's) copy and
-        ladder, or a returning donor's own ladder, with live totals and the time left."""
+        """The page and what this visitor sees: the page (or their bucket's A/B variant's) copy
+        and ladder, or a returning donor's own ladder, with live totals and the time left."""
         visit = visit or Visit()
         page = self.get(slug)
         now = self.clock()
         view = public_view(page, self.store.totals(slug), now, self.publishable_key)
         view["ask_source"] = "page"
         view["variant"] = None
-        arm = self._arm_for(page, visit.visitor_id, now)
+        arm = self.arm_for(page, visit.bucket, now)
         if arm is not None:
             view["variant"] = arm.view()
             view.update(headline=arm.headline, body=arm.body)
@@ -154,32 +163,54 @@ class PageService:
             personal = self._personal_ladder(page, visit.donor_token, now)
             if personal is not None:
                 view.update(ask_amounts_cents=personal, ask_source="personal")
-        if visit.refcode and visit.visitor_id and self.visits is not None:
-            self._quietly(self.visits.count_refcode_visit, slug, visit.refcode, visit.visitor_id, now)
         view["preselected_amount_cents"] = visit.amount_cents
         return page, view
 
-    def _arm_for(self, page: Page, visitor_id: str | None, now: datetime) -> Variant | None:
-        """The visitor's arm, assigned once (and counted once) per visitor and experiment."""
+    def progress(self, slug: str) -> dict[str, object]:
+        """The thermometer and the clock, the same for every visitor: what a page polls."""
+        page = self.get(slug)
+        now = self.clock()
+        view = public_view(page, self.store.totals(slug), now, self.publishable_key)
+        keys = ("slug", "goal_cents", "raised_cents", "contribution_count", "seconds_remaining",
+                "deadline", "deadline_extended", "status")
+        return {k: view[k] for k in keys}
+
+    def arm_for(self, page: Page, bucket: int | None, now: datetime) -> Variant | None:
+        """The arm a bucket of visitors sees (None when the page tests nothing); the control for
+        a visitor without a bucket. The one home of "which variant does this visitor see"."""
         arms = page.arms
         if not arms:
             return None
-        ids = [a.id for a in arms]
-        if visitor_id is None or self.visits is None:
+        if bucket is None:
             return page.control
-        try:
-            stored = self.visits.assignment(page.slug, page.experiment, visitor_id)
-            if stored is None:
-                if page.auto_allocate:
-                    chosen = experiments.thompson_assign(visitor_id, page.slug, page.experiment,
-                                                         self._stats_for_allocation(page, ids), ids)
-                else:
-                    chosen = experiments.assign(visitor_id, page.slug, page.experiment, ids)
-                stored = self.visits.assign(page.slug, page.experiment, visitor_id, chosen, now)
-        except Exception as exc:  # storage trouble: show the hashed arm, count nothing
-            logs.warning("variant not recorded", error=type(exc).__name__)
-            stored = experiments.assign(visitor_id, page.slug, page.experiment, ids)
-        return page.arm(stored) or page.control
+        ids = [a.id for a in arms]
+        chosen = experiments.assign(bucket, page.slug, page.experiment, ids)
+        if page.auto_allocate and self.visits is not None:
+            try:
+                stats = self._stats_for_allocation(page, ids)
+            except Exception as exc:  # storage trouble: the plain split, the page still shows
+                logs.warning("allocation stats unavailable", error=type(exc).__name__)
+            else:
+                period = experiments.allocation_period(now.timestamp())
+                chosen = experiments.thompson_assign(bucket, page.slug, page.experiment, stats,
+                                                     ids, period)
+        return page.arm(chosen) or page.control
+
+    def record_visit(self, slug: str, visitor_id: str, refcode: str | None = None) -> VisitCounted:
+        """Count a visitor of the page once (their arm's impression, for the A/B results) and,
+        with `refcode`, their arrival by it once (for the refcode report). Both are idempotent
+        per visitor: a reload, or the same beacon sent twice, counts nothing more."""
+        page = self.get(slug)
+        now = self.clock()
+        arm = self.arm_for(page, experiments.bucket_of(visitor_id), now)
+        impression = refcode_new = False
+        if self.visits is not None:
+            if arm is not None:
+                impression = self.visits.count_impression(page.slug, page.experiment, visitor_id,
+                                                          arm.id, now)
+            if refcode:
+                refcode_new = self.visits.count_refcode_visit(slug, refcode, visitor_id, now)
+        return VisitCounted(arm.id if arm else None, impression, refcode_new)
 
     def _stats_for_allocation(self, page: Page, ids: builtins.list[str]) -> dict[str, ArmStats]:
         key = f"{page.slug}#{page.experiment}"
@@ -209,14 +240,6 @@ class PageService:
         highest = self.donors.highest_contribution(donor_id)
         ladder = personal_ladder(highest) if highest else list(page.ask_amounts_cents)
         return within_limit(ladder, remaining)
-
-    @staticmethod
-    def _quietly(call: Callable[..., object], *args: object) -> None:
-        """Counting a visit must never cost a donor the page."""
-        try:
-            call(*args)
-        except Exception as exc:
-            logs.warning("visit not counted", error=type(exc).__name__)
 
     # --- results ------------------------------------------------------------------------
     def results(self, slug: str) -> dict[str, object]:

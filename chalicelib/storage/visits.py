@@ -1,9 +1,9 @@
-"""Visitors in DynamoDB: each one's A/B assignment and refcode arrival, counted once each, on
+"""Visitors in DynamoDB: each one's A/B impression and refcode arrival, counted once each, on
 sharded counters (`variant#{slug}#{variant_id}#{n}`, `refcode#{slug}#{refcode}#{n}`).
 
 A visit item is created with a conditional put, and the counter shard incremented in the same
-transaction, so a visitor counts once however many times (or however concurrently) they load
-the page. Visit items expire with the visitor cookie (TTL)."""
+transaction, so a visitor counts once however many times (or however concurrently) the page's
+beacon reports them. Visit items expire with the visitor cookie (TTL)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from pynamodb.connection import Connection
-from pynamodb.exceptions import DoesNotExist, TransactWriteError
+from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.config import settings
@@ -42,28 +42,15 @@ class VisitRepository:
             self._connection = Connection(region=settings().region)
         return self._connection
 
-    # --- A/B assignments ----------------------------------------------------------------
-    def assignment(self, slug: str, experiment: str, visitor_id: str,
-                   consistent: bool = False) -> str | None:
-        """The variant this visitor was assigned, if any (one GetItem)."""
-        try:
-            item = VisitModel.get(_assignment_key(slug, experiment, visitor_id),
-                                  consistent_read=consistent)
-        except DoesNotExist:
-            return None
-        return item.variant_id
-
-    def assign(self, slug: str, experiment: str, visitor_id: str, variant_id: str,
-               now: datetime) -> str:
-        """Record the visitor's variant and count its impression, once; the variant the visitor
-        has (theirs, if a concurrent request assigned one first)."""
+    # --- A/B impressions ----------------------------------------------------------------
+    def count_impression(self, slug: str, experiment: str, visitor_id: str, variant_id: str,
+                         now: datetime) -> bool:
+        """Count the visitor's impression of `variant_id` once per experiment (the visit item
+        keeps the arm they were counted for); True if this was new."""
         shard = shard_for(visitor_id, self.counter_shards)
         visit = VisitModel(_assignment_key(slug, experiment, visitor_id), variant_id=variant_id,
                            expires_at=now + self.ttl)
-        counter = CounterShardModel(variant_counter_id(slug, variant_id, shard))
-        if self._claim(visit, counter):
-            return variant_id
-        return self.assignment(slug, experiment, visitor_id, consistent=True) or variant_id
+        return self._claim(visit, CounterShardModel(variant_counter_id(slug, variant_id, shard)))
 
     # --- refcodes -----------------------------------------------------------------------
     def count_refcode_visit(self, slug: str, refcode: str, visitor_id: str, now: datetime) -> bool:

@@ -14,9 +14,10 @@ from typing import Any
 import pytest
 
 from chalicelib import deps
+from chalicelib.api import caching
 from chalicelib.giving.model import donor_id_for
 from chalicelib.pages.asks import personal_ladder
-from chalicelib.pages.experiments import assign
+from chalicelib.pages.experiments import BUCKETS, assign, bucket_of
 from chalicelib.storage.models import CounterShardModel, PageHistoryModel
 from chalicelib.tokens import DONOR, Tokens
 from tests.helpers import FINANCE_KEY, ORGANIZER_KEY, donation_body, page_body, staff, stripe_event
@@ -185,22 +186,48 @@ def test_a_visitor_gets_one_variant_and_a_cookie(api) -> None:
     cookie = headers["Set-Cookie"]
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Max-Age=31536000" in cookie
     assert "Secure" not in cookie  # plain http here
+    assert headers["Cache-Control"] == "no-store"  # it carries a cookie: nobody keeps it
     visitor = visitor_cookie(headers)
     arms = ["control", "urgent", "local"]
     experiment = deps.page_service().get(slug).experiment
-    expected = assign(visitor, slug, experiment, arms)
+    expected = assign(bucket_of(visitor), slug, experiment, arms)
     assert view["variant"]["id"] == expected
     if expected == "urgent":
         assert view["ask_amounts_cents"] == [500, 1500] and view["headline"] == "Hours left"
     for _ in range(3):
         status, again, headers = get(api, f"/api/pages/{slug}", cookie=f"other=1; gs_vid={visitor}")
         assert again["variant"]["id"] == expected and "Set-Cookie" not in headers
+        assert headers["Cache-Control"] == "private, no-cache" and headers["Vary"] == "Cookie"
     status, html, _ = get(api, f"/donate/{slug}", cookie=f"gs_vid={visitor}")
     headlines = {"control": page["headline"], "urgent": "Hours left", "local": "Your neighbors are in"}
     headline = headlines[expected]
     assert f"<h1>{headline}</h1>" in html
     assert f'data-variant="{expected}"' in html  # the form sends it: the control's gifts count too
     assert "Secure" in get(api, f"/api/pages/{slug}", **{"X-Forwarded-Proto": "https"})[2]["Set-Cookie"]
+
+
+def test_behind_the_edge_a_page_is_one_per_bucket_and_sets_no_cookie(api) -> None:
+    slug = api.create_page(variants=VARIANTS)["slug"]
+    experiment = deps.page_service().get(slug).experiment
+    seen = {}
+    for bucket in range(BUCKETS):
+        for cookie in (None, "gs_vid=someone-else-entirely-1234"):  # the edge forwards no cookie
+            status, view, headers = get(api, f"/api/pages/{slug}", cookie, **{"X-Gs-Bucket": str(bucket)})
+            assert status == 200 and "Set-Cookie" not in headers
+            assert headers["Cache-Control"] == caching.SHARED
+            assert "stale-while-revalidate" in headers["Cache-Control"]
+            seen.setdefault(bucket, set()).add(view["variant"]["id"])
+        status, html, headers = get(api, f"/donate/{slug}", **{"X-Gs-Bucket": str(bucket)})
+        assert headers["Cache-Control"] == caching.SHARED and "Set-Cookie" not in headers
+        assert f'data-variant="{assign(bucket, slug, experiment, ["control", "urgent", "local"])}"' in html
+    assert all(len(arms) == 1 for arms in seen.values())  # one copy per bucket, whoever asks
+    assert {a for arms in seen.values() for a in arms} == {"control", "urgent", "local"}
+    # A donor's own ladder is personal: never cacheable, even through the edge.
+    _, _, headers = get(api, f"/api/pages/{slug}?t=anything", **{"X-Gs-Bucket": "3"})
+    assert headers["Cache-Control"] == "no-store"
+    # A bucket the edge could not have sent is ignored (the visitor's own cookie decides).
+    _, _, headers = get(api, f"/api/pages/{slug}", **{"X-Gs-Bucket": str(BUCKETS)})
+    assert headers["Cache-Control"] == "no-store" and "gs_vid=" in headers["Set-Cookie"]
 
 
 def test_a_page_without_variants_has_none(api) -> None:
@@ -217,27 +244,51 @@ def impressions(slug: str) -> dict[str, int]:
     return status_by_arm
 
 
-def test_impressions_count_each_visitor_once_and_conversions_follow_donations(api) -> None:
+def beacon(api, slug: str, visitor: str | None, body: Any = None) -> tuple[int, Any]:
+    headers = {"Cookie": f"gs_vid={visitor}"} if visitor else {}
+    return api.call("POST", f"/api/pages/{slug}/visits", body if body is not None else {}, headers)
+
+
+def test_loading_a_page_counts_nothing_its_beacon_counts_each_visitor_once(api) -> None:
     slug = api.create_page(variants=VARIANTS)["slug"]
     visitors = ["visitor-" + uuid.uuid4().hex for _ in range(12)]
     for visitor in visitors:
-        for _ in range(2):
-            get(api, f"/api/pages/{slug}", cookie=f"gs_vid={visitor}")
-    # One visitor, many concurrent loads: still one impression.
+        get(api, f"/api/pages/{slug}", cookie=f"gs_vid={visitor}")
+        get(api, f"/donate/{slug}?refcode=email-june", cookie=f"gs_vid={visitor}")
+    assert impressions(slug) == {}  # no GET writes anything
+    experiment = deps.page_service().get(slug).experiment
+    for visitor in visitors:
+        for again in range(2):
+            status, counted = beacon(api, slug, visitor)
+            assert status == 200 and counted["impression"] is (again == 0)
+            assert counted["variant_id"] == assign(bucket_of(visitor), slug, experiment,
+                                                   ["control", "urgent", "local"])
+    # One visitor's beacon sent many times at once: still one impression.
     from chalice.test import Client
 
     from app import app
 
-    def load(_: int) -> int:
+    late = "visitor-" + uuid.uuid4().hex
+
+    def send(_: int) -> bool:
         with Client(app, stage_name="dev") as own:
-            return own.http.get(f"/api/pages/{slug}", headers={"Cookie": f"gs_vid={visitors[0]}"}).status_code
+            reply = own.http.post(f"/api/pages/{slug}/visits", body="{}",
+                                  headers={"Cookie": f"gs_vid={late}", "Content-Type": "application/json"})
+            assert reply.status_code == 200
+            return bool(json.loads(reply.body)["impression"])
 
     with ThreadPoolExecutor(max_workers=6) as pool:
-        assert set(pool.map(load, range(12))) == {200}
-    assert sum(impressions(slug).values()) == 12
+        assert sum(pool.map(send, range(12))) == 1
+    assert sum(impressions(slug).values()) == 13
+    # No cookie, nothing counted; a malformed refcode is refused and writes nothing.
+    assert beacon(api, slug, None) == (200, {"variant_id": None, "impression": False, "refcode": False})
+    status, error = beacon(api, slug, "visitor-" + uuid.uuid4().hex, {"refcode": "<b>x</b>"})
+    assert status == 400 and "refcode" in error["error"]["fields"]
+    assert beacon(api, "no-such-page", visitors[0])[0] == 404
+    assert sum(impressions(slug).values()) == 13
     status, results = api.call("GET", f"/api/admin/pages/{slug}/results", headers=ORGANIZER)
     assert status == 200 and [v["id"] for v in results["variants"]] == ["control", "urgent", "local"]
-    assert sum(v["visitors"] for v in results["variants"]) == 12
+    assert sum(v["visitors"] for v in results["variants"]) == 13
     # A donation made under a variant converts it once it is paid.
     visitor = visitors[1]
     arm = get(api, f"/api/pages/{slug}", cookie=f"gs_vid={visitor}")[1]["variant"]["id"]
@@ -276,9 +327,12 @@ def test_results_name_no_winner_below_the_minimum_sample(api) -> None:
 def test_thompson_sampling_moves_new_visitors_to_the_better_variant(api) -> None:
     slug = api.create_page(variants=VARIANTS[:1], auto_allocate=True)["slug"]
     set_counts(slug, {"control": (2000, 20), "urgent": (2000, 200)})
-    seen = [get(api, f"/api/pages/{slug}", cookie=f"gs_vid=thompson-{uuid.uuid4().hex}")[1]["variant"]["id"]
-            for _ in range(20)]
-    assert seen.count("urgent") >= 19
+    seen = [get(api, f"/api/pages/{slug}", **{"X-Gs-Bucket": str(b)})[1]["variant"]["id"]
+            for b in range(BUCKETS)]
+    assert seen.count("urgent") >= BUCKETS - 1
+    visitor = f"thompson-{uuid.uuid4().hex}"
+    shown = get(api, f"/api/pages/{slug}", cookie=f"gs_vid={visitor}")[1]["variant"]["id"]
+    assert beacon(api, slug, visitor)[1]["variant_id"] == shown  # counted for what it showed
 
 
 def test_organizers_validate_variants(api) -> None:
@@ -301,8 +355,9 @@ def test_refcode_report(api) -> None:
     for n in range(4):
         visitor = f"ref-{n}-{uuid.uuid4().hex}"
         for _ in range(2):  # a reload is the same visitor
-            get(api, f"/api/pages/{slug}?refcode=email-june", cookie=f"gs_vid={visitor}")
-    get(api, f"/donate/{slug}?refcode=fb")
+            get(api, f"/donate/{slug}?refcode=email-june", cookie=f"gs_vid={visitor}")
+            assert beacon(api, slug, visitor, {"refcode": "email-june"})[0] == 200
+    beacon(api, slug, f"ref-fb-{uuid.uuid4().hex}", {"refcode": "fb"})
     returning = f"returning.{uuid.uuid4().hex[:8]}@example.org"
     pay(api, api.donate(slug, amount_cents=1000, email=returning))  # before, without a refcode
     pay(api, api.donate(slug, amount_cents=2700, email=returning, refcode="email-june"))

@@ -38,13 +38,17 @@ def test_a_browser_keeps_its_cookie_and_its_variant(live_server: str) -> None:
     visitor = requests.Session()
     first = visitor.get(f"{live_server}/api/pages/{slug}", timeout=10)
     assert first.status_code == 200 and "gs_vid" in visitor.cookies
-    assert "HttpOnly" in first.headers["Set-Cookie"] and first.headers["Vary"] == "Cookie"
+    assert "HttpOnly" in first.headers["Set-Cookie"] and first.headers["Cache-Control"] == "no-store"
     arm = first.json()["variant"]["id"]
     for _ in range(3):
         again = visitor.get(f"{live_server}/api/pages/{slug}", timeout=10)
         assert again.json()["variant"]["id"] == arm and "Set-Cookie" not in again.headers
+        assert again.headers["Vary"] == "Cookie"
     html = visitor.get(f"{live_server}/donate/{slug}", timeout=10).text
     assert f'data-variant="{arm}"' in html
+    for _ in range(2):  # what the page's script sends: the cookie counts the visitor once
+        counted = visitor.post(f"{live_server}/api/pages/{slug}/visits", json={}, timeout=10).json()
+        assert counted["variant_id"] == arm
     results = requests.get(f"{live_server}/api/admin/pages/{slug}/results", headers=staff(ORGANIZER_KEY),
                            timeout=10).json()
     assert sum(v["visitors"] for v in results["variants"]) == 1 and results["winner"] is None

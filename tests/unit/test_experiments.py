@@ -10,42 +10,61 @@ from collections import Counter
 import pytest
 
 from chalicelib.pages.experiments import (
+    BUCKETS,
     ArmStats,
     arm_results,
     assign,
+    bucket_of,
     probability_beats,
     probability_best,
     thompson_assign,
+    valid_bucket,
     winner,
 )
 
 ARMS = ["control", "urgent", "local"]
 
 
-def test_assignment_is_deterministic_per_visitor_page_and_experiment() -> None:
+def test_a_visitor_has_one_bucket_and_a_bucket_one_arm() -> None:
     visitor = "v-" + uuid.uuid4().hex
-    first = assign(visitor, "demo", "x1", ARMS)
-    assert all(assign(visitor, "demo", "x1", ARMS) == first for _ in range(20))
-    # Another experiment (a changed set of arms) or another page assigns independently.
-    others = {assign(f"v{i}", "demo", "x1", ARMS) == assign(f"v{i}", "demo", "x2", ARMS) for i in range(200)}
-    assert others == {True, False}
+    bucket = bucket_of(visitor)
+    assert 0 <= bucket < BUCKETS and all(bucket_of(visitor) == bucket for _ in range(5))
+    first = assign(bucket, "demo", "x1", ARMS)
+    assert all(assign(bucket, "demo", "x1", ARMS) == first for _ in range(20))
+    # Another experiment (a changed set of arms) or another page may turn the arms another way.
+    turns = {tuple(assign(b, slug, exp, ARMS) for b in range(BUCKETS))
+             for slug in ("demo", "other", "third") for exp in ("x1", "x2", "x3")}
+    assert len(turns) > 1
 
 
-def test_assignment_splits_traffic_evenly() -> None:
-    counts = Counter(assign(f"visitor-{i}", "demo", "x1", ARMS) for i in range(30_000))
-    assert set(counts) == set(ARMS)
-    assert all(abs(n / 30_000 - 1 / 3) < 0.02 for n in counts.values()), counts
+@pytest.mark.parametrize("arms", [2, 3, 4, 5, 6])
+def test_buckets_split_arms_evenly(arms: int) -> None:
+    ids = [f"arm{i}" for i in range(arms)]
+    per_arm = Counter(assign(b, "demo", "x1", ids) for b in range(BUCKETS))
+    assert set(per_arm) == set(ids)
+    assert max(per_arm.values()) - min(per_arm.values()) <= (0 if BUCKETS % arms == 0 else 1)
+    # And visitors spread evenly over buckets, so over arms.
+    visitors = Counter(assign(bucket_of(f"visitor-{i}"), "demo", "x1", ids) for i in range(30_000))
+    assert all(abs(n / 30_000 - per_arm[a] / BUCKETS) < 0.02 for a, n in visitors.items()), visitors
 
 
-def test_thompson_sampling_sends_most_traffic_to_the_better_arm() -> None:
+def test_only_edge_shaped_buckets_are_read() -> None:
+    assert [valid_bucket(str(b)) for b in range(BUCKETS)] == list(range(BUCKETS))
+    for bad in (None, "", str(BUCKETS), "-1", "1.0", "٣", " 1", "0x1", "9999"):
+        assert valid_bucket(bad) is None, bad
+
+
+def test_thompson_sampling_sends_most_buckets_to_the_better_arm() -> None:
     stats = {"control": ArmStats(2_000, 40), "urgent": ArmStats(2_000, 90), "local": ArmStats(2_000, 38)}
-    counts = Counter(thompson_assign(f"v{i}", "demo", "x1", stats, ARMS) for i in range(2_000))
-    assert counts["urgent"] > 0.95 * 2_000
-    # Deterministic for one visitor and the same counts.
-    once = thompson_assign("v1", "demo", "x1", stats, ARMS)
-    assert all(thompson_assign("v1", "demo", "x1", stats, ARMS) == once for _ in range(5))
+    counts = Counter(thompson_assign(b, "demo", "x1", stats, ARMS, period)
+                     for b in range(BUCKETS) for period in range(100))
+    assert counts["urgent"] > 0.95 * BUCKETS * 100
+    # Deterministic for one bucket, period and the same counts: every visitor of it sees one arm.
+    once = thompson_assign(1, "demo", "x1", stats, ARMS, 7)
+    assert all(thompson_assign(1, "demo", "x1", stats, ARMS, 7) == once for _ in range(5))
     # With no data every arm gets traffic.
-    fresh = Counter(thompson_assign(f"v{i}", "demo", "x1", {}, ARMS) for i in range(3_000))
+    fresh = Counter(thompson_assign(b, "demo", "x1", {}, ARMS, period)
+                    for b in range(BUCKETS) for period in range(250))
     assert all(n > 800 for n in fresh.values()), fresh
 
 

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+import time
 from typing import TYPE_CHECKING
 
 from chalice.app import Blueprint, Response, SQSEvent
 
-from chalicelib import deps, logs
+from chalicelib import deps, logs, metrics
 from chalicelib.api.auth import require_staff
 from chalicelib.api.http import handles_errors, json_response, read_json, validated
 from chalicelib.config import queue_name
@@ -51,6 +52,7 @@ def run_export(event: SQSEvent) -> None:
         except (ValueError, KeyError, TypeError):
             logs.warning("not an export message")
             continue
+        started = time.monotonic()
         try:
             job = deps.export_service().run(export_id)
         except Exception:
@@ -59,6 +61,7 @@ def run_export(event: SQSEvent) -> None:
         if job is None:
             logs.info("export already taken", export_id=export_id)
         else:
+            metrics.count(metrics.EXPORT_SECONDS, round(time.monotonic() - started, 3), kind=job.kind)
             logs.info("export done", export_id=export_id, rows=job.row_count)
 
 

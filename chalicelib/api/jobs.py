@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from chalice.app import Blueprint, CloudWatchEvent, Rate
 
-from chalicelib import deps, logs
+from chalicelib import deps, logs, metrics
 
 jobs = Blueprint(__name__)
 
@@ -23,6 +23,8 @@ def reconcile_pending(event: CloudWatchEvent) -> dict[str, int]:
 def drain_outbox(event: CloudWatchEvent) -> dict[str, int]:
     """Deliver due outbox messages (thank-yous, reminders, excess refunds)."""
     report = deps.dispatcher().drain()
+    # Every minute, 0 when nothing waits: a missing datapoint means the drain is not running.
+    metrics.count(metrics.OUTBOX_LAG_SECONDS, round(report.lag_seconds, 1))
     if report.sent or report.failed or report.retried:
         logs.info("outbox drained", sent=report.sent, retried=report.retried, failed=report.failed)
     return {"sent": report.sent, "retried": report.retried, "failed": report.failed}

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import functools
+import json
+from collections.abc import Callable
 from typing import Any
 
 from chalice.app import Blueprint, Response
 
-from chalicelib import deps, logs
+from chalicelib import deps, logs, metrics
 from chalicelib.api.http import error_response, handles_errors, json_response
 from chalicelib.config import settings
 from chalicelib.giving.events import PAYOUT_EVENT_TYPES, read_event
@@ -15,7 +18,31 @@ from chalicelib.giving.service import StaleRead
 webhooks = Blueprint(__name__)
 
 
+def counted(view: Callable[[], Response]) -> Callable[[], Response]:
+    """Every answer to Stripe as metrics: its outcome, and whether it was a 2xx (an exception
+    becomes Chalice's 500, counted as such)."""
+
+    @functools.wraps(view)
+    def wrapper() -> Response:
+        try:
+            response = view()
+        except Exception:
+            metrics.webhook(None, 500)
+            raise
+        outcome = "refused" if 400 <= response.status_code < 500 else None
+        if response.status_code < 300:
+            try:
+                outcome = json.loads(response.body).get("outcome")
+            except (TypeError, ValueError, AttributeError):
+                outcome = None
+        metrics.webhook(outcome, response.status_code)
+        return response
+
+    return wrapper
+
+
 @webhooks.route("/webhooks/stripe", methods=["POST"])
+@counted
 @handles_errors
 def stripe_webhook() -> Response:
     request = webhooks.current_request

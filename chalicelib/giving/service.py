@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Protocol
 
+from chalicelib import metrics
 from chalicelib.compliance.committees import Committee
 from chalicelib.compliance.limits import excess_cents
 from chalicelib.errors import Conflict, NotFound
@@ -277,13 +278,17 @@ class GivingService:
             aggregate = self._aggregate_change(donation, new_state, delta)
             try:
                 try:
-                    return self.store.commit_event(event, donation, new_state, delta, aggregate,
-                                                   now, messages)
+                    outcome = self.store.commit_event(event, donation, new_state, delta, aggregate,
+                                                      now, messages)
                 except SuccessOverLimit:
-                    return self._commit_with_excess_refund(event, donation, new_state, delta,
-                                                           aggregate, now, messages)
+                    outcome = self._commit_with_excess_refund(event, donation, new_state, delta,
+                                                              aggregate, now, messages)
             except StaleRead:
                 donation, duplicate = self.store.get(donation.donation_id), False
+                continue
+            if outcome is EventOutcome.APPLIED and delta.contributions > 0:
+                metrics.contribution(donation.page_slug, delta.cents)  # committed: count it
+            return outcome
         raise StaleRead(f"event {event.event_id} kept conflicting")
 
     def _renewal(self, event: PaymentEvent) -> Donation | None:

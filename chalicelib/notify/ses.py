@@ -18,12 +18,14 @@ from typing import Any
 import boto3
 from botocore.exceptions import ClientError, ConnectTimeoutError, EndpointConnectionError
 
-from chalicelib import logs
+from chalicelib import logs, metrics
 from chalicelib.followups.errors import AddressRefused, SendRefused
 from chalicelib.followups.model import OutgoingEmail
 
 # SES answers these when the message itself can never be sent; other refusals may pass later.
 _NEVER = {"BadRequestException", "InvalidParameterValue"}
+# SES saying "slow down" (the account's send rate): counted as a throttle, retried later.
+_THROTTLED = {"TooManyRequestsException", "Throttling", "ThrottlingException"}
 
 
 def mime(email: OutgoingEmail, sender: str) -> bytes:
@@ -80,11 +82,14 @@ class SesMailer:
             response = self.client.send_email(**request)
         except ClientError as exc:
             code = exc.response.get("Error", {}).get("Code", "")
+            if code in _THROTTLED or exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") == 429:
+                metrics.count(metrics.SES_THROTTLES)
             refused = AddressRefused if code in _NEVER else SendRefused
             raise refused(code or "ClientError") from exc
         except (EndpointConnectionError, ConnectTimeoutError) as exc:
             raise SendRefused(type(exc).__name__) from exc  # the request never reached SES
         message_id = str(response["MessageId"])
+        metrics.count(metrics.MESSAGES_SENT, channel="email")
         self._mirror(email, raw, message_id)
         return message_id
 

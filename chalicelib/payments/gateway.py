@@ -12,12 +12,30 @@ from typing import Any
 
 import stripe
 
+from chalicelib import metrics
 from chalicelib.errors import DomainError, InvalidInput, NotFound, ProviderUnavailable
 from chalicelib.giving.reconcile import IntentStatus
 from chalicelib.giving.service import PaymentIntentRef, SavedCard
 from chalicelib.payouts.model import BalanceTxn, PayoutFacts, read_balance_transaction, read_payout
 
 STRIPE_API_VERSION = "2026-10-28.endive"
+
+
+class ThrottleCountingClient(stripe.RequestsClient):
+    """Stripe's default HTTP client, counting every 429 it receives (`StripeThrottles`), at every
+    call site and on every attempt the SDK makes: any of them means we are at Stripe's limit."""
+
+    def request(self, *args: Any, **kwargs: Any) -> Any:
+        response = super().request(*args, **kwargs)
+        if response[1] == 429:
+            metrics.count(metrics.STRIPE_THROTTLES)
+        return response
+
+    def request_stream(self, *args: Any, **kwargs: Any) -> Any:
+        response = super().request_stream(*args, **kwargs)
+        if response[1] == 429:
+            metrics.count(metrics.STRIPE_THROTTLES)
+        return response
 
 
 class StripeGateway:
@@ -37,6 +55,7 @@ class StripeGateway:
                 stripe_version=STRIPE_API_VERSION,
                 base_addresses={"api": self._api_base} if self._api_base else None,
                 max_network_retries=2,
+                http_client=ThrottleCountingClient(),
             )
         return self._client
 

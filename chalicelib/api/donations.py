@@ -44,11 +44,16 @@ def get_donation(donation_id: str) -> Response:
 
 
 def client_ip(request: Request) -> str | None:
-    """The donor's address as API Gateway saw it; locally (dev stage only) X-Forwarded-For."""
+    """The donor's address: CloudFront's `CloudFront-Viewer-Address` (`ip:port`) behind the edge,
+    where API Gateway's sourceIp is CloudFront's own; else as API Gateway saw it; locally (dev
+    stage only) X-Forwarded-For."""
     if settings().trust_forwarded_for:
         forwarded = request.headers.get("x-forwarded-for", "").split(",")[0].strip()
         if forwarded:
             return forwarded
+    viewer = request.headers.get("cloudfront-viewer-address", "").strip()
+    if viewer:
+        return viewer.rpartition(":")[0].strip("[]") or None
     identity = (request.context or {}).get("identity") or {}
     return identity.get("sourceIp") or None
 

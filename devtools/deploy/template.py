@@ -8,6 +8,9 @@ stage's, from `.chalice/config.json`: run this in a fresh interpreter, as `make 
 
     python -m devtools.deploy.template --stage prod --out merge.json
 
+Beyond storage: the CloudFront distribution with its cache policies, functions and WAF web ACL
+(edge.py), and the alarms with their SNS topic (alarms.py).
+
 Secrets are not in the template. They live in SSM Parameter Store under `/groundswell/{stage}/`
 (`secret_parameter`), and the template grants the Lambda role `ssm:GetParameters` on that path.
 """
@@ -246,7 +249,14 @@ def merge_template(stage: str, roles: Iterable[str] = DEFAULT_ROLES,
     for function, queue in sorted((consumers or {}).items()):
         if queue in queues:
             add({function: {"DependsOn": [logical_id(queue, "Queue", stage)]}})
-    return {"Resources": resources}
+    from chalicelib.pages.experiments import BUCKETS
+    from devtools.deploy import alarms, edge
+
+    add(edge.edge_resources(stage, BUCKETS))
+    add(alarms.alarm_resources(stage, [logical_id(q, "DeadLetterQueue", stage) for q in queues]))
+    return {"Parameters": {**edge.PARAMETERS, **alarms.PARAMETERS},
+            "Conditions": {**edge.CONDITIONS, **alarms.CONDITIONS},
+            "Resources": resources, "Outputs": edge.OUTPUTS}
 
 
 def apply_stage_environment(stage: str) -> None:

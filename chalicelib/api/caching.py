@@ -11,7 +11,7 @@ from __future__ import annotations
 
 # A donation page, its data and its thermometer: a few seconds at the edge, then served stale
 # while one request refreshes it, so a surge reaches the origin a few times a minute per copy.
-SHARED_SECONDS = 5
+SHARED_SECONDS = 10
 STALE_SECONDS = 30
 SHARED = f"public, max-age={SHARED_SECONDS}, stale-while-revalidate={STALE_SECONDS}"
 # The pages' scripts: changed only by a deploy.

@@ -24,16 +24,6 @@ PROD_ENV = merge.stage_config(STAGE)["environment_variables"]
 LAMBDA_RUNTIME_MODULES = ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "six.py", "urllib3")
 
 
-@pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory) -> pkg.Package:
-    return pkg.build(tmp_path_factory.mktemp("package"), STAGE)
-
-
-@pytest.fixture(scope="module")
-def template(built: pkg.Package) -> dict[str, Any]:
-    return built.load()
-
-
 def resources_of(template: dict[str, Any], kind: str) -> dict[str, dict[str, Any]]:
     return {k: v for k, v in template["Resources"].items() if v["Type"] == kind}
 

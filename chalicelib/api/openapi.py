@@ -8,6 +8,8 @@ from pathlib import Path
 
 from chalice.app import Blueprint, Response
 
+from chalicelib.api import caching
+
 openapi = Blueprint(__name__)
 DOCUMENT = Path(__file__).resolve().parent / "openapi.json"
 
@@ -16,7 +18,7 @@ DOCUMENT = Path(__file__).resolve().parent / "openapi.json"
 def openapi_document() -> Response:
     """This document."""
     return Response(body=_document(), status_code=200, headers={
-        "Content-Type": "application/json", "Cache-Control": "max-age=300"})
+        "Content-Type": "application/json", "Cache-Control": caching.ASSET})
 
 
 @lru_cache(maxsize=1)

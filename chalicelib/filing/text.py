@@ -65,6 +65,7 @@ def first_and_middle(first_name: str) -> tuple[str, str | None]:
 
 
 def last_name(value: str) -> str:
+    """A last name in ASCII, cut to the FEC's 30 characters."""
     return fit(value, LAST_NAME)
 
 
@@ -85,9 +86,15 @@ def zip_code(value: str) -> str:
 
 
 def state(value: str) -> str:
+    """A two-letter state code in capitals."""
     return fit(value, STATE).upper()
 
 
 def employer_or_occupation(value: str | None, length: int) -> str:
-    """As the donor gave it, or the FEC's `INFORMATION REQUESTED` when it is missing."""
+    """As the donor gave it, or the FEC's `INFORMATION REQUESTED` when it is missing or a
+    placeholder the FEC rejects (`N/A`, `None`, initials): never the placeholder itself."""
+    from chalicelib.compliance.best_efforts import is_placeholder
+
+    if is_placeholder(value):
+        return INFORMATION_REQUESTED
     return fit(value, length) or INFORMATION_REQUESTED

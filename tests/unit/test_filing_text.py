@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from chalicelib.exports import fec_text as t
+from chalicelib.filing import text as t
 
 PRINTABLE = re.compile(r"^[ -~]*$")
 
@@ -73,3 +73,9 @@ def test_missing_employer_or_occupation_reads_information_requested() -> None:
     assert t.employer_or_occupation("  ", t.EMPLOYER) == "INFORMATION REQUESTED"
     assert t.employer_or_occupation("Café Société Générale de Très Longue Entreprise", 38) == \
         "Cafe Societe Generale de Tres Longue E"
+
+
+@pytest.mark.parametrize("placeholder", ["N/A", "none", "Self", "J.S.", "information requested"])
+def test_a_placeholder_reads_information_requested_never_itself(placeholder: str) -> None:
+    assert t.employer_or_occupation(placeholder, t.EMPLOYER) == "INFORMATION REQUESTED"
+    assert t.employer_or_occupation("IBM", t.EMPLOYER) == "IBM"

@@ -136,3 +136,91 @@ def captured_logs() -> Iterator[io.StringIO]:
         root.removeHandler(handler)
         app.removeHandler(handler)
         root.setLevel(old_level)
+
+
+# --- filing: committees, contributors and receipts as the report takes them ------------------
+
+def filing_committee(type: str = "candidate", **changes: Any) -> Any:
+    """A committee as its reports show it: a House candidate's (primary June 2, general November
+    3, 2026; previous general November 5, 2024) or, with `type="pac"`, a PAC."""
+    from dataclasses import replace
+    from datetime import date
+
+    from chalicelib.filing import model as m
+
+    base = m.FilingCommittee(
+        fec_id="C00123456", name="Rivera for Congress",
+        address=m.Address("100 Campaign Way", "Springfield", "IL", "62701", "Suite 2"),
+        treasurer=m.Name("Dana", "Okafor", "M"), type=type,  # type: ignore[arg-type]
+        time_zone="America/Chicago")
+    if type == "candidate":
+        base = replace(base, candidate=m.Candidate("H6IL13123", m.Name("Ana", "Rivera"), "H", "IL", "13"),
+                       elections=(m.Election("P2026", date(2026, 6, 2)),
+                                  m.Election("G2026", date(2026, 11, 3))),
+                       previous_general_date=date(2024, 11, 5))
+    else:
+        base = replace(base, name="Springfield Neighbors PAC", fec_id="C00654321")
+    return replace(base, **changes)
+
+
+def contributor(first: str = "Ana", last: str = "Rivera", **changes: Any) -> Any:
+    from chalicelib.filing import model as m
+
+    fields: dict[str, Any] = {"employer": "City Library", "occupation": "Librarian",
+                              "address": m.Address("1 Main St", "Springfield", "IL", "62701")}
+    fields.update(changes)
+    return m.Contributor(m.Name(first, last), **fields)
+
+
+def filing_receipt(source: str, day: Any, cents: int, aggregate: int | None = None, person: Any = None,
+                   election: str | None = "P2026", **changes: Any) -> Any:
+    """A contribution under a stable id derived from `source`."""
+    from chalicelib.filing import model as m
+    from chalicelib.filing.ids import transaction_id
+
+    return m.Receipt(transaction_id("SA", source), day, cents, person or contributor(),
+                     cents if aggregate is None else aggregate, election, **changes)
+
+
+def assert_fec_round_trip(records: list[dict[str, Any]], text: str) -> dict[str, Any]:
+    """`text` (a `.fec` file of `records`, HDR first) parses back through `fecfile` to the same
+    values, field by field in the format's positions; returns what `fecfile.loads` read."""
+    import fecfile
+    from fecfile import fecparser
+
+    from chalicelib.filing.schemas import layout
+
+    parsed = fecfile.loads(text)
+    lines = [line for line in text.split("\n") if line]
+    assert len(lines) == len(records)
+    version = parsed["header"]["fec_version"]
+    for record, line in zip(records, lines, strict=True):
+        raw = fecparser.fields_from_line(line, use_ascii_28=True)
+        form_type = raw[0]
+        assert form_type == (record.get("form_type") or record["record_type"])
+        # fecfile's names (by position: some repeat, such as F3X's col_a_total_receipts).
+        names = fecparser.getMapping(fecparser.mappings, form_type, version)
+        fields = layout(form_type).fields
+        assert len(raw) == len(fields) <= len(names)
+        for position, name in enumerate(fields):
+            if name is None:
+                continue
+            want = record.get(name)
+            have = fecparser.getTyped(form_type, version, names[position], raw[position], 0)
+            if isinstance(want, bool):
+                assert have == ("X" if want else ""), (form_type, name)
+            elif want is None:
+                assert have in ("", None), (form_type, name, have)
+            elif isinstance(have, float):  # amounts (and F3X's "year for above", read as a number)
+                assert have == pytest_approx(float(want)), (form_type, name, want, have)
+            elif hasattr(have, "strftime"):
+                assert have.strftime("%Y-%m-%d") == want, (form_type, name)
+            else:
+                assert str(have) == str(want), (form_type, name, want, have)
+    return parsed
+
+
+def pytest_approx(value: float) -> Any:
+    import pytest
+
+    return pytest.approx(value, abs=0.001)

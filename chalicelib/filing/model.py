@@ -42,15 +42,6 @@ class Name:
     prefix: str | None = None
     suffix: str | None = None
 
-    @classmethod
-    def signed(cls, full_name: str) -> Name:
-        """The name as a person signs it ("First Last", "First M. Last"): the last word is the
-        last name, the first word the first name, anything between the middle name."""
-        words = full_name.split()
-        if len(words) < 2:
-            raise ValueError("a signed name has a first and a last name")
-        return cls(first=words[0], last=words[-1], middle=" ".join(words[1:-1]) or None)
-
     @property
     def display(self) -> str:
         return " ".join(part for part in (self.first, self.middle, self.last) if part)

@@ -72,8 +72,8 @@ def layout_schema_name(form_type: str) -> str | None:
 def layout(form_type: str) -> Layout:
     """The `.fec` layout of a record of `form_type`."""
     if form_type in ("F6", "F6N", "F6A", "F65"):
-        fields = F65_FIELDS if form_type == "F65" else F6_FIELDS
-        return Layout(fields, {f: _F6_KINDS.get(f, "text") for f in fields})
+        names = F65_FIELDS if form_type == "F65" else F6_FIELDS
+        return Layout(names, {f: _F6_KINDS.get(f, "text") for f in names})
     name = layout_schema_name(form_type)
     if name is None:
         raise ValueError(f"no .fec layout for form type {form_type!r}")

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from datetime import date, datetime, timedelta, timezone
 
@@ -43,6 +44,7 @@ def test_a_thousand_dollars_ten_days_before_the_general_makes_a_form_6() -> None
     assert line["contribution_amount"] == 1000.0
     assert line["contribution_date"].date() == date(2026, 10, 24)
     assert (line["contributor_employer"], line["contributor_occupation"]) == ("Montgomery Fair", "Seamstress")
+    assert [json.loads(x)["form_type"] for x in notice.jsonl_bytes(SIGNED).splitlines()] == ["F6", "F65"]
     # The next report itemizes it under the same transaction id.
     assert line["transaction_id"] == received.transaction_id  # type: ignore[attr-defined]
 

@@ -323,6 +323,10 @@ def test_json_lines_has_the_form_record_first() -> None:
     every_line = {name for name in schema("F3")["properties"] if name.startswith("L")}
     assert every_line <= set(lines[0])
     assert lines[1:] == report.rows
+    view = report.view()
+    assert (view["form"], view["report_code"], view["due"]) == ("F3N", "Q2", "2026-07-15")
+    assert view["lines"]["L27_cash_on_hand_at_close_period"] == cents(report, "27") / 100
+    assert view["errors"] == [] and view["counts"] == report.counts
 
 
 def test_a_pre_election_report_names_its_election() -> None:

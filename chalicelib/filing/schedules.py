@@ -90,7 +90,6 @@ class Schedules:
     # row transaction_id → the transaction it comes from (they differ for derived rows)
     sources: dict[str, str] = field(default_factory=dict)
     unitemized_receipts: int = 0
-    unitemized_expenditures: int = 0
 
     def counts(self) -> dict[str, int]:
         """Rows per schedule line (form type), with the unitemized contributions as `SA11AII`."""
@@ -122,7 +121,6 @@ def schedules(committee: FilingCommittee, period: ReportPeriod,
         if isinstance(txn, Receipt):
             if not is_itemized(txn.aggregate_cents, threshold):
                 out.unitemized_receipts += 1
-                out.unitemized_expenditures += txn.method == "in_kind"
                 continue
             answer = answered.get(txn.transaction_id)
             receipt = _with_answer(txn, answer) if answer else txn
@@ -134,10 +132,8 @@ def schedules(committee: FilingCommittee, period: ReportPeriod,
                 aggregate = _in_kind_aggregate(committee, transactions, txn)
                 schedule_b.append(_Group(txn, [r.in_kind_expenditure(filer, txn, aggregate)]))
         elif isinstance(txn, ReturnedContribution):
-            if _return_itemized(txn, threshold):
+            if _return_itemized(txn, threshold):  # otherwise netted in 11(a)(ii)
                 schedule_a.append(_Group(txn, [r.returned_row(filer, txn)]))
-            else:
-                out.unitemized_receipts += 1
         elif isinstance(txn, Refund):
             schedule_b.append(_Group(txn, [r.refund_row(filer, txn)]))
         elif isinstance(txn, BestEffortsAnswer):
@@ -148,9 +144,8 @@ def schedules(committee: FilingCommittee, period: ReportPeriod,
             rows += (r.redesignation_memos(filer, txn) if isinstance(txn, Redesignation)
                      else r.reattribution_memos(filer, txn))
             schedule_a.append(_Group(txn, rows))
-    fees, out.unitemized_expenditures = _fee_rows(filer, committee, period, transactions,
-                                                  out.unitemized_expenditures)
-    for group in sorted(schedule_a, key=_Group.order) + sorted(schedule_b + fees, key=_Group.order):
+    schedule_b += _fee_rows(filer, committee, period, transactions)
+    for group in sorted(schedule_a, key=_Group.order) + sorted(schedule_b, key=_Group.order):
         for row in group.rows:
             out.rows.append(row)
             out.sources[row["transaction_id"]] = group.source_id
@@ -198,11 +193,10 @@ def _in_kind_aggregate(committee: FilingCommittee, transactions: Iterable[Transa
 
 
 def _fee_rows(filer: r.Filer, committee: FilingCommittee, period: ReportPeriod,
-              transactions: Iterable[Transaction], unitemized: int) -> tuple[list[_Group], int]:
+              transactions: Iterable[Transaction]) -> list[_Group]:
     """Processing fees: one row per payee and calendar month within the period (split where an
     election cycle ends inside it), itemized once the payee's aggregate in the aggregation period
-    passes the threshold. Returns the rows and `unitemized` plus the month rows that stayed
-    unitemized (their fees still count in the line)."""
+    passes the threshold (the fees of months before that still count in the line)."""
     earliest = committee.aggregation_start(period.coverage_from)
     running: dict[tuple[Organization, date], int] = defaultdict(int)
     segments: dict[tuple[date, str], list[ProcessingFee]] = defaultdict(list)
@@ -221,7 +215,6 @@ def _fee_rows(filer: r.Filer, committee: FilingCommittee, period: ReportPeriod,
         key = (payee, committee.aggregation_start(segment_start))
         running[key] += sum(f.amount_cents for f in fees)
         if not is_itemized(running[key], committee.itemization_threshold_cents):
-            unitemized += 1
             continue
         day = max(f.date for f in fees)
         row_id = transaction_id("SB", f"fees#{payee.name}#{segment_start.isoformat()}")
@@ -229,4 +222,4 @@ def _fee_rows(filer: r.Filer, committee: FilingCommittee, period: ReportPeriod,
         groups.append(_Group(None, [r.operating_expenditure(
             filer, row_id, payee, day, sum(f.amount_cents for f in fees), running[key],
             r.PROCESSING_PURPOSE, memo)], day=day, group_id=row_id))
-    return groups, unitemized
+    return groups

@@ -38,8 +38,10 @@ Tag = Literal["REATTRIBUTED", "REDESIGNATED", "REATTRIBUTION_FROM", "REATTRIBUTI
 # operating expenditures are F3 line 17 and F3X line 21(b); refunds to individuals F3 line 20(a)
 # and F3X line 28(a).
 ITEMIZED_RECEIPTS = "SA11AI"
-OPERATING = {"F3": "SB17", "F3X": "SB21B"}
-REFUNDS = {"F3": "SB20A", "F3X": "SB28A"}
+OPERATING_LINE = {"F3": "17", "F3X": "21b"}
+REFUND_LINE = {"F3": "20a", "F3X": "28a"}
+OPERATING = {form: "SB" + line.upper() for form, line in OPERATING_LINE.items()}
+REFUNDS = {form: "SB" + line.upper() for form, line in REFUND_LINE.items()}
 PREFIX = 10
 SUFFIX = 10
 CONDUIT_NAME = 200

@@ -43,8 +43,6 @@ from chalicelib.filing.model import (
 
 ITEMIZED = "11ai"
 UNITEMIZED = "11aii"
-OPERATING_LINE = {"F3": "17", "F3X": "21b"}
-REFUND_LINE = {"F3": "20a", "F3X": "28a"}
 
 
 def is_itemized(aggregate_cents: int, threshold_cents: int) -> bool:
@@ -65,7 +63,7 @@ class Posting:
 def postings(committee: FilingCommittee, txn: Transaction) -> list[Posting]:
     """The summary lines `txn` counts in (none for a memo entry)."""
     threshold = committee.itemization_threshold_cents
-    operating = OPERATING_LINE[committee.form]
+    operating = r.OPERATING_LINE[committee.form]
     if isinstance(txn, Receipt):
         line = ITEMIZED if is_itemized(txn.aggregate_cents, threshold) else UNITEMIZED
         out = [Posting(line, txn.amount_cents, txn.transaction_id)]
@@ -76,7 +74,7 @@ def postings(committee: FilingCommittee, txn: Transaction) -> list[Posting]:
         line = ITEMIZED if _return_itemized(txn, threshold) else UNITEMIZED
         return [Posting(line, -txn.amount_cents, txn.transaction_id)]
     if isinstance(txn, Refund):
-        return [Posting(REFUND_LINE[committee.form], txn.amount_cents, txn.transaction_id)]
+        return [Posting(r.REFUND_LINE[committee.form], txn.amount_cents, txn.transaction_id)]
     if isinstance(txn, ProcessingFee):
         return [Posting(operating, txn.amount_cents, txn.transaction_id)]
     return []

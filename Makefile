@@ -7,6 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
 .PHONY: run test unit lint typecheck chromium seed clean
+NODE_STAMP := node_modules/.installed
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -17,6 +18,11 @@ $(STAMP): requirements.txt requirements-dev.txt
 chromium:
 	@command -v chromium >/dev/null 2>&1 || (apt-get update && apt-get install -y chromium)
 
+# axe-core (accessibility checks in the browser tests), pinned by package-lock.json.
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund --silent
+	touch $(NODE_STAMP)
+
 run: $(STAMP)
 	$(BIN)/python -m devtools.run
 
@@ -26,14 +32,14 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-test: $(STAMP) chromium lint typecheck
+test: $(STAMP) $(NODE_STAMP) chromium lint typecheck
 	$(BIN)/pytest
 
 unit: $(STAMP)
 	$(BIN)/pytest tests/unit
 
 clean:
-	rm -rf $(VENV) .local .pytest_cache .ruff_cache .mypy_cache
+	rm -rf $(VENV) node_modules .local .pytest_cache .ruff_cache .mypy_cache
 
 # The deployable template and zip (devtools/deploy), and the benchmarks (devtools/bench).
 .PHONY: package bench

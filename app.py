@@ -3,6 +3,7 @@
 from chalicelib.api.actions import actions
 from chalicelib.api.application import GroundswellApp
 from chalicelib.api.committees import committees
+from chalicelib.api.console import console
 from chalicelib.api.donations import donations
 from chalicelib.api.donor_pages import donor_pages
 from chalicelib.api.employment import employment
@@ -21,7 +22,7 @@ from chalicelib.api.webhooks import webhooks
 
 app = GroundswellApp(app_name="groundswell")
 for blueprint in (health, pages, donations, webhooks, donor_pages, committees, jobs, exports,
-                  actions, invitations, recurring, express, reports, employment, payouts):
+                  actions, invitations, recurring, express, reports, employment, payouts, console):
     app.register_blueprint(blueprint)
 app.register_blueprint(openapi)
 app.register_middleware(fail_closed, "all")

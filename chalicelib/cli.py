@@ -1,7 +1,9 @@
-"""Staff key management: `python -m chalicelib.cli create-key --role finance --name "Dana"`.
+"""Staff key management: `python -m chalicelib.cli create-key --role finance --name "Dana"
+--email dana@example.org`.
 
-A new key is printed once and stored only as its SHA-256 digest. Revoke by key or by the digest
-that `list-keys` shows.
+A new key is printed once and stored only as its SHA-256 digest; `--email` registers the address
+the console's sign-in links go to (found by a keyed digest of it). Revoke by key or by the digest
+that `list-keys` shows: revoking also ends the key's console sessions.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ import argparse
 import sys
 from datetime import datetime, timezone
 
-from chalicelib.staff.auth import ROLES, hash_key, new_key
+from chalicelib.staff.auth import ROLES, email_key, hash_key, new_key
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -19,6 +21,7 @@ def main(argv: list[str] | None = None) -> int:
     create = commands.add_parser("create-key", help="create a staff key and print it once")
     create.add_argument("--role", required=True, choices=ROLES)
     create.add_argument("--name", required=True, help="who holds the key")
+    create.add_argument("--email", help="where the console's sign-in links go")
     revoke = commands.add_parser("revoke-key", help="revoke a key")
     which = revoke.add_mutually_exclusive_group(required=True)
     which.add_argument("--key")
@@ -40,7 +43,21 @@ def main(argv: list[str] | None = None) -> int:
     now = datetime.now(timezone.utc)
     if args.command == "create-key":
         key = new_key()
-        repo.save(hash_key(key), args.role, args.name, now)
+        address = (args.email or "").strip() or None
+        if address is not None and ("@" not in address or len(address) > 254):
+            print("--email must be an email address", file=sys.stderr)
+            return 2
+        digest = None
+        if address is not None:
+            from chalicelib.config import ensure_secrets
+
+            ensure_secrets()  # the email's index key is keyed with TOKEN_SECRET
+            secret = settings().token_secret
+            if len(secret) < 16:
+                print("TOKEN_SECRET is needed to register an email", file=sys.stderr)
+                return 2
+            digest = email_key(address, secret)
+        repo.save(hash_key(key), args.role, args.name, now, email=address, email_key=digest)
         print(key)
         print(f"role {args.role} for {args.name}; shown once, store it safely", file=sys.stderr)
         return 0
@@ -49,7 +66,10 @@ def main(argv: list[str] | None = None) -> int:
         if not repo.revoke(digest, now):
             print("no such key", file=sys.stderr)
             return 1
-        print(f"revoked {digest[:12]}…", file=sys.stderr)
+        from chalicelib import deps
+
+        ended = deps.console_sessions().end_all(digest)
+        print(f"revoked {digest[:12]}…; {ended} console session(s) ended", file=sys.stderr)
         return 0
     for staff_key in sorted(repo.all(), key=lambda k: (k.role, k.name)):
         state = "revoked" if staff_key.revoked else "active"

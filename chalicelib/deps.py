@@ -22,7 +22,10 @@ if TYPE_CHECKING:
     from chalicelib.pages.service import PageService
     from chalicelib.payments.gateway import StripeGateway
     from chalicelib.payouts.service import PayoutService
+    from chalicelib.reports.dashboard import Dashboard
     from chalicelib.reports.refcodes import RefcodeReports
+    from chalicelib.sessions.service import SessionService
+    from chalicelib.staff.signin import SigninService
     from chalicelib.storage.committees import CommitteeRepository
     from chalicelib.storage.outbox import OutboxRepository
     from chalicelib.storage.staff_keys import StaffKeyRepository
@@ -60,6 +63,14 @@ def report_service() -> RefcodeReports:
 
     s = settings()
     return RefcodeReports(RefcodeReportStore(s.ledger_shards), VisitRepository(s.counter_shards))
+
+
+@lru_cache(maxsize=1)
+def dashboard() -> Dashboard:
+    from chalicelib.reports.dashboard import Dashboard
+    from chalicelib.storage.reports import RefcodeReportStore
+
+    return Dashboard(page_service(), RefcodeReportStore(settings().ledger_shards))
 
 
 @lru_cache(maxsize=1)
@@ -101,8 +112,11 @@ def outbox_handlers() -> dict[str, Handler]:
     store = giving_service().store
     ask = best_efforts_handler(store, store, mailer().send, tokens(), followups().link,  # type: ignore[arg-type]
                                page_service().store, lambda: datetime.now(timezone.utc))
+    from chalicelib.staff.signin import SIGNIN_MESSAGE
+
     return {"refund_excess": excess_refund_handler(stripe_gateway()),
-            "best_efforts_request": ask, **followups().handlers()}
+            "best_efforts_request": ask, SIGNIN_MESSAGE: signin().deliver_link,
+            **followups().handlers()}
 
 
 @lru_cache(maxsize=1)
@@ -219,9 +233,33 @@ def sns_verifier() -> SnsVerifier:
                        require_topics=s.stage != "dev")
 
 
+@lru_cache(maxsize=1)
+def console_sessions() -> SessionService:
+    """The staff console's sessions: cookie `gs_console` on /admin, CONSOLE_SESSION_HOURS long."""
+    from datetime import timedelta
+
+    from chalicelib.sessions.model import SessionKind
+    from chalicelib.sessions.service import SessionService
+    from chalicelib.storage.web_sessions import WebSessionRepository
+
+    kind = SessionKind("console", "gs_console", "/admin",
+                       timedelta(hours=settings().console_session_hours))
+    return SessionService(WebSessionRepository(), kind)
+
+
+@lru_cache(maxsize=1)
+def signin() -> SigninService:
+    from chalicelib.staff.signin import SigninService
+
+    s = require_ready()
+    return SigninService(staff_keys(), tokens, console_sessions(), lambda: s.token_secret,
+                         s.public_base_url, lambda: followups().send_once)
+
+
 def reset() -> None:
     """Forget built services and settings (tests that change the environment)."""
     for built in (stripe_gateway, page_service, giving_service, staff_keys, outbox_store,
                   dispatcher, committees, export_service, payout_service, reconciler, tokens,
-                  mailer, followups, sns_verifier, report_service, settings, problems):
+                  mailer, followups, sns_verifier, report_service, console_sessions, signin, dashboard,
+                  settings, problems):
         built.cache_clear()

@@ -107,6 +107,9 @@ class Settings(BaseSettings):
     # --- pages ----------------------------------------------------------------------------------
     ab_min_sample: Count = 1000
 
+    # --- the staff console ----------------------------------------------------------------------
+    console_session_hours: Annotated[float, Field(gt=0, le=24 * 7)] = 12
+
     @field_validator("ses_notification_topics", mode="before")
     @classmethod
     def _comma_list(cls, value: object) -> object:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from collections import Counter
 from dataclasses import dataclass, field
@@ -284,13 +285,23 @@ def _path_params(path: str) -> list[str]:
     return [part[1:-1] for part in path.split("/") if part.startswith("{") and part.endswith("}")]
 
 
+# The staff console (`/admin/…`) is a browser UI of forms and pages, not an API: its routes are
+# covered by the role matrix and its own tests (docs/console.md), not by this document.
+CONSOLE = re.compile(r"^/admin(/|$)")
+
+
+def api_routes(app: Any) -> dict[str, Any]:
+    """The app's routes that make up the API (every route but the console's)."""
+    return {path: methods for path, methods in app.routes.items() if not CONSOLE.match(path)}
+
+
 def build(app: Any = None) -> dict[str, Any]:
     """The document for `app` (the project's app by default)."""
     if app is None:
         from app import app
     paths: dict[str, dict[str, Any]] = {}
-    views = Counter(e.view_name for methods in app.routes.values() for e in methods.values())
-    for path, methods in sorted(app.routes.items()):
+    views = Counter(e.view_name for methods in api_routes(app).values() for e in methods.values())
+    for path, methods in sorted(api_routes(app).items()):
         for method, entry in sorted(methods.items()):
             op = ROUTES.get((method, path)) or _describe(method, entry.view_function)
             operation_id = entry.view_name if views[entry.view_name] == 1 else \

@@ -32,6 +32,7 @@ from chalicelib.exports.model import (
     LedgerMovement,
 )
 from chalicelib.exports.rows import CsvEncoder, csv_values
+from chalicelib.paging import Slice
 from chalicelib.payouts.model import PayoutRecord
 
 URL_TTL = timedelta(minutes=15)
@@ -55,6 +56,7 @@ class LedgerChanged(ExportFailed):
 
 class ExportJobs(Protocol):
     def create(self, job: ExportJob) -> None: ...
+    def recent(self, limit: int, after: str | None) -> Slice[ExportJob]: ...
     def get(self, export_id: str) -> ExportJob | None: ...
     def claim(self, export_id: str, now: datetime, lease_until: datetime) -> ExportJob | None: ...
     def progress(self, export_id: str, rows_done: int, row_count: int | None,
@@ -199,6 +201,10 @@ class ExportService:
             self.jobs.fail(job.export_id, "queue_unavailable", self.clock())
             raise
         return job
+
+    def history(self, limit: int, after: str | None = None) -> Slice[ExportJob]:
+        """Earlier exports, newest first, a page at a time."""
+        return self.jobs.recent(limit, after)
 
     def view(self, export_id: str) -> ExportView:
         job = self.jobs.get(export_id)

@@ -69,6 +69,13 @@ def compose(template: str, subject: str, *, to: str, message_id: str, unsubscrib
                          unsubscribe_url=unsubscribe_url, message_id=message_id)
 
 
+def render_email(template: str, **context: Any) -> tuple[str, str]:
+    """`email/{template}.html` and `.txt` for a transactional message (no list, no unsubscribe)."""
+    html = _env("html").get_template(f"email/{template}.html").render(**context)
+    text = _env("text").get_template(f"email/{template}.txt").render(**context)
+    return html, text
+
+
 def render_page(template: str, **context: Any) -> str:
     """A token page (`/i/…`, `/u/…`, `/c/…`) in the donation pages' look."""
     return _env("page").get_template(template).render(**context)

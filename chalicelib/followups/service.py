@@ -37,6 +37,7 @@ from chalicelib.followups.model import (
 from chalicelib.giving.model import Donation, donor_id_for
 from chalicelib.outbox.model import Delivered, Handler, OutboxMessage, PermanentFailure
 from chalicelib.pages.model import Page
+from chalicelib.paging import Slice
 
 if TYPE_CHECKING:
     from chalicelib.followups.input import ActionCreate, ActionUpdate, SignupRequest
@@ -48,6 +49,9 @@ class FollowupStore(Protocol):
     def update_action(self, action_id: str, changes: Mapping[str, Any], now: datetime) -> Action: ...
     def get_action(self, action_id: str) -> Action | None: ...
     def list_actions(self) -> list[Action]: ...
+    def actions_page(self, limit: int, after: str | None) -> Slice[Action]: ...
+    def invitations_page(self, action_id: str, limit: int, after: str | None) -> Slice[Invitation]: ...
+    def recruiters(self, limit: int) -> list[Person]: ...
     # people
     def get_person(self, person_id: str) -> Person | None: ...
     def person_by_share_code(self, code: str) -> Person | None: ...
@@ -99,6 +103,14 @@ class FollowupConfig:
 
 
 MAX_RSVP_ATTEMPTS = 5
+
+
+@dataclass(frozen=True)
+class ActionPage:
+    """An action as the console shows it: the action and one page of its invitations."""
+
+    action: Action
+    invitations: Slice[Invitation]
 
 
 def _utcnow() -> datetime:
@@ -160,6 +172,33 @@ class FollowupService:
     def list_actions(self) -> list[Action]:
         return sorted(self.store.list_actions(), key=lambda a: (a.starts_at is None, a.starts_at
                                                                  or a.created_at, a.action_id))
+
+    def actions_page(self, limit: int, after: str | None = None) -> Slice[Action]:
+        """One page of actions, soonest first within the page (the console's list)."""
+        found = self.store.actions_page(limit, after)
+        items = sorted(found.items, key=lambda a: (a.starts_at is None, a.starts_at or a.created_at,
+                                                   a.action_id))
+        return Slice(items, found.after)
+
+    def action_page(self, action_id: str, limit: int, after: str | None = None) -> ActionPage:
+        """An action, its RSVP counts (from its seats and one page of invitations), and that page."""
+        action = self.action(action_id)
+        invitations = self.store.invitations_page(action_id, limit, after)
+        return ActionPage(action, invitations)
+
+    def recruiters(self, limit: int, *, with_contact: bool) -> list[dict[str, object]]:
+        """The people whose share links brought in the most money (contact only for finance and
+        admin: others see the person's id)."""
+        rows: list[dict[str, object]] = []
+        for person in self.store.recruiters(limit):
+            row: dict[str, object] = {"person_id": person.person_id,
+                                      "recruited_count": person.recruited_count,
+                                      "recruited_cents": person.recruited_cents,
+                                      "share_page": person.share_page}
+            if with_contact:
+                row.update(email=person.email, first_name=person.first_name)
+            rows.append(row)
+        return rows
 
     def donor_participation(self, donor_id: str, *, with_contact: bool) -> dict[str, object]:
         """What a donor does beyond giving: consent, interests, share link and what it brought in
@@ -319,7 +358,7 @@ class FollowupService:
         email = self._compose("thanks", f"Thank you, {person.first_name or 'friend'}", person,
                               message, picks, page=page, amount_cents=donation.amount_cents,
                               **self._receipt_links(donation))
-        return self._send(message, person, email)
+        return self._send(message, person.person_id, email)
 
     def _receipt_links(self, donation: Donation) -> dict[str, str | None]:
         """Every receipt of a monthly gift carries its one-step cancel link; a donor who saved a
@@ -343,7 +382,7 @@ class FollowupService:
         page = self.pages.get(person.share_page) if person.share_page else None
         email = self._compose("welcome", "Welcome aboard: here is how to take part", person,
                               message, picks, page=page)
-        return self._send(message, person, email)
+        return self._send(message, person.person_id, email)
 
     def deliver_reminder(self, message: OutboxMessage) -> Delivered:
         """A nudge about the invitations of an earlier message, unless the person answered."""
@@ -371,7 +410,7 @@ class FollowupService:
         page = self.pages.get(person.share_page) if person.share_page else None
         email = self._compose("reminder", "Still time to join us", person, message, actions,
                               page=page)
-        return self._send(message, person, email)
+        return self._send(message, person.person_id, email)
 
     def deliver_event_reminder(self, message: OutboxMessage) -> Delivered:
         """The day-before reminder for someone who said yes (not an invitation: no daily cap)."""
@@ -390,7 +429,7 @@ class FollowupService:
         self._require_mailable(person)
         email = self._compose("event_reminder", f"Tomorrow: {action.title}", person, message,
                               [action])
-        return self._send(message, person, email)
+        return self._send(message, person.person_id, email)
 
     def deliver_confirmation(self, message: OutboxMessage) -> Delivered:
         """The double opt-in email. Sent even after an unsubscribe (the person just asked for
@@ -404,7 +443,7 @@ class FollowupService:
         token = self.tokens.issue(tokens.CONFIRM, person.person_id)
         email = self._compose("confirm", "Please confirm your signup", person, message, [],
                               confirm_url=self.link(f"/s/{token}"))
-        return self._send(message, person, email)
+        return self._send(message, person.person_id, email)
 
     def credit_sharer(self, message: OutboxMessage) -> Delivered:
         """Count a contribution toward the person whose share link brought it in (once)."""
@@ -486,8 +525,17 @@ class FollowupService:
                        unsubscribe_page=self.link(f"/u/{unsubscribe}"), person=person,
                        invitations=links, share_url=share_url, **context)
 
-    def _send(self, message: OutboxMessage, person: Person, email: OutgoingEmail) -> Delivered:
-        if not self.store.begin_send(message.message_id, message.kind, person.person_id, self.clock()):
+    def send_once(self, message: OutboxMessage, recipient_id: str, email: OutgoingEmail) -> Delivered:
+        """Deliver an email composed elsewhere (the console's sign-in link) through this one
+        delivery path: the send ledger is read first and marked around the SES call, so an
+        outbox retry never sends it twice. `recipient_id` names who it is for, never an address."""
+        done = self._already_sent(message)
+        if done:
+            return done
+        return self._send(message, recipient_id, email)
+
+    def _send(self, message: OutboxMessage, recipient_id: str, email: OutgoingEmail) -> Delivered:
+        if not self.store.begin_send(message.message_id, message.kind, recipient_id, self.clock()):
             # Another attempt got there first (a lease that ran out mid-send).
             done = self._already_sent(message)
             if done:

@@ -34,6 +34,40 @@ def identity_keys(snapshot: DonorSnapshot) -> tuple[str, str]:
             "name#" + hashlib.sha256(name.encode()).hexdigest()[:32])
 
 
+def name_key(part: str) -> str:
+    """An index key for one part of a name (last or first), normalized as identities are: the
+    lookup by name finds "José Núñez" typed as "jose nunez"; the key is a digest, not the name."""
+    return "nm_" + hashlib.sha256(_name_part(part).encode()).hexdigest()[:32]
+
+
+def name_splits(text: str) -> list[tuple[str, str | None]]:
+    """The ways a typed name may split into (last, first): "Smith", "Dana Smith", "Smith, Dana",
+    and "Maria de la Cruz" as each of its possible surnames (at most four words)."""
+    if "," in text:
+        last, _, first = text.partition(",")
+        return [(last.strip(), first.strip() or None)] if _name_part(last) else []
+    words = [w for w in text.split() if _name_part(w)][:4]
+    if not words:
+        return []
+    splits: list[tuple[str, str | None]] = [(" ".join(words), None)]
+    splits += [(" ".join(words[i:]), " ".join(words[:i])) for i in range(1, len(words))]
+    return splits
+
+
+@dataclass(frozen=True)
+class RecordedMovement:
+    """A donation's money movement as finance sees it: gross, and once paid out, fee, net and
+    the payout that carried it."""
+
+    movement_id: str
+    kind: str
+    amount_cents: int
+    occurred_at: datetime
+    fee_cents: int | None = None
+    net_cents: int | None = None
+    payout_id: str | None = None
+
+
 @dataclass(frozen=True)
 class DonorSnapshot:
     """The donor as they described themselves on one donation (FEC contributor fields)."""

@@ -7,25 +7,49 @@ Chalice, boto3 or the stripe SDK.
 from __future__ import annotations
 
 import enum
+import re
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Protocol
 
 from chalicelib import metrics
 from chalicelib.compliance.committees import Committee
 from chalicelib.compliance.limits import excess_cents
-from chalicelib.errors import Conflict, NotFound
+from chalicelib.errors import Conflict, InvalidInput, NotFound
 from chalicelib.giving.events import PaymentEvent
 from chalicelib.giving.ledger import PaymentState, TotalsDelta, merge, totals_delta
-from chalicelib.giving.model import Donation, DonorSnapshot, RecurringPlan, invoice_donation_id
+from chalicelib.giving.model import (
+    Donation,
+    DonorSnapshot,
+    RecordedMovement,
+    RecurringPlan,
+    donor_id_for,
+    invoice_donation_id,
+    name_splits,
+)
 from chalicelib.giving.velocity import VelocityLimits, check_intake
 from chalicelib.outbox.model import OutboxMessage
 from chalicelib.pages.model import Page
+from chalicelib.paging import Slice
 
 if TYPE_CHECKING:
     from chalicelib.giving.intake import DonationRequest
+
+
+DONATION_ID = re.compile(r"don_[0-9a-f]{32}")
+
+
+@dataclass(frozen=True)
+class Lookup:
+    """What finance's search found: donations (by id or email) or donors (by name)."""
+
+    by: str
+    query: str
+    donations: list[Donation] = field(default_factory=list)
+    donors: list[tuple[str, DonorSnapshot]] = field(default_factory=list)
+    after: str | None = None
 
 
 class EventOutcome(enum.Enum):
@@ -84,6 +108,11 @@ class DonationStore(Protocol):
     def save_plan(self, plan: RecurringPlan) -> None: ...
     def end_plan(self, subscription_id: str, when: datetime) -> EventOutcome: ...
     def link_invoice_payment(self, donation_id: str, payment_intent_id: str) -> bool: ...
+    # finance's lookup
+    def donor_ids_for_email(self, email_donor_id: str) -> list[str]: ...
+    def donations_page(self, donor_id: str, limit: int, after: str | None) -> Slice[Donation]: ...
+    def donors_named(self, last: str, first: str | None, limit: int) -> list[tuple[str, DonorSnapshot]]: ...
+    def movements_of_donation(self, donation_id: str) -> list[RecordedMovement]: ...
 
 
 # Decides what must happen after a state change (a thank-you, an excess refund); what it returns
@@ -359,6 +388,39 @@ class GivingService:
         if found is None:
             raise NotFound("donation_not_found", f"No donation '{donation_id}'.")
         return found
+
+    # --- finance's lookup -----------------------------------------------------------------
+    def lookup(self, query: str, limit: int = 25, after: str | None = None) -> Lookup:
+        """Donations by id, by the donor's email (their donor id, then the by-donor index) or
+        donors by name (the name index). Finance and admin only: the results carry PII."""
+        text = query.strip()
+        finder = self.store  # a DonationStore that also answers the lookup
+        if DONATION_ID.fullmatch(text):
+            found = self.store.get(text)
+            return Lookup("id", text, donations=[found] if found else [])
+        if "@" in text:
+            donations: list[Donation] = []
+            next_after = None
+            for donor_id in finder.donor_ids_for_email(donor_id_for(text))[:1]:
+                page = finder.donations_page(donor_id, limit, after)
+                donations, next_after = page.items, page.after
+            return Lookup("email", text, donations=donations, after=next_after)
+        if len(text) < 2:
+            raise InvalidInput("invalid_request", "Search by a donation id, an email or a name.",
+                               fields={"q": "a donation id, an email or a name"})
+        donors: dict[str, DonorSnapshot] = {}
+        for last, first in name_splits(text):
+            for donor_id, snapshot in finder.donors_named(last, first, limit):
+                donors.setdefault(donor_id, snapshot)
+        return Lookup("name", text, donors=list(donors.items())[:limit])
+
+    def donor_donations(self, donor_id: str, limit: int = 25, after: str | None = None) -> Slice[Donation]:
+        return self.store.donations_page(donor_id, limit, after)
+
+    def movements(self, donation_id: str) -> list[RecordedMovement]:
+        """A donation's movements in time order: gross, and fee, net and payout once paid out."""
+        return sorted(self.store.movements_of_donation(donation_id),
+                      key=lambda m: (m.occurred_at, m.movement_id))
 
 
 def _donation_id(slug: str, idempotency_key: str | None) -> str:

@@ -36,8 +36,9 @@ def mime(email: OutgoingEmail, sender: str) -> bytes:
     msg["Subject"] = email.subject
     msg["Date"] = formatdate(usegmt=True)
     msg["Message-ID"] = make_msgid(domain=parseaddr(sender)[1].rpartition("@")[2] or None)
-    msg["List-Unsubscribe"] = f"<{email.unsubscribe_url}>"
-    msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    if email.unsubscribe_url:  # transactional mail (a sign-in link) has no list to leave
+        msg["List-Unsubscribe"] = f"<{email.unsubscribe_url}>"
+        msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     msg["X-Groundswell-Message"] = email.message_id
     msg.set_content(email.text)
     msg.add_alternative(email.html, subtype="html")

@@ -135,6 +135,51 @@ def winner(stats: Mapping[str, ArmStats], min_sample: int,
     return leader if best[leader] >= threshold else None
 
 
+def _incomplete_beta(x: float, a: float, b: float) -> float:
+    """The regularized incomplete beta function I_x(a, b) (Lentz's continued fraction)."""
+    if x <= 0.0:
+        return 0.0
+    if x >= 1.0:
+        return 1.0
+    if x > (a + 1) / (a + b + 2):  # the fraction converges fast only below the mean
+        return 1.0 - _incomplete_beta(1.0 - x, b, a)
+    front = math.exp(a * math.log(x) + b * math.log1p(-x) - _log_beta(a, b)) / a
+    tiny = 1e-300
+    c, d = 1.0, 1.0 - (a + b) * x / (a + 1)
+    d = 1.0 / (d if abs(d) > tiny else tiny)
+    result = d
+    for m in range(1, 300):
+        for numerator in (m * (b - m) * x / ((a + 2 * m - 1) * (a + 2 * m)),
+                          -(a + m) * (a + b + m) * x / ((a + 2 * m) * (a + 2 * m + 1))):
+            d = 1.0 + numerator * d
+            d = 1.0 / (d if abs(d) > tiny else tiny)
+            c = 1.0 + numerator / c
+            c = c if abs(c) > tiny else tiny
+            result *= c * d
+        if abs(c * d - 1.0) < 1e-12:
+            break
+    return front * result
+
+
+def beta_quantile(q: float, a: float, b: float) -> float:
+    """The `q` quantile of Beta(a, b), by bisection on its CDF (60 halvings: ~1e-18)."""
+    low, high = 0.0, 1.0
+    for _ in range(60):
+        mid = (low + high) / 2
+        if _incomplete_beta(mid, a, b) < q:
+            low = mid
+        else:
+            high = mid
+    return (low + high) / 2
+
+
+def credible_interval(stats: ArmStats, level: float = 0.95) -> tuple[float, float]:
+    """The central `level` credible interval of an arm's conversion rate (Beta(1, 1) prior)."""
+    tail = (1 - level) / 2
+    return (round(beta_quantile(tail, stats.alpha, stats.beta), 6),
+            round(beta_quantile(1 - tail, stats.alpha, stats.beta), 6))
+
+
 def arm_results(stats: ArmStats) -> dict[str, object]:
     return {
         "visitors": stats.visitors,

@@ -19,6 +19,7 @@ from chalicelib.pages.asks import personal_ladder, within_limit
 from chalicelib.pages.experiments import ArmStats
 from chalicelib.pages.history import HistoryEntry, creation_entry, plan_update
 from chalicelib.pages.model import Page, PageTotals, Variant, public_view
+from chalicelib.paging import Slice
 from chalicelib.tokens import DONOR
 
 if TYPE_CHECKING:
@@ -39,6 +40,7 @@ class PageStore(Protocol):
                entry: HistoryEntry | None) -> Page: ...
     def get(self, slug: str, consistent: bool = False) -> Page | None: ...
     def list(self) -> list[Page]: ...
+    def page(self, limit: int, after: str | None = None) -> Slice[Page]: ...
     def totals(self, slug: str) -> PageTotals: ...
     def history(self, slug: str) -> builtins.list[HistoryEntry]: ...
 
@@ -101,12 +103,16 @@ class PageService:
 
     # --- organizers ---------------------------------------------------------------------
     def create(self, data: PageCreate, changed_by: str = "system") -> Page:
+        page = self.draft(data)
+        self.store.create(page, creation_entry(page, changed_by))
+        return page
+
+    def draft(self, data: PageCreate) -> Page:
+        """The page `data` describes, not stored (create stores it; the editor previews it)."""
         now = self.clock()
         fields = data.model_dump()
         fields["variants"] = [Variant.from_dict(v) for v in fields.get("variants") or []]
-        page = Page(created_at=now, updated_at=now, version=1, **fields)
-        self.store.create(page, creation_entry(page, changed_by))
-        return page
+        return Page(created_at=now, updated_at=now, version=1, **fields)
 
     def update(self, slug: str, data: PageUpdate, changed_by: str = "system") -> Page:
         """Apply an organizer's changes; a change of deadline or goal is kept in the page's
@@ -135,6 +141,20 @@ class PageService:
 
     def list(self) -> list[Page]:
         return self.store.list()
+
+    def list_page(self, limit: int, after: str | None = None) -> Slice[Page]:
+        """One page of the pages (the console's lists never read a whole table)."""
+        return self.store.page(limit, after)
+
+    def totals(self, slug: str) -> PageTotals:
+        return self.store.totals(slug)
+
+    def preview(self, page: Page) -> dict[str, object]:
+        """What a donor would see of `page` (unsaved: an editor's live preview), with no totals
+        and nothing counted."""
+        view = public_view(page, PageTotals(), self.clock(), self.publishable_key)
+        view.update(ask_source="page", variant=None, preselected_amount_cents=None)
+        return view
 
     def history(self, slug: str) -> dict[str, object]:
         self.get(slug)
@@ -255,7 +275,8 @@ class PageService:
         rows = []
         for arm in arms:
             row: dict[str, object] = {"id": arm.id, "headline": arm.headline,
-                                      **experiments.arm_results(stats[arm.id])}
+                                      **experiments.arm_results(stats[arm.id]),
+                                      "credible_interval": list(experiments.credible_interval(stats[arm.id]))}
             row["probability_beats_control"] = (
                 None if arm.id == ids[0] else round(experiments.probability_beats(stats[arm.id], control), 4))
             row["probability_best"] = round(best[arm.id], 4)

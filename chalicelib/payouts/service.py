@@ -16,6 +16,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Protocol
 
 from chalicelib.errors import NotFound
+from chalicelib.paging import Slice
 from chalicelib.payouts.model import (
     BalanceTxn,
     Line,
@@ -56,6 +57,10 @@ class PayoutStore(Protocol):
     def get(self, payout_id: str) -> PayoutRecord | None: ...
     def recent(self, limit: int) -> list[PayoutRecord]:
         """The newest payouts first."""
+        ...
+
+    def newest(self, limit: int, after: str | None) -> Slice[PayoutRecord]:
+        """The newest payouts first, a page at a time (an index, not a scan)."""
         ...
 
     def between(self, start: datetime, end: datetime) -> list[PayoutRecord]:
@@ -154,3 +159,6 @@ class PayoutService:
 
     def recent(self, limit: int) -> list[PayoutRecord]:
         return self.store.recent(limit)
+
+    def page(self, limit: int, after: str | None = None) -> Slice[PayoutRecord]:
+        return self.store.newest(limit, after)

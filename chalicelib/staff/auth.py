@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 import secrets
 from dataclasses import dataclass
 from typing import Protocol
@@ -19,6 +20,7 @@ class StaffKey:
     role: str
     name: str
     revoked: bool = False
+    email: str | None = None
 
 
 class StaffKeyStore(Protocol):
@@ -34,6 +36,27 @@ def hash_key(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
+def email_key(email: str, secret: str) -> str:
+    """The index key of a staff member's email: keyed, so it cannot be computed from an address
+    without the secret, and says nothing about the address."""
+    normalized = email.strip().lower()
+    return "se_" + hmac.new(secret.encode(), f"staff-email|{normalized}".encode(),
+                            hashlib.sha256).hexdigest()[:40]
+
+
+def may(role: str, allowed: tuple[str, ...]) -> bool:
+    """The one role rule: `admin` may do anything a staff role may; others what they are allowed."""
+    return role == "admin" or role in allowed
+
+
+def live_key(store: StaffKeyStore, key: str) -> StaffKey:
+    """The staff key `key` if it is known and not revoked (401 otherwise)."""
+    found = store.find(hash_key(key.strip())) if key.strip() else None
+    if found is None or found.revoked:
+        raise Unauthenticated("unauthenticated", "This staff key is unknown or revoked.")
+    return found
+
+
 def authorize(store: StaffKeyStore, authorization: str | None, allowed: tuple[str, ...]) -> StaffKey:
     """The caller's key if it is known, live and has one of the allowed roles.
 
@@ -42,9 +65,7 @@ def authorize(store: StaffKeyStore, authorization: str | None, allowed: tuple[st
     scheme, _, key = (authorization or "").partition(" ")
     if scheme.lower() != "bearer" or not key.strip():
         raise Unauthenticated("unauthenticated", "A staff key is required: Authorization: Bearer <key>.")
-    found = store.find(hash_key(key.strip()))
-    if found is None or found.revoked:
-        raise Unauthenticated("unauthenticated", "This staff key is unknown or revoked.")
-    if found.role != "admin" and found.role not in allowed:
+    found = live_key(store, key)
+    if not may(found.role, allowed):
         raise Forbidden("forbidden", f"This route needs the role {' or '.join(allowed)}.")
     return found

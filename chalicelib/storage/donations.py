@@ -17,7 +17,14 @@ from chalicelib.compliance.best_efforts import needs_best_efforts
 from chalicelib.compliance.limits import OverLimit, remaining_cents
 from chalicelib.giving.events import PaymentEvent
 from chalicelib.giving.ledger import Movement, PaymentState, TotalsDelta, movements
-from chalicelib.giving.model import Donation, DonorSnapshot, RecurringPlan, identity_keys
+from chalicelib.giving.model import (
+    Donation,
+    DonorSnapshot,
+    RecordedMovement,
+    RecurringPlan,
+    identity_keys,
+    name_key,
+)
 from chalicelib.giving.service import (
     AggregateChange,
     EventOutcome,
@@ -27,6 +34,8 @@ from chalicelib.giving.service import (
 )
 from chalicelib.giving.velocity import decline_keys, window
 from chalicelib.outbox.model import OutboxMessage
+from chalicelib.paging import Slice
+from chalicelib.storage import paging
 from chalicelib.storage.committees import CommitteeRepository
 from chalicelib.storage.errors import condition_failed, response_code
 from chalicelib.storage.models import (
@@ -374,6 +383,42 @@ class DonationRepository:
     def donations_of(self, donor_id: str) -> list[Donation]:
         return [_from_item(i) for i in DonationModel.by_donor.query(donor_id)]
 
+    # --- finance's lookup ---------------------------------------------------------------
+    def donor_ids_for_email(self, email_donor_id: str) -> list[str]:
+        """The donor an email belongs to (linked by its identity item, else its own digest)."""
+        try:
+            linked = DonorIdentityModel.get(f"email#{email_donor_id}").donor_id
+        except DoesNotExist:
+            linked = None
+        return list(dict.fromkeys([i for i in (linked, email_donor_id) if i]))
+
+    def donations_page(self, donor_id: str, limit: int, after: str | None) -> Slice[Donation]:
+        """A donor's donations, newest first, a page at a time."""
+        start = paging.decode(after, ["donation_id", "donor_id", "created_at"])
+        found = DonationModel.by_donor.query(donor_id, limit=limit, last_evaluated_key=start,
+                                             scan_index_forward=False)
+        items = [_from_item(i) for i in found]
+        return Slice(items, paging.encode(found.last_evaluated_key))
+
+    def donors_named(self, last: str, first: str | None, limit: int) -> list[tuple[str, DonorSnapshot]]:
+        """Donors whose last (and first) name match, by the name index; at most `limit`."""
+        condition = DonorModel.first_name_key == name_key(first) if first else None
+        ids = [i.donor_id for i in DonorModel.by_name.query(name_key(last), condition, limit=limit)]
+        found = []
+        for i in DonorModel.batch_get(ids):
+            found.append((i.donor_id, DonorSnapshot(
+                first_name=i.first_name, last_name=i.last_name, email=i.email, phone=i.phone,
+                address_line1=i.address_line1, address_line2=i.address_line2, city=i.city,
+                state=i.state, zip=i.zip, employer=i.employer, occupation=i.occupation)))
+        return sorted(found, key=lambda d: (d[1].last_name.lower(), d[1].first_name.lower(), d[0]))
+
+    def movements_of_donation(self, donation_id: str) -> list[RecordedMovement]:
+        return [RecordedMovement(
+            m.movement_id, m.kind, int(m.amount_cents), m.occurred_at.astimezone(timezone.utc),
+            int(m.fee_cents) if m.fee_cents is not None else None,
+            int(m.net_cents) if m.net_cents is not None else None, m.payout_id)
+            for m in MovementModel.by_donation.query(donation_id, limit=200)]
+
 
 @dataclass(frozen=True)
 class Aggregate:
@@ -480,6 +525,7 @@ def _donor_upsert(donor: DonorSnapshot, now: datetime) -> list:
         m.city.set(donor.city), m.state.set(donor.state), m.zip.set(donor.zip),
         m.employer.set(donor.employer), m.occupation.set(donor.occupation),
         m.first_contribution_at.set(m.first_contribution_at | now), m.updated_at.set(now),
+        m.last_name_key.set(name_key(donor.last_name)), m.first_name_key.set(name_key(donor.first_name)),
     ]
     actions.append(m.address_line2.set(donor.address_line2) if donor.address_line2
                    else m.address_line2.remove())

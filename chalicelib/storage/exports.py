@@ -20,6 +20,8 @@ from pynamodb.exceptions import DoesNotExist, UpdateError
 
 from chalicelib.errors import ProviderUnavailable
 from chalicelib.exports.model import DonationFacts, DonorFacts, ExportJob, LedgerMovement
+from chalicelib.paging import Slice
+from chalicelib.storage import paging
 from chalicelib.storage.donations import ledger_key, ledger_months
 from chalicelib.storage.errors import condition_failed
 from chalicelib.storage.models import DonationModel, ExportModel, MovementModel, PageModel
@@ -47,8 +49,15 @@ class ExportJobRepository:
         ExportModel(
             job.export_id, kind=job.kind, committee_id=job.committee_id,
             from_day=job.from_day.isoformat(), to_day=job.to_day.isoformat(), status=job.status,
-            requested_by=job.requested_by, created_at=job.created_at, rows_done=0,
+            requested_by=job.requested_by, created_at=job.created_at, rows_done=0, listing="exports",
         ).save(condition=ExportModel.export_id.does_not_exist())
+
+    def recent(self, limit: int, after: str | None) -> Slice[ExportJob]:
+        start = paging.decode(after, ["export_id", "listing", "created_at"])
+        found = ExportModel.by_creation.query("exports", limit=limit, last_evaluated_key=start,
+                                              scan_index_forward=False)
+        items = [_job(i) for i in found]
+        return Slice(items, paging.encode(found.last_evaluated_key))
 
     def get(self, export_id: str) -> ExportJob | None:
         try:

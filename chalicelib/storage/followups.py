@@ -8,6 +8,7 @@ credit is counted once per donation, and a send begins only once.
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from collections.abc import Mapping
 from datetime import datetime, timedelta, timezone
@@ -21,6 +22,8 @@ from chalicelib.errors import Conflict, NotFound
 from chalicelib.followups.errors import StaleInvitation
 from chalicelib.followups.model import INVITATION_GAP, Action, Invitation, Location, MailRecord, Person
 from chalicelib.outbox.model import OutboxMessage
+from chalicelib.paging import Slice
+from chalicelib.storage import paging
 from chalicelib.storage.errors import condition_failed, response_code
 from chalicelib.storage.models import (
     ActionModel,
@@ -34,6 +37,13 @@ from chalicelib.storage.models import (
 from chalicelib.storage.outbox import OutboxRepository
 
 SIGNUP_RESEND = timedelta(hours=1)
+# The recruiters' leaderboard index is spread over this many partitions (credits are written
+# on share-link gifts, which on a viral day are many).
+RECRUITER_SHARDS = 4
+
+
+def recruiter_shard(person_id: str) -> str:
+    return f"recruiters#{int(hashlib.sha256(person_id.encode()).hexdigest()[:8], 16) % RECRUITER_SHARDS}"
 _RETRYABLE_TX = {"TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded"}
 
 
@@ -92,6 +102,26 @@ class FollowupRepository:
     def list_actions(self) -> list[Action]:
         # A campaign has tens to hundreds of actions: one paginated Scan is cheaper than an index.
         return [_action(i) for i in ActionModel.scan()]
+
+    def actions_page(self, limit: int, after: str | None) -> Slice[Action]:
+        found = ActionModel.scan(limit=limit, last_evaluated_key=paging.decode(after, ["action_id"]))
+        items = [_action(i) for i in found]
+        return Slice(items, paging.encode(found.last_evaluated_key))
+
+    def invitations_page(self, action_id: str, limit: int, after: str | None) -> Slice[Invitation]:
+        start = paging.decode(after, ["invitation_id", "action_id", "invited_at"])
+        found = InvitationModel.by_action.query(action_id, limit=limit, last_evaluated_key=start,
+                                                scan_index_forward=False)
+        items = [_invitation(i) for i in found]
+        return Slice(items, paging.encode(found.last_evaluated_key))
+
+    def recruiters(self, limit: int) -> list[Person]:
+        """The top `limit` recruiters: each shard's best, merged (one Query per shard)."""
+        found = [_person(i) for n in range(RECRUITER_SHARDS)
+                 for i in PersonModel.by_recruiting.query(f"recruiters#{n}", limit=limit,
+                                                          scan_index_forward=False)]
+        found.sort(key=lambda p: (-p.recruited_cents, -p.recruited_count, p.person_id))
+        return found[:limit]
 
     # --- people ---------------------------------------------------------------------------
     def get_person(self, person_id: str) -> Person | None:
@@ -237,6 +267,7 @@ class FollowupRepository:
         try:
             PersonModel(person_id).update(actions=[
                 m.recruited_count.add(1), m.recruited_cents.add(cents), m.credited.add({donation_id}),
+                m.recruiter_shard.set(recruiter_shard(person_id)),
             ], condition=m.person_id.exists() & ~m.credited.contains(donation_id))
         except UpdateError as exc:
             if condition_failed(exc):

@@ -152,11 +152,27 @@ class DonationModel(Model):
     pending = PendingDonations()
 
 
+class DonorsByName(GlobalSecondaryIndex["DonorModel"]):
+    """Finance's lookup by name: digests of the normalized last and first name (keys carry no
+    name), kept with every success's donor upsert."""
+
+    class Meta:
+        index_name = "by-name"
+        projection = KeysOnlyProjection()
+
+    last_name_key = UnicodeAttribute(hash_key=True)
+    first_name_key = UnicodeAttribute(range_key=True)
+
+
 class DonorModel(Model):
     """One record per person, keyed by a digest of the normalized email."""
 
     class Meta(_Meta):
         table_name = table_name("donors")
+
+    last_name_key = UnicodeAttribute(null=True)
+    first_name_key = UnicodeAttribute(null=True)
+    by_name = DonorsByName()
 
     donor_id = UnicodeAttribute(hash_key=True)
     email = UnicodeAttribute()
@@ -264,6 +280,17 @@ class ProcessedEventModel(Model):
     expires_at = TTLAttribute()
 
 
+class StaffKeysByEmail(GlobalSecondaryIndex["StaffKeyModel"]):
+    """Sparse: keys registered with an email, found by a keyed digest of it (no scan, and the
+    index key says nothing about the address)."""
+
+    class Meta:
+        index_name = "by-email"
+        projection = KeysOnlyProjection()
+
+    email_key = UnicodeAttribute(hash_key=True)
+
+
 class StaffKeyModel(Model):
     """A staff API key, stored only as its SHA-256 digest."""
 
@@ -275,6 +302,41 @@ class StaffKeyModel(Model):
     name = UnicodeAttribute()
     created_at = UTCDateTimeAttribute()
     revoked_at = UTCDateTimeAttribute(null=True)
+    # The console's email sign-in: where the link goes, and the last time one was asked for.
+    email = UnicodeAttribute(null=True)
+    email_key = UnicodeAttribute(null=True)
+    signin_requested_at = UTCDateTimeAttribute(null=True)
+
+    by_email = StaffKeysByEmail()
+
+
+class SessionsBySubject(GlobalSecondaryIndex["WebSessionModel"]):
+    """A subject's sessions (every console session of one staff key), to end them all."""
+
+    class Meta:
+        index_name = "by-subject"
+        projection = KeysOnlyProjection()
+
+    subject = UnicodeAttribute(hash_key=True)
+
+
+class WebSessionModel(Model):
+    """A browser session (console, later portal), keyed by a digest of its cookie's id; or a
+    used single-use link's nonce (`kind` "used-link"). Expired items go by TTL."""
+
+    class Meta(_Meta):
+        table_name = table_name("sessions")
+
+    session_hash = UnicodeAttribute(hash_key=True)
+    kind = UnicodeAttribute()
+    subject = UnicodeAttribute(null=True)
+    role = UnicodeAttribute(null=True)
+    name = UnicodeAttribute(null=True)
+    csrf_token = UnicodeAttribute(null=True)
+    created_at = UTCDateTimeAttribute()
+    expires_at = TTLAttribute()
+
+    by_subject = SessionsBySubject()
 
 
 class MovementsByMonth(GlobalSecondaryIndex["MovementModel"]):
@@ -329,11 +391,25 @@ class MovementModel(Model):
     by_donation = MovementsByDonation()
 
 
+class PayoutsByCreation(GlobalSecondaryIndex["PayoutModel"]):
+    """Every payout, newest first: about one a day, so one partition is plenty."""
+
+    class Meta:
+        index_name = "by-creation"
+        projection = AllProjection()
+
+    listing = UnicodeAttribute(hash_key=True)
+    created_at = UTCDateTimeAttribute(range_key=True)
+
+
 class PayoutModel(Model):
     """A Stripe payout: what its `payout.*` event said, then what reconciliation found."""
 
     class Meta(_Meta):
         table_name = table_name("payouts")
+
+    listing = UnicodeAttribute(null=True)  # "payouts": set with every write (the index)
+    by_creation = PayoutsByCreation()
 
     payout_id = UnicodeAttribute(hash_key=True)
     amount_cents = NumberAttribute()
@@ -403,11 +479,26 @@ class CommitteeModel(Model):
     updated_at = UTCDateTimeAttribute()
 
 
+class ExportsByCreation(GlobalSecondaryIndex["ExportModel"]):
+    """Every export, newest first (the console's history): finance asks for a few a day, so one
+    partition is plenty."""
+
+    class Meta:
+        index_name = "by-creation"
+        projection = AllProjection()
+
+    listing = UnicodeAttribute(hash_key=True)
+    created_at = UTCDateTimeAttribute(range_key=True)
+
+
 class ExportModel(Model):
     """An export job: what finance asked for, its progress, and where its files are."""
 
     class Meta(_Meta):
         table_name = table_name("exports")
+
+    listing = UnicodeAttribute(default="exports")
+    by_creation = ExportsByCreation()
 
     export_id = UnicodeAttribute(hash_key=True)
     kind = UnicodeAttribute()  # contributions_csv | fec_schedule_a
@@ -502,6 +593,17 @@ class PeopleByShareCode(GlobalSecondaryIndex["PersonModel"]):
     share_code = UnicodeAttribute(hash_key=True)
 
 
+class PeopleByRecruiting(GlobalSecondaryIndex["PersonModel"]):
+    """Sparse: people whose share link brought in a gift, by money raised, in a few shards."""
+
+    class Meta:
+        index_name = "by-recruiting"
+        projection = AllProjection()
+
+    recruiter_shard = UnicodeAttribute(hash_key=True)
+    recruited_cents = NumberAttribute(range_key=True)
+
+
 class PersonModel(Model):
     """Someone we may write to (donor or signed-up supporter), keyed like donors by a digest of
     the normalized email: consent, unsubscribe, suppression, caps and share credit."""
@@ -522,6 +624,8 @@ class PersonModel(Model):
     suppressed_at = UTCDateTimeAttribute(null=True)
     share_code = UnicodeAttribute(null=True)
     share_page = UnicodeAttribute(null=True)
+    # Set with the first credit: the recruiters' leaderboard (sharded, most money first).
+    recruiter_shard = UnicodeAttribute(null=True)
     recruited_count = NumberAttribute(default=0)
     recruited_cents = NumberAttribute(default=0)
     credited = UnicodeSetAttribute(null=True)  # donation ids already counted
@@ -534,6 +638,7 @@ class PersonModel(Model):
     updated_at = UTCDateTimeAttribute()
 
     by_share_code = PeopleByShareCode()
+    by_recruiting = PeopleByRecruiting()
 
 
 class MailModel(Model):
@@ -591,4 +696,5 @@ ALL_MODELS: tuple[type[Model], ...] = (
     ExportModel,
     ActionModel, InvitationModel, PersonModel, MailModel,
     PageHistoryModel, VisitModel,
+    WebSessionModel,
 )

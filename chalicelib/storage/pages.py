@@ -15,6 +15,8 @@ from chalicelib.errors import Conflict, NotFound
 from chalicelib.pages.history import HistoryEntry
 from chalicelib.pages.model import Page, PageTotals, Variant
 from chalicelib.pages.service import StalePage
+from chalicelib.paging import Slice
+from chalicelib.storage import paging
 from chalicelib.storage.donations import counter_id
 from chalicelib.storage.errors import response_code
 from chalicelib.storage.models import CounterShardModel, PageHistoryModel, PageModel
@@ -93,6 +95,12 @@ class PageRepository:
 
     def list(self) -> list[Page]:
         return sorted((_from_item(i) for i in PageModel.scan()), key=lambda p: p.slug)
+
+    def page(self, limit: int, after: str | None = None) -> Slice[Page]:
+        """Up to `limit` pages (one Scan page, never the whole table) and where the next begins."""
+        found = PageModel.scan(limit=limit, last_evaluated_key=paging.decode(after, ["slug"]))
+        items = sorted((_from_item(i) for i in found), key=lambda p: p.slug)
+        return Slice(items, paging.encode(found.last_evaluated_key))
 
     def history(self, slug: str) -> builtins.list[HistoryEntry]:
         return [HistoryEntry(

@@ -8,6 +8,7 @@ from typing import Any
 from pynamodb.connection import Connection
 from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
 
+from chalicelib.paging import Slice
 from chalicelib.payouts.model import (
     BalanceTxn,
     PaidMovement,
@@ -16,6 +17,7 @@ from chalicelib.payouts.model import (
     PayoutRecord,
     Reconciliation,
 )
+from chalicelib.storage import paging
 from chalicelib.storage.donations import MARKER_TTL, TaggedWrite
 from chalicelib.storage.errors import condition_failed
 from chalicelib.storage.models import DonationModel, MovementModel, PayoutModel, ProcessedEventModel
@@ -39,7 +41,7 @@ class PayoutRepository:
             m.amount_cents.set(p.amount_cents), m.currency.set(p.currency),
             m.arrival_date.set(p.arrival_date), m.created_at.set(p.created_at),
             m.status.set(m.status | p.status), m.last_event_id.set(event.event_id),
-            m.requested_at.set(now),
+            m.requested_at.set(now), m.listing.set("payouts"),
         ]
         if event.type == "payout.failed":
             actions.append(m.failed_at.set(m.failed_at | event.occurred_at))
@@ -98,7 +100,7 @@ class PayoutRepository:
             m.arrival_date.set(payout.arrival_date), m.created_at.set(payout.created_at),
             m.status.set(payout.status), m.reconciled.set(result.reconciled),
             m.reconciled_at.set(now), m.summary.set(result.summary),
-            m.unmatched.set(result.unmatched),
+            m.unmatched.set(result.unmatched), m.listing.set("payouts"),
         ]
         if payout.status == "failed":
             actions += [m.failure_code.set(payout.failure_code or "unknown"),
@@ -118,6 +120,13 @@ class PayoutRepository:
         records = [_record(item) for item in PayoutModel.scan()]
         records.sort(key=lambda r: (r.facts.created_at, r.facts.payout_id), reverse=True)
         return records[:limit]
+
+    def newest(self, limit: int, after: str | None) -> Slice[PayoutRecord]:
+        start = paging.decode(after, ["payout_id", "listing", "created_at"])
+        found = PayoutModel.by_creation.query("payouts", limit=limit, last_evaluated_key=start,
+                                              scan_index_forward=False)
+        items = [_record(i) for i in found]
+        return Slice(items, paging.encode(found.last_evaluated_key))
 
     def between(self, start: datetime, end: datetime) -> list[PayoutRecord]:
         records = [_record(item) for item in PayoutModel.scan(PayoutModel.created_at < end)]

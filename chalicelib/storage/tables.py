@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from pynamodb.models import Model
 
-from chalicelib.storage.models import ALL_MODELS, ProcessedEventModel, VelocityModel, VisitModel
+from chalicelib.storage.models import (
+    ALL_MODELS,
+    ProcessedEventModel,
+    VelocityModel,
+    VisitModel,
+    WebSessionModel,
+)
 
 
 def ensure_tables() -> list[str]:
@@ -17,6 +23,7 @@ def ensure_tables() -> list[str]:
     _enable_ttl(ProcessedEventModel, "expires_at")
     _enable_ttl(VelocityModel, "expires_at")
     _enable_ttl(VisitModel, "expires_at")
+    _enable_ttl(WebSessionModel, "expires_at")
     return created
 
 

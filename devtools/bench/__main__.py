@@ -15,7 +15,7 @@ import subprocess
 import sys
 from datetime import datetime, timezone
 
-from devtools.bench import cold_start, cost, export, throughput, work
+from devtools.bench import cold_start, console, cost, export, throughput, work
 from devtools.bench.common import ROOT, Section, local_stack
 
 DOC = ROOT / "docs" / "performance.md"
@@ -78,6 +78,8 @@ def main(argv: list[str] | None = None) -> None:
             section.show()
             sections.append(section)
         sections.append(export.run())
+        sections[-1].show()
+        sections.append(console.run())
         sections[-1].show()
     # A fresh stack, in its own process: moto copies every table a transaction touches, so it
     # slows as tables grow, and PynamoDB keeps its connections (and endpoint) per process.

@@ -21,7 +21,8 @@ def test_the_committed_document_is_up_to_date() -> None:
 
 
 def test_it_lists_every_route_and_nothing_else() -> None:
-    routes = {(method.lower(), path) for path, methods in app.routes.items() for method in methods}
+    routes = {(method.lower(), path) for path, methods in openapi.api_routes(app).items()
+              for method in methods}
     listed = {(method, path) for path, methods in document()["paths"].items() for method in methods}
     assert listed == routes
 
@@ -62,4 +63,4 @@ def test_it_loads_as_openapi_3_1() -> None:
 
     schema = schemathesis.openapi.from_dict(document())
     operations = [result.ok() for result in schema.get_all_operations()]
-    assert len(operations) == sum(len(methods) for methods in app.routes.values())
+    assert len(operations) == sum(len(methods) for methods in openapi.api_routes(app).values())

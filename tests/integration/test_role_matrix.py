@@ -43,6 +43,34 @@ ALLOWED: dict[tuple[str, str], tuple[str, ...]] = {
 }
 STAFF_PATH = re.compile(r"^/api/(admin|exports)(/|$)")
 
+# The console's pages: (method, path) -> roles allowed besides admin. Sign-in pages are public.
+CONSOLE_PUBLIC = {("GET", "/admin/login"), ("POST", "/admin/login"), ("POST", "/admin/login/email"),
+                  ("GET", "/admin/login/link"), ("POST", "/admin/login/link")}
+CONSOLE_ALLOWED: dict[tuple[str, str], tuple[str, ...]] = {
+    ("GET", "/admin"): ORGANIZER,
+    ("GET", "/admin/pages/new"): ORGANIZER,
+    ("POST", "/admin/pages"): ORGANIZER,
+    ("GET", "/admin/pages/{slug}"): ORGANIZER,
+    ("POST", "/admin/pages/{slug}"): ORGANIZER,
+    ("GET", "/admin/pages/{slug}/results"): ORGANIZER,
+    ("GET", "/admin/preview"): ORGANIZER,
+    ("GET", "/admin/reports/refcodes"): BOTH,
+    ("GET", "/admin/actions"): ORGANIZER,
+    ("GET", "/admin/actions/{action_id}"): ORGANIZER,
+    ("GET", "/admin/recruiters"): ORGANIZER,
+    ("GET", "/admin/exports"): FINANCE,
+    ("POST", "/admin/exports"): FINANCE,
+    ("GET", "/admin/exports/{export_id}"): FINANCE,
+    ("GET", "/admin/exports/{export_id}/download"): FINANCE,
+    ("GET", "/admin/payouts"): FINANCE,
+    ("GET", "/admin/payouts/{payout_id}"): FINANCE,
+    ("GET", "/admin/donations"): FINANCE,
+    ("GET", "/admin/donations/{donation_id}"): FINANCE,
+    ("GET", "/admin/donors/{donor_id}"): FINANCE,
+    ("POST", "/admin/logout"): BOTH,
+}
+CONSOLE_PATH = re.compile(r"^/admin(/|$)")
+
 
 def staff_routes() -> list[tuple[str, str]]:
     from app import app
@@ -62,6 +90,45 @@ def keys(local_stack) -> dict[str, str]:
         made[role] = key
     repo.revoke(hash_key(made["revoked"]), now)
     return made
+
+
+def console_routes() -> list[tuple[str, str]]:
+    from app import app
+
+    return sorted((method, path) for path, entries in app.routes.items() if CONSOLE_PATH.match(path)
+                  for method in entries if (method, path) not in CONSOLE_PUBLIC)
+
+
+def test_every_console_route_has_an_entry() -> None:
+    missing = [route for route in console_routes() if route not in CONSOLE_ALLOWED]
+    assert not missing, f"add these console routes to CONSOLE_ALLOWED: {missing}"
+    assert not set(CONSOLE_ALLOWED) - set(console_routes()), "stale CONSOLE_ALLOWED entries"
+
+
+@pytest.mark.parametrize(("method", "path"), console_routes())
+def test_console_role_matrix(client, keys, method: str, path: str) -> None:
+    """No session: 303 to the sign-in page (a revoked key's session too). Wrong role: a 403
+    page. The right role (and admin) gets past the guard (its CSRF check, for a POST)."""
+    from tests.console_kit import Console
+
+    url = re.sub(r"\{[^}]+\}", "x-matrix", path)
+    anonymous = Console(client)
+    response = anonymous.post(url, {}) if method == "POST" else anonymous.get(url)
+    assert response.status_code == 303 and response.headers["Location"].startswith("/admin/login")
+    revoked = Console(client)
+    revoked.sign_in_with_key(keys["revoked"])
+    assert "gs_console" not in revoked.cookies
+    for role in ("organizer", "finance", "admin"):
+        browser = Console(client)
+        assert browser.sign_in_with_key(keys[role]).status_code == 303
+        response = browser.post(url, {}) if method == "POST" else browser.get(url)
+        body = response.body.decode() if isinstance(response.body, bytes) else response.body
+        if role == "admin" or role in CONSOLE_ALLOWED.get((method, path), ()):
+            assert response.status_code not in (303, 401), (role, response.status_code)
+            assert "Not for your role" not in body, role
+        else:
+            assert response.status_code == 403 and "Not for your role" in body, (role, response.status_code)
+            assert response.headers["Content-Type"].startswith("text/html")
 
 
 def test_every_staff_route_has_an_entry() -> None:

@@ -1,0 +1,1 @@
+"""Server-side browser sessions (the staff console's; later the donor portal's)."""

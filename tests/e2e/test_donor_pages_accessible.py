@@ -1,0 +1,85 @@
+"""axe-core finds no WCAG 2.1 A/AA violation on any donor-facing page, each opened as a donor
+would (real tokens, real records): /donate/{slug}, its thank-you page, /express/, /i/, /u/,
+/s/, /c/ and /e/."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta, timezone
+
+import pytest
+import requests
+import stripe
+
+from tests.e2e.axe import assert_accessible
+from tests.e2e.test_donate_in_browser import browser  # noqa: F401 - the fixture
+from tests.helpers import FINANCE_KEY, ORGANIZER_KEY, donation_body, page_body, staff, wait_for
+
+pytestmark = [pytest.mark.stack, pytest.mark.server, pytest.mark.browser]
+
+
+def _page(server: str) -> str:
+    body = page_body()
+    response = requests.post(f"{server}/api/admin/pages", json=body, headers=staff(ORGANIZER_KEY), timeout=10)
+    assert response.status_code == 201, response.text
+    return str(body["slug"])
+
+
+def _paid(server: str, stripe_url: str, slug: str, **top: object) -> dict:
+    """A donation confirmed at the stand-in, whose signed webhook reached the API."""
+    body = donation_body(2700, **top)
+    started = requests.post(f"{server}/api/pages/{slug}/donations", json=body, timeout=10).json()
+    intent = started["client_secret"].split("_secret_")[0]
+    client = stripe.StripeClient("sk_test_local_standin", base_addresses={"api": stripe_url})
+    client.v1.payment_intents.confirm(intent, params={"payment_method": "pm_card_visa"})
+
+    def settled() -> dict | None:
+        found = requests.get(f"{server}/api/admin/donations/{started['donation_id']}",
+                             headers=staff(FINANCE_KEY), timeout=10).json()
+        return found if found["status"] == "succeeded" else None
+
+    return {**wait_for(settled, timeout=15), "email": body["donor"]["email"]}
+
+
+def test_every_donor_page_passes_axe(browser, live_server: str, local_stack) -> None:  # noqa: F811
+    from chalicelib import deps, tokens
+    from chalicelib.followups.input import ActionCreate
+    from chalicelib.followups.model import Invitation, Person, invitation_id_for
+    from chalicelib.giving.model import donor_id_for
+
+    slug = _page(live_server)
+    saved = _paid(live_server, local_stack["stripe_url"], slug, save_payment_method=True)
+    monthly = requests.post(f"{live_server}/api/pages/{slug}/donations", timeout=10, json=donation_body(
+        1500, recurring="monthly", recurring_consent=True)).json()
+    subscription_id = deps.giving_service().donation(monthly["donation_id"]).subscription_id
+    t = deps.tokens()
+    person_id = donor_id_for(saved["email"])
+    store = deps.followups().store
+    store.upsert_donor(Person(person_id, saved["email"], "Ana", "62701", "IL"), subscribe=True,
+                       now=datetime.now(timezone.utc))
+    action = deps.followups().create_action(ActionCreate.model_validate({
+        "kind": "phonebank", "title": "Phone bank for a11y", "virtual": True,
+        "starts_at": (datetime.now(timezone.utc) + timedelta(days=3)).isoformat()}))
+    invitation_id = invitation_id_for(person_id, action.action_id)
+    store.record_invitations([Invitation(invitation_id, person_id, action.action_id, "invited",
+                                         datetime.now(timezone.utc), f"test#{uuid.uuid4().hex}")])
+    pages = {
+        "donate": f"/donate/{slug}",
+        "thanks": f"/donate/{slug}/thanks?donation_id={saved['donation_id']}",
+        "express": f"/express/{slug}?t={t.issue(tokens.EXPRESS, saved['donor_id'], 'C00123456')}",
+        "invitation": f"/i/{t.issue(tokens.RSVP, invitation_id)}",
+        "unsubscribe": f"/u/{t.issue(tokens.UNSUBSCRIBE, person_id)}",
+        "confirm": f"/s/{t.issue(tokens.CONFIRM, person_id)}",
+        "employment": f"/e/{t.issue(tokens.EMPLOYMENT, saved['donor_id'])}",
+        "cancel": f"/c/{t.issue(tokens.CANCEL_PLAN, subscription_id or '')}",
+    }
+    for width in (1280, 360):
+        context = browser.new_context(viewport={"width": width, "height": 900})
+        page = context.new_page()
+        for name, path in pages.items():
+            if name in ("unsubscribe", "cancel") and width == 360:
+                continue  # each acts once (issue 12 turns them into a page and a button)
+            response = page.goto(live_server + path)
+            assert response is not None and response.status < 400, (name, response and response.status)
+            assert_accessible(page, f"{name} at {width} px")
+        context.close()

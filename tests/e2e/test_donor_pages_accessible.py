@@ -58,7 +58,9 @@ def test_every_donor_page_passes_axe(browser, live_server: str, local_stack) -> 
     store.upsert_donor(Person(person_id, saved["email"], "Ana", "62701", "IL"), subscribe=True,
                        now=datetime.now(timezone.utc))
     action = deps.followups().create_action(ActionCreate.model_validate({
-        "kind": "phonebank", "title": "Phone bank for a11y", "virtual": True,
+        # In person where no other test's donor lives, so no follow-up test is offered it.
+        "kind": "phonebank", "title": "Phone bank for a11y", "virtual": False,
+        "location": {"city": "Holtsville", "state": "NY", "zip": "00501"},
         "starts_at": (datetime.now(timezone.utc) + timedelta(days=3)).isoformat()}))
     invitation_id = invitation_id_for(person_id, action.action_id)
     store.record_invitations([Invitation(invitation_id, person_id, action.action_id, "invited",

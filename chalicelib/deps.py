@@ -13,6 +13,7 @@ from chalicelib.config import bucket_name, problems, queue_name, require_ready, 
 if TYPE_CHECKING:
     from chalicelib.exports.service import ExportService
     from chalicelib.followups.service import FollowupService
+    from chalicelib.giving.express import ExpressService
     from chalicelib.giving.reconcile import Reconciler
     from chalicelib.giving.service import GivingService, Planner
     from chalicelib.notify.ses import SesMailer
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
     from chalicelib.sessions.service import SessionService
     from chalicelib.staff.signin import SigninService
     from chalicelib.storage.committees import CommitteeRepository
+    from chalicelib.storage.donations import DonationRepository
     from chalicelib.storage.outbox import OutboxRepository
     from chalicelib.storage.staff_keys import StaffKeyRepository
     from chalicelib.tokens import Tokens
@@ -74,21 +76,39 @@ def dashboard() -> Dashboard:
 
 
 @lru_cache(maxsize=1)
-def giving_service() -> GivingService:
-    from chalicelib.giving.service import GivingService
+def donation_store() -> DonationRepository:
     from chalicelib.giving.velocity import VelocityLimits
     from chalicelib.storage.donations import DonationRepository
-    from chalicelib.storage.pages import PageRepository
     from chalicelib.storage.velocity import VelocityRepository
 
     s = settings()
     velocity = VelocityRepository(VelocityLimits(
         s.velocity_window_seconds, s.declines_per_ip, s.declines_per_email, s.declines_per_card,
         s.intakes_per_ip))
-    store = DonationRepository(s.region, s.counter_shards, outbox_store(), s.ledger_shards,
-                               s.pending_shards, velocity=velocity, committees=committees())
+    return DonationRepository(s.region, s.counter_shards, outbox_store(), s.ledger_shards,
+                              s.pending_shards, velocity=velocity, committees=committees())
+
+
+@lru_cache(maxsize=1)
+def giving_service() -> GivingService:
+    from chalicelib.giving.service import GivingService
+    from chalicelib.storage.pages import PageRepository
+
+    s = settings()
+    store = donation_store()
     return GivingService(store, PageRepository(s.counter_shards), stripe_gateway(), committees(),
-                         planners=planners(), velocity=velocity)
+                         planners=planners(), velocity=store.velocity)
+
+
+@lru_cache(maxsize=1)
+def express_service() -> ExpressService:
+    from chalicelib.giving.express import ExpressRules, ExpressService
+    from chalicelib.storage.pages import PageRepository
+
+    s = settings()
+    return ExpressService(giving_service(), donation_store(), PageRepository(s.counter_shards),
+                          stripe_gateway(), tokens(),
+                          ExpressRules(s.express_max_per_day, s.express_step_up_cents))
 
 
 def planners() -> list[Planner]:
@@ -147,7 +167,7 @@ def reconciler() -> Reconciler:
     return Reconciler(service, service.store, stripe_gateway(),  # type: ignore[arg-type]
                       lambda: datetime.now(timezone.utc),
                       stale_after=timedelta(seconds=s.pending_stale_seconds),
-                      expire_after=timedelta(seconds=s.pending_expire_seconds))
+                      expire_after=timedelta(minutes=s.reservation_minutes))
 
 
 @lru_cache(maxsize=1)
@@ -258,8 +278,8 @@ def signin() -> SigninService:
 
 def reset() -> None:
     """Forget built services and settings (tests that change the environment)."""
-    for built in (stripe_gateway, page_service, giving_service, staff_keys, outbox_store,
-                  dispatcher, committees, export_service, payout_service, reconciler, tokens,
-                  mailer, followups, sns_verifier, report_service, console_sessions, signin, dashboard,
-                  settings, problems):
+    for built in (stripe_gateway, page_service, donation_store, giving_service, express_service,
+                  staff_keys, outbox_store, dispatcher, committees, export_service, payout_service,
+                  reconciler, tokens, mailer, followups, sns_verifier, report_service, console_sessions,
+                  signin, dashboard, settings, problems):
         built.cache_clear()

@@ -75,6 +75,7 @@ class Settings(BaseSettings):
     pending_per_ip: Count = 20
     signups_per_ip: Count = 10
     signups_per_network: Count = 50
+    # An unconfirmed donation holds its reservation this long; then the reconciler cancels it.
     reservation_minutes: Count = 30
 
     # --- express giving from a saved card -------------------------------------------------------
@@ -84,7 +85,6 @@ class Settings(BaseSettings):
 
     # --- the reconciler -------------------------------------------------------------------------
     pending_stale_seconds: Count = 900
-    pending_expire_seconds: Count = 86_400
     pending_shards: Count = 10
 
     # --- sharding and the outbox ----------------------------------------------------------------

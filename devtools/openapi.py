@@ -81,8 +81,15 @@ ROUTES: dict[tuple[str, str], Op] = {
         "checked first; the same idempotency_key returns the same donation)", "public",
         ok=201, ok_body=STARTED, body="DonationRequest", status=(409, 422, 429)),
     ("POST", "/api/express/donations"): Op(
-        "Express giving: charge the donor's saved card, after they confirmed the amount", "public",
-        ok=201, ok_body=STARTED, body="ExpressRequest", status=(409, 410, 422, 429)),
+        "Express giving: charge the donor's saved card once per link, after they confirmed the "
+        "amount (the page's own committee and election; the ZIP code on file above the step-up "
+        "amount; a few a day)", "public",
+        ok=201, ok_body=STARTED, body="ExpressRequest", status=(403, 409, 410, 422, 429)),
+    ("POST", "/api/express/revoke"): Op(
+        "Revoke every express link of the donor an express or donor token names", "public",
+        body="RevokeRequest", status=(410,),
+        ok_body={"type": "object", "properties": {"revoked": {"type": "boolean"},
+                                                  "revoked_at": {"type": "string"}}}),
     ("POST", "/webhooks/stripe"): Op(
         "Stripe's signed events, applied exactly once (no call back to Stripe); a 5xx asks Stripe "
         "to deliver again", "webhooks", ok_body=WEBHOOK_ANSWER, raw_body=True),
@@ -106,7 +113,7 @@ ROUTES: dict[tuple[str, str], Op] = {
     ("GET", "/donate/{slug}/thanks"): Op("The thank-you page (HTML)", "pages", html=True,
                                          query={"donation_id": {"type": "string"}}),
     ("GET", "/express/{slug}"): Op("Express giving's confirmation step (HTML); charges nothing",
-                                   "pages", html=True, status=(410,),
+                                   "pages", html=True, status=(403, 410),
                                    query={"t": TOKEN, "amount": CENTS_QUERY}),
     ("GET", "/assets/{name}"): Op("The pages' scripts", "pages", html=True,
                                   path_params={"name": {"type": "string",
@@ -204,12 +211,12 @@ def request_models() -> dict[str, Any]:
     from chalicelib.compliance.input import CommitteeInput
     from chalicelib.exports.input import ExportRequest
     from chalicelib.followups.input import ActionCreate, ActionUpdate, RsvpRequest, SignupRequest
-    from chalicelib.giving.express import ExpressRequest
+    from chalicelib.giving.express import ExpressRequest, RevokeRequest
     from chalicelib.giving.intake import DonationRequest
     from chalicelib.pages.input import PageCreate, PageUpdate, VisitBeacon
 
-    models = (DonationRequest, ExpressRequest, PageCreate, PageUpdate, CommitteeInput, ExportRequest,
-              ActionCreate, ActionUpdate, RsvpRequest, SignupRequest, VisitBeacon)
+    models = (DonationRequest, ExpressRequest, RevokeRequest, PageCreate, PageUpdate, CommitteeInput,
+              ExportRequest, ActionCreate, ActionUpdate, RsvpRequest, SignupRequest, VisitBeacon)
     return {m.__name__: m for m in models}
 
 

@@ -1,4 +1,5 @@
-"""Express giving: the confirmation step (`/express/{slug}`) and the charge it confirms."""
+"""Express giving: the confirmation step (`/express/{slug}`), the charge it confirms, and
+revoking every express link at once."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from chalice.app import Blueprint, Response
 from chalicelib import deps, logs
 from chalicelib.api.donations import client_ip
 from chalicelib.api.http import handles_errors, json_response, read_json, validated
-from chalicelib.errors import Conflict
+from chalicelib.pages.model import isoformat_utc
 
 express = Blueprint(__name__)
 
@@ -17,40 +18,47 @@ express = Blueprint(__name__)
 @express.route("/api/express/donations", methods=["POST"])
 @handles_errors
 def express_donation() -> Response:
-    from chalicelib.giving.express import ExpressRequest, as_donation_request
-    from chalicelib.tokens import EXPRESS
+    """Charge the saved card for a confirmed amount; the link works once."""
+    from chalicelib.giving.express import ExpressRequest
 
     http = express.current_request
     body = validated(ExpressRequest, read_json(http))
-    donor_id = deps.tokens().read(body.token, EXPRESS)
-    service = deps.giving_service()
-    found = service.store.donor(donor_id)  # type: ignore[attr-defined]
-    if found is None or not found[1]:
-        raise Conflict("no_saved_card", "There is no saved card for express giving.")
-    snapshot, customer_id = found
-    started = service.start_donation(body.page, as_donation_request(body, snapshot), client_ip(http),
-                                     express_customer=customer_id)
+    started = deps.express_service().give(body, client_ip(http))
     d = started.donation
     logs.info("express donation", donation_id=d.donation_id, page=body.page)
     return json_response({"donation_id": d.donation_id, "status": d.status,
                           "amount_cents": d.amount_cents}, 201)
 
 
+@express.route("/api/express/revoke", methods=["POST"])
+@handles_errors
+def revoke_express() -> Response:
+    """Stop every express link of the donor the token (express or donor) names."""
+    from chalicelib.giving.express import RevokeRequest
+
+    body = validated(RevokeRequest, read_json(express.current_request))
+    when = deps.express_service().revoke(body.token)
+    logs.info("express links revoked")
+    return json_response({"revoked": True, "revoked_at": isoformat_utc(when)})
+
+
 @express.route("/express/{slug}", methods=["GET"])
 @handles_errors
 def express_page(slug: str) -> Response:
+    """The confirmation step: the saved card, the amount, the ZIP code when the amount needs
+    it. Opening it charges and changes nothing."""
     from chalicelib.pages.render import render_express
-    from chalicelib.tokens import EXPRESS
 
     params: Mapping[str, str] = express.current_request.query_params or {}
     token = params.get("t", "")
-    donor_id = deps.tokens().read(token, EXPRESS)
-    page = deps.page_service().get(slug)
-    found = deps.giving_service().store.donor(donor_id)  # type: ignore[attr-defined]
-    card = deps.stripe_gateway().saved_card(found[1]) if found and found[1] else None
+    confirmation = deps.express_service().confirmation(slug, token)
+    page = confirmation.page
     amount = params.get("amount", "")
-    preselect = int(amount) if amount.isascii() and amount.isdigit() else page.ask_amounts_cents[0]
-    html = render_express(page, deps.page_service().public(slug), token, card, preselect)
+    # At most eight digits: Stripe's ceiling for one payment, and never a float overflow.
+    preselect = (int(amount) if amount.isascii() and amount.isdigit() and len(amount) <= 8
+                 else page.ask_amounts_cents[0])
+    html = render_express(page, deps.page_service().public(slug), token, confirmation.card, preselect,
+                          confirmation.step_up_cents)
     return Response(body=html, status_code=200, headers={
         "Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-store",
         "Referrer-Policy": "no-referrer", "X-Frame-Options": "DENY"})

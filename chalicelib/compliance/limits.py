@@ -1,7 +1,7 @@
 """The federal contribution limit: the one place its arithmetic lives.
 
-Intake checks a donation against what the donor has given plus what they have pending
-(`exposure`); the webhook checks a success against what they have actually given (`net`)."""
+Intake checks a donation against what the donor has given plus what their own email has
+pending (`exposure`); the webhook checks a success against what they have actually given (`net`)."""
 
 from __future__ import annotations
 
@@ -9,17 +9,19 @@ from chalicelib.errors import DomainError
 
 
 class OverLimit(DomainError):
+    """The gift would pass the legal limit. The public answer gives no figure: anyone can send
+    a person's name and ZIP, and what that person may still give says what they gave. A donor
+    sees their own remaining amount only through their own signed link (`?t=` ladders)."""
+
     kind = "rule"
 
-    def __init__(self, remaining_cents: int, limit_cents: int) -> None:
+    def __init__(self) -> None:
         super().__init__(
             "over_limit",
-            f"This contribution would exceed the legal limit of ${limit_cents / 100:,.2f} "
-            f"for this election; you can give up to ${remaining_cents / 100:,.2f} more.",
+            "This contribution would pass the legal limit on what one person may give to this "
+            "committee for this election or year.",
             fields={"amount_cents": "over the legal limit"},
-            extra={"remaining_cents": remaining_cents},
         )
-        self.remaining_cents = remaining_cents
 
 
 def remaining_cents(limit_cents: int, counted_cents: int) -> int:

@@ -59,6 +59,13 @@ def _us_state(value: str) -> str:
 StateCode = Annotated[str, Field(min_length=2, max_length=2), AfterValidator(_us_state)]
 
 
+def zip_code(value: str) -> str:
+    """A 5- or 9-digit ZIP code, without its hyphen (the donation and express forms)."""
+    if not re.fullmatch(r"\d{5}(-?\d{4})?", value):
+        raise ValueError("must be a 5- or 9-digit ZIP code")
+    return value.replace("-", "")
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
@@ -73,9 +80,7 @@ class AddressInput(_Strict):
     @field_validator("zip")
     @classmethod
     def _zip(cls, value: str) -> str:
-        if not re.fullmatch(r"\d{5}(-?\d{4})?", value):
-            raise ValueError("must be a 5- or 9-digit ZIP code")
-        return value.replace("-", "")
+        return zip_code(value)
 
 
 class DonorInput(_Strict):

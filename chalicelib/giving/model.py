@@ -90,6 +90,20 @@ class DonorSnapshot:
 
 
 @dataclass(frozen=True)
+class ExpressDonor:
+    """A donor as express giving sees them: the details on file (an express gift is made in
+    them), the saved card's Stripe customer, the express charges of the last day (with the
+    version they were read at) and when the donor last revoked their express links."""
+
+    donor_id: str
+    snapshot: DonorSnapshot
+    customer_id: str | None = None
+    charges: tuple[datetime, ...] = ()
+    charges_version: int = 0
+    revoked_at: datetime | None = None
+
+
+@dataclass(frozen=True)
 class RecurringPlan:
     """A monthly gift: each paid invoice of its subscription is a contribution."""
 
@@ -135,6 +149,9 @@ class Donation:
     # The donor's limit period this donation counts in, and what intake reserved there.
     limit_scope: str = ""
     reserved_cents: int = 0
+    # Whose aggregate holds the reservation when it is not `donor_id`'s: the donor id of the
+    # email that made the donation, for a person linked by name and ZIP (see Reservation).
+    reserved_by: str | None = None
     excess_refund_cents: int = 0
     excess_reason: str | None = None
     client_ip: str | None = None

@@ -2,8 +2,10 @@
 
 A webhook that never arrived is not money lost: a scheduled job asks Stripe for each stale
 donation's PaymentIntent and applies what it finds through the same exactly-once path as the
-webhook (synthetic event ids, so a late real event merges harmlessly). Intents abandoned past
-the expiry are cancelled, which releases the donor's limit reservation.
+webhook (synthetic event ids, so a late real event merges harmlessly). An intent still
+unconfirmed when its reservation expires (`RESERVATION_MINUTES`, 30 by default) is cancelled at
+Stripe, and the failure then releases the reservation through that same exactly-once path: a
+reservation nobody confirms cannot hold a donor's limit for long.
 """
 
 from __future__ import annotations
@@ -46,7 +48,7 @@ class ReconcileReport:
 class Reconciler:
     def __init__(self, giving: GivingService, pending: PendingSource, stripe: IntentLookup,
                  clock: Callable[[], datetime], stale_after: timedelta = timedelta(minutes=15),
-                 expire_after: timedelta = timedelta(hours=24)) -> None:
+                 expire_after: timedelta = timedelta(minutes=30)) -> None:
         self.giving = giving
         self.pending = pending
         self.stripe = stripe
@@ -57,7 +59,9 @@ class Reconciler:
     def run(self, limit: int = 200) -> ReconcileReport:
         now = self.clock()
         report = ReconcileReport()
-        for donation in self.pending.stale_pending(now - self.stale_after, limit):
+        # A reservation shorter than the staleness wait still expires on time.
+        older_than = now - min(self.stale_after, self.expire_after)
+        for donation in self.pending.stale_pending(older_than, limit):
             report.checked += 1
             report.count(self._settle(donation, now))
         return report

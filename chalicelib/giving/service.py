@@ -10,7 +10,7 @@ import enum
 import re
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Protocol
 
@@ -68,6 +68,46 @@ class SuccessOverLimit(Exception):
 
 
 @dataclass(frozen=True)
+class Reservation:
+    """What intake holds against the legal limit while a payment is pending.
+
+    The amount is reserved on the aggregate of the email that made the donation (`holder`):
+    a pending gift counts only against its own email, so nobody can use a person's name and ZIP
+    to reserve (and lock) that person's limit. The person the gift counts for (`person`, by
+    email or linked by name and ZIP) contributes their net giving: when the two differ, the
+    commit requires that net to be no more than `person_net_cents` as read, and the holder's
+    own exposure to leave room for it."""
+
+    holder: str
+    person: str
+    scope: str
+    cents: int
+    limit_cents: int
+    person_net_cents: int = 0
+
+    @property
+    def linked(self) -> bool:
+        """The gift counts for a person other than its email's own donor record."""
+        return self.holder != self.person
+
+
+@dataclass(frozen=True)
+class ExpressUse:
+    """What an express gift writes besides its donation, in the same transaction: its link's
+    nonce (once only), and the donor's recent express charges with this one added (guarded by
+    the version they were read at)."""
+
+    customer_id: str
+    use_key: str
+    use_expires_at: datetime
+    donor_id: str
+    charges: tuple[datetime, ...]
+    charges_version: int
+    # The express request's own digest (the link's nonce included): a retried request matches.
+    fingerprint: str
+
+
+@dataclass(frozen=True)
 class AggregateChange:
     """What one event does to the donor's aggregate for the donation's limit period."""
 
@@ -79,6 +119,8 @@ class AggregateChange:
     net_limit_cents: int | None = None
     # When set, the commit requires the aggregate's net to still be this (excess refunds).
     expected_net_cents: int | None = None
+    # The donor id holding the reservation, when not the donation's donor (see Reservation).
+    reservation_holder: str | None = None
 
     @property
     def is_zero(self) -> bool:
@@ -92,7 +134,8 @@ class ExcessRefund:
 
 
 class DonationStore(Protocol):
-    def create_pending(self, donation: Donation, limit_cents: int) -> Donation | None: ...
+    def create_pending(self, donation: Donation, reservation: Reservation,
+                       express: ExpressUse | None = None) -> Donation | None: ...
     def resolve_donor(self, snapshot: DonorSnapshot) -> str: ...
     def attach_payment_intent(self, donation_id: str, payment_intent_id: str,
                               subscription_id: str | None = None,
@@ -194,58 +237,103 @@ class GivingService:
         self.planners = list(planners)
 
     def start_donation(self, slug: str, request: DonationRequest, client_ip: str | None = None,
-                       express_customer: str | None = None) -> StartedDonation:
+                       express: ExpressUse | None = None) -> StartedDonation:
         """Record a pending donation and its PaymentIntent; a repeated idempotency key gets the
-        first donation back and creates no second PaymentIntent."""
-        page = self.pages.get(slug)
-        if page is None:
-            raise NotFound("page_not_found", f"No donation page '{slug}'.")
+        first donation back and creates no second PaymentIntent. An express gift (`express`)
+        charges the saved card and uses up its link in the donation's own transaction."""
+        page = self._open_page(slug)
         now = self.clock()
-        if not page.is_open(now):
-            raise Conflict("page_closed", "This page's deadline has passed; it no longer takes donations.")
-        fingerprint = request.fingerprint(slug)
+        fingerprint = express.fingerprint if express else request.fingerprint(slug)
         committee = self.committees.get(page.committee_id)
         election = request.election or page.election
         snapshot = request.donor_snapshot()
         if self.velocity and client_ip:  # card testing: 429 before anything is written
             counts = self.velocity.counts(client_ip, snapshot.email, now)
             check_intake(counts, client_ip, snapshot.email, now, self.velocity.limits)
+        person = self.store.resolve_donor(snapshot)
+        scope = committee.limit_scope(election, now)
         donation = Donation(
             donation_id=_donation_id(slug, request.idempotency_key),
             page_slug=slug, committee_id=page.committee_id,
-            election=election, donor=snapshot, donor_id=self.store.resolve_donor(snapshot),
+            election=election, donor=snapshot, donor_id=person,
             created_at=now, fingerprint=fingerprint,
             state=PaymentState(amount_cents=request.amount_cents), refcode=request.refcode,
             email_opt_in=request.email_opt_in, idempotency_key=request.idempotency_key,
             interests=sorted(set(request.interests or [])),
             attestations=request.attestations.model_dump(),
-            limit_scope=committee.limit_scope(election, now), reserved_cents=request.amount_cents,
+            limit_scope=scope, reserved_cents=request.amount_cents,
+            reserved_by=snapshot.donor_id if snapshot.donor_id != person else None,
             client_ip=client_ip, variant_id=request.variant_id,
         )
-        # Reserves the amount against the donor's limit in the same write (422 over_limit).
-        existing = self.store.create_pending(donation, committee.limit_cents)
+        existing = self._create_pending(donation, committee.limit_cents, express)
         if existing is not None:
-            if existing.fingerprint != fingerprint:
-                raise Conflict("idempotency_key_reused",
-                               "This idempotency_key was used for a different donation.",
-                               fields={"idempotency_key": "already used with other details"})
-            donation = existing
-        elif self.velocity and client_ip:
+            return self._continue(existing, fingerprint, page, request, express)
+        if self.velocity and client_ip:
             self.velocity.count_intake(client_ip, now)
-        if donation.payment_intent_id:
-            intent = self.payments.retrieve_payment_intent(donation.payment_intent_id)
-        else:
-            intent = self._start_payment(donation, page, request, express_customer)
+        intent = self._start_payment(donation, page, request, express)
         return StartedDonation(donation, intent.client_secret)
 
+    def resume(self, slug: str, request: DonationRequest, fingerprint: str,
+               express: ExpressUse | None = None) -> StartedDonation | None:
+        """The donation this request's idempotency key started already, carried on (the same
+        request retried after its answer was lost); None if there is none."""
+        if not request.idempotency_key:
+            return None
+        existing = self.store.get(_donation_id(slug, request.idempotency_key))
+        if existing is None:
+            return None
+        return self._continue(existing, fingerprint, self._open_page(slug), request, express)
+
+    def _open_page(self, slug: str) -> Page:
+        page = self.pages.get(slug)
+        if page is None:
+            raise NotFound("page_not_found", f"No donation page '{slug}'.")
+        if not page.is_open(self.clock()):
+            raise Conflict("page_closed", "This page's deadline has passed; it no longer takes donations.")
+        return page
+
+    def _create_pending(self, donation: Donation, limit_cents: int,
+                        express: ExpressUse | None) -> Donation | None:
+        """Store the pending donation with its reservation (422 over_limit past the limit); the
+        stored donation if its id exists already. A linked person's net giving is read first
+        and the commit requires it unchanged, so a concurrent success means reading again."""
+        for _ in range(MAX_EVENT_ATTEMPTS):
+            holder = donation.reserved_by or donation.donor_id
+            reservation = Reservation(
+                holder=holder, person=donation.donor_id, scope=donation.limit_scope,
+                cents=donation.reserved_cents, limit_cents=limit_cents,
+                person_net_cents=(self.store.aggregate_net(donation.donor_id, donation.limit_scope)
+                                  if holder != donation.donor_id else 0))
+            try:
+                return self.store.create_pending(donation, reservation, express)
+            except StaleRead:
+                if express is not None:
+                    raise  # the express service reads the donor again
+        raise StaleRead("intake kept conflicting")
+
+    def _continue(self, existing: Donation, fingerprint: str, page: Page, request: DonationRequest,
+                  express: ExpressUse | None) -> StartedDonation:
+        """A donation started before by the same idempotency key: the same request gets it
+        back (its payment started now if the first attempt stopped short); other details 409."""
+        if existing.fingerprint != fingerprint:
+            raise Conflict("idempotency_key_reused",
+                           "This idempotency_key was used for a different donation.",
+                           fields={"idempotency_key": "already used with other details"})
+        if existing.payment_intent_id:
+            intent = self.payments.retrieve_payment_intent(existing.payment_intent_id)
+        else:
+            intent = self._start_payment(existing, page, request, express)
+        return StartedDonation(existing, intent.client_secret)
+
     def _start_payment(self, donation: Donation, page: Page, request: DonationRequest,
-                       express_customer: str | None) -> PaymentIntentRef:
+                       express: ExpressUse | None) -> PaymentIntentRef:
         """The PaymentIntent the donor confirms: a one-time gift's, or a monthly plan's first
         invoice's; or, for express giving, the saved card charged at once. Every call carries
         an idempotency key derived from the donation id."""
         key = f"groundswell-donation-{donation.donation_id}"
         description = f"Contribution to {page.title}"
-        if express_customer:
+        if express is not None:
+            express_customer = express.customer_id
             card = self.payments.saved_card(express_customer)
             if card is None:
                 raise Conflict("no_saved_card", "There is no saved card to charge any more.")
@@ -359,6 +447,7 @@ class GivingService:
             scope=donation.limit_scope or f"{donation.committee_id}#{donation.election}",
             net_cents=delta.cents, contributions=delta.contributions, reserved_cents=-release,
             net_limit_cents=limit,
+            reservation_holder=donation.reserved_by if release else None,
         )
 
     def _commit_with_excess_refund(self, event: PaymentEvent, donation: Donation,
@@ -369,8 +458,7 @@ class GivingService:
         limit = aggregate.net_limit_cents or 0
         net_before = self.store.aggregate_net(donation.donor_id, aggregate.scope)
         cents = excess_cents(limit, net_before + aggregate.net_cents, donation.amount_cents)
-        guarded = AggregateChange(aggregate.scope, aggregate.net_cents, aggregate.contributions,
-                                  aggregate.reserved_cents, expected_net_cents=net_before)
+        guarded = replace(aggregate, net_limit_cents=None, expected_net_cents=net_before)
         if cents <= 0:  # the aggregate moved back under the limit since the first attempt
             return self.store.commit_event(event, donation, new_state, delta, guarded, now, messages)
         excess = ExcessRefund(cents, f"over_limit: aggregate would be "

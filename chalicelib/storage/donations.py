@@ -14,12 +14,13 @@ from pynamodb.exceptions import DoesNotExist, TransactGetError, TransactWriteErr
 from pynamodb.transactions import TransactGet, TransactWrite
 
 from chalicelib.compliance.best_efforts import needs_best_efforts
-from chalicelib.compliance.limits import OverLimit, remaining_cents
+from chalicelib.compliance.limits import OverLimit
 from chalicelib.giving.events import PaymentEvent
 from chalicelib.giving.ledger import Movement, PaymentState, TotalsDelta, movements
 from chalicelib.giving.model import (
     Donation,
     DonorSnapshot,
+    ExpressDonor,
     RecordedMovement,
     RecurringPlan,
     identity_keys,
@@ -29,6 +30,8 @@ from chalicelib.giving.service import (
     AggregateChange,
     EventOutcome,
     ExcessRefund,
+    ExpressUse,
+    Reservation,
     StaleRead,
     SuccessOverLimit,
 )
@@ -49,9 +52,12 @@ from chalicelib.storage.models import (
     MovementModel,
     ProcessedEventModel,
     RecurringPlanModel,
+    WebSessionModel,
 )
 from chalicelib.storage.outbox import OutboxRepository
 from chalicelib.storage.velocity import VelocityRepository
+from chalicelib.storage.web_sessions import link_used, used_link
+from chalicelib.tokens import LinkUsed
 
 # Stripe retries a webhook for up to three days; markers outlive that, then expire by TTL.
 MARKER_TTL = timedelta(days=30)
@@ -100,38 +106,65 @@ class DonationRepository:
         self.outbox = outbox
 
     # --- intake -------------------------------------------------------------------------
-    def create_pending(self, donation: Donation, limit_cents: int) -> Donation | None:
-        """Store a new pending donation and reserve its amount against the donor's limit, in one
-        transaction. If the id exists already, return the stored donation (nothing reserved
-        twice); if the reservation would pass the limit, raise OverLimit and write nothing."""
-        amount = donation.amount_cents
-        aggregate = DonorAggregateModel(donation.donor_id, donation.limit_scope)
-        within = DonorAggregateModel.exposure_cents <= limit_cents - amount
-        if amount <= limit_cents:
-            within = within | DonorAggregateModel.exposure_cents.does_not_exist()
+    def create_pending(self, donation: Donation, reservation: Reservation,
+                       express: ExpressUse | None = None) -> Donation | None:
+        """Store a new pending donation and its reservation against the limit, in one
+        transaction (with an express gift's link use and charge count). If the id exists
+        already, return the stored donation (nothing reserved twice); past the limit raise
+        OverLimit, a used link LinkUsed, and write nothing."""
         tx = TaggedWrite(self._connection)
         tx.save("donation", _to_item(donation, self.pending_shards),
                 condition=DonationModel.donation_id.does_not_exist())
-        tx.update("aggregate", aggregate, [
-            DonorAggregateModel.reserved_cents.add(amount),
-            DonorAggregateModel.exposure_cents.add(amount),
-            DonorAggregateModel.net_cents.add(0),
-            DonorAggregateModel.contribution_count.add(0),
-        ], within)
+        self._reserve(tx, reservation)
+        if express is not None:
+            self._use_express_link(tx, express, donation.created_at)
         try:
             tx.commit()
         except TransactWriteError as exc:
             failed = tx.failed(exc)
             if "donation" in failed:
                 return self.get(donation.donation_id)
+            if "link" in failed:
+                raise LinkUsed() from None
             if "aggregate" in failed:
-                current = self.aggregate(donation.donor_id, donation.limit_scope)
-                raise OverLimit(remaining_cents(limit_cents, current.exposure_cents),
-                                limit_cents) from None
+                raise OverLimit() from None
+            if failed & {"person", "express"}:  # read before the commit, changed since
+                raise StaleRead("the donor's giving changed since it was read") from exc
             if _retryable(exc, _reasons(exc)):
                 raise StaleRead("intake conflicted; retry") from exc
             raise
         return None
+
+    @staticmethod
+    def _reserve(tx: TaggedWrite, r: Reservation) -> None:
+        """The reservation on its holder's aggregate, on condition that the holder's exposure
+        (net + reserved), plus the linked person's net as read, leaves room for it."""
+        a = DonorAggregateModel
+        room = r.limit_cents - r.cents - r.person_net_cents
+        within = a.exposure_cents <= room
+        if room >= 0:
+            within = within | a.exposure_cents.does_not_exist()
+        tx.update("aggregate", DonorAggregateModel(r.holder, r.scope), [
+            a.reserved_cents.add(r.cents), a.exposure_cents.add(r.cents),
+            a.net_cents.add(0), a.contribution_count.add(0),
+        ], within)
+        if r.linked:
+            unchanged = a.net_cents <= r.person_net_cents
+            if r.person_net_cents >= 0:
+                unchanged = unchanged | a.net_cents.does_not_exist()
+            tx.check("person", DonorAggregateModel, r.person, unchanged, range_key=r.scope)
+
+    @staticmethod
+    def _use_express_link(tx: TaggedWrite, express: ExpressUse, now: datetime) -> None:
+        tx.save("link", used_link(express.use_key, now, express.use_expires_at),
+                condition=WebSessionModel.session_hash.does_not_exist())
+        m = DonorModel
+        read = (m.express_version == express.charges_version if express.charges_version
+                else m.express_version.does_not_exist())
+        tx.update("express", DonorModel(express.donor_id), [
+            m.express_charges.set(list(express.charges)),  # type: ignore[arg-type]  # datetimes
+            m.express_version.set(express.charges_version + 1),
+        ], m.donor_id.exists() & read)
 
     def resolve_donor(self, snapshot: DonorSnapshot) -> str:
         """The donor this person already is (by email first, then by name and ZIP5), or a new
@@ -150,8 +183,8 @@ class DonationRepository:
             actions.append(DonationModel.customer_id.set(customer_id))
         DonationModel(donation_id).update(actions=actions, condition=DonationModel.donation_id.exists())
 
-    def donor(self, donor_id: str) -> tuple[DonorSnapshot, str | None] | None:
-        """A donor's current details and saved-card customer, if any."""
+    def express_donor(self, donor_id: str) -> ExpressDonor | None:
+        """A donor's details on file, saved-card customer and express history, if any."""
         try:
             i = DonorModel.get(donor_id, consistent_read=True)
         except DoesNotExist:
@@ -160,7 +193,27 @@ class DonationRepository:
             first_name=i.first_name, last_name=i.last_name, email=i.email, phone=i.phone,
             address_line1=i.address_line1, address_line2=i.address_line2, city=i.city,
             state=i.state, zip=i.zip, employer=i.employer, occupation=i.occupation)
-        return snapshot, i.customer_id
+        return ExpressDonor(
+            donor_id=donor_id, snapshot=snapshot, customer_id=i.customer_id,
+            charges=tuple(t.astimezone(timezone.utc) for t in i.express_charges or []),  # type: ignore[attr-defined]
+            charges_version=int(i.express_version or 0),
+            revoked_at=i.express_revoked_at.astimezone(timezone.utc) if i.express_revoked_at else None)
+
+    def revoke_express(self, donor_id: str, when: datetime) -> bool:
+        """Stop every express link issued until `when`; False if there is no such donor."""
+        m = DonorModel
+        try:
+            DonorModel(donor_id).update(actions=[m.express_revoked_at.set(when)],
+                                        condition=m.donor_id.exists())
+        except UpdateError as exc:
+            if condition_failed(exc):
+                return False
+            raise
+        return True
+
+    def link_used(self, use_key: str) -> bool:
+        """Whether a single-use link's nonce has been used."""
+        return link_used(use_key)
 
     def donor_asked(self, donor_id: str, message_id: str, when: datetime) -> bool:
         """Claim the donor's one best-efforts request for this message (a retry of the same
@@ -304,9 +357,7 @@ class DonationRepository:
             for identity in identity_keys(donation.donor):
                 tx.update("identity", DonorIdentityModel(identity), [
                     DonorIdentityModel.donor_id.set(DonorIdentityModel.donor_id | donation.donor_id)])
-        if not aggregate.is_zero:
-            tx.update("aggregate", DonorAggregateModel(donation.donor_id, aggregate.scope),
-                      _aggregate_changes(aggregate), _aggregate_condition(aggregate))
+        self._change_aggregates(tx, donation.donor_id, aggregate)
         if not delta.is_zero:
             shard = shard_for(donation.donation_id, self.counter_shards)
             tx.update("counter", CounterShardModel(counter_id(donation.page_slug, shard)), [
@@ -344,6 +395,21 @@ class DonationRepository:
                 raise StaleRead(response_code(exc) or "transaction conflict") from exc
             raise
         return EventOutcome.APPLIED
+
+    @staticmethod
+    def _change_aggregates(tx: TaggedWrite, donor_id: str, change: AggregateChange) -> None:
+        """Net giving moves on the donor's aggregate; a reservation is released where it is
+        held (the email's own aggregate, for a person linked by name and ZIP)."""
+        a = DonorAggregateModel
+        holder = change.reservation_holder
+        if holder and holder != donor_id and change.reserved_cents:
+            tx.update("reservation", DonorAggregateModel(holder, change.scope), [
+                a.reserved_cents.add(change.reserved_cents),
+                a.exposure_cents.add(change.reserved_cents)])
+            change = replace(change, reserved_cents=0)
+        if not change.is_zero:
+            tx.update("aggregate", DonorAggregateModel(donor_id, change.scope),
+                      _aggregate_changes(change), _aggregate_condition(change))
 
     def _movement(self, event: PaymentEvent, donation: Donation, moved: Movement) -> MovementModel:
         shard = shard_for(event.event_id, self.ledger_shards)
@@ -438,8 +504,8 @@ class TaggedWrite:
         self._tx = TransactWrite(connection=connection)
         self._tags: dict[str, list[str]] = {"check": [], "put": [], "update": []}
 
-    def check(self, tag: str, model: Any, key: str, condition: Any) -> None:
-        self._tx.condition_check(model, key, condition=condition)
+    def check(self, tag: str, model: Any, key: str, condition: Any, range_key: str | None = None) -> None:
+        self._tx.condition_check(model, key, range_key=range_key, condition=condition)
         self._tags["check"].append(tag)
 
     def save(self, tag: str, item: Any, condition: Any = None) -> None:
@@ -547,6 +613,7 @@ def _to_item(d: Donation, pending_shards: int = 10) -> DonationModel:
         idempotency_key=d.idempotency_key, fingerprint=d.fingerprint,
         payment_intent_id=d.payment_intent_id, charge_id=d.charge_id, paid_at=d.paid_at,
         limit_scope=d.limit_scope or None, reserved_cents=d.reserved_cents,
+        reserved_by=d.reserved_by,
         excess_refund_cents=d.excess_refund_cents, excess_reason=d.excess_reason,
         best_efforts_flag=needs_best_efforts(d.donor), client_ip=d.client_ip,
         variant_id=d.variant_id, subscription_id=d.subscription_id, invoice_id=d.invoice_id,
@@ -577,6 +644,7 @@ def _from_item(i: DonationModel) -> Donation:
         payment_intent_id=i.payment_intent_id, version=int(i.version or 0),
         charge_id=i.charge_id, paid_at=i.paid_at.astimezone(timezone.utc) if i.paid_at else None,
         limit_scope=i.limit_scope or "", reserved_cents=int(i.reserved_cents or 0),
+        reserved_by=i.reserved_by,
         excess_refund_cents=int(i.excess_refund_cents or 0), excess_reason=i.excess_reason,
         client_ip=i.client_ip, variant_id=i.variant_id, subscription_id=i.subscription_id,
         invoice_id=i.invoice_id, customer_id=i.customer_id,

@@ -129,6 +129,9 @@ class DonationModel(Model):
     paid_at = UTCDateTimeAttribute(null=True)
     limit_scope = UnicodeAttribute(null=True)
     reserved_cents = NumberAttribute(default=0)
+    # The donor id of the email that made the donation, when its reservation is held there
+    # rather than on `donor_id` (a person linked by name and ZIP): absent means `donor_id`.
+    reserved_by = UnicodeAttribute(null=True)
     excess_refund_cents = NumberAttribute(default=0)
     excess_reason = UnicodeAttribute(null=True)
     # Employer or occupation missing or a placeholder the FEC rejects ("best efforts").
@@ -190,6 +193,11 @@ class DonorModel(Model):
     updated_at = UTCDateTimeAttribute()
     # The Stripe customer holding the card the donor saved for express giving.
     customer_id = UnicodeAttribute(null=True)
+    # Express giving: when each recent express charge began (the last 24 hours' only), guarded
+    # by a version; and the moment every express link issued until then stopped working.
+    express_charges = ListAttribute(of=UTCDateTimeAttribute, null=True)
+    express_version = NumberAttribute(null=True)
+    express_revoked_at = UTCDateTimeAttribute(null=True)
     # "Best efforts": the one request for employer/occupation, and when the donor answered.
     best_efforts_message = UnicodeAttribute(null=True)
     employment_answered_at = UTCDateTimeAttribute(null=True)

@@ -12,6 +12,24 @@ from chalicelib.storage.errors import condition_failed
 from chalicelib.storage.models import WebSessionModel
 
 USED_LINK = "used-link"
+
+
+def used_link(use_key: str, used_at: datetime, expires_at: datetime) -> WebSessionModel:
+    """The item that marks a single-use link's nonce used (`Claims.use_key`); written once, on
+    condition it does not exist: by itself (staff sign-in) or in the transaction of the act the
+    link allows (an express gift)."""
+    return WebSessionModel(f"{USED_LINK}#{use_key}", kind=USED_LINK, created_at=used_at,
+                           expires_at=expires_at)
+
+
+def link_used(use_key: str) -> bool:
+    """Whether a single-use link's nonce has been used."""
+    try:
+        WebSessionModel.get(f"{USED_LINK}#{use_key}", consistent_read=True,
+                            attributes_to_get=["session_hash"])
+    except DoesNotExist:
+        return False
+    return True
 # Ending a subject's sessions reads its index a page at a time (a person has a handful).
 _PAGE = 100
 
@@ -47,8 +65,7 @@ class WebSessionRepository:
 
     def consume_once(self, key: str, expires_at: datetime) -> bool:
         try:
-            WebSessionModel(f"{USED_LINK}#{key}", kind=USED_LINK, created_at=datetime.now(timezone.utc),
-                            expires_at=expires_at).save(
+            used_link(key, datetime.now(timezone.utc), expires_at).save(
                 condition=WebSessionModel.session_hash.does_not_exist())
         except PutError as exc:
             if condition_failed(exc):

@@ -1,0 +1,332 @@
+"""In-memory twins of the giving service's store, pages, committees and payment provider, for
+unit tests of the domain rules (moto-backed tests are the integration layer).
+
+`MemoryDonations` keeps the same promises as `storage.donations.DonationRepository`: intake
+writes the donation, its reservation, an express gift's link use and charge count all or
+nothing, under the same conditions; an event's marker and effects commit together.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from chalicelib.compliance.committees import Committee, CommitteeDefaults, default_committee
+from chalicelib.compliance.limits import OverLimit
+from chalicelib.errors import ProviderUnavailable
+from chalicelib.giving.events import PaymentEvent
+from chalicelib.giving.ledger import PaymentState, TotalsDelta
+from chalicelib.giving.model import Donation, DonorSnapshot, ExpressDonor, RecurringPlan, identity_keys
+from chalicelib.giving.reconcile import IntentStatus
+from chalicelib.giving.service import (
+    AggregateChange,
+    EventOutcome,
+    ExcessRefund,
+    ExpressUse,
+    PaymentIntentRef,
+    Reservation,
+    SavedCard,
+    StaleRead,
+    SuccessOverLimit,
+)
+from chalicelib.outbox.model import OutboxMessage
+from chalicelib.pages.model import Page
+from chalicelib.tokens import LinkUsed
+
+T0 = datetime(2026, 10, 1, 12, 0, tzinfo=timezone.utc)
+
+
+class Clock:
+    def __init__(self, moment: datetime = T0) -> None:
+        self.now = moment
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
+
+
+@dataclass
+class Aggregate:
+    net_cents: int = 0
+    contributions: int = 0
+    reserved_cents: int = 0
+
+    @property
+    def exposure_cents(self) -> int:
+        return self.net_cents + self.reserved_cents
+
+
+@dataclass
+class DonorRecord:
+    snapshot: DonorSnapshot
+    customer_id: str | None = None
+    charges: tuple[datetime, ...] = ()
+    charges_version: int = 0
+    revoked_at: datetime | None = None
+
+
+@dataclass
+class MemoryDonations:
+    """The donations store: donations, donors, identities, aggregates, used links, markers."""
+
+    donations: dict[str, Donation] = field(default_factory=dict)
+    donors: dict[str, DonorRecord] = field(default_factory=dict)
+    identities: dict[str, str] = field(default_factory=dict)
+    aggregates: dict[tuple[str, str], Aggregate] = field(default_factory=dict)
+    used_links: dict[str, datetime] = field(default_factory=dict)
+    markers: set[str] = field(default_factory=set)
+    outbox: list[OutboxMessage] = field(default_factory=list)
+    plans: dict[str, RecurringPlan] = field(default_factory=dict)
+    # Set to a callable to change something between a read and the commit (a race).
+    before_commit: Any = None
+
+    def aggregate(self, donor_id: str, scope: str) -> Aggregate:
+        return self.aggregates.get((donor_id, scope), Aggregate())
+
+    # --- intake -----------------------------------------------------------------------
+    def create_pending(self, donation: Donation, reservation: Reservation,
+                       express: ExpressUse | None = None) -> Donation | None:
+        if self.before_commit:
+            hook, self.before_commit = self.before_commit, None
+            hook()
+        if donation.donation_id in self.donations:
+            return copy.deepcopy(self.donations[donation.donation_id])
+        if express is not None and express.use_key in self.used_links:
+            raise LinkUsed()
+        r = reservation
+        if self.aggregate(r.holder, r.scope).exposure_cents > r.limit_cents - r.cents - r.person_net_cents:
+            raise OverLimit()
+        if r.linked and self.aggregate(r.person, r.scope).net_cents > r.person_net_cents:
+            raise StaleRead("the person's giving changed")
+        if express is not None:
+            donor = self.donors.get(express.donor_id)
+            if donor is None or donor.charges_version != express.charges_version:
+                raise StaleRead("the donor's express charges changed")
+            donor.charges, donor.charges_version = express.charges, express.charges_version + 1
+            self.used_links[express.use_key] = express.use_expires_at
+        held = self.aggregates.setdefault((r.holder, r.scope), Aggregate())
+        held.reserved_cents += r.cents
+        self.donations[donation.donation_id] = copy.deepcopy(donation)
+        return None
+
+    def resolve_donor(self, snapshot: DonorSnapshot) -> str:
+        email_key, name_key = identity_keys(snapshot)
+        return self.identities.get(email_key) or self.identities.get(name_key) or snapshot.donor_id
+
+    def attach_payment_intent(self, donation_id: str, payment_intent_id: str,
+                              subscription_id: str | None = None,
+                              customer_id: str | None = None) -> None:
+        d = self.donations[donation_id]
+        d.payment_intent_id = payment_intent_id
+        d.subscription_id = subscription_id or d.subscription_id
+        d.customer_id = customer_id or d.customer_id
+
+    def get(self, donation_id: str) -> Donation | None:
+        found = self.donations.get(donation_id)
+        return copy.deepcopy(found) if found else None
+
+    def aggregate_net(self, donor_id: str, scope: str) -> int:
+        return self.aggregate(donor_id, scope).net_cents
+
+    # --- events -----------------------------------------------------------------------
+    def load_for_event(self, event: PaymentEvent) -> tuple[Donation | None, bool]:
+        if event.event_id in self.markers:
+            return None, True
+        if event.donation_id:
+            return self.get(event.donation_id), False
+        found = [d for d in self.donations.values() if d.payment_intent_id == event.payment_intent_id]
+        return (copy.deepcopy(found[0]) if found else None), False
+
+    def commit_event(self, event: PaymentEvent, donation: Donation, new_state: PaymentState,
+                     delta: TotalsDelta, aggregate: AggregateChange, now: datetime,
+                     messages: Any = (), excess: ExcessRefund | None = None) -> EventOutcome:
+        if event.event_id in self.markers:
+            return EventOutcome.DUPLICATE
+        stored = self.donations.get(donation.donation_id)
+        if stored is not None and stored.version != donation.version:
+            raise StaleRead("donation changed")
+        person = self.aggregate(donation.donor_id, aggregate.scope)
+        if aggregate.net_limit_cents is not None and \
+                person.net_cents + aggregate.net_cents > aggregate.net_limit_cents:
+            raise SuccessOverLimit()
+        if aggregate.expected_net_cents is not None and person.net_cents != aggregate.expected_net_cents:
+            raise StaleRead("aggregate changed")
+        self.markers.add(event.event_id)
+        self.donations[donation.donation_id] = replace(
+            donation, state=new_state, version=donation.version + 1,
+            excess_refund_cents=excess.cents if excess else donation.excess_refund_cents)
+        if new_state.paid and not donation.state.paid:
+            record = self.donors.setdefault(donation.donor_id, DonorRecord(donation.donor))
+            record.snapshot = donation.donor
+            if donation.customer_id and not donation.recurring:
+                record.customer_id = donation.customer_id
+            for key in identity_keys(donation.donor):
+                self.identities.setdefault(key, donation.donor_id)
+        net = self.aggregates.setdefault((donation.donor_id, aggregate.scope), Aggregate())
+        net.net_cents += aggregate.net_cents
+        net.contributions += aggregate.contributions
+        holder = aggregate.reservation_holder or donation.donor_id
+        self.aggregates.setdefault((holder, aggregate.scope), Aggregate()).reserved_cents += \
+            aggregate.reserved_cents
+        self.outbox.extend(messages)
+        return EventOutcome.APPLIED
+
+    def plan(self, subscription_id: str) -> RecurringPlan | None:
+        return self.plans.get(subscription_id)
+
+    def save_plan(self, plan: RecurringPlan) -> None:
+        self.plans[plan.subscription_id] = plan
+
+    def end_plan(self, subscription_id: str, when: datetime) -> EventOutcome:
+        return EventOutcome.APPLIED if self.plans.pop(subscription_id, None) else EventOutcome.UNMATCHED
+
+    def link_invoice_payment(self, donation_id: str, payment_intent_id: str) -> bool:
+        return donation_id in self.donations
+
+    # --- the reconciler ---------------------------------------------------------------
+    def stale_pending(self, older_than: datetime, limit: int) -> list[Donation]:
+        found = [d for d in self.donations.values()
+                 if d.status == "pending" and d.created_at <= older_than]
+        return copy.deepcopy(sorted(found, key=lambda d: d.created_at)[:limit])
+
+    # --- express ----------------------------------------------------------------------
+    def express_donor(self, donor_id: str) -> ExpressDonor | None:
+        d = self.donors.get(donor_id)
+        if d is None:
+            return None
+        return ExpressDonor(donor_id, d.snapshot, d.customer_id, d.charges, d.charges_version,
+                            d.revoked_at)
+
+    def link_used(self, use_key: str) -> bool:
+        return use_key in self.used_links
+
+    def revoke_express(self, donor_id: str, when: datetime) -> bool:
+        if donor_id not in self.donors:
+            return False
+        self.donors[donor_id].revoked_at = when
+        return True
+
+
+class MemoryPages:
+    def __init__(self, *pages: Page) -> None:
+        self.pages = {p.slug: p for p in pages}
+
+    def get(self, slug: str) -> Page | None:
+        return self.pages.get(slug)
+
+
+class MemoryCommittees:
+    def __init__(self, *committees: Committee) -> None:
+        self.committees = {c.committee_id: c for c in committees}
+
+    def get(self, committee_id: str) -> Committee:
+        return self.committees.get(committee_id) or default_committee(committee_id, CommitteeDefaults())
+
+
+@dataclass
+class Charge:
+    customer_id: str | None
+    amount_cents: int
+    donation_id: str
+    idempotency_key: str
+
+
+class MemoryPayments:
+    """Stripe as the giving service sees it: intents keyed by idempotency key (a retried
+    request creates nothing new), saved cards per customer, cancellations."""
+
+    def __init__(self) -> None:
+        self.intents: dict[str, tuple[PaymentIntentRef, Charge, str]] = {}  # by idempotency key
+        self.cards: dict[str, SavedCard] = {}
+        self.cancelled: list[str] = []
+        self.unavailable = 0  # the next this many calls fail as Stripe being out of reach
+
+    def _reachable(self) -> None:
+        if self.unavailable:
+            self.unavailable -= 1
+            raise ProviderUnavailable("payment_provider_unavailable", "Stripe is out of reach.")
+
+    def _intent(self, charge: Charge, status: str) -> PaymentIntentRef:
+        if charge.idempotency_key not in self.intents:
+            n = len(self.intents) + 1
+            ref = PaymentIntentRef(f"pi_{n}", f"pi_{n}_secret_x")
+            self.intents[charge.idempotency_key] = (ref, charge, status)
+        return self.intents[charge.idempotency_key][0]
+
+    @property
+    def charges(self) -> list[Charge]:
+        return [c for _, c, _ in self.intents.values()]
+
+    def status_of(self, intent_id: str) -> str:
+        return next(s for ref, _, s in self.intents.values() if ref.id == intent_id)
+
+    def create_payment_intent(self, *, amount_cents: int, donation_id: str, idempotency_key: str,
+                              customer_id: str | None = None, **_: Any) -> PaymentIntentRef:
+        self._reachable()
+        return self._intent(Charge(customer_id, amount_cents, donation_id, idempotency_key),
+                            "requires_payment_method")
+
+    def create_customer(self, *, donor_id: str, idempotency_key: str, **_: Any) -> str:
+        return f"cus_{donor_id}"
+
+    def create_monthly_subscription(self, **_: Any) -> PaymentIntentRef:
+        raise NotImplementedError
+
+    def saved_card(self, customer_id: str) -> SavedCard | None:
+        return self.cards.get(customer_id)
+
+    def charge_saved_card(self, *, customer_id: str, amount_cents: int, donation_id: str,
+                          idempotency_key: str, **_: Any) -> PaymentIntentRef:
+        self._reachable()
+        return self._intent(Charge(customer_id, amount_cents, donation_id, idempotency_key), "succeeded")
+
+    def retrieve_payment_intent(self, payment_intent_id: str) -> PaymentIntentRef:
+        return next(ref for ref, _, _ in self.intents.values() if ref.id == payment_intent_id)
+
+    # the reconciler's view
+    def payment_intent_status(self, payment_intent_id: str) -> IntentStatus:
+        return IntentStatus(self.status_of(payment_intent_id))
+
+    def cancel_payment_intent(self, payment_intent_id: str, idempotency_key: str) -> IntentStatus:
+        for key, (ref, charge, _) in self.intents.items():
+            if ref.id == payment_intent_id:
+                self.intents[key] = (ref, charge, "canceled")
+        self.cancelled.append(payment_intent_id)
+        return IntentStatus("canceled")
+
+
+def page(slug: str = "spring", committee_id: str = "C00000001", election: str = "P2026") -> Page:
+    return Page(slug=slug, title="Rivera for Congress", headline="Chip in", body="",
+                ask_amounts_cents=[1000, 2700], goal_cents=1_000_000,
+                deadline=T0 + timedelta(days=365), election=election, committee_id=committee_id,
+                created_at=T0, updated_at=T0)
+
+
+ATTESTATIONS = {"us_citizen_or_permanent_resident": True, "own_funds": True,
+                "not_federal_contractor": True, "personal_card": True}
+
+
+def donor_fields(email: str, first: str = "Ana", last: str = "Rivera", zip_: str = "62701") -> dict[str, Any]:
+    return {"first_name": first, "last_name": last, "email": email, "phone": None,
+            "address": {"line1": "1 Main St", "city": "Springfield", "state": "IL", "zip": zip_},
+            "employer": "City Library", "occupation": "Librarian"}
+
+
+def donation_request(amount_cents: int, email: str, key: str, **donor: str) -> Any:
+    from chalicelib.giving.intake import DonationRequest
+
+    return DonationRequest.model_validate({
+        "amount_cents": amount_cents, "idempotency_key": key, "donor": donor_fields(email, **donor),
+        "attestations": ATTESTATIONS})
+
+
+def paid(donation: Donation, event_id: str | None = None) -> PaymentEvent:
+    """The success event of a donation (what the webhook would read)."""
+    from chalicelib.giving.ledger import Fact
+
+    return PaymentEvent(event_id or f"evt_paid_{donation.donation_id}", "payment_intent.succeeded",
+                        Fact("paid"), donation.donation_id, donation.payment_intent_id, T0)

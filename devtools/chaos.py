@@ -769,6 +769,8 @@ class ChaosRun:
             key = (item.donor_id, item.limit_scope)
             sums[key][0] += counted[d.donation_id]
             sums[key][1] += 1 if item.status == "succeeded" else 0
+            if item.reserved_by:  # a reservation held by the email that made the donation
+                sums.setdefault((item.reserved_by, item.limit_scope), [0, 0])
         bad_donors = []
         for (donor_id, scope), (cents, count) in sums.items():
             agg = DonorAggregateModel.get(donor_id, scope, consistent_read=True)

@@ -52,3 +52,25 @@ def test_a_saved_card_receipt_has_an_express_link(api, mailbox) -> None:
     [receipt] = sent_to(mailbox, email)
     assert re.search(rf"/express/{slug}\?t=[A-Za-z0-9_.=-]+", text_of(receipt)), text_of(receipt)
     assert "/c/" not in text_of(receipt)
+
+
+def test_each_receipt_carries_a_fresh_single_use_express_link(api, mailbox) -> None:
+    from datetime import timedelta
+
+    from chalicelib import deps
+    from chalicelib.tokens import EXPRESS
+
+    page = api.create_page()
+    email, first = give(api, page["slug"], save_payment_method=True)
+    body = donation_body(1500, email=email, save_payment_method=True)
+    status, second = api.call("POST", f"/api/pages/{page['slug']}/donations", body)
+    assert status == 201, second
+    api.webhook(stripe_event("payment_intent.succeeded", id=second["client_secret"].split("_secret_")[0],
+                             metadata={"donation_id": second["donation_id"]}))
+    drain_until(delivered(f"thanks#{second['donation_id']}"))
+    links = [re.search(r"/express/[^?\s]+\?t=([A-Za-z0-9_.=-]+)", text_of(r)) for r in sent_to(mailbox, email)]
+    claims = [deps.tokens().claims(m.group(1), EXPRESS) for m in links if m]
+    assert len(claims) == 2 and claims[0].nonce != claims[1].nonce  # each usable once, on its own
+    donor_id = api.donation(first["donation_id"])["donor_id"]
+    assert all(c.subjects == (donor_id, page["committee_id"]) for c in claims)
+    assert all(c.expires_at - c.issued_at == timedelta(days=30) for c in claims)

@@ -148,10 +148,8 @@ class DonationRepository:
             a.reserved_cents.add(r.cents), a.exposure_cents.add(r.cents),
             a.net_cents.add(0), a.contribution_count.add(0),
         ], within)
-        if r.linked:
-            unchanged = a.net_cents <= r.person_net_cents
-            if r.person_net_cents >= 0:
-                unchanged = unchanged | a.net_cents.does_not_exist()
+        if r.linked:  # the person's net, as read, has not grown since
+            unchanged = (a.net_cents <= r.person_net_cents) | a.net_cents.does_not_exist()
             tx.check("person", DonorAggregateModel, r.person, unchanged, range_key=r.scope)
 
     @staticmethod

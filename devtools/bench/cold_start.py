@@ -27,7 +27,9 @@ WEBHOOK = ("import app; from chalicelib import deps, logs; deps.giving_service()
 
 def _env(pycache: str | None = None) -> dict[str, str]:
     env = {"PATH": os.environ.get("PATH", ""), "PYTHONPATH": str(ROOT), "AWS_DEFAULT_REGION": "us-east-1",
-           "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "STAGE": "dev"}
+           "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "STAGE": "dev",
+           # A local dev stage (settings load their dev defaults; nothing is reached at import).
+           "AWS_ENDPOINT_URL": "http://127.0.0.1:9"}
     if pycache:
         env.update(PYTHONPYCACHEPREFIX=pycache, PYTHONDONTWRITEBYTECODE="1")
     return env

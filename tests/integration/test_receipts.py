@@ -68,7 +68,8 @@ def test_each_receipt_carries_a_fresh_single_use_express_link(api, mailbox) -> N
     api.webhook(stripe_event("payment_intent.succeeded", id=second["client_secret"].split("_secret_")[0],
                              metadata={"donation_id": second["donation_id"]}))
     drain_until(delivered(f"thanks#{second['donation_id']}"))
-    links = [re.search(r"/express/[^?\s]+\?t=([A-Za-z0-9_.=-]+)", text_of(r)) for r in sent_to(mailbox, email)]
+    links = [re.search(r"/express/[^?\s]+\?t=([A-Za-z0-9_.=-]+)", text_of(r))
+             for r in sent_to(mailbox, email)]
     claims = [deps.tokens().claims(m.group(1), EXPRESS) for m in links if m]
     assert len(claims) == 2 and claims[0].nonce != claims[1].nonce  # each usable once, on its own
     donor_id = api.donation(first["donation_id"])["donor_id"]

@@ -41,8 +41,8 @@ class World:
 
     def intake(self, cents: int, email: str, **donor: str):  # type: ignore[no-untyped-def]
         self.n += 1
-        return self.giving.start_donation("spring", donation_request(cents, email, f"key-{self.n:06d}", **donor),
-                                          None).donation
+        request = donation_request(cents, email, f"key-{self.n:06d}", **donor)
+        return self.giving.start_donation("spring", request, None).donation
 
     def succeed(self, cents: int, email: str, **donor: str) -> None:
         self.giving.apply_event(paid(self.giving.donation(self.intake(cents, email, **donor).donation_id)))

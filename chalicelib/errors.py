@@ -53,3 +53,13 @@ class ProviderUnavailable(DomainError):
     """The payment provider could not be reached or failed; the client may retry."""
 
     kind: Kind = "unavailable"
+
+
+class ProviderBusy(ProviderUnavailable):
+    """The payment provider is at its request rate limit (Stripe's 429): nothing was done, and
+    the same request succeeds a moment later. `retry_after` is how long to wait, in seconds."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__("payment_provider_busy",
+                         "Lots of people are giving right now; one moment, then try again.",
+                         extra={"retry_after": retry_after})

@@ -63,12 +63,14 @@ class Api:
 
     def __init__(self, client: Any) -> None:
         self.client = client
+        self.last_headers: dict[str, str] = {}  # the headers of the last answer
 
     def call(self, method: str, path: str, body: Any = None, headers: dict[str, str] | None = None,
              raw: str | bytes | None = None) -> tuple[int, Any]:
         hdrs = {"Content-Type": "application/json", **(headers or {})}
         payload = raw if raw is not None else (json.dumps(body) if body is not None else None)
         response = getattr(self.client.http, method.lower())(path, headers=hdrs, body=payload)
+        self.last_headers = dict(response.headers)
         text = response.body.decode() if isinstance(response.body, bytes) else response.body
         try:
             return response.status_code, json.loads(text) if text else None

@@ -15,7 +15,7 @@ from typing import Any
 
 from chalicelib.compliance.committees import Committee, CommitteeDefaults, default_committee
 from chalicelib.compliance.limits import OverLimit
-from chalicelib.errors import ProviderUnavailable
+from chalicelib.errors import ProviderBusy, ProviderUnavailable
 from chalicelib.giving.events import PaymentEvent
 from chalicelib.giving.ledger import PaymentState, TotalsDelta
 from chalicelib.giving.model import Donation, DonorSnapshot, ExpressDonor, RecurringPlan, identity_keys
@@ -112,6 +112,22 @@ class MemoryDonations:
         held.reserved_cents += r.cents
         self.donations[donation.donation_id] = copy.deepcopy(donation)
         return None
+
+    def withdraw_pending(self, donation: Donation, express: ExpressUse | None = None) -> None:
+        stored = self.donations.get(donation.donation_id)
+        if stored is None or stored.payment_intent_id or stored.state.status != "pending":
+            return
+        del self.donations[donation.donation_id]
+        key = (donation.reserved_by or donation.donor_id, donation.limit_scope)
+        held = self.aggregates[key]
+        held.reserved_cents -= donation.reserved_cents
+        if held == Aggregate():
+            del self.aggregates[key]
+        if express is not None:
+            self.used_links.pop(express.use_key, None)
+            donor = self.donors.get(express.donor_id)
+            if donor is not None and donor.charges_version == express.charges_version + 1:
+                donor.charges, donor.charges_version = express.charges[:-1], donor.charges_version + 1
 
     def resolve_donor(self, snapshot: DonorSnapshot) -> str:
         email_key, name_key = identity_keys(snapshot)
@@ -244,8 +260,12 @@ class MemoryPayments:
         self.cards: dict[str, SavedCard] = {}
         self.cancelled: list[str] = []
         self.unavailable = 0  # the next this many calls fail as Stripe being out of reach
+        self.busy = 0  # the next this many calls meet Stripe's rate limit (a 429)
 
     def _reachable(self) -> None:
+        if self.busy:
+            self.busy -= 1
+            raise ProviderBusy(2)
         if self.unavailable:
             self.unavailable -= 1
             raise ProviderUnavailable("payment_provider_unavailable", "Stripe is out of reach.")

@@ -224,3 +224,17 @@ def pytest_approx(value: float) -> Any:
     import pytest
 
     return pytest.approx(value, abs=0.001)
+
+
+@contextmanager
+def standin_faults(stripe_url: str, **config: Any) -> Iterator[Any]:
+    """The Stripe stand-in's fault injection (`rate_limit_next`, `error_rate`, …) for the block;
+    yields a callable that reads the stand-in's fault counts. Off again afterwards."""
+    import requests
+
+    url = f"{stripe_url}/_standin/faults"
+    requests.post(url, json=config, timeout=10).raise_for_status()
+    try:
+        yield lambda: requests.get(url, timeout=10).json()["counts"]
+    finally:
+        requests.post(url, json={}, timeout=10).raise_for_status()

@@ -133,6 +133,28 @@
     (first || formError).focus();
   }
 
+  // When Stripe (or storage) is at its rate limit the server answers 503 with Retry-After and
+  // has written nothing: wait calmly and send the same request (the same idempotency key)
+  // again, backing off with jitter, before showing an error.
+  var wait = document.getElementById("form-wait");
+  var RETRIES = 6;
+  function startDonation(payload, attempt) {
+    return fetch("/api/pages/" + encodeURIComponent(slug) + "/donations", {
+      method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(payload)
+    }).then(function (response) {
+      return response.json().then(function (body) {
+        var after = Number(response.headers.get("Retry-After"));
+        if (response.status === 503 && after > 0 && attempt < RETRIES) {
+          wait.hidden = false;
+          var delay = Math.min(after * Math.pow(1.5, attempt), 15) * (0.75 + Math.random() / 2);
+          return new Promise(function (resolve) { setTimeout(resolve, delay * 1000); })
+            .then(function () { return startDonation(payload, attempt + 1); });
+        }
+        return { ok: response.ok, body: body };
+      });
+    });
+  }
+
   form.addEventListener("submit", function (event) {
     event.preventDefault();
     clearErrors();
@@ -161,11 +183,8 @@
     if (checked("save_payment_method")) payload.save_payment_method = true;
     if (form.dataset.variant) payload.variant_id = form.dataset.variant;
     if (refcode) payload.refcode = refcode;
-    fetch("/api/pages/" + encodeURIComponent(slug) + "/donations", {
-      method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(payload)
-    }).then(function (response) {
-      return response.json().then(function (body) { return { ok: response.ok, body: body }; });
-    }).then(function (result) {
+    startDonation(payload, 0).then(function (result) {
+      wait.hidden = true;
       if (!result.ok) { showErrors(result.body.error || { message: "Something went wrong." }); return null; }
       var donation = result.body;
       return stripe.confirmCardPayment(donation.client_secret, {
@@ -186,6 +205,7 @@
         return true;
       });
     }).catch(function () {
+      wait.hidden = true;
       showErrors({ message: "We could not reach the server. Check your connection and try again." });
     }).then(function (done) { if (!done) submit.disabled = false; });
   });

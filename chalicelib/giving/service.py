@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Protocol
 from chalicelib import metrics
 from chalicelib.compliance.committees import Committee
 from chalicelib.compliance.limits import excess_cents
-from chalicelib.errors import Conflict, InvalidInput, NotFound
+from chalicelib.errors import Conflict, InvalidInput, NotFound, ProviderBusy
 from chalicelib.giving.events import PaymentEvent
 from chalicelib.giving.ledger import PaymentState, TotalsDelta, merge, totals_delta
 from chalicelib.giving.model import (
@@ -136,6 +136,7 @@ class ExcessRefund:
 class DonationStore(Protocol):
     def create_pending(self, donation: Donation, reservation: Reservation,
                        express: ExpressUse | None = None) -> Donation | None: ...
+    def withdraw_pending(self, donation: Donation, express: ExpressUse | None = None) -> None: ...
     def resolve_donor(self, snapshot: DonorSnapshot) -> str: ...
     def attach_payment_intent(self, donation_id: str, payment_intent_id: str,
                               subscription_id: str | None = None,
@@ -268,9 +269,16 @@ class GivingService:
         existing = self._create_pending(donation, committee.limit_cents, express)
         if existing is not None:
             return self._continue(existing, fingerprint, page, request, express)
+        try:
+            intent = self._start_payment(donation, page, request, express)
+        except ProviderBusy:
+            # Stripe's rate limit turned the payment away: take the pending donation, its
+            # reservation and an express link's use back, so the busy answer leaves nothing and
+            # the page's retry starts afresh (the same idempotency keys, here and at Stripe).
+            self.store.withdraw_pending(donation, express)
+            raise
         if self.velocity and client_ip:
             self.velocity.count_intake(client_ip, now)
-        intent = self._start_payment(donation, page, request, express)
         return StartedDonation(donation, intent.client_secret)
 
     def resume(self, slug: str, request: DonationRequest, fingerprint: str,
@@ -322,7 +330,12 @@ class GivingService:
         if existing.payment_intent_id:
             intent = self.payments.retrieve_payment_intent(existing.payment_intent_id)
         else:
-            intent = self._start_payment(existing, page, request, express)
+            try:
+                intent = self._start_payment(existing, page, request, express)
+            except ProviderBusy:
+                if express is None:  # an express retry's charges were counted by its first try
+                    self.store.withdraw_pending(existing)
+                raise
         return StartedDonation(existing, intent.client_secret)
 
     def _start_payment(self, donation: Donation, page: Page, request: DonationRequest,

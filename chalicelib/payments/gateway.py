@@ -13,12 +13,15 @@ from typing import Any
 import stripe
 
 from chalicelib import metrics
-from chalicelib.errors import DomainError, InvalidInput, NotFound, ProviderUnavailable
+from chalicelib.errors import DomainError, InvalidInput, NotFound, ProviderBusy, ProviderUnavailable
 from chalicelib.giving.reconcile import IntentStatus
 from chalicelib.giving.service import PaymentIntentRef, SavedCard
 from chalicelib.payouts.model import BalanceTxn, PayoutFacts, read_balance_transaction, read_payout
 
 STRIPE_API_VERSION = "2026-10-28.endive"
+# How long a client is asked to wait after Stripe's rate limiter turned a request away (after the
+# SDK's own retries): Stripe counts per second, so a couple of seconds finds a new window.
+BUSY_RETRY_AFTER_SECONDS = 2
 
 
 class ThrottleCountingClient(stripe.RequestsClient):
@@ -252,6 +255,8 @@ def _status(intent: stripe.PaymentIntent) -> IntentStatus:
 
 
 def _unavailable(exc: stripe.StripeError) -> ProviderUnavailable:
+    if isinstance(exc, stripe.RateLimitError):  # a 429: Stripe did nothing, ask again shortly
+        return ProviderBusy(BUSY_RETRY_AFTER_SECONDS)
     return ProviderUnavailable("payment_provider_unavailable",
                                "The payment provider could not take this request; please retry.",
                                extra={"provider_code": getattr(exc, "code", None)})

@@ -164,6 +164,52 @@ class DonationRepository:
             m.express_version.set(express.charges_version + 1),
         ], m.donor_id.exists() & read)
 
+    def withdraw_pending(self, donation: Donation, express: ExpressUse | None = None) -> None:
+        """Take back what `create_pending` wrote for a donation whose payment never started
+        (Stripe turned it away): the donation, its reservation, an express link's use and its
+        charge; in one transaction, on condition that no PaymentIntent is attached (a concurrent
+        retry that reached Stripe keeps the donation). A first reservation's aggregate item is
+        deleted outright, so a donor who never gave leaves no trace."""
+        holder = donation.reserved_by or donation.donor_id
+        a = DonorAggregateModel
+        cents = donation.reserved_cents
+        for first_item, revert_charges in ((True, True), (False, True), (False, False)):
+            tx = TaggedWrite(self._connection)
+            d = DonationModel
+            tx.delete("donation", DonationModel(donation.donation_id),
+                      d.donation_id.exists() & d.payment_intent_id.does_not_exist()
+                      & (d.status == "pending"))
+            aggregate = DonorAggregateModel(holder, donation.limit_scope)
+            if cents and first_item:
+                tx.delete("aggregate", aggregate, (a.reserved_cents == cents)
+                          & (a.exposure_cents == cents) & (a.net_cents == 0)
+                          & (a.contribution_count == 0))
+            elif cents:
+                tx.update("aggregate", aggregate,
+                          [a.reserved_cents.add(-cents), a.exposure_cents.add(-cents)],
+                          a.reserved_cents >= cents)
+            if express is not None:
+                tx.delete("link", used_link(express.use_key, donation.created_at,
+                                            express.use_expires_at))
+                if revert_charges:
+                    m = DonorModel
+                    tx.update("express", DonorModel(express.donor_id), [
+                        m.express_charges.set(list(express.charges[:-1])),  # type: ignore[arg-type]
+                        m.express_version.set(express.charges_version + 2),
+                    ], m.express_version == express.charges_version + 1)
+            try:
+                tx.commit()
+                return
+            except TransactWriteError as exc:
+                failed = tx.failed(exc)
+                if "donation" in failed:
+                    return  # gone already, or its payment started after all: keep it
+                if not failed & {"aggregate", "express"}:
+                    raise
+                if "express" in failed and not revert_charges:
+                    raise
+        raise StaleRead("the pending donation could not be withdrawn")
+
     def resolve_donor(self, snapshot: DonorSnapshot) -> str:
         """The donor this person already is (by email first, then by name and ZIP5), or a new
         id from their email. One BatchGetItem."""
@@ -179,7 +225,15 @@ class DonationRepository:
             actions.append(DonationModel.subscription_id.set(subscription_id))
         if customer_id:
             actions.append(DonationModel.customer_id.set(customer_id))
-        DonationModel(donation_id).update(actions=actions, condition=DonationModel.donation_id.exists())
+        try:
+            DonationModel(donation_id).update(actions=actions,
+                                              condition=DonationModel.donation_id.exists())
+        except UpdateError as exc:
+            if not condition_failed(exc):
+                raise
+            # A concurrent attempt met Stripe's rate limit and withdrew the donation: the
+            # client's retry records it again (Stripe's idempotency key returns this intent).
+            raise StaleRead("the pending donation was withdrawn meanwhile") from exc
 
     def express_donor(self, donor_id: str) -> ExpressDonor | None:
         """A donor's details on file, saved-card customer and express history, if any."""
@@ -500,11 +554,15 @@ class TaggedWrite:
 
     def __init__(self, connection: Connection) -> None:
         self._tx = TransactWrite(connection=connection)
-        self._tags: dict[str, list[str]] = {"check": [], "put": [], "update": []}
+        self._tags: dict[str, list[str]] = {"check": [], "delete": [], "put": [], "update": []}
 
     def check(self, tag: str, model: Any, key: str, condition: Any, range_key: str | None = None) -> None:
         self._tx.condition_check(model, key, range_key=range_key, condition=condition)
         self._tags["check"].append(tag)
+
+    def delete(self, tag: str, item: Any, condition: Any = None) -> None:
+        self._tx.delete(item, condition=condition)
+        self._tags["delete"].append(tag)
 
     def save(self, tag: str, item: Any, condition: Any = None) -> None:
         self._tx.save(item, condition=condition)
@@ -520,7 +578,7 @@ class TaggedWrite:
 
     def failed(self, exc: TransactWriteError) -> set[str]:
         """The tags of the items whose condition failed."""
-        order = self._tags["check"] + self._tags["put"] + self._tags["update"]
+        order = self._tags["check"] + self._tags["delete"] + self._tags["put"] + self._tags["update"]
         return {tag for tag, reason in zip(order, _reasons(exc), strict=False)
                 if reason == "ConditionalCheckFailed"}
 

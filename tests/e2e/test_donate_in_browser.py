@@ -11,7 +11,7 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 import requests
 
-from tests.helpers import FINANCE_KEY, staff, wait_for
+from tests.helpers import FINANCE_KEY, staff, standin_faults, wait_for
 
 pytestmark = [pytest.mark.stack, pytest.mark.server, pytest.mark.browser]
 
@@ -45,6 +45,12 @@ def fill_donor(page, email: str) -> None:
         page.check(f"input[name={attestation}]")
 
 
+def fill_card(page, number: str) -> None:
+    page.fill("[name=cardnumber]", number)
+    page.fill("[name=exp-date]", "12 / 34")
+    page.fill("[name=cvc]", "123")
+
+
 def test_give_27_dollars_and_see_the_total_move(browser, live_server: str, demo_page: str,
                                                tmp_path: Path) -> None:
     before = totals(live_server)
@@ -55,9 +61,7 @@ def test_give_27_dollars_and_see_the_total_move(browser, live_server: str, demo_
     page.get_by_role("button", name="$27", exact=True).click()
     assert page.input_value("#amount") == "27.00"
     fill_donor(page, "jose.nunez@example.org")
-    page.fill("[name=cardnumber]", "4242 4242 4242 4242")
-    page.fill("[name=exp-date]", "12 / 34")
-    page.fill("[name=cvc]", "123")
+    fill_card(page, "4242 4242 4242 4242")
     page.click("#submit")
     page.wait_for_url("**/donate/demo/thanks?**", timeout=15_000)
     assert "Thank you" in page.locator("h1").inner_text()
@@ -88,9 +92,7 @@ def test_declined_card_shows_an_error_and_stays_on_the_form(browser, live_server
     page.goto(f"{live_server}/donate/{demo_page}")
     page.get_by_role("button", name="$10", exact=True).click()
     fill_donor(page, "decline@example.org")
-    page.fill("[name=cardnumber]", "4000 0000 0000 0002")
-    page.fill("[name=exp-date]", "12 / 34")
-    page.fill("[name=cvc]", "123")
+    fill_card(page, "4000 0000 0000 0002")
     page.click("#submit")
     page.wait_for_function("document.getElementById('card-error').textContent.length > 0", timeout=10_000)
     assert "declined" in page.locator("#card-error").inner_text().lower()
@@ -111,4 +113,31 @@ def test_server_side_validation_errors_show_beside_the_fields(browser, live_serv
     zip_error = page.locator('[data-field="donor.address.zip"]')
     zip_error.filter(has_text="ZIP").wait_for(timeout=10_000)
     assert page.locator('[data-field="donor.email"]').inner_text()
+    context.close()
+
+
+def test_a_busy_stripe_gets_a_calm_moment_and_the_gift_goes_through(browser, live_server: str,
+                                                                    demo_page: str,
+                                                                    local_stack) -> None:
+    """Stripe's rate limiter turns intake away twice (three 429s each, the SDK's retries
+    included): the page says "one moment", retries by itself and the gift is made once."""
+    before = totals(live_server)
+    context = browser.new_context()
+    page = context.new_page()
+    answers: list[int] = []
+    page.on("response", lambda r: answers.append(r.status) if r.url.endswith("/donations") else None)
+    page.goto(f"{live_server}/donate/{demo_page}")
+    page.get_by_role("button", name="$10", exact=True).click()
+    fill_donor(page, "busy.browser@example.org")
+    fill_card(page, "4242 4242 4242 4242")
+    with standin_faults(local_stack["stripe_url"], rate_limit_next=6,
+                        paths=["/v1/payment_intents"]) as counts:
+        page.click("#submit")
+        wait = page.get_by_role("status").filter(has_text="One moment")
+        wait.wait_for(state="visible", timeout=15_000)
+        assert page.locator("#form-error").is_hidden()  # calm: no error shown
+        page.wait_for_url("**/donate/demo/thanks?**", timeout=45_000)
+        assert counts()["rate_limited"] == 6
+    assert answers == [503, 503, 201]
+    wait_for(lambda: totals(live_server) == (before[0] + 1000, before[1] + 1), timeout=10)
     context.close()

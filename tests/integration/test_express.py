@@ -19,7 +19,7 @@ import stripe
 from chalicelib import deps
 from chalicelib.storage.models import DonorModel
 from chalicelib.tokens import DONOR, EXPRESS
-from tests.helpers import ORGANIZER_KEY, donation_body, page_body, staff, wait_for
+from tests.helpers import ORGANIZER_KEY, donation_body, page_body, staff, standin_faults, wait_for
 
 pytestmark = [pytest.mark.stack, pytest.mark.server]
 ATTEST = {"us_citizen_or_permanent_resident": True, "own_funds": True,
@@ -204,3 +204,21 @@ def test_a_donor_without_a_saved_card_cannot_use_express(api) -> None:
         "token": token, "page": slug, "amount_cents": 1000, "attestations": ATTEST,
         "idempotency_key": "express-" + uuid.uuid4().hex})
     assert status == 409 and error["error"]["code"] == "no_saved_card"
+
+
+def test_a_busy_stripe_leaves_the_link_unused_and_the_days_count_unchanged(donor: SavedCard) -> None:
+    """Stripe's rate limiter turns the charge away (issue 18): the answer is 503
+    `payment_provider_busy` and the link's use and the day's charge are taken back with the
+    pending donation, so the same link gives a moment later."""
+    token = donor.link()
+    before = DonorModel.get(donor.donor_id, consistent_read=True)
+    with standin_faults(donor.stripe_url, rate_limit_next=3, paths=["/v1/payment_intents"]):
+        busy = donor.give(token, 5_000)
+    assert busy.status_code == 503 and busy.json()["error"]["code"] == "payment_provider_busy"
+    assert busy.headers["Retry-After"] == "2"
+    after = DonorModel.get(donor.donor_id, consistent_read=True)
+    assert (after.express_charges or []) == (before.express_charges or [])
+    assert len(donor.charges()) == 1
+    given = donor.give(token, 5_000)
+    assert given.status_code == 201, given.text
+    wait_for(lambda: donor.totals() == (7_700, 2), timeout=10)

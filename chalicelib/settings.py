@@ -2,7 +2,7 @@
 
 Each field is read from the environment variable of its name in capitals (`COUNTER_SHARDS` for
 `counter_shards`). `STAGE` is required. The dev defaults (Stripe test keys for the stand-in,
-a fixed token secret, a loosened SNS certificate pattern, trusting `X-Forwarded-For`) apply only
+a fixed token secret, trusting `X-Forwarded-For`) apply only
 on a *local* dev stage: `STAGE=dev` with `AWS_ENDPOINT_URL` on a loopback address. Anywhere else
 a missing secret stays missing, and `problems()` says so: the app then refuses to serve
 (chalicelib/api/middleware.py, `fail_closed`).
@@ -21,9 +21,6 @@ from pydantic import AliasChoices, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_STRIPE_JS_URL = "https://js.stripe.com/v3/"
-# SNS serves its signing certificates (and subscription confirmations) only from its own
-# regional HTTPS endpoints; the verifier also pins the region to the topic's.
-DEFAULT_SNS_URL_PATTERN = r"^https://sns\.[a-z0-9-]+\.amazonaws\.com(\.cn)?/"
 # Secrets: in AWS they come from SSM Parameter Store at cold start (config.ensure_secrets).
 SECRET_NAMES = ("STRIPE_SECRET_KEY", "STRIPE_PUBLISHABLE_KEY", "STRIPE_WEBHOOK_SECRET", "TOKEN_SECRET")
 # Values a local dev stage may run with; never used anywhere else.
@@ -99,7 +96,7 @@ class Settings(BaseSettings):
     mail_mirror_dir: str | None = None
     ses_configuration_set: str | None = None
     ses_notification_topics: Topics = ()
-    sns_url_pattern: str = DEFAULT_SNS_URL_PATTERN
+    # SNS messages must be SignatureVersion 2 (SHA256) unless this allows SHA1 as well.
     sns_allow_signature_v1: bool = False
     reminder_delay_hours: Annotated[float, Field(gt=0)] = 48
     max_invitations: Count = 3
@@ -119,14 +116,13 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _only_local_dev_is_lenient(self) -> Settings:
-        """Dev defaults fill in only on a local dev stage; elsewhere the loosened SNS pattern and
-        trusting X-Forwarded-For are ignored, whatever the environment says."""
+        """Dev defaults fill in only on a local dev stage; elsewhere trusting X-Forwarded-For is
+        ignored, whatever the environment says."""
         if self.local_dev:
             for name, value in DEV_SECRETS.items():
                 if not getattr(self, name):
                     object.__setattr__(self, name, value)
         else:
-            object.__setattr__(self, "sns_url_pattern", DEFAULT_SNS_URL_PATTERN)
             object.__setattr__(self, "trust_forwarded_for", False)
         return self
 

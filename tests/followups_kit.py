@@ -89,8 +89,14 @@ def drain_at(moment: datetime, mailer: Any = None) -> Any:
 
 
 # --- SNS: a local "SNS" with its own signing certificate ------------------------------------------
+SNS_TOPIC = "arn:aws:sns:us-east-1:123456789012:ses"
+
+
 class LocalSns:
-    """Serves a self-signed certificate over HTTP and signs messages as SNS does."""
+    """A stand-in for SNS's certificate host: serves a self-signed certificate over local HTTP
+    and signs messages as SNS does. `fetch` is the verifier's fetch seam: it sends any URL (any
+    host, as an attacker's would be) to this server over a real connection, through the
+    verifier's own redirect-refusing `fetch_https`, and records each URL asked for."""
 
     def __init__(self) -> None:
         from cryptography import x509
@@ -98,21 +104,32 @@ class LocalSns:
         from cryptography.hazmat.primitives.asymmetric import rsa
         from cryptography.x509.oid import NameOID
 
+        from chalicelib.notify import sns as verifier
+
         self.key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-        name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "sns.local.test")])
+        name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "sns.amazonaws.com")])
         cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
                 .public_key(self.key.public_key()).serial_number(x509.random_serial_number())
                 .not_valid_before(now() - timedelta(days=1)).not_valid_after(now() + timedelta(days=30))
                 .sign(self.key, hashes.SHA256()))
         self.pem = cert.public_bytes(serialization.Encoding.PEM)
-        self.visited: list[str] = []
+        self.fetched: list[str] = []  # every URL the verifier asked the seam for
+        self.visited: list[str] = []  # every path the server answered
+        self._fetch_https = verifier.fetch_https
         sns = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
                 sns.visited.append(self.path)
+                if self.path.startswith("/redirect/"):  # to the real certificate, one hop away
+                    self.send_response(302)
+                    self.send_header("Location", self.path.removeprefix("/redirect"))
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
+                status = {"/missing/": 404, "/broken/": 500}.get(self.path[:self.path.find("/", 1) + 1], 200)
                 body = sns.pem if self.path.endswith(".pem") else b"<ConfirmSubscriptionResponse/>"
-                self.send_response(200)
+                self.send_response(status)
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
                 self.wfile.write(body)
@@ -121,7 +138,7 @@ class LocalSns:
                 pass
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.origin = f"http://127.0.0.1:{self.server.server_address[1]}/"
+        self.origin = f"http://127.0.0.1:{self.server.server_address[1]}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
 
@@ -129,8 +146,23 @@ class LocalSns:
         self.server.shutdown()
         self.server.server_close()
 
-    def message(self, kind: str, message: str, topic: str = "arn:aws:sns:us-east-1:123456789012:ses",
-                version: str = "1", cert_url: str | None = None, **extra: Any) -> dict[str, Any]:
+    def fetch(self, url: str) -> bytes:
+        import urllib.parse
+
+        self.fetched.append(url)
+        parts = urllib.parse.urlsplit(url)
+        return bytes(self._fetch_https(self.origin + parts.path + (f"?{parts.query}" if parts.query else "")))
+
+    @staticmethod
+    def cert_url(topic: str = SNS_TOPIC, path: str = "/SimpleNotificationService-test.pem") -> str:
+        """Where SNS serves the certificate for `topic`: its own regional endpoint."""
+        from chalicelib.notify.sns import sns_host
+
+        return f"https://{sns_host(topic)}{path}"
+
+    def message(self, kind: str, message: str, topic: str = SNS_TOPIC, version: str = "2",
+                cert_url: str | None = None, sent: datetime | None = None,
+                **extra: Any) -> dict[str, Any]:
         from cryptography.hazmat.primitives import hashes
         from cryptography.hazmat.primitives.asymmetric import padding
 
@@ -138,13 +170,12 @@ class LocalSns:
 
         body: dict[str, Any] = {
             "Type": kind, "MessageId": str(uuid.uuid4()), "TopicArn": topic, "Message": message,
-            "Timestamp": iso(now()), "SignatureVersion": version,
-            "SigningCertURL": cert_url or f"{self.origin}SimpleNotificationService-test.pem",
-            **extra,
+            "Timestamp": iso(sent or now()), "SignatureVersion": version,
+            "SigningCertURL": cert_url or self.cert_url(topic), **extra,
         }
         if kind != "Notification":
             body.setdefault("Token", uuid.uuid4().hex)
-            body.setdefault("SubscribeURL", f"{self.origin}?Action=ConfirmSubscription&Token=x")
+            body.setdefault("SubscribeURL", self.cert_url(topic, "/?Action=ConfirmSubscription&Token=x"))
         digest = hashes.SHA1() if version == "1" else hashes.SHA256()  # SNS version 1 signs SHA1
         body["Signature"] = base64.b64encode(
             self.key.sign(string_to_sign(body), padding.PKCS1v15(), digest)).decode()

@@ -1,13 +1,27 @@
 """Verifying Amazon SNS messages (SES bounce and complaint notifications) before trusting them.
 
 SNS signs a canonical string of the message's fields with the private key of a certificate it
-serves from `https://sns.<region>.amazonaws.com/…pem` (RSA PKCS#1 v1.5; SHA1 for
-SignatureVersion 1, SHA256 for 2). We fetch certificates (and confirm subscriptions) only on
-such an origin (`SNS_URL_PATTERN`, which can be loosened on the dev stage only, for local tests),
-take the certificate's RSA public key and check the signature.
+serves from `https://sns.<region>.amazonaws.com/…pem` (RSA PKCS#1 v1.5; SHA256 for
+SignatureVersion 2, SHA1 for 1). The checks run cheapest and least trusting first, so that
+nothing a stranger sends makes us fetch anything:
 
-The check is plain standard library (a small DER reader and RSA verification with `pow`):
-`cryptography` would need a Linux wheel newer than the Lambda runtime's glibc.
+1. the topic (`TopicArn`) is one of ours (`SES_NOTIFICATION_TOPICS`; none configured, none
+   accepted), else 403;
+2. `SignatureVersion` is 2 (1 only when `SNS_ALLOW_SIGNATURE_V1` is set);
+3. `Timestamp` is less than an hour old (and not more than five minutes ahead of our clock);
+4. `SigningCertURL` is `https://sns.<the topic's region>.amazonaws.com/….pem` exactly (`.com.cn`
+   in the `aws-cn` partition): no other host (not `sns.s3.amazonaws.com`, an S3 bucket anyone
+   can name), no port, no user, no query;
+5. the certificate is fetched without following redirects and cached per URL (a failure for a
+   minute, so a bad URL costs one fetch a minute, not one per delivery); there is no global lock,
+   only one per URL so that one URL is fetched once at a time;
+6. the signature is checked with the certificate's RSA key.
+
+The RSA check is plain standard library (a small DER reader and `pow`), not `cryptography`:
+cryptography's manylinux2014 wheel (which does run on the python3.11 Lambda runtime) adds about
+4.9 MB compressed with cffi, and the deployment zip (9.1 MB) would pass its 10 MB budget.
+Tests sign with keys and certificates made by `cryptography`, so the two agree. See
+docs/reliability.md, "The SNS verifier".
 """
 
 from __future__ import annotations
@@ -17,14 +31,26 @@ import hashlib
 import hmac
 import re
 import threading
+import time
+import urllib.error
 import urllib.parse
 import urllib.request
+from collections import OrderedDict
 from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from chalicelib.errors import Forbidden, InvalidInput, ProviderUnavailable
+from chalicelib.errors import DomainError, Forbidden, InvalidInput, ProviderUnavailable
 
 CertificateFetcher = Callable[[str], bytes]
+
+MAX_AGE = timedelta(hours=1)  # SNS retries for up to an hour; an older message is a replay
+MAX_AHEAD = timedelta(minutes=5)  # clock skew
+CERTIFICATE_SECONDS = 24 * 3600.0  # SNS rotates certificates under new URLs
+FAILURE_SECONDS = 60.0
+CACHED_URLS = 64
+MAX_CERTIFICATE_BYTES = 64 * 1024
 
 _FIELDS = {
     "Notification": ("Message", "MessageId", "Subject", "Timestamp", "TopicArn", "Type"),
@@ -33,7 +59,7 @@ _FIELDS = {
     "UnsubscribeConfirmation": ("Message", "MessageId", "SubscribeURL", "Timestamp", "Token",
                                 "TopicArn", "Type"),
 }
-_HASHES = {"1": "sha1", "2": "sha256"}
+_TOPIC_ARN = re.compile(r"arn:(aws|aws-cn|aws-us-gov):sns:([a-z0-9-]+):\d{12}:[A-Za-z0-9_-]{1,256}")
 # DER DigestInfo prefixes for EMSA-PKCS1-v1_5 (RFC 8017, section 9.2, note 1).
 _DIGEST_INFO = {
     "sha1": bytes.fromhex("3021300906052b0e03021a05000414"),
@@ -42,14 +68,37 @@ _DIGEST_INFO = {
 _RSA_ENCRYPTION = bytes.fromhex("2a864886f70d010101")  # OID 1.2.840.113549.1.1.1
 
 
+class CertificateRedirected(Exception):
+    """The certificate URL answered with a redirect (which we never follow)."""
+
+
+class _RefuseRedirects(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, req: Any, fp: Any, code: int, msg: str, headers: Any,
+                         newurl: str) -> None:
+        raise CertificateRedirected(f"redirect {code}")
+
+
+_OPENER = urllib.request.build_opener(_RefuseRedirects)
+
+
 def fetch_https(url: str) -> bytes:
-    """The certificate at `url` (callers have checked the URL against the allowed pattern)."""
-    with urllib.request.urlopen(url, timeout=5) as response:
-        return bytes(response.read())
+    """GET `url` (the verifier has checked it), never following a redirect, at most 64 KB."""
+    with _OPENER.open(url, timeout=5) as response:
+        body = bytes(response.read(MAX_CERTIFICATE_BYTES + 1))
+    if len(body) > MAX_CERTIFICATE_BYTES:
+        raise ValueError("certificate too large")
+    return body
 
 
-def _bad(message: str) -> InvalidInput:
-    return InvalidInput("bad_signature", message)
+def _bad(message: str, code: str = "bad_signature") -> InvalidInput:
+    return InvalidInput(code, message)
+
+
+def _unfetched(status: int) -> DomainError:
+    """SNS itself failing is worth a retry (5xx); no certificate at that URL is the sender's fault."""
+    if status >= 500:
+        return ProviderUnavailable("try_again", "The SNS certificate could not be fetched.")
+    return _bad(f"No SNS certificate at that URL ({status}).", "untrusted_certificate")
 
 
 # --- a minimal DER reader: just enough to find an X.509 certificate's RSA public key ------------
@@ -133,58 +182,139 @@ def string_to_sign(message: dict[str, Any]) -> bytes:
     return "".join(parts).encode()
 
 
-class SnsVerifier:
-    """Checks SNS signatures, with certificates cached per URL for the container's life."""
+def sns_host(topic_arn: str) -> str:
+    """The one host that serves certificates for the topic: SNS's endpoint in its region."""
+    match = _TOPIC_ARN.fullmatch(topic_arn)
+    if match is None:
+        raise _bad("The TopicArn is not an SNS topic.")
+    partition, region = match.groups()
+    return f"sns.{region}.amazonaws.com" + (".cn" if partition == "aws-cn" else "")
 
-    def __init__(self, origin_pattern: str, fetch: CertificateFetcher = fetch_https,
-                 topics: tuple[str, ...] = (), require_topics: bool = False) -> None:
-        self.origin = re.compile(origin_pattern)
-        self.fetch = fetch
+
+def _on_host(url: object, host: str) -> urllib.parse.SplitResult | None:
+    if not isinstance(url, str):
+        return None
+    parts = urllib.parse.urlsplit(url)
+    # netloc compared whole: no port, no user info, no other host spelled around it
+    if parts.scheme != "https" or parts.netloc != host or "\\" in url:
+        return None
+    return parts
+
+
+@dataclass(frozen=True)
+class _Cached:
+    until: float
+    key: tuple[int, int] | None = None
+    error: DomainError | None = None
+
+
+class SnsVerifier:
+    """Checks SNS messages for our topics; certificates (and failures, briefly) cached per URL."""
+
+    def __init__(self, topics: tuple[str, ...], *, allow_v1: bool = False,
+                 fetch: CertificateFetcher = fetch_https,
+                 clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+                 monotonic: Callable[[], float] = time.monotonic) -> None:
         self.topics = frozenset(topics)
-        self.require_topics = require_topics
-        self._keys: dict[str, tuple[int, int]] = {}
-        self._lock = threading.Lock()
+        self.hashes = {"2": "sha256", **({"1": "sha1"} if allow_v1 else {})}
+        self.fetch = fetch
+        self.clock = clock
+        self.monotonic = monotonic
+        self._cache: OrderedDict[str, _Cached] = OrderedDict()
+        self._locks: dict[str, threading.Lock] = {}
+        self._locks_guard = threading.Lock()  # held only to find a URL's lock, never to fetch
 
     def verify(self, message: Any) -> dict[str, Any]:
         """The message, once its signature proves SNS sent it for one of our topics."""
         if not isinstance(message, dict):
             raise _bad("The body is not an SNS message.")
-        hash_name = _HASHES.get(str(message.get("SignatureVersion")))
+        topic = message.get("TopicArn")
+        if topic not in self.topics:
+            raise Forbidden("unknown_topic", "Notifications from this topic are not accepted.")
+        hash_name = self.hashes.get(str(message.get("SignatureVersion")))
         if hash_name is None:
-            raise _bad("Unknown SNS SignatureVersion.")
+            raise _bad("This SNS SignatureVersion is not accepted (2 is required).",
+                       "signature_version")
+        self._check_time(message.get("Timestamp"))
         url = message.get("SigningCertURL") or message.get("SigningCertUrl")
-        if not isinstance(url, str) or not self.origin.match(url) \
-                or not urllib.parse.urlsplit(url).path.endswith(".pem"):
-            raise _bad("The signing certificate is not from SNS.")
+        parts = _on_host(url, sns_host(str(topic)))
+        if parts is None or not parts.path.endswith(".pem") or parts.query or parts.fragment:
+            raise _bad("The signing certificate is not from SNS in the topic's region.",
+                       "untrusted_certificate")
         try:
             signature = base64.b64decode(str(message.get("Signature", "")), validate=True)
         except ValueError:
             raise _bad("The SNS signature is not base64.") from None
-        if not rsa_pkcs1v15_verify(self._key(url), signature, string_to_sign(message), hash_name):
+        signed = string_to_sign(message)
+        if not rsa_pkcs1v15_verify(self._key(str(url)), signature, signed, hash_name):
             raise _bad("The SNS signature does not match.")
-        topic = message.get("TopicArn")
-        if (self.topics or self.require_topics) and topic not in self.topics:
-            raise Forbidden("unknown_topic", "Notifications from this topic are not accepted.")
         return message
 
+    def _check_time(self, stamp: object) -> None:
+        try:
+            sent = datetime.fromisoformat(str(stamp))
+        except ValueError:
+            raise _bad("The SNS Timestamp is not a time.") from None
+        if sent.tzinfo is None:
+            raise _bad("The SNS Timestamp has no time zone.")
+        age = self.clock() - sent
+        if age > MAX_AGE or age < -MAX_AHEAD:
+            raise _bad("The SNS message is more than an hour old (or from the future).",
+                       "stale_message")
+
     def _key(self, url: str) -> tuple[int, int]:
-        with self._lock:
-            if url not in self._keys:
-                try:
-                    pem = self.fetch(url)
-                except OSError:  # SNS retries a delivery we answer with 5xx
-                    raise ProviderUnavailable("try_again", "The SNS certificate could not be fetched.") \
-                        from None
-                try:
-                    self._keys[url] = rsa_public_key(pem)
-                except (ValueError, IndexError) as exc:
-                    raise _bad(f"The signing certificate could not be read ({type(exc).__name__}).") \
-                        from None
-            return self._keys[url]
+        cached = self._fresh(url)
+        if cached is None:
+            with self._lock_for(url):
+                cached = self._fresh(url) or self._load(url)  # another thread may have loaded it
+        if cached.error is not None:
+            raise cached.error
+        assert cached.key is not None
+        return cached.key
+
+    def _fresh(self, url: str) -> _Cached | None:
+        cached = self._cache.get(url)
+        return cached if cached is not None and cached.until > self.monotonic() else None
+
+    def _lock_for(self, url: str) -> threading.Lock:
+        with self._locks_guard:
+            return self._locks.setdefault(url, threading.Lock())
+
+    def _load(self, url: str) -> _Cached:
+        now = self.monotonic()
+        try:
+            entry = _Cached(now + CERTIFICATE_SECONDS, key=rsa_public_key(self.fetch(url)))
+        except CertificateRedirected:
+            entry = _Cached(now + FAILURE_SECONDS, error=_bad(
+                "The signing certificate URL redirects.", "untrusted_certificate"))
+        except urllib.error.HTTPError as exc:
+            entry = _Cached(now + FAILURE_SECONDS, error=_unfetched(exc.code))
+        except OSError:  # unreachable or timed out: SNS retries a 5xx
+            entry = _Cached(now + FAILURE_SECONDS, error=ProviderUnavailable(
+                "try_again", "The SNS certificate could not be fetched."))
+        except (ValueError, IndexError) as exc:
+            entry = _Cached(now + FAILURE_SECONDS, error=_bad(
+                f"The signing certificate could not be read ({type(exc).__name__}).",
+                "untrusted_certificate"))
+        self._cache[url] = entry
+        self._cache.move_to_end(url)
+        while len(self._cache) > CACHED_URLS:
+            self._cache.popitem(last=False)
+        with self._locks_guard:
+            if len(self._locks) > CACHED_URLS:
+                self._locks = {u: lock for u, lock in self._locks.items() if u in self._cache}
+        return entry
 
     def confirm_subscription(self, message: dict[str, Any]) -> None:
-        """Visit a verified SubscriptionConfirmation's SubscribeURL (on SNS's own host only)."""
-        url = str(message.get("SubscribeURL", ""))
-        if not self.origin.match(url):
-            raise _bad("The SubscribeURL is not on SNS.")
-        self.fetch(url)
+        """Visit a verified SubscriptionConfirmation's SubscribeURL (on the topic's SNS host only)."""
+        url = message.get("SubscribeURL")
+        if _on_host(url, sns_host(str(message.get("TopicArn")))) is None:
+            raise _bad("The SubscribeURL is not on SNS in the topic's region.", "untrusted_certificate")
+        try:
+            self.fetch(str(url))
+        except CertificateRedirected:
+            raise _bad("The SubscribeURL redirects.", "untrusted_certificate") from None
+        except urllib.error.HTTPError as exc:
+            raise _unfetched(exc.code) from None
+        except OSError:
+            raise ProviderUnavailable("try_again", "SNS could not be reached to confirm.") from None

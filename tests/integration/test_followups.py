@@ -15,6 +15,7 @@ import pytest
 
 from chalicelib.giving.model import donor_id_for
 from tests.followups_kit import (
+    SNS_TOPIC,
     LocalSns,
     action_body,
     bounce,
@@ -454,10 +455,11 @@ def test_a_repeated_signup_after_an_hour_sends_one_more_confirmation(api, mailbo
 
 # --- SES feedback ---------------------------------------------------------------------------------
 @pytest.fixture()
-def local_sns():
+def local_sns(monkeypatch: pytest.MonkeyPatch) -> Iterator[LocalSns]:
+    """SNS's certificate host, reached through the verifier's fetch seam; our topic allowed."""
     sns = LocalSns()
-    pattern = "^" + sns.origin.replace(".", r"\.")
-    with environment(SNS_URL_PATTERN=pattern):
+    monkeypatch.setattr("chalicelib.notify.sns.fetch_https", sns.fetch)
+    with environment(SES_NOTIFICATION_TOPICS=SNS_TOPIC):
         yield sns
     sns.close()
 
@@ -487,12 +489,12 @@ def test_ses_bounces_and_complaints_suppress_after_the_signature_checks(
     assert post_sns(client, elsewhere)[0] == 400
     assert deps.followups().store.get_person(donor_id_for(soft)) is None
 
-    def notify(message: str, version: str = "1") -> int:
-        status, body = post_sns(client, local_sns.message("Notification", message, version=version))
+    def notify(message: str) -> int:
+        status, body = post_sns(client, local_sns.message("Notification", message))
         assert status == 200, body
         return int(body["suppressed"])
 
-    assert notify(bounce(bounced), version="2") == 1
+    assert notify(bounce(bounced)) == 1
     assert notify(complaint(complained)) == 1
     assert notify(bounce(soft, "Transient")) == 0
     assert deps.followups().store.get_person(donor_id_for(bounced)).suppressed == "bounce"
@@ -504,6 +506,30 @@ def test_ses_bounces_and_complaints_suppress_after_the_signature_checks(
     assert (item.status, item.last_error) == ("failed", "address suppressed (bounce)")
     assert api.call("POST", "/api/signups", {"email": complained})[0] == 202
     assert sent_to(mailbox, bounced) == [] and sent_to(mailbox, complained) == []
+
+
+@pytest.mark.parametrize(("attack", "status", "code"), [
+    ({"topic": "arn:aws:sns:us-east-1:999999999999:attacker"}, 403, "unknown_topic"),
+    ({"cert_url": "https://sns.s3.amazonaws.com/SimpleNotificationService-x.pem"}, 400,
+     "untrusted_certificate"),
+    ({"cert_url": "https://sns.eu-west-1.amazonaws.com/SimpleNotificationService-x.pem"}, 400,
+     "untrusted_certificate"),
+    ({"cert_url": LocalSns.cert_url(path="/redirect/SimpleNotificationService-test.pem")}, 400,
+     "untrusted_certificate"),
+    ({"sent": now() - timedelta(minutes=61)}, 400, "stale_message"),
+    ({"version": "1"}, 400, "signature_version"),
+])
+def test_sns_attacks_are_refused_and_suppress_no_one(client, local_sns, attack, status, code) -> None:
+    """Each forged or replayed bounce is signed with the certificate's own key: only the
+    verifier's checks stand between it and suppressing a donor's address."""
+    from chalicelib import deps
+
+    victim = unique_email()
+    answer = post_sns(client, local_sns.message("Notification", bounce(victim), **attack))
+    assert (answer[0], answer[1]["error"]["code"]) == (status, code)
+    assert deps.followups().store.get_person(donor_id_for(victim)) is None
+    redirected = "/redirect/" in attack.get("cert_url", "")
+    assert local_sns.fetched == ([attack["cert_url"]] if redirected else [])
 
 
 # --- sends that survive crashes -------------------------------------------------------------------

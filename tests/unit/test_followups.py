@@ -1,5 +1,5 @@
-"""Follow-ups' domain rules without services: tokens, matching, planning, SES feedback, SNS
-signatures, composition and the MIME message SES gets."""
+"""Follow-ups' domain rules without services: tokens, matching, planning, SES feedback,
+composition and the MIME message SES gets (SNS signatures: tests/unit/test_sns.py)."""
 
 from __future__ import annotations
 
@@ -7,9 +7,6 @@ import email
 import email.policy
 from datetime import datetime, timedelta, timezone
 
-import pytest
-
-from chalicelib.errors import DomainError
 from chalicelib.followups.feedback import Suppression, suppressions
 from chalicelib.followups.matching import Audience, rank
 from chalicelib.followups.model import Action, Location, OutgoingEmail, Person
@@ -117,67 +114,6 @@ def test_hard_bounces_and_complaints_suppress_soft_bounces_do_not() -> None:
     event = {"eventType": "Complaint", "complaint": {"complainedRecipients": [{"emailAddress": "c@x.org"}]}}
     assert suppressions(event) == [Suppression("c@x.org", "complaint")]
     assert suppressions({"notificationType": "Delivery"}) == suppressions("junk") == []
-
-
-# --- SNS signatures (stdlib verification against keys made by `cryptography`) ---------------------
-@pytest.fixture(scope="module")
-def sns():
-    from tests.followups_kit import LocalSns
-
-    local = LocalSns()
-    yield local
-    local.close()
-
-
-@pytest.mark.parametrize("version", ["1", "2"])
-def test_sns_messages_signed_with_the_certificate_verify(sns, version: str) -> None:
-    from chalicelib.notify.sns import SnsVerifier
-
-    verifier = SnsVerifier("^" + sns.origin.replace(".", r"\."))
-    message = sns.message("Notification", "{}", version=version, Subject="hello")
-    assert verifier.verify(message) is message
-
-
-def test_sns_forgeries_are_refused(sns) -> None:
-    from chalicelib.notify.sns import SnsVerifier
-
-    verifier = SnsVerifier("^" + sns.origin.replace(".", r"\."))
-    good = sns.message("Notification", '{"a": 1}')
-    for forged in ({**good, "Message": '{"a": 2}'}, {**good, "SignatureVersion": "3"},
-                   {**good, "Signature": "bm90IGl0"}, {**good, "Signature": "***"},
-                   {**good, "SigningCertURL": "https://evil.example.com/cert.pem"},
-                   {**good, "Type": "Other"}):
-        with pytest.raises(DomainError) as err:
-            verifier.verify(forged)
-        assert err.value.code == "bad_signature"
-    strict = SnsVerifier("^" + sns.origin.replace(".", r"\."), topics=("arn:aws:sns:x:1:mine",))
-    with pytest.raises(DomainError) as err:
-        strict.verify(good)
-    assert err.value.code == "unknown_topic"
-
-
-def test_only_sns_hosts_serve_certificates_outside_dev(monkeypatch) -> None:
-    from chalicelib.config import settings
-    from chalicelib.notify.sns import SnsVerifier
-    from chalicelib.settings import DEFAULT_SNS_URL_PATTERN
-
-    monkeypatch.setenv("STAGE", "prod")
-    monkeypatch.setenv("SNS_URL_PATTERN", "^http://127")
-    settings.cache_clear()
-    try:
-        assert settings().sns_url_pattern == DEFAULT_SNS_URL_PATTERN
-        assert settings().token_secret == ""  # prod must configure its own
-    finally:
-        settings.cache_clear()
-    fetched: list[str] = []
-    verifier = SnsVerifier(DEFAULT_SNS_URL_PATTERN, fetch=lambda url: fetched.append(url) or b"")
-    for url in ("http://sns.us-east-1.amazonaws.com/x.pem", "https://sns.us-east-1.amazonaws.com.evil.io/x.pem",
-                "https://evil.io/sns.us-east-1.amazonaws.com/x.pem", "https://sns.us-east-1.amazonaws.com/x.txt"):
-        with pytest.raises(DomainError):
-            verifier.verify({"Type": "Notification", "SignatureVersion": "1", "SigningCertURL": url,
-                             "Signature": "AAAA", "Message": "{}", "MessageId": "1",
-                             "Timestamp": "t", "TopicArn": "a"})
-    assert fetched == []
 
 
 # --- composition and MIME -------------------------------------------------------------------------

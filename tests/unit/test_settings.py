@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from chalicelib.settings import DEFAULT_SNS_URL_PATTERN, DEV_SECRETS, Settings
+from chalicelib.settings import DEV_SECRETS, Settings
 
 PROD_SECRETS = {"STRIPE_SECRET_KEY": "sk_live_x", "STRIPE_PUBLISHABLE_KEY": "pk_live_x",
                 "STRIPE_WEBHOOK_SECRET": "whsec_x", "TOKEN_SECRET": "a-long-enough-prod-secret"}
@@ -46,10 +46,9 @@ def test_dev_defaults_only_on_a_local_dev_stage(env: pytest.MonkeyPatch) -> None
 
 def test_outside_local_dev_nothing_loosens(env: pytest.MonkeyPatch) -> None:
     env.setenv("STAGE", "prod")
-    env.setenv("SNS_URL_PATTERN", "^http://127")
     env.setenv("TRUST_X_FORWARDED_FOR", "1")
     s = Settings()  # type: ignore[call-arg]
-    assert s.sns_url_pattern == DEFAULT_SNS_URL_PATTERN and s.trust_forwarded_for is False
+    assert s.trust_forwarded_for is False
 
 
 def test_problems_name_each_setting_and_never_a_value(env: pytest.MonkeyPatch) -> None:

@@ -349,4 +349,5 @@ def paid(donation: Donation, event_id: str | None = None) -> PaymentEvent:
     from chalicelib.giving.ledger import Fact
 
     return PaymentEvent(event_id or f"evt_paid_{donation.donation_id}", "payment_intent.succeeded",
-                        Fact("paid"), donation.donation_id, donation.payment_intent_id, T0)
+                        Fact("paid"), donation.donation_id, donation.payment_intent_id, T0,
+                        amount_cents=donation.amount_cents, currency="usd")

@@ -11,7 +11,7 @@ from typing import Any
 
 from chalicelib.errors import InvalidInput
 from chalicelib.giving.ledger import Fact
-from chalicelib.giving.model import invoice_donation_id
+from chalicelib.giving.model import CURRENCY, Donation, invoice_donation_id
 
 HANDLED_TYPES = frozenset({
     "payment_intent.succeeded",
@@ -50,6 +50,8 @@ class PaymentEvent:
     amount_cents: int | None = None
     # The donation's committee, as intake tagged the payment (read with the donation).
     committee_id: str | None = None
+    # The payment's three-letter currency, lower case as Stripe writes it.
+    currency: str | None = None
 
 
 def read_event(event: Any, *, livemode: bool) -> PaymentEvent | None:
@@ -79,6 +81,7 @@ def read_event(event: Any, *, livemode: bool) -> PaymentEvent | None:
         return PaymentEvent(event_id, event_type, fact, str_or_id(metadata.get("donation_id")),
                             str_or_id(obj.get("id")), occurred_at,
                             str_or_id(obj.get("latest_charge")), _card_fingerprint(obj),
+                            amount_cents=_int(obj.get("amount")), currency=_str(obj.get("currency")),
                             committee_id=str_or_id(metadata.get("committee_id")))
     charge_id = obj.get("id") if event_type == "charge.refunded" else obj.get("charge")
     return PaymentEvent(event_id, event_type, fact, None, str_or_id(obj.get("payment_intent")),
@@ -126,11 +129,56 @@ def _recurring_event(event_id: str, event_type: str, obj: dict[str, Any],
     if event_type == "invoice.payment_failed" and not first:
         return None  # Stripe retries renewals; nothing was pending on our side
     fact = Fact("paid") if event_type == "invoice.paid" else Fact("failed")
-    paid = obj.get("amount_paid")
     return PaymentEvent(event_id, event_type, fact, donation_id, None, occurred_at,
                         subscription_id=subscription_id, invoice_id=invoice_id, first_invoice=first,
-                        amount_cents=paid if isinstance(paid, int) else None,
+                        amount_cents=_int(obj.get("amount_paid")), currency=_str(obj.get("currency")),
                         committee_id=str_or_id(metadata.get("committee_id")))
+
+
+def not_its_payment(event: PaymentEvent, donation: Donation) -> str | None:
+    """Why `event` is not about `donation`'s own payment (None when it is).
+
+    The metadata's `donation_id` only says which donation an event claims: any PaymentIntent on
+    the account can carry any metadata. A PaymentIntent event must be the donation's own intent
+    for its amount in dollars of ours; a plan's invoice must be of the donation's subscription
+    (and a paid one for the donation's amount). Charge events need no check: they find their
+    donation through its own PaymentIntent. Our reconciler's events are built from the donation.
+    """
+    if event.type.startswith("payment_intent."):
+        if event.payment_intent_id != donation.payment_intent_id:
+            return "payment_intent"
+        if event.amount_cents != donation.amount_cents:
+            return "amount"
+        if event.currency != CURRENCY:
+            return "currency"
+    elif event.type.startswith("invoice.") and donation.stored:
+        if event.subscription_id != donation.subscription_id:
+            return "subscription"
+        if donation.invoice_id is not None and event.invoice_id != donation.invoice_id:
+            return "invoice"
+        if event.currency != CURRENCY:
+            return "currency"
+        if event.type == "invoice.paid" and event.amount_cents != donation.amount_cents:
+            return "amount"
+    return None
+
+
+def awaits_its_payment(event: PaymentEvent, donation: Donation) -> bool:
+    """Intake records the PaymentIntent (or plan) right after Stripe creates it; an event for a
+    donation still pending without one may have overtaken that write: try again later."""
+    if donation.status != "pending":
+        return False
+    if event.type.startswith("payment_intent."):
+        return donation.payment_intent_id is None
+    return event.type.startswith("invoice.") and donation.stored and donation.subscription_id is None
+
+
+def _int(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _str(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
 
 
 def _card_fingerprint(intent: dict[str, Any]) -> str | None:

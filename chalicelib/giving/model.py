@@ -9,6 +9,9 @@ from datetime import datetime
 
 from chalicelib.giving.ledger import PaymentState
 
+# Every contribution is in US dollars (FEC reports are); Stripe writes currencies in lower case.
+CURRENCY = "usd"
+
 
 def normalize_email(email: str) -> str:
     """The form of an address that identifies one donor: trimmed and lower-cased."""

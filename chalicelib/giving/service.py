@@ -14,11 +14,11 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Protocol
 
-from chalicelib import metrics
+from chalicelib import logs, metrics
 from chalicelib.compliance.committees import Committee
 from chalicelib.compliance.limits import excess_cents
 from chalicelib.errors import Conflict, InvalidInput, NotFound, ProviderBusy
-from chalicelib.giving.events import PaymentEvent
+from chalicelib.giving.events import PaymentEvent, awaits_its_payment, not_its_payment
 from chalicelib.giving.ledger import PaymentState, TotalsDelta, merge, totals_delta
 from chalicelib.giving.model import (
     Donation,
@@ -400,6 +400,13 @@ class GivingService:
             if donation is None and event.type == "invoice.paid" and not event.first_invoice:
                 donation = self._renewal(event)
             if donation is None:
+                return EventOutcome.UNMATCHED
+            if awaits_its_payment(event, donation):
+                raise StaleRead("the donation's payment is not recorded yet")
+            mismatch = not_its_payment(event, donation)
+            if mismatch is not None:  # ids and the reason only: no donor data in logs
+                logs.warning("event does not match its donation's payment", event_id=event.event_id,
+                             type=event.type, donation_id=donation.donation_id, mismatch=mismatch)
                 return EventOutcome.UNMATCHED
             new_state = merge(donation.state, event.fact)
             delta = totals_delta(donation.state, new_state)

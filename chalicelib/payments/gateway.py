@@ -14,6 +14,7 @@ import stripe
 
 from chalicelib import metrics
 from chalicelib.errors import DomainError, InvalidInput, NotFound, ProviderBusy, ProviderUnavailable
+from chalicelib.giving.model import CURRENCY
 from chalicelib.giving.reconcile import IntentStatus
 from chalicelib.giving.service import PaymentIntentRef, SavedCard
 from chalicelib.payouts.model import BalanceTxn, PayoutFacts, read_balance_transaction, read_payout
@@ -71,7 +72,7 @@ class StripeGateway:
         customer, the card is saved for express giving (`setup_future_usage`)."""
         params: dict[str, Any] = {
             "amount": amount_cents,
-            "currency": "usd",
+            "currency": CURRENCY,
             # The page collects cards only; no redirect-based methods.
             "automatic_payment_methods": {"enabled": True, "allow_redirects": "never"},
             "receipt_email": receipt_email,
@@ -105,7 +106,7 @@ class StripeGateway:
         invoices are charged by Stripe and arrive as `invoice.paid` events."""
         try:
             price = self.client.v1.prices.create(
-                params={"currency": "usd", "unit_amount": amount_cents,
+                params={"currency": CURRENCY, "unit_amount": amount_cents,
                         "recurring": {"interval": "month"},
                         "product_data": {"name": description[:200]}},
                 options={"idempotency_key": f"{idempotency_key}-price"})
@@ -142,7 +143,7 @@ class StripeGateway:
         """Charge the saved card off-session, after the donor confirmed on the page."""
         try:
             intent = self.client.v1.payment_intents.create(
-                params={"amount": amount_cents, "currency": "usd", "customer": customer_id,
+                params={"amount": amount_cents, "currency": CURRENCY, "customer": customer_id,
                         "payment_method": payment_method_id, "off_session": True, "confirm": True,
                         "receipt_email": receipt_email, "description": description,
                         "metadata": {"donation_id": donation_id, "page": page_slug,

@@ -23,7 +23,7 @@ def attempt(api, slug: str, ip: str, email: str, amount: int = 100) -> tuple[int
 def decline(api, started: dict, fingerprint: str = "fpTEST") -> None:
     event = stripe_event(
         "payment_intent.payment_failed", id=started["client_secret"].split("_secret_")[0],
-        metadata={"donation_id": started["donation_id"]},
+        amount=started["amount_cents"], metadata={"donation_id": started["donation_id"]},
         last_payment_error={"type": "card_error", "code": "card_declined",
                             "payment_method": {"id": "pm_x", "card": {"fingerprint": fingerprint}}})
     assert api.webhook(event)[0] == 200

@@ -37,12 +37,13 @@ def setup(api, limit_cents: int | None = None, kind: str = "candidate") -> tuple
 
 def succeeded(started: dict[str, Any]) -> dict[str, Any]:
     return stripe_event("payment_intent.succeeded", id=started["client_secret"].split("_secret_")[0],
+                        amount=started["amount_cents"], amount_received=started["amount_cents"],
                         metadata={"donation_id": started["donation_id"]})
 
 
 def failed(started: dict[str, Any]) -> dict[str, Any]:
     return stripe_event("payment_intent.payment_failed",
-                        id=started["client_secret"].split("_secret_")[0],
+                        id=started["client_secret"].split("_secret_")[0], amount=started["amount_cents"],
                         metadata={"donation_id": started["donation_id"]})
 
 

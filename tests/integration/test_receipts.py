@@ -29,6 +29,7 @@ def give(api, slug: str, **body_fields) -> tuple[str, dict]:
                                donation_body(2500, email=email, **body_fields))
     assert status == 201, started
     event = stripe_event("payment_intent.succeeded", id=started["client_secret"].split("_secret_")[0],
+                         amount=started["amount_cents"], amount_received=started["amount_cents"],
                          metadata={"donation_id": started["donation_id"]})
     assert api.webhook(event)[1]["outcome"] == "applied"
     drain_until(delivered(f"thanks#{started['donation_id']}"))
@@ -66,6 +67,7 @@ def test_each_receipt_carries_a_fresh_single_use_express_link(api, mailbox) -> N
     status, second = api.call("POST", f"/api/pages/{page['slug']}/donations", body)
     assert status == 201, second
     api.webhook(stripe_event("payment_intent.succeeded", id=second["client_secret"].split("_secret_")[0],
+                             amount=second["amount_cents"], amount_received=second["amount_cents"],
                              metadata={"donation_id": second["donation_id"]}))
     drain_until(delivered(f"thanks#{second['donation_id']}"))
     links = [re.search(r"/express/[^?\s]+\?t=([A-Za-z0-9_.=-]+)", text_of(r))

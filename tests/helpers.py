@@ -138,6 +138,27 @@ def captured_logs() -> Iterator[io.StringIO]:
         root.setLevel(old_level)
 
 
+# --- committees as finance configures them --------------------------------------------------
+
+def committee_body(**changes: Any) -> dict[str, Any]:
+    """A House candidate committee's whole calendar as finance sends it (primary June 2 and
+    general November 3, 2026, $500 of net debt left for the primary); a change of None drops
+    that field."""
+    body: dict[str, Any] = {
+        "name": "Rivera for Congress", "type": "candidate", "time_zone": "America/Chicago",
+        "address": {"line1": "100 Campaign Way", "line2": "Suite 2", "city": "Springfield",
+                    "state": "IL", "zip": "62701"},
+        "treasurer_name": "Dana M. Okafor",
+        "candidate": {"fec_id": "H6IL13123", "name": "Ana Rivera", "office": "H", "state": "IL",
+                      "district": "13"},
+        "previous_general_date": "2024-11-05",
+        "elections": [{"code": "G2026", "date": "2026-11-03"},
+                      {"code": "P2026", "date": "2026-06-02", "net_debt_cents": 50_000}],
+    }
+    body.update(changes)
+    return {k: v for k, v in body.items() if v is not None}
+
+
 # --- filing: committees, contributors and receipts as the report takes them ------------------
 
 def filing_committee(type: str = "candidate", **changes: Any) -> Any:

@@ -1,4 +1,4 @@
-"""Committees: their type and legal limits (finance and admin)."""
+"""Committees: their type, legal limits and calendar (finance and admin)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from chalice.app import Blueprint, Response
 from chalicelib import deps
 from chalicelib.api.auth import require_staff
 from chalicelib.api.http import handles_errors, json_response, read_json, validated
-from chalicelib.compliance.committees import default_committee
+from chalicelib.compliance.committees import configure
 from chalicelib.errors import InvalidInput
 
 committees = Blueprint(__name__)
@@ -20,8 +20,6 @@ FINANCE = ("finance",)
 @committees.route("/api/admin/committees/{committee_id}", methods=["PUT"])
 @handles_errors
 def put_committee(committee_id: str) -> Response:
-    from dataclasses import replace
-
     from chalicelib.compliance.input import CommitteeInput
 
     require_staff(committees.current_request, *FINANCE)
@@ -30,12 +28,9 @@ def put_committee(committee_id: str) -> Response:
                            fields={"committee_id": "must look like C00123456"})
     data = validated(CommitteeInput, read_json(committees.current_request))
     repo = deps.committees()
-    committee = default_committee(committee_id, repo.defaults, data.type, data.name)
-    if data.limit_cents is not None:
-        committee = replace(committee, limit_cents=data.limit_cents)
-    if data.itemization_threshold_cents is not None:
-        committee = replace(committee, itemization_threshold_cents=data.itemization_threshold_cents)
-    repo.save(committee, datetime.now(timezone.utc))
+    now = datetime.now(timezone.utc)
+    committee = configure(committee_id, data, repo.find(committee_id), repo.defaults, now)
+    repo.save(committee, now)
     return json_response(committee.view())
 
 

@@ -1,17 +1,34 @@
-"""Committees and the federal rules that follow from their type.
+"""Committees, their calendars and the federal rules that follow from their type.
 
 A candidate committee may take $3,500 per individual per election (primary and general count
 separately) and itemizes by election cycle; a PAC $5,000 per calendar year, itemized by year.
-Limits and the $200 itemization threshold are settings with these defaults.
+Limits and the $200 itemization threshold are settings with these defaults. Every period is a
+local date in the committee's `time_zone` (see `compliance.elections`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Literal
+from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING, Literal
+
+from chalicelib.compliance.elections import (
+    DEFAULT_TIME_ZONE,
+    Cycle,
+    Election,
+    cycle_of,
+    local_date,
+    local_midnight,
+    year_of,
+)
+from chalicelib.errors import InvalidInput
+from chalicelib.filing.model import Address, Candidate, Name
+
+if TYPE_CHECKING:
+    from chalicelib.compliance.input import CommitteeInput
 
 CommitteeType = Literal["candidate", "pac"]
+CommitteeStatus = Literal["active", "lost_primary", "withdrawn"]
 
 
 @dataclass(frozen=True)
@@ -28,26 +45,90 @@ class Committee:
     type: CommitteeType
     limit_cents: int
     itemization_threshold_cents: int
+    address: Address | None = None
+    treasurer: Name | None = None
+    # None: configured before committees had a time zone; America/New_York is assumed.
+    time_zone: str | None = None
+    candidate: Candidate | None = None
+    previous_general_date: date | None = None
+    elections: tuple[Election, ...] = ()
+    status: CommitteeStatus = "active"
+    status_date: date | None = None
+
+    @property
+    def zone(self) -> str:
+        return self.time_zone or DEFAULT_TIME_ZONE
+
+    def local_date(self, instant: datetime) -> date:
+        """The committee's own date of an aware (UTC) instant."""
+        return local_date(instant, self.zone)
+
+    def cycle(self, day: date) -> Cycle:
+        """The period containing `day` that aggregates for itemization: the election cycle of
+        a candidate committee, the calendar year of a PAC."""
+        if self.type == "pac":
+            return year_of(day)
+        return cycle_of(day, self.elections, self.previous_general_date)
+
+    def election(self, code: str) -> Election | None:
+        return next((e for e in self.elections if e.code == code), None)
+
+    def open_elections(self, day: date) -> list[Election]:
+        """The elections of the cycle containing `day` not yet held on it, soonest first."""
+        cycle = self.cycle(day)
+        return sorted((e for e in self.elections if cycle.contains(e.date) and not e.held_before(day)),
+                      key=lambda e: e.date)
 
     def limit_scope(self, election: str, when: datetime) -> str:
-        """The period a donor's limit applies to: one election, or one calendar year for a PAC."""
+        """The period a donor's limit applies to: one election, or one local calendar year
+        for a PAC."""
         if self.type == "pac":
-            return f"{self.committee_id}#Y{when.year}"
+            return f"{self.committee_id}#Y{self.local_date(when).year}"
         return f"{self.committee_id}#{election}"
 
     def itemization_period(self, election: str, when: datetime) -> tuple[datetime, datetime]:
-        """[start, end) of the period whose aggregate decides itemization."""
-        tz = when.tzinfo
-        if self.type == "pac":
-            return datetime(when.year, 1, 1, tzinfo=tz), datetime(when.year + 1, 1, 1, tzinfo=tz)
-        # A candidate's election cycle is two years, ending with the even election year.
-        end_year = when.year if when.year % 2 == 0 else when.year + 1
-        return datetime(end_year - 1, 1, 1, tzinfo=tz), datetime(end_year + 1, 1, 1, tzinfo=tz)
+        """[start, end) of the period whose aggregate decides itemization, as the instants
+        its first day begins and the day after its last begins, in the committee's zone."""
+        cycle = self.cycle(self.local_date(when))
+        return (local_midnight(cycle.start, self.zone),
+                local_midnight(cycle.end + timedelta(days=1), self.zone))
 
     def view(self) -> dict[str, object]:
-        return {"committee_id": self.committee_id, "name": self.name, "type": self.type,
-                "limit_cents": self.limit_cents,
-                "itemization_threshold_cents": self.itemization_threshold_cents}
+        body: dict[str, object] = {
+            "committee_id": self.committee_id, "name": self.name, "type": self.type,
+            "limit_cents": self.limit_cents,
+            "itemization_threshold_cents": self.itemization_threshold_cents,
+            "address": _address_view(self.address) if self.address else None,
+            "treasurer": _name_view(self.treasurer) if self.treasurer else None,
+            "treasurer_name": self.treasurer.display if self.treasurer else None,
+            "time_zone": self.zone,
+        }
+        if self.type == "candidate":
+            c = self.candidate
+            body.update({
+                "candidate": ({"fec_id": c.fec_id, "name": c.name.display, "office": c.office,
+                               "state": c.state, "district": c.district} if c else None),
+                "previous_general_date": _day(self.previous_general_date),
+                "elections": [{"code": e.code, "date": e.date.isoformat(),
+                               "net_debt_cents": e.net_debt_cents} for e in self.elections],
+                "status": self.status, "status_date": _day(self.status_date),
+            })
+        if self.time_zone is None:
+            body["warnings"] = [f"time_zone is not set: {DEFAULT_TIME_ZONE} is assumed for every "
+                                "period boundary until it is."]
+        return body
+
+
+def _day(day: date | None) -> str | None:
+    return day.isoformat() if day else None
+
+
+def _address_view(a: Address) -> dict[str, object]:
+    return {"line1": a.line1, "line2": a.line2, "city": a.city, "state": a.state, "zip": a.zip}
+
+
+def _name_view(n: Name) -> dict[str, object]:
+    return {"first_name": n.first, "last_name": n.last, "middle_name": n.middle}
 
 
 def default_committee(committee_id: str, defaults: CommitteeDefaults,
@@ -55,3 +136,48 @@ def default_committee(committee_id: str, defaults: CommitteeDefaults,
     limit = defaults.pac_limit_cents if type == "pac" else defaults.candidate_limit_cents
     return Committee(committee_id, name or committee_id, type, limit,
                      defaults.itemization_threshold_cents)
+
+
+def configure(committee_id: str, data: CommitteeInput, stored: Committee | None,
+              defaults: CommitteeDefaults, now: datetime) -> Committee:
+    """The committee as finance configures it (every field as sent, limits defaulting by type).
+    A new committee must name its time zone; one stored before time zones keeps its own (or
+    the assumed default). A status keeps its date unless it changes (then: today, locally)."""
+    from chalicelib.compliance.input import split_name
+
+    time_zone = data.time_zone or (stored.time_zone if stored else None)
+    if stored is None and time_zone is None:
+        raise InvalidInput("invalid_request", "A new committee needs its time zone.",
+                           fields={"time_zone": "required, an IANA time zone such as America/Chicago"})
+    base = default_committee(committee_id, defaults, data.type, data.name)
+    treasurer = None
+    if data.treasurer is not None:
+        t = data.treasurer
+        treasurer = Name(t.first_name, t.last_name, t.middle_name or None)
+    elif data.treasurer_name is not None:
+        first, last, middle = split_name(data.treasurer_name)
+        treasurer = Name(first, last, middle)
+    candidate = None
+    if data.candidate is not None:
+        c = data.candidate
+        first, last, middle = split_name(c.name)
+        candidate = Candidate(c.fec_id, Name(first, last, middle), c.office, c.state, c.district)
+    status = data.status or (stored.status if stored and data.type == "candidate" else "active")
+    status_date = data.status_date
+    if status_date is None and status != "active":
+        unchanged = stored is not None and stored.status == status
+        status_date = ((stored.status_date if stored and unchanged else None)
+                       or local_date(now, time_zone or DEFAULT_TIME_ZONE))
+    a = data.address
+    return Committee(
+        committee_id, base.name, base.type,
+        base.limit_cents if data.limit_cents is None else data.limit_cents,
+        (base.itemization_threshold_cents if data.itemization_threshold_cents is None
+         else data.itemization_threshold_cents),
+        address=Address(a.line1, a.city, a.state, a.zip, a.line2 or None) if a else None,
+        treasurer=treasurer, time_zone=time_zone, candidate=candidate,
+        previous_general_date=data.previous_general_date,
+        elections=tuple(sorted((Election(e.code, e.date, e.net_debt_cents) for e in data.elections or []),
+                               key=lambda e: (e.date, e.code))),
+        status=status, status_date=status_date,
+    )

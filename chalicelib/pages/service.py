@@ -153,7 +153,8 @@ class PageService:
         """What a donor would see of `page` (unsaved: an editor's live preview), with no totals
         and nothing counted."""
         view = public_view(page, PageTotals(), self.clock(), self.publishable_key)
-        view.update(ask_source="page", variant=None, preselected_amount_cents=None)
+        view.update(ask_source="page", variant=None, preselected_amount_cents=None,
+                    paid_for_by=self._paid_for_by(page))
         return view
 
     def history(self, slug: str) -> dict[str, object]:
@@ -173,6 +174,7 @@ class PageService:
         view = public_view(page, self.store.totals(slug), now, self.publishable_key)
         view["ask_source"] = "page"
         view["variant"] = None
+        view["paid_for_by"] = self._paid_for_by(page)
         arm = self.arm_for(page, visit.bucket, now)
         if arm is not None:
             view["variant"] = arm.view()
@@ -185,6 +187,12 @@ class PageService:
                 view.update(ask_amounts_cents=personal, ask_source="personal")
         view["preselected_amount_cents"] = visit.amount_cents
         return page, view
+
+    def _paid_for_by(self, page: Page) -> str:
+        """The committee's name, as every page's disclaimer gives it (11 CFR 110.11); the page's
+        title while the committee is not configured (its default name is only its id)."""
+        committee = self.committees.get(page.committee_id) if self.committees else None
+        return committee.name if committee and committee.name != committee.committee_id else page.title
 
     def progress(self, slug: str) -> dict[str, object]:
         """The thermometer and the clock, the same for every visitor: what a page polls."""

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import time
-from datetime import datetime
+from datetime import date, datetime
+from typing import Any
 
 from pynamodb.exceptions import DoesNotExist
 
 from chalicelib.compliance.committees import Committee, CommitteeDefaults, default_committee
+from chalicelib.compliance.elections import Election
+from chalicelib.filing.model import Address, Candidate, Name
 from chalicelib.storage.models import CommitteeModel
 
 
@@ -24,11 +27,19 @@ class CommitteeRepository:
         cached = self._cache.get(committee_id)
         if cached and cached[0] > time.monotonic():
             return cached[1]
+        return self.remember(committee_id, self._read(committee_id))
+
+    def find(self, committee_id: str) -> Committee | None:
+        """The committee as stored (read now), or None if it was never configured."""
+        item = self._read(committee_id)
+        return None if item is None else self.remember(committee_id, item)
+
+    @staticmethod
+    def _read(committee_id: str) -> CommitteeModel | None:
         try:
-            item: CommitteeModel | None = CommitteeModel.get(committee_id)
+            return CommitteeModel.get(committee_id, consistent_read=True)
         except DoesNotExist:
-            item = None
-        return self.remember(committee_id, item)
+            return None
 
     def stale(self, committee_id: str) -> bool:
         """Whether `get` would read the table: the webhook then reads the committee in its
@@ -38,9 +49,7 @@ class CommitteeRepository:
 
     def remember(self, committee_id: str, item: CommitteeModel | None) -> Committee:
         """Cache the committee read as `item` (None: never configured, so the defaults)."""
-        committee = (default_committee(committee_id, self.defaults) if item is None else
-                     Committee(item.committee_id, item.name, item.type,  # type: ignore[arg-type]
-                               int(item.limit_cents), int(item.itemization_threshold_cents)))
+        committee = default_committee(committee_id, self.defaults) if item is None else _from_item(item)
         self._cache[committee_id] = (time.monotonic() + self.ttl_seconds, committee)
         return committee
 
@@ -48,6 +57,7 @@ class CommitteeRepository:
         CommitteeModel(committee.committee_id, name=committee.name, type=committee.type,
                        limit_cents=committee.limit_cents,
                        itemization_threshold_cents=committee.itemization_threshold_cents,
+                       time_zone=committee.time_zone, calendar=_calendar(committee),
                        updated_at=now).save()
         self.forget(committee.committee_id)
 
@@ -57,3 +67,49 @@ class CommitteeRepository:
 
     def list(self) -> list[Committee]:
         return [self.remember(item.committee_id, item) for item in CommitteeModel.scan()]
+
+
+def _name(n: Name | None) -> dict[str, Any] | None:
+    return None if n is None else {"first": n.first, "last": n.last, "middle": n.middle}
+
+
+def _calendar(c: Committee) -> dict[str, Any]:
+    a, cand = c.address, c.candidate
+    return {
+        "address": None if a is None else {"line1": a.line1, "line2": a.line2, "city": a.city,
+                                           "state": a.state, "zip": a.zip},
+        "treasurer": _name(c.treasurer),
+        "candidate": None if cand is None else {
+            "fec_id": cand.fec_id, "name": _name(cand.name), "office": cand.office,
+            "state": cand.state, "district": cand.district},
+        "previous_general_date": _iso(c.previous_general_date),
+        "elections": [{"code": e.code, "date": e.date.isoformat(), "net_debt_cents": e.net_debt_cents}
+                      for e in c.elections],
+        "status": c.status, "status_date": _iso(c.status_date),
+    }
+
+
+def _iso(day: date | None) -> str | None:
+    return day.isoformat() if day else None
+
+
+def _day(text: str | None) -> date | None:
+    return date.fromisoformat(text) if text else None
+
+
+def _from_item(item: CommitteeModel) -> Committee:
+    cal: dict[str, Any] = item.calendar or {}
+    a, t, cand = cal.get("address"), cal.get("treasurer"), cal.get("candidate")
+    return Committee(
+        item.committee_id, item.name, item.type,  # type: ignore[arg-type]
+        int(item.limit_cents), int(item.itemization_threshold_cents),
+        address=Address(a["line1"], a["city"], a["state"], a["zip"], a.get("line2")) if a else None,
+        treasurer=Name(t["first"], t["last"], t.get("middle")) if t else None,
+        time_zone=item.time_zone,
+        candidate=(Candidate(cand["fec_id"], Name(**cand["name"]), cand["office"], cand["state"],
+                             cand.get("district")) if cand else None),
+        previous_general_date=_day(cal.get("previous_general_date")),
+        elections=tuple(Election(e["code"], date.fromisoformat(e["date"]), int(e.get("net_debt_cents", 0)))
+                        for e in cal.get("elections", [])),
+        status=cal.get("status", "active"), status_date=_day(cal.get("status_date")),
+    )

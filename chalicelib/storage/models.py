@@ -474,7 +474,8 @@ class OutboxModel(Model):
 
 
 class CommitteeModel(Model):
-    """A committee's type and limits (absent: a candidate committee with default limits)."""
+    """A committee's type, limits and calendar (absent: a candidate committee with default
+    limits)."""
 
     class Meta(_Meta):
         table_name = table_name("committees")
@@ -484,6 +485,11 @@ class CommitteeModel(Model):
     type = UnicodeAttribute()
     limit_cents = NumberAttribute()
     itemization_threshold_cents = NumberAttribute()
+    # Absent on committees stored before they had one (America/New_York is then assumed).
+    time_zone = UnicodeAttribute(null=True)
+    # Address, treasurer, candidate, previous general, elections and status, as plain JSON
+    # (see storage.committees): read whole with the committee, never queried.
+    calendar = JSONAttribute(null=True)
     updated_at = UTCDateTimeAttribute()
 
 

@@ -48,8 +48,8 @@ class Campaign:
         self.api = api
         self.committee_id = committee
         if committee_type == "pac":
-            status, body = api.call("PUT", f"/api/admin/committees/{committee}",
-                                    {"name": "People's PAC", "type": "pac"}, staff(FINANCE_KEY))
+            pac = {"name": "People's PAC", "type": "pac", "time_zone": "America/Chicago"}
+            status, body = api.call("PUT", f"/api/admin/committees/{committee}", pac, staff(FINANCE_KEY))
             assert status == 200, body
         self.slug = api.create_page(committee_id=committee)["slug"]
 

@@ -26,7 +26,7 @@ def committee_id() -> str:
 def setup(api, limit_cents: int | None = None, kind: str = "candidate") -> tuple[str, str]:
     cid = committee_id()
     if limit_cents is not None or kind != "candidate":
-        body: dict[str, Any] = {"name": "Test committee", "type": kind}
+        body: dict[str, Any] = {"name": "Test committee", "type": kind, "time_zone": "America/Chicago"}
         if limit_cents is not None:
             body["limit_cents"] = limit_cents
         status, _ = api.call("PUT", f"/api/admin/committees/{cid}", body, staff(FINANCE_KEY))

@@ -150,7 +150,7 @@ def test_a_donor_token_gets_a_ladder_from_their_highest_gift(api) -> None:
 
 def test_the_ladder_never_passes_the_remaining_limit(api) -> None:
     cid = committee()
-    low = {"name": "Low", "type": "candidate", "limit_cents": 12_000}
+    low = {"name": "Low", "type": "candidate", "limit_cents": 12_000, "time_zone": "America/Chicago"}
     assert api.call("PUT", f"/api/admin/committees/{cid}", low, staff(FINANCE_KEY))[0] == 200
     slug = api.create_page(committee_id=cid)["slug"]
     email = f"limit.{uuid.uuid4().hex[:8]}@example.org"

@@ -40,13 +40,15 @@ def test_limits_are_settings(monkeypatch) -> None:
 
 
 def test_itemization_periods() -> None:
+    # Without a calendar: the regular two-year cycle, in the assumed Eastern time.
     candidate = default_committee("C00000001", CommitteeDefaults())
     start, end = candidate.itemization_period("P2026", WHEN)
-    assert (start.year, end.year) == (2025, 2027)  # the 2025-2026 cycle
+    assert (start, end) == (datetime(2024, 11, 6, 5, tzinfo=timezone.utc),  # the day after the general
+                            datetime(2026, 11, 4, 5, tzinfo=timezone.utc))
     pac = default_committee("C00000002", CommitteeDefaults(), type="pac")
     start, end = pac.itemization_period("P2026", WHEN)
-    assert (start, end) == (datetime(2025, 1, 1, tzinfo=timezone.utc),
-                            datetime(2026, 1, 1, tzinfo=timezone.utc))
+    assert (start, end) == (datetime(2025, 1, 1, 5, tzinfo=timezone.utc),
+                            datetime(2026, 1, 1, 5, tzinfo=timezone.utc))
 
 
 @given(st.integers(0, 10**7), st.integers(-(10**6), 10**7), st.integers(1, 10**6))

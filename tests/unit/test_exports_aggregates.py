@@ -60,20 +60,22 @@ def test_donors_are_separate() -> None:
     assert replay(CANDIDATE, moves) == [("contribution", 25000, True), ("contribution", 100, False)]
 
 
-def test_a_pac_starts_afresh_each_year_and_a_candidate_each_cycle() -> None:
-    dec = datetime(2025, 12, 31, 23, 59, tzinfo=timezone.utc)
-    jan = datetime(2026, 1, 1, tzinfo=timezone.utc)
-    jan_next_cycle = datetime(2027, 1, 1, tzinfo=timezone.utc)
+def test_a_pac_starts_afresh_each_local_year_and_a_candidate_each_cycle() -> None:
+    # Both committees are in the assumed Eastern time (UTC-5 in winter and in November).
+    dec = datetime(2026, 1, 1, 4, 59, tzinfo=timezone.utc)  # 23:59 on December 31 in New York
+    jan = datetime(2026, 1, 1, 5, 0, tzinfo=timezone.utc)  # midnight there
+    general_day = datetime(2026, 11, 4, 4, 59, tzinfo=timezone.utc)  # 23:59 on November 3
+    next_cycle = datetime(2026, 11, 4, 5, 0, tzinfo=timezone.utc)  # the day after the general
     moves = [move("contribution", 15000, dec), move("contribution", 15000, jan),
-             move("contribution", 100, jan_next_cycle)]
-    assert [a for _, a, _ in replay(PAC, moves)] == [15000, 15000, 100]
-    assert [a for _, a, _ in replay(CANDIDATE, moves)] == [15000, 30000, 100]
+             move("contribution", 100, general_day), move("contribution", 100, next_cycle)]
+    assert [a for _, a, _ in replay(PAC, moves)] == [15000, 15000, 15100, 15200]
+    assert [a for _, a, _ in replay(CANDIDATE, moves)] == [15000, 30000, 30100, 100]
 
 
 def test_replay_starts_at_the_beginning_of_the_period() -> None:
     july = datetime(2026, 7, 1, tzinfo=timezone.utc)
-    assert replay_start(PAC, july) == datetime(2026, 1, 1, tzinfo=timezone.utc)
-    assert replay_start(CANDIDATE, july) == datetime(2025, 1, 1, tzinfo=timezone.utc)
+    assert replay_start(PAC, july) == datetime(2026, 1, 1, 5, tzinfo=timezone.utc)
+    assert replay_start(CANDIDATE, july) == datetime(2024, 11, 6, 5, tzinfo=timezone.utc)
     assert election_of(datetime(2025, 5, 1, tzinfo=timezone.utc)) == "G2026"
 
 

@@ -44,6 +44,21 @@ def stripe_gateway() -> StripeGateway:
 
 
 @lru_cache(maxsize=1)
+def job_stripe_gateway() -> StripeGateway:
+    """Stripe for the background jobs (reconciler, payout reconciliation, excess refunds): every
+    request first takes a token of the budget they share across containers
+    (`STRIPE_REQUESTS_PER_SECOND`), so a busy job never crowds out intake at Stripe's limit."""
+    from chalicelib.payments.gateway import StripeGateway
+    from chalicelib.ratelimit import RequestBudget
+    from chalicelib.storage.budgets import BudgetRepository
+
+    s = require_ready()
+    budget = RequestBudget("stripe", lambda: s.stripe_requests_per_second, BudgetRepository())
+    return StripeGateway(s.stripe_secret_key, s.stripe_webhook_secret, s.stripe_api_base,
+                         s.webhook_tolerance_seconds, budget=budget.take)
+
+
+@lru_cache(maxsize=1)
 def page_service() -> PageService:
     require_ready()
     from chalicelib.pages.service import PageService
@@ -134,7 +149,7 @@ def outbox_handlers() -> dict[str, Handler]:
                                page_service().store, lambda: datetime.now(timezone.utc))
     from chalicelib.staff.signin import SIGNIN_MESSAGE
 
-    return {"refund_excess": excess_refund_handler(stripe_gateway()),
+    return {"refund_excess": excess_refund_handler(job_stripe_gateway()),
             "best_efforts_request": ask, SIGNIN_MESSAGE: signin().deliver_link,
             **followups().handlers()}
 
@@ -164,7 +179,7 @@ def reconciler() -> Reconciler:
 
     s = settings()
     service = giving_service()
-    return Reconciler(service, service.store, stripe_gateway(),  # type: ignore[arg-type]
+    return Reconciler(service, service.store, job_stripe_gateway(),  # type: ignore[arg-type]
                       lambda: datetime.now(timezone.utc),
                       stale_after=timedelta(seconds=s.pending_stale_seconds),
                       expire_after=timedelta(minutes=s.reservation_minutes))
@@ -207,7 +222,7 @@ def payout_service() -> PayoutService:
     from chalicelib.storage.payouts import PayoutRepository
 
     s = settings()
-    return PayoutService(PayoutRepository(s.region), stripe_gateway,
+    return PayoutService(PayoutRepository(s.region), job_stripe_gateway,
                          SqsJobQueue(queue_name("payouts"), s.region, field="payout_id"))
 
 
@@ -280,8 +295,8 @@ def signin() -> SigninService:
 
 def reset() -> None:
     """Forget built services and settings (tests that change the environment)."""
-    for built in (stripe_gateway, page_service, donation_store, giving_service, express_service,
-                  staff_keys, outbox_store, dispatcher, committees, export_service, payout_service,
-                  reconciler, tokens, mailer, followups, sns_verifier, report_service, console_sessions,
-                  signin, dashboard, settings, problems):
+    for built in (stripe_gateway, job_stripe_gateway, page_service, donation_store, giving_service,
+                  express_service, staff_keys, outbox_store, dispatcher, committees, export_service,
+                  payout_service, reconciler, tokens, mailer, followups, sns_verifier, report_service,
+                  console_sessions, signin, dashboard, settings, problems):
         built.cache_clear()

@@ -55,6 +55,9 @@ class Settings(BaseSettings):
     stripe_api_base: str | None = None
     stripe_js_url: str = DEFAULT_STRIPE_JS_URL
     webhook_tolerance_seconds: Count = 300
+    # What the background jobs (reconciler, payout reconciliation, excess refunds) may ask of
+    # Stripe together, across every container; intake and webhooks are not budgeted.
+    stripe_requests_per_second: Count = 25
 
     # --- the law: limits and itemization (committees may override them) --------------------------
     candidate_limit_cents: Cents = 350_000

@@ -7,7 +7,7 @@ Locally the same code talks to the stand-in in `devtools/stripe_standin` by its 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import stripe
@@ -27,15 +27,25 @@ BUSY_RETRY_AFTER_SECONDS = 2
 
 class ThrottleCountingClient(stripe.RequestsClient):
     """Stripe's default HTTP client, counting every 429 it receives (`StripeThrottles`), at every
-    call site and on every attempt the SDK makes: any of them means we are at Stripe's limit."""
+    call site and on every attempt the SDK makes: any of them means we are at Stripe's limit.
+    With a `budget`, every attempt (the SDK's retries and each page of a list included) first
+    takes a token of it (the background jobs' `STRIPE_REQUESTS_PER_SECOND`)."""
+
+    def __init__(self, budget: Callable[[], None] | None = None) -> None:
+        super().__init__()
+        self._budget = budget
 
     def request(self, *args: Any, **kwargs: Any) -> Any:
+        if self._budget is not None:
+            self._budget()
         response = super().request(*args, **kwargs)
         if response[1] == 429:
             metrics.count(metrics.STRIPE_THROTTLES)
         return response
 
     def request_stream(self, *args: Any, **kwargs: Any) -> Any:
+        if self._budget is not None:
+            self._budget()
         response = super().request_stream(*args, **kwargs)
         if response[1] == 429:
             metrics.count(metrics.STRIPE_THROTTLES)
@@ -44,7 +54,8 @@ class ThrottleCountingClient(stripe.RequestsClient):
 
 class StripeGateway:
     def __init__(self, secret_key: str, webhook_secret: str, api_base: str | None = None,
-                 tolerance_seconds: int = 300) -> None:
+                 tolerance_seconds: int = 300, budget: Callable[[], None] | None = None) -> None:
+        self._budget = budget
         self._secret_key = secret_key
         self._webhook_secret = webhook_secret
         self._api_base = api_base
@@ -59,7 +70,7 @@ class StripeGateway:
                 stripe_version=STRIPE_API_VERSION,
                 base_addresses={"api": self._api_base} if self._api_base else None,
                 max_network_retries=2,
-                http_client=ThrottleCountingClient(),
+                http_client=ThrottleCountingClient(self._budget),
             )
         return self._client
 

@@ -7,6 +7,8 @@ import base64
 import json
 import logging
 import threading
+import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -112,6 +114,9 @@ def create_app(
         available_delay_seconds=available_delay_seconds,
     )
     faults = FaultInjector()
+    # Every API request's arrival (time, method, path), newest last, for tests that check a
+    # client's request rate (GET /_standin/requests).
+    arrivals: deque[tuple[float, str, str]] = deque(maxlen=50_000)
     app = Flask(__name__, static_folder=None)
     app.extensions["stripe_standin"] = {
         "store": store,
@@ -124,6 +129,7 @@ def create_app(
         """Register one Stripe endpoint; ``publishable_spec`` set means a pk_test_ key may call it."""
 
         def view(**path_args: str) -> Response:
+            arrivals.append((time.time(), method, request.path))
             request_id = new_id("req", 14)
             api_version = request.headers.get("Stripe-Version") or DEFAULT_API_VERSION
             headers = {"Request-Id": request_id, "Stripe-Version": api_version}
@@ -454,6 +460,12 @@ def create_app(
     @app.post("/_standin/balance/settle")
     def settle_balance() -> Response:
         return _json({"settled": store.settle_balance()})
+
+    @app.get("/_standin/requests")
+    def requests_since() -> Response:
+        since = request.args.get("since", type=float) or 0.0
+        return _json({"requests": [{"at": at, "method": m, "path": p}
+                                   for at, m, p in list(arrivals) if at >= since]})
 
     @app.get("/_standin/faults")
     def get_faults() -> Response:

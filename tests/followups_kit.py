@@ -212,3 +212,25 @@ def environment(**values: str) -> Iterator[None]:
             else:
                 os.environ[k] = v
         deps.reset()
+
+
+# --- people invited to an action, without a donation each -----------------------------------------
+def invite(action_id: str, count: int, prefix: str = "guest") -> list[tuple[str, str]]:
+    """`count` subscribed people invited to `action_id` (as a thank-you would): each one's email
+    and the RSVP link token their invitation carries."""
+    from chalicelib import deps, tokens
+    from chalicelib.followups.model import Invitation, Person, invitation_id_for
+    from chalicelib.giving.model import donor_id_for
+
+    store = deps.followups().store
+    invited = []
+    for _ in range(count):
+        email = f"{prefix}.{uuid.uuid4().hex[:10]}@example.org"
+        person_id = donor_id_for(email)
+        store.upsert_donor(Person(person_id, email, first_name="Sam", zip="05601", state="VT"),
+                           subscribe=True, now=now())
+        invitation_id = invitation_id_for(person_id, action_id)
+        store.record_invitations([Invitation(invitation_id, person_id, action_id, "invited", now(),
+                                             f"test#{action_id}")])
+        invited.append((email, deps.tokens().issue(tokens.RSVP, invitation_id)))
+    return invited

@@ -21,6 +21,7 @@ from chalicelib.api.http import STATUS, handles_errors, json_response, read_json
 from chalicelib.errors import DomainError, InvalidInput
 
 invitations = Blueprint(__name__)
+RESPONSES = ("yes", "no", "confirm", "cancel")
 
 JSON = "application/json"
 FORM = "application/x-www-form-urlencoded"
@@ -76,14 +77,16 @@ def _form(request: Request) -> dict[str, str]:
 def _invitation_page(token: str, status: int = 200, notice: str | None = None) -> Response:
     from datetime import datetime, timezone
 
-    invitation, action = deps.followups().invitation(token)
+    invitation, action, position = deps.followups().invitation(token)
     return _page("invitation.html", status, action=action, invitation=invitation, notice=notice,
-                 open=action.is_upcoming(datetime.now(timezone.utc)), form_action=f"/i/{token}")
+                 position=position, open=action.is_upcoming(datetime.now(timezone.utc)),
+                 form_action=f"/i/{token}")
 
 
 @invitations.route("/i/{token}", methods=["GET"])
 @html_errors
 def invitation_page(token: str) -> Response:
+    """The invitation and the answers it allows now (yes/no, confirm/cancel); reads only."""
     return _invitation_page(token)
 
 
@@ -91,12 +94,13 @@ def invitation_page(token: str) -> Response:
 @html_errors
 def invitation_answer(token: str) -> Response:
     response = _form(invitations.current_request).get("response")
-    if response not in ("yes", "no"):
-        raise InvalidInput("invalid_request", "Answer yes or no.", fields={"response": "yes or no"})
+    if response not in RESPONSES:
+        raise InvalidInput("invalid_request", "Answer yes, no, confirm or cancel.",
+                           fields={"response": "yes, no, confirm or cancel"})
     try:
         deps.followups().rsvp(token, response)
     except DomainError as err:
-        if err.code in ("full", "action_closed"):
+        if err.kind == "conflict":
             return _invitation_page(token, STATUS[err.kind], err.message)
         raise
     return _invitation_page(token)
@@ -105,18 +109,23 @@ def invitation_answer(token: str) -> Response:
 @invitations.route("/api/invitations/{token}/rsvp", methods=["POST"], content_types=[JSON, FORM])
 @handles_errors
 def rsvp(token: str) -> Response:
+    """`yes` (a full action waitlists: 200 `waitlisted` with `position`), `no`, `confirm`,
+    `cancel` (the seat goes to the first waiting, in the same write)."""
     from chalicelib.followups.input import RsvpRequest
 
     request = invitations.current_request
     body = _form(request) if (request.headers.get("content-type") or "").startswith(FORM) \
         else read_json(request)
     answer = validated(RsvpRequest, body)
-    invitation, action = deps.followups().rsvp(token, answer.response)
-    return json_response({
+    invitation, action, position = deps.followups().rsvp(token, answer.response)
+    view: dict[str, Any] = {
         "invitation_id": invitation.invitation_id, "status": invitation.status,
         "action": {k: v for k, v in action.view().items()
-                   if k not in ("pages", "created_at", "updated_at", "active")},
-    })
+                   if k not in ("pages", "created_at", "updated_at", "active", "waiting")},
+    }
+    if position is not None:
+        view["position"] = position
+    return json_response(view)
 
 
 # --- unsubscribe ---------------------------------------------------------------------------------

@@ -78,7 +78,7 @@ class ActionUpdate(_ActionFields):
 
 
 class RsvpRequest(_Strict):
-    response: Literal["yes", "no"]
+    response: Literal["yes", "no", "confirm", "cancel"]
 
 
 class SignupRequest(_Strict):

@@ -3,15 +3,22 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Literal
 
 from chalicelib.pages.model import isoformat_utc
 
 ACTION_KINDS = ("event", "phonebank", "canvass", "host", "share", "custom")
 ActionKind = Literal["event", "phonebank", "canvass", "host", "share", "custom"]
-Response = Literal["yes", "no"]
-InvitationStatus = Literal["invited", "yes", "no"]
+Response = Literal["yes", "no", "confirm", "cancel"]
+InvitationStatus = Literal["invited", "yes", "no", "waitlisted", "confirmed", "cancelled",
+                           "attended", "no_show"]
+# Every status an invitation can have, in the order the console counts them.
+STATUSES: tuple[str, ...] = ("invited", "yes", "confirmed", "waitlisted", "no", "cancelled",
+                             "attended", "no_show")
+# An answer of one of these holds one of the action's seats (`Action.seats_taken`). Attendance
+# is recorded on a seat already held, so check-in and no-show leave the count alone.
+SEATED: frozenset[str] = frozenset({"yes", "confirmed", "attended", "no_show"})
 
 # At most one invitation email per person in any 24 hours.
 INVITATION_GAP = timedelta(hours=24)
@@ -46,6 +53,7 @@ class Action:
     seats_taken: int = 0
     pages: list[str] = field(default_factory=list)
     active: bool = True
+    waiting: int = 0  # on the waitlist: the first of them gets the next seat given back
 
     @property
     def seats_left(self) -> int | None:
@@ -77,6 +85,7 @@ class Action:
             "capacity": self.capacity,
             "seats_taken": self.seats_taken,
             "seats_left": self.seats_left,
+            "waiting": self.waiting,
             "pages": list(self.pages),
             "active": self.active,
             "created_at": isoformat_utc(self.created_at),
@@ -98,10 +107,19 @@ class Invitation:
     invited_at: datetime
     message_id: str
     responded_at: datetime | None = None
+    waitlisted_at: datetime | None = None  # while `waitlisted`: the place in the line
 
     @property
     def answered(self) -> bool:
-        return self.status in ("yes", "no")
+        return self.status != "invited"
+
+    @property
+    def waitlist_key(self) -> str | None:
+        """Orders the waitlist: first come, first seated (ties by id)."""
+        if self.status != "waitlisted" or self.waitlisted_at is None:
+            return None
+        moment = self.waitlisted_at.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        return f"{moment}#{self.invitation_id}"  # fixed width, so text order is time order
 
     def view(self) -> dict[str, object]:
         """For staff: ids and times only, no contact details."""
@@ -112,6 +130,7 @@ class Invitation:
             "status": self.status,
             "invited_at": isoformat_utc(self.invited_at),
             "responded_at": isoformat_utc(self.responded_at) if self.responded_at else None,
+            "waitlisted_at": isoformat_utc(self.waitlisted_at) if self.waitlisted_at else None,
         }
 
 

@@ -24,7 +24,8 @@ THANKS = "thanks"
 REMINDER = "reminder"
 CREDIT = "credit"
 WELCOME = "welcome"
-EVENT_REMINDER = "event_reminder"
+EVENT_REMINDER = "event_reminder"  # the day before: confirm or cancel
+SEATED = "seated"  # a seat freed and went to the first on the waitlist
 CONFIRM_SIGNUP = "confirm_signup"
 
 

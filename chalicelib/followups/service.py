@@ -13,6 +13,8 @@ Send discipline, for every message (outbox handlers run at least once):
 
 from __future__ import annotations
 
+import random
+import time
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -20,12 +22,14 @@ from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any, Protocol
 
 from chalicelib import logs, tokens
-from chalicelib.errors import Conflict, InvalidInput, NotFound, ProviderUnavailable
+from chalicelib.errors import InvalidInput, NotFound, ProviderUnavailable
 from chalicelib.followups import planning
+from chalicelib.followups.attendance import RsvpChange, decide, seat_waiting
 from chalicelib.followups.errors import AddressRefused, SendRefused, StaleInvitation
 from chalicelib.followups.feedback import suppressions
 from chalicelib.followups.matching import Audience, rank
 from chalicelib.followups.model import (
+    STATUSES,
     Action,
     Invitation,
     Location,
@@ -70,8 +74,9 @@ class FollowupStore(Protocol):
     def get_invitation(self, invitation_id: str) -> Invitation | None: ...
     def invitations_of_person(self, person_id: str) -> list[Invitation]: ...
     def invitations_of_action(self, action_id: str) -> list[Invitation]: ...
-    def respond(self, invitation: Invitation, response: str, now: datetime, *, take_seat: bool,
-                release_seat: bool, reminder: OutboxMessage | None) -> None: ...
+    def first_waiting(self, action_id: str) -> Invitation | None: ...
+    def waitlist_position(self, invitation: Invitation) -> int: ...
+    def apply_rsvp(self, change: RsvpChange) -> None: ...
     # the send ledger
     def mail_record(self, message_id: str) -> MailRecord | None: ...
     def begin_send(self, message_id: str, kind: str, person_id: str, now: datetime) -> bool: ...
@@ -102,7 +107,7 @@ class FollowupConfig:
     event_reminder_lead: timedelta = timedelta(days=1)
 
 
-MAX_RSVP_ATTEMPTS = 5
+MAX_RSVP_ATTEMPTS = 12
 
 
 @dataclass(frozen=True)
@@ -153,7 +158,28 @@ class FollowupService:
         if starts and ends and ends <= starts:
             raise InvalidInput("invalid_request", "ends_at must be after starts_at.",
                                fields={"ends_at": "must be after starts_at"})
-        return self.store.update_action(action_id, changes, self.clock())
+        updated = self.store.update_action(action_id, changes, self.clock())
+        if "capacity" in changes:
+            updated = self.fill_seats(updated)
+        return updated
+
+    def fill_seats(self, action: Action) -> Action:
+        """Give the seats a raised (or removed) capacity frees to the people waiting, first come
+        first, each in its own conditional write and each told; the action as it then stands."""
+        for attempt in range(MAX_RSVP_ATTEMPTS * 4):
+            if not action.waiting or not action.has_room():
+                break
+            first = self.store.first_waiting(action.action_id)
+            change = seat_waiting(action, first, self.clock(), lead=self.config.event_reminder_lead) \
+                if first is not None else None
+            if change is None:
+                break
+            try:
+                self.store.apply_rsvp(change)
+            except StaleInvitation:
+                time.sleep(random.uniform(0, 0.02 * (attempt % MAX_RSVP_ATTEMPTS + 1)))
+            action = self.action(action.action_id)
+        return action
 
     def action(self, action_id: str) -> Action:
         found = self.store.get_action(action_id)
@@ -165,9 +191,9 @@ class FollowupService:
         """An action with its invitations and RSVPs (ids and times, no contact details)."""
         action = self.action(action_id)
         invitations = sorted(self.store.invitations_of_action(action_id), key=lambda i: i.invited_at)
-        counts = {s: sum(1 for i in invitations if i.status == s) for s in ("invited", "yes", "no")}
-        return {**action.view(), "invitations": [i.view() for i in invitations],
-                "rsvps": {"yes": counts["yes"], "no": counts["no"], "unanswered": counts["invited"]}}
+        counts = {s: sum(1 for i in invitations if i.status == s) for s in STATUSES}
+        rsvps = {("unanswered" if s == "invited" else s): n for s, n in counts.items()}
+        return {**action.view(), "invitations": [i.view() for i in invitations], "rsvps": rsvps}
 
     def list_actions(self) -> list[Action]:
         return sorted(self.store.list_actions(), key=lambda a: (a.starts_at is None, a.starts_at
@@ -228,40 +254,48 @@ class FollowupService:
     def link(self, path: str) -> str:
         return self.config.base_url.rstrip("/") + path
 
-    def invitation(self, token: str) -> tuple[Invitation, Action]:
+    def invitation(self, token: str) -> tuple[Invitation, Action, int | None]:
+        """An invitation, its action and the place on the waitlist (reads only)."""
         invitation_id = self.tokens.read(token, tokens.RSVP)
         invitation = self.store.get_invitation(invitation_id)
         if invitation is None:
             raise NotFound("invitation_not_found", "This invitation no longer exists.")
-        return invitation, self.action(invitation.action_id)
+        position = self.store.waitlist_position(invitation) if invitation.status == "waitlisted" else None
+        return invitation, self.action(invitation.action_id), position
 
-    def rsvp(self, token: str, response: str) -> tuple[Invitation, Action]:
-        """Record an answer; a `yes` takes a seat only while one is left (409 `full`)."""
+    def rsvp(self, token: str, response: str) -> tuple[Invitation, Action, int | None]:
+        """Record an answer (`yes`, `no`, `confirm`, `cancel`); the invitation as it now stands,
+        its action, and the place on the waitlist when a `yes` found the action full.
+
+        Each attempt decides from a fresh read (followups/attendance.py) and writes in one
+        transaction; when another answer got there first, it decides again."""
         invitation_id = self.tokens.read(token, tokens.RSVP)
-        for _ in range(MAX_RSVP_ATTEMPTS):
+        for attempt in range(MAX_RSVP_ATTEMPTS):
             invitation = self.store.get_invitation(invitation_id)
             if invitation is None:
                 raise NotFound("invitation_not_found", "This invitation no longer exists.")
             action = self.action(invitation.action_id)
-            if invitation.status == response:
-                return invitation, action
             now = self.clock()
-            if response == "yes" and not action.is_upcoming(now):
-                raise Conflict("action_closed", "This action has already taken place or was closed.")
-            reminder = None
-            if response == "yes" and action.starts_at and \
-                    action.starts_at - self.config.event_reminder_lead > now:
-                reminder = OutboxMessage(
-                    f"{planning.EVENT_REMINDER}#{invitation_id}", planning.EVENT_REMINDER,
-                    action.starts_at - self.config.event_reminder_lead,
-                    {"invitation_id": invitation_id})
-            try:
-                self.store.respond(invitation, response, now, take_seat=response == "yes",
-                                   release_seat=invitation.status == "yes", reminder=reminder)
-            except StaleInvitation:
-                continue
-            invitation.status, invitation.responded_at = response, now
-            return invitation, action
+            first = self.store.first_waiting(action.action_id) if action.waiting else None
+            change = decide(invitation, action, response, now, first_waiting=first,
+                            lead=self.config.event_reminder_lead)
+            if change is not None:
+                try:
+                    self.store.apply_rsvp(change)
+                except StaleInvitation:
+                    # Answers to one action meet on its item: wait a little, at random, so
+                    # twenty at once do not meet again.
+                    time.sleep(random.uniform(0, 0.02 * (attempt + 1)))
+                    continue
+                invitation.status, invitation.responded_at = change.status, now
+                invitation.waitlisted_at = change.waitlisted_at
+                if change.promoted is not None:
+                    logs.info("seat given to the waitlist", action_id=action.action_id,
+                              invitation_id=change.promoted.invitation_id)
+                action = self.action(action.action_id)  # the seats as they now stand
+            position = self.store.waitlist_position(invitation) \
+                if invitation.status == "waitlisted" else None
+            return invitation, action, position
         raise ProviderUnavailable("try_again", "Too many answers at once; please try again.")
 
     def unsubscribe(self, token: str) -> None:
@@ -330,6 +364,7 @@ class FollowupService:
             planning.REMINDER: self.deliver_reminder,
             planning.WELCOME: self.deliver_welcome,
             planning.EVENT_REMINDER: self.deliver_event_reminder,
+            planning.SEATED: self.deliver_seated,
             planning.CONFIRM_SIGNUP: self.deliver_confirmation,
             planning.CREDIT: self.credit_sharer,
         }
@@ -413,12 +448,36 @@ class FollowupService:
         return self._send(message, person.person_id, email)
 
     def deliver_event_reminder(self, message: OutboxMessage) -> Delivered:
-        """The day-before reminder for someone who said yes (not an invitation: no daily cap)."""
+        """The day before a dated action: a `yes` is asked to confirm or cancel (so a seat
+        nobody will use goes to the waitlist); a `confirmed` is reminded. No daily cap: it is
+        about an answer the person gave, not an invitation."""
+        found = self._attendee(message)
+        if isinstance(found, Delivered):
+            return found
+        invitation, action, person = found
+        subject = f"Tomorrow: {action.title}" + (
+            ". Are you still coming?" if invitation.status == "yes" else "")
+        email = self._compose("event_reminder", subject, person, message, [action],
+                              status=invitation.status)
+        return self._send(message, person.person_id, email)
+
+    def deliver_seated(self, message: OutboxMessage) -> Delivered:
+        """A seat freed and went to this person, first on the waitlist: tell them at once."""
+        found = self._attendee(message)
+        if isinstance(found, Delivered):
+            return found
+        _invitation, action, person = found
+        email = self._compose("seated", f"A seat opened up: {action.title}", person, message, [action])
+        return self._send(message, person.person_id, email)
+
+    def _attendee(self, message: OutboxMessage) -> tuple[Invitation, Action, Person] | Delivered:
+        """The invitation a message is about, while its person holds a seat at an action still
+        ahead (else why the message is skipped)."""
         done = self._already_sent(message)
         if done:
             return done
         invitation = self.store.get_invitation(str(message.payload.get("invitation_id")))
-        if invitation is None or invitation.status != "yes":
+        if invitation is None or invitation.status not in ("yes", "confirmed"):
             return Delivered("skipped: no longer attending")
         action = self.store.get_action(invitation.action_id)
         if action is None or not action.is_upcoming(self.clock()):
@@ -427,9 +486,7 @@ class FollowupService:
         if person is None:
             raise PermanentFailure("person not found")
         self._require_mailable(person)
-        email = self._compose("event_reminder", f"Tomorrow: {action.title}", person, message,
-                              [action])
-        return self._send(message, person.person_id, email)
+        return invitation, action, person
 
     def deliver_confirmation(self, message: OutboxMessage) -> Delivered:
         """The double opt-in email. Sent even after an unsubscribe (the person just asked for
@@ -520,6 +577,7 @@ class FollowupService:
         context.setdefault("page", None)
         context.setdefault("amount_cents", 0)
         context.setdefault("confirm_url", None)
+        context.setdefault("status", None)
         return compose(template, subject, to=person.email, message_id=message.message_id,
                        unsubscribe_url=self.link(f"/api/unsubscribe/{unsubscribe}"),
                        unsubscribe_page=self.link(f"/u/{unsubscribe}"), person=person,

@@ -19,8 +19,10 @@ from pynamodb.exceptions import DoesNotExist, PutError, TransactWriteError, Upda
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.errors import Conflict, NotFound
+from chalicelib.followups.attendance import RsvpChange
 from chalicelib.followups.errors import StaleInvitation
 from chalicelib.followups.model import INVITATION_GAP, Action, Invitation, Location, MailRecord, Person
+from chalicelib.followups.planning import SEATED
 from chalicelib.outbox.model import OutboxMessage
 from chalicelib.paging import Slice
 from chalicelib.storage import paging
@@ -308,37 +310,80 @@ class FollowupRepository:
     def invitations_of_action(self, action_id: str) -> list[Invitation]:
         return [_invitation(i) for i in InvitationModel.by_action.query(action_id)]
 
-    def respond(self, invitation: Invitation, response: str, now: datetime, *, take_seat: bool,
-                release_seat: bool, reminder: OutboxMessage | None) -> None:
-        """Record an answer in one transaction with its seat (taken or given back) and the
-        day-before reminder. Raises Conflict `full` when no seat is left, StaleInvitation when
-        the invitation's status moved since it was read."""
+    def first_waiting(self, action_id: str) -> Invitation | None:
+        """The first on the action's waitlist (the index may lag: the write's conditions hold)."""
+        for key in InvitationModel.by_waitlist.query(action_id, limit=1):
+            found = self.get_invitation(key.invitation_id)
+            if found is not None and found.status == "waitlisted":
+                return found
+            return None
+        return None
+
+    def waitlist_position(self, invitation: Invitation) -> int:
+        """1 for the first waiting, 2 for the next…"""
+        key = invitation.waitlist_key
+        if key is None:
+            return 0
+        ahead = InvitationModel.by_waitlist.count(
+            invitation.action_id, InvitationModel.waitlist_key < key)
+        return ahead + 1
+
+    def apply_rsvp(self, change: RsvpChange) -> None:
+        """Write an answer in one transaction with its seat, its place on the waitlist, the
+        person it seats and their messages. Raises StaleInvitation when anything it read moved
+        (decide again from a fresh read)."""
         a, i = ActionModel, InvitationModel
-        seat = None
-        if take_seat:
-            seat = (a.seats_taken.add(1), a.action_id.exists() & (a.active == True)  # noqa: E712
-                    & (a.capacity.does_not_exist() | (a.seats_taken < a.capacity)))
-        elif release_seat:
-            seat = (a.seats_taken.add(-1), a.seats_taken > 0)
+        nobody_waits = a.waiting.does_not_exist() | (a.waiting == 0)
+        open_ = a.action_id.exists() & (a.active == True)  # noqa: E712 - a condition
+        updates: list[Any] = []
+        conditions: list[Any] = []
+        if change.seat == 1:
+            updates.append(a.seats_taken.add(1))
+            conditions.append(open_ & (a.capacity.does_not_exist() | (a.seats_taken < a.capacity)))
+        elif change.seat == -1:
+            updates.append(a.seats_taken.add(-1))
+            conditions.append(a.seats_taken > 0)
+        if change.waiting == 1:
+            updates.append(a.waiting.add(1))
+            conditions.append(open_ & a.capacity.exists() & ((a.seats_taken >= a.capacity) | (a.waiting > 0)))
+        elif change.waiting == -1:
+            updates.append(a.waiting.add(-1))
+            conditions.append(a.waiting > 0)
+        elif change.seat:
+            conditions.append(nobody_waits)  # a seat moves past the line only when nobody waits
+        old = change.invitation
+        fields: list[Any] = [i.status.set(change.status), i.responded_at.set(change.at)]
+        if change.status == "waitlisted":
+            waiting = Invitation(old.invitation_id, old.person_id, old.action_id, "waitlisted",
+                                 old.invited_at, old.message_id, waitlisted_at=change.at)
+            fields += [i.waitlisted_at.set(change.at), i.waitlist_key.set(str(waiting.waitlist_key))]
+        elif old.status == "waitlisted":
+            fields += [i.waitlisted_at.remove(), i.waitlist_key.remove()]
         try:
             with TransactWrite(connection=self._connection) as tx:
-                if reminder is not None:
-                    # Overwriting is safe: the send ledger never sends one message id twice.
-                    tx.save(self.outbox.item(reminder, now))
-                if seat is not None:
-                    tx.update(ActionModel(invitation.action_id), actions=[seat[0]], condition=seat[1])
-                tx.update(InvitationModel(invitation.invitation_id),
-                          actions=[i.status.set(response), i.responded_at.set(now)],
-                          condition=i.status == invitation.status)
+                for message in change.messages:
+                    # The day-before message may be saved again (a yes after a cancel): the
+                    # send ledger never sends one message id twice. A seat notice is new.
+                    condition = (OutboxModel.message_id.does_not_exist()
+                                 if message.kind == SEATED else None)
+                    tx.save(self.outbox.item(message, change.at), condition=condition)
+                if updates:
+                    condition = conditions[0]
+                    for more in conditions[1:]:
+                        condition &= more
+                    tx.update(ActionModel(old.action_id), actions=updates, condition=condition)
+                tx.update(InvitationModel(old.invitation_id), actions=fields,
+                          condition=i.status == old.status)
+                if change.promoted is not None:
+                    tx.update(InvitationModel(change.promoted.invitation_id), actions=[
+                        i.status.set("yes"), i.waitlisted_at.remove(), i.waitlist_key.remove(),
+                    ], condition=(i.status == "waitlisted")
+                        & (i.waitlist_key == change.promoted.waitlist_key))
         except TransactWriteError as exc:
-            # DynamoDB reports reasons in request order: PynamoDB sends puts before updates.
-            reasons = _reasons(exc)
-            seat_reason = reasons[1 if reminder is not None else 0] if seat is not None and reasons else None
-            if take_seat and seat_reason == "ConditionalCheckFailed":
-                raise Conflict("full", "Every seat is taken.") from None
-            if "ConditionalCheckFailed" in reasons or set(reasons) & _RETRYABLE_TX \
+            reasons = set(_reasons(exc))
+            if "ConditionalCheckFailed" in reasons or reasons & _RETRYABLE_TX \
                     or response_code(exc) in _RETRYABLE_TX:
-                raise StaleInvitation(str(reasons)) from exc
+                raise StaleInvitation(str(sorted(r or "" for r in reasons))) from exc
             raise
 
     # --- the send ledger ------------------------------------------------------------------
@@ -412,7 +457,7 @@ def _action(i: ActionModel) -> Action:
         location=Location(loc.city, loc.state, loc.zip) if loc else None,
         virtual=bool(i.virtual), capacity=int(i.capacity) if i.capacity is not None else None,
         seats_taken=int(i.seats_taken or 0), pages=[str(p) for p in i.pages or []],
-        active=i.active is not False,
+        active=i.active is not False, waiting=int(i.waiting or 0),
     )
 
 
@@ -420,7 +465,7 @@ def _invitation(i: InvitationModel) -> Invitation:
     return Invitation(
         invitation_id=i.invitation_id, person_id=i.person_id, action_id=i.action_id,
         status=i.status, invited_at=_utc(i.invited_at) or i.invited_at, message_id=i.message_id,
-        responded_at=_utc(i.responded_at),
+        responded_at=_utc(i.responded_at), waitlisted_at=_utc(i.waitlisted_at),
     )
 
 

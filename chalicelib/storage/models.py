@@ -555,6 +555,8 @@ class ActionModel(Model):
     virtual = BooleanAttribute(default=False)
     capacity = NumberAttribute(null=True)  # absent: no limit
     seats_taken = NumberAttribute(default=0)
+    # How many wait for a seat: a seat given back goes to the first of them in the same write.
+    waiting = NumberAttribute(default=0)
     pages = ListAttribute(of=UnicodeAttribute, default=list)
     active = BooleanAttribute(default=True)
     created_at = UTCDateTimeAttribute()
@@ -579,6 +581,18 @@ class InvitationsByPerson(GlobalSecondaryIndex["InvitationModel"]):
     invited_at = UTCDateTimeAttribute(range_key=True)
 
 
+class InvitationsByWaitlist(GlobalSecondaryIndex["InvitationModel"]):
+    """Sparse: who waits for a seat at an action, first come first (`waitlist_key` is set only
+    while an invitation is `waitlisted`)."""
+
+    class Meta:
+        index_name = "by-waitlist"
+        projection = KeysOnlyProjection()
+
+    action_id = UnicodeAttribute(hash_key=True)
+    waitlist_key = UnicodeAttribute(range_key=True)
+
+
 class InvitationModel(Model):
     """One person invited to one action (`{person_id}.{action_id}`), and their answer."""
 
@@ -588,13 +602,17 @@ class InvitationModel(Model):
     invitation_id = UnicodeAttribute(hash_key=True)
     person_id = UnicodeAttribute()
     action_id = UnicodeAttribute()
-    status = UnicodeAttribute()  # invited | yes | no
+    # invited | yes | no | waitlisted | confirmed | cancelled | attended | no_show
+    status = UnicodeAttribute()
     invited_at = UTCDateTimeAttribute()
     responded_at = UTCDateTimeAttribute(null=True)
     message_id = UnicodeAttribute()  # the outbox message that first carried it
+    waitlisted_at = UTCDateTimeAttribute(null=True)
+    waitlist_key = UnicodeAttribute(null=True)  # `{waitlisted_at}#{invitation_id}` while waiting
 
     by_action = InvitationsByAction()
     by_person = InvitationsByPerson()
+    by_waitlist = InvitationsByWaitlist()
 
 
 class PeopleByShareCode(GlobalSecondaryIndex["PersonModel"]):

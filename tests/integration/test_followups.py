@@ -25,6 +25,7 @@ from tests.followups_kit import (
     drain_until,
     environment,
     fresh_zip,
+    invite,
     now,
     outbox_item,
 )
@@ -129,7 +130,7 @@ def test_organizers_create_list_update_and_inspect_actions(api, actions) -> None
     status, detail = api.call("GET", f"/api/admin/actions/{created['action_id']}",
                               headers=staff(ORGANIZER_KEY))
     assert status == 200 and detail["invitations"] == []
-    assert detail["rsvps"] == {"yes": 0, "no": 0, "unanswered": 0}
+    assert set(detail["rsvps"].values()) == {0} and detail["waiting"] == 0
 
 
 @pytest.mark.parametrize(("body", "field"), [
@@ -265,11 +266,16 @@ def test_a_yes_to_an_event_gets_a_reminder_the_day_before(api, actions, mailbox)
     assert abs((reminder.due_at - (starts - timedelta(days=1))).total_seconds()) < 1
     drain_at(starts - timedelta(hours=23))
     mail = sent_to(mailbox, donor)
-    assert [m["Subject"] for m in mail][-1] == "Tomorrow: Rally"
+    assert [m["Subject"] for m in mail][-1] == "Tomorrow: Rally. Are you still coming?"
+    reminded = token_of(links(mail[-1], "i")[0])
+    page = api.client.http.get(f"/i/{reminded}")  # the choice, shown
+    assert b'value="confirm"' in page.body and b'value="cancel"' in page.body
+    assert api.call("POST", f"/api/invitations/{reminded}/rsvp", {"response": "confirm"})[1]["status"] \
+        == "confirmed"
 
 
 # --- RSVPs ----------------------------------------------------------------------------------------
-def test_rsvp_takes_and_gives_back_a_seat_and_a_full_action_says_409(api, actions, mailbox) -> None:
+def test_rsvp_takes_and_gives_back_a_seat_and_a_full_action_says_waitlist(api, actions, mailbox) -> None:
     zip_ = fresh_zip()
     action = actions(capacity=1, **near(zip_))
     slug = api.create_page()["slug"]
@@ -281,17 +287,76 @@ def test_rsvp_takes_and_gives_back_a_seat_and_a_full_action_says_409(api, action
         tokens.append(token_of(links(sent_to(mailbox, donor)[0], "i")[0]))
     assert api.call("POST", f"/api/invitations/{tokens[0]}/rsvp", {"response": "yes"})[1]["status"] == "yes"
     assert api.call("POST", f"/api/invitations/{tokens[0]}/rsvp", {"response": "yes"})[0] == 200  # again
-    status, error = api.call("POST", f"/api/invitations/{tokens[1]}/rsvp", {"response": "yes"})
-    assert (status, error["error"]["code"]) == (409, "full")
+    status, body = api.call("POST", f"/api/invitations/{tokens[1]}/rsvp", {"response": "yes"})
+    assert (status, body["status"], body["position"]) == (200, "waitlisted", 1)
+    assert api.call("POST", f"/api/invitations/{tokens[1]}/rsvp", {"response": "no"})[1]["status"] == "no"
     assert api.call("POST", f"/api/invitations/{tokens[0]}/rsvp", {"response": "no"})[0] == 200
-    assert api.call("POST", f"/api/invitations/{tokens[1]}/rsvp", {"response": "yes"})[0] == 200
+    assert api.call("POST", f"/api/invitations/{tokens[1]}/rsvp", {"response": "yes"})[1]["status"] == "yes"
     detail = api.call("GET", f"/api/admin/actions/{action['action_id']}", headers=staff(ORGANIZER_KEY))[1]
-    assert detail["seats_taken"] == 1 and detail["rsvps"] == {"yes": 1, "no": 1, "unanswered": 0}
+    assert detail["seats_taken"] == 1 and detail["waiting"] == 0
+    assert (detail["rsvps"]["yes"], detail["rsvps"]["no"], detail["rsvps"]["unanswered"]) == (1, 1, 0)
     page = api.client.http.get(f"/i/{tokens[0]}")
     assert page.status_code == 200 and action["title"].encode() in page.body
+    assert b"put me on the waitlist" in page.body
     form = api.client.http.post(f"/i/{tokens[0]}", body="response=yes",
                                 headers={"Content-Type": "application/x-www-form-urlencoded"})
-    assert form.status_code == 409 and b"Every seat is taken" in form.body
+    assert form.status_code == 200 and b"number 1 on the waitlist" in form.body
+
+
+def test_a_cancellation_seats_the_first_waiting_who_is_told_once(api, actions, mailbox) -> None:
+    action = actions(capacity=2, title="House meeting")
+    (_, ta), (_, tb), (c, tc), (d, td) = invite(action["action_id"], 4, "wait")
+    rsvp = lambda token, response: api.call(  # noqa: E731
+        "POST", f"/api/invitations/{token}/rsvp", {"response": response})
+    assert [rsvp(t, "yes")[1]["status"] for t in (ta, tb)] == ["yes", "yes"]
+    assert [(s, body["status"], body["position"]) for s, body in (rsvp(tc, "yes"), rsvp(td, "yes"))] \
+        == [(200, "waitlisted", 1), (200, "waitlisted", 2)]
+    assert rsvp(tc, "confirm")[1]["error"]["code"] == "waitlisted"
+
+    status, body = rsvp(ta, "cancel")
+    assert (status, body["status"], body["action"]["seats_left"]) == (200, "cancelled", 0)
+    detail = api.call("GET", f"/api/admin/actions/{action['action_id']}", headers=staff(ORGANIZER_KEY))[1]
+    assert (detail["seats_taken"], detail["waiting"]) == (2, 1)
+    assert (detail["rsvps"]["yes"], detail["rsvps"]["waitlisted"], detail["rsvps"]["cancelled"]) == (2, 1, 1)
+    assert rsvp(td, "yes")[1]["position"] == 1  # moved up the line
+
+    before = api.call("GET", f"/api/admin/actions/{action['action_id']}", headers=staff(ORGANIZER_KEY))[1]
+    shown = api.client.http.get(f"/i/{tc}")  # the promoted person's link: confirm or cancel
+    assert shown.status_code == 200 and b'value="confirm"' in shown.body and b'value="cancel"' in shown.body
+    assert api.call("GET", f"/api/admin/actions/{action['action_id']}",
+                    headers=staff(ORGANIZER_KEY))[1] == before  # the GET changed nothing
+
+    drain_at(now())
+    drain_at(now())  # a second drain sends nothing more
+    told = [m for m in sent_to(mailbox, c) if m["Subject"] == "A seat opened up: House meeting"]
+    assert len(told) == 1 and links(told[0], "i")
+    assert not sent_to(mailbox, d)  # still waiting: nothing to tell
+
+    form = api.client.http.post(f"/i/{tc}", body="response=confirm",
+                                headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert form.status_code == 200 and b"You confirmed" in form.body
+    assert rsvp(td, "cancel")[1]["status"] == "cancelled"  # leaving the line frees no seat
+    assert rsvp(tb, "no")[1]["action"]["seats_left"] == 1  # nobody waits now: the seat is free
+    detail = api.call("GET", f"/api/admin/actions/{action['action_id']}", headers=staff(ORGANIZER_KEY))[1]
+    assert (detail["seats_taken"], detail["waiting"], detail["rsvps"]["confirmed"]) == (1, 0, 1)
+    assert rsvp(ta, "confirm")[1]["error"]["code"] == "not_attending"
+
+
+def test_raising_the_capacity_seats_the_waiting_first_come_first(api, actions, mailbox) -> None:
+    action = actions(capacity=1, title="Debate watch party")
+    (_, ta), (b, tb), (c, tc) = invite(action["action_id"], 3, "raise")
+    statuses = [api.call("POST", f"/api/invitations/{t}/rsvp", {"response": "yes"})[1]["status"]
+                for t in (ta, tb, tc)]
+    assert statuses == ["yes", "waitlisted", "waitlisted"]
+    path = f"/api/admin/actions/{action['action_id']}"
+    status, raised = api.call("PUT", path, {"capacity": 2}, staff(ORGANIZER_KEY))
+    assert (status, raised["seats_taken"], raised["waiting"]) == (200, 2, 1)
+    assert api.call("POST", f"/api/invitations/{tb}/rsvp", {"response": "yes"})[1]["status"] == "yes"
+    unlimited = api.call("PUT", path, {"capacity": None}, staff(ORGANIZER_KEY))[1]
+    assert (unlimited["seats_taken"], unlimited["waiting"]) == (3, 0)
+    drain_at(now())
+    for email in (b, c):
+        assert [m["Subject"] for m in sent_to(mailbox, email)] == ["A seat opened up: Debate watch party"]
 
 
 # --- unsubscribe ----------------------------------------------------------------------------------

@@ -15,8 +15,7 @@ import pytest
 import requests
 import stripe
 
-from chalicelib.giving.model import donor_id_for
-from tests.followups_kit import action_body, drain_at, fresh_zip, now, outbox_item
+from tests.followups_kit import action_body, drain_at, fresh_zip, invite, now, outbox_item
 from tests.helpers import ORGANIZER_KEY, donation_body, page_body, sign, staff, wait_for
 from tests.mail import links, mirrored, sent_to, text_of, token_of
 
@@ -102,43 +101,79 @@ def test_a_donation_gets_exactly_one_thank_you_with_invitations_when_its_webhook
         close_action(live_server, canvass["action_id"])
 
 
-def test_capacity_holds_under_20_concurrent_rsvps_for_the_last_seats(live_server: str, local_stack) -> None:
-    from chalicelib import deps, tokens
-    from chalicelib.followups.model import Invitation, invitation_id_for
+def _answer(server: str, token: str, response: str) -> tuple[int, dict[str, Any]]:
+    # An answer is idempotent, so a client may repeat it when `chalice local` (a small threaded
+    # server) drops a connection under the burst.
+    for attempt in range(3):
+        try:
+            answer = requests.post(f"{server}/api/invitations/{token}/rsvp",
+                                   json={"response": response}, timeout=30)
+            return answer.status_code, answer.json()
+        except requests.ConnectionError:
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
 
+
+def _seats(server: str, action_id: str) -> dict[str, Any]:
+    return requests.get(f"{server}/api/admin/actions/{action_id}", headers=staff(ORGANIZER_KEY),
+                        timeout=10).json()
+
+
+def test_capacity_holds_under_20_concurrent_rsvps_for_the_last_seats(live_server: str, local_stack) -> None:
     action = create_action(live_server, title="Small house meeting", capacity=5)
     try:
-        store = deps.followups().store
-        people = [donor_id_for(f"seat.{uuid.uuid4().hex[:10]}@example.org") for _ in range(23)]
-        store.record_invitations([
-            Invitation(invitation_id_for(p, action["action_id"]), p, action["action_id"], "invited",
-                       now(), "test#seats") for p in people])
-        links_ = [deps.tokens().issue(tokens.RSVP, invitation_id_for(p, action["action_id"]))
-                  for p in people]
-
-        def rsvp(token: str) -> tuple[int, str]:
-            # An answer is idempotent, so a client may repeat it when `chalice local` (a small
-            # threaded server) drops a connection under the burst.
-            for attempt in range(3):
-                try:
-                    response = requests.post(f"{live_server}/api/invitations/{token}/rsvp",
-                                             json={"response": "yes"}, timeout=30)
-                    break
-                except requests.ConnectionError:
-                    if attempt == 2:
-                        raise
-            body = response.json()
-            return response.status_code, body.get("status") or body["error"]["code"]
-
-        for token in links_[:3]:  # three seats go first
-            assert rsvp(token) == (200, "yes")
+        tokens_ = [t for _, t in invite(action["action_id"], 23, "seat")]
+        for token in tokens_[:3]:  # three seats go first
+            assert _answer(live_server, token, "yes")[1]["status"] == "yes"
         with ThreadPoolExecutor(max_workers=20) as pool:
-            answers = list(pool.map(rsvp, links_[3:]))
-        assert sorted(answers).count((200, "yes")) == 2, answers
-        assert sorted(answers).count((409, "full")) == 18, answers
-        detail = requests.get(f"{live_server}/api/admin/actions/{action['action_id']}",
-                              headers=staff(ORGANIZER_KEY), timeout=10).json()
+            answers = list(pool.map(lambda t: _answer(live_server, t, "yes"), tokens_[3:]))
+        statuses = [(code, body["status"]) for code, body in answers]
+        assert statuses.count((200, "yes")) == 2 and statuses.count((200, "waitlisted")) == 18, answers
+        # A position is the line as it stood at the answer; once the burst is over, asking again
+        # shows each person their own place.
+        line = [t for t, (_, b) in zip(tokens_[3:], answers, strict=True) if b["status"] == "waitlisted"]
+        assert sorted(_answer(live_server, t, "yes")[1]["position"] for t in line) == list(range(1, 19))
+        detail = _seats(live_server, action["action_id"])
         assert (detail["seats_taken"], detail["seats_left"], detail["rsvps"]["yes"]) == (5, 0, 5)
+        assert (detail["waiting"], detail["rsvps"]["waitlisted"]) == (18, 18)
+    finally:
+        close_action(live_server, action["action_id"])
+
+
+def test_20_concurrent_cancellations_and_joins_never_seat_past_capacity_and_tell_each_seated_once(
+        live_server: str, local_stack, mailbox) -> None:
+    action = create_action(live_server, title=f"Porch rally {uuid.uuid4().hex[:4]}", capacity=5)
+    try:
+        seated = invite(action["action_id"], 5, "held")
+        waiting = invite(action["action_id"], 5, "line")
+        joining = invite(action["action_id"], 15, "late")
+        for _, token in seated:
+            assert _answer(live_server, token, "yes")[1]["status"] == "yes"
+        for n, (_, token) in enumerate(waiting, 1):
+            assert _answer(live_server, token, "yes")[1]["position"] == n
+
+        burst = [(t, "cancel") for _, t in seated] + [(t, "yes") for _, t in joining]
+        with ThreadPoolExecutor(max_workers=20) as pool:
+            answers = list(pool.map(lambda job: _answer(live_server, *job), burst))
+        assert [b["status"] for _, b in answers[:5]] == ["cancelled"] * 5, answers
+        # The five who waited were ahead of every newcomer: they get the five seats freed.
+        assert [b["status"] for _, b in answers[5:]] == ["waitlisted"] * 15, answers
+        assert sorted(_answer(live_server, t, "yes")[1]["position"] for _, t in joining) == list(range(1, 16))
+        detail = _seats(live_server, action["action_id"])
+        counts = detail["rsvps"]
+        assert (detail["seats_taken"], counts["yes"], counts["cancelled"]) == (5, 5, 5)
+        assert (detail["waiting"], counts["waitlisted"]) == (15, 15)
+        for _, token in waiting:
+            assert _answer(live_server, token, "yes")[1]["status"] == "yes"
+
+        subject = f"A seat opened up: {action['title']}"
+        worker_drains_until(lambda: all(sent_to(mailbox, email) for email, _ in waiting), timeout=60)
+        drain_at(now())  # and once more: nothing is told twice
+        for email, _ in waiting:
+            assert [m["Subject"] for m in sent_to(mailbox, email)] == [subject]
+        for email, _ in seated + joining:
+            assert not [m for m in sent_to(mailbox, email) if m["Subject"] == subject]
     finally:
         close_action(live_server, action["action_id"])
 

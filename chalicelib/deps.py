@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from chalicelib.config import bucket_name, problems, queue_name, require_ready, settings
 
 if TYPE_CHECKING:
+    from chalicelib.compliance.best_efforts import BestEffortsAnswers
     from chalicelib.exports.service import ExportService
     from chalicelib.followups.service import FollowupService
     from chalicelib.giving.express import ExpressService
@@ -139,19 +140,27 @@ def planners() -> list[Planner]:
 
 def outbox_handlers() -> dict[str, Handler]:
     """Who delivers each kind of outbox message."""
-    from datetime import datetime, timezone
-
     from chalicelib.compliance.best_efforts import best_efforts_handler
     from chalicelib.compliance.excess import excess_refund_handler
-
-    store = giving_service().store
-    ask = best_efforts_handler(store, store, mailer().send, tokens(), followups().link,  # type: ignore[arg-type]
-                               page_service().store, lambda: datetime.now(timezone.utc))
     from chalicelib.staff.signin import SIGNIN_MESSAGE
+
+    # Best-efforts requests go through the follow-ups' send path (the send ledger) like receipts.
+    ask = best_efforts_handler(donation_store(), committees(), followups().send_once, tokens(),
+                               followups().link, page_service().store)
 
     return {"refund_excess": excess_refund_handler(job_stripe_gateway()),
             "best_efforts_request": ask, SIGNIN_MESSAGE: signin().deliver_link,
             **followups().handlers()}
+
+
+@lru_cache(maxsize=1)
+def best_efforts() -> BestEffortsAnswers:
+    from datetime import datetime, timezone
+
+    from chalicelib.compliance.best_efforts import BestEffortsAnswers
+
+    return BestEffortsAnswers(donation_store(), committees(), tokens(),
+                              lambda: datetime.now(timezone.utc))
 
 
 @lru_cache(maxsize=1)
@@ -298,5 +307,5 @@ def reset() -> None:
     for built in (stripe_gateway, job_stripe_gateway, page_service, donation_store, giving_service,
                   express_service, staff_keys, outbox_store, dispatcher, committees, export_service,
                   payout_service, reconciler, tokens, mailer, followups, sns_verifier, report_service,
-                  console_sessions, signin, dashboard, settings, problems):
+                  console_sessions, signin, dashboard, best_efforts, settings, problems):
         built.cache_clear()

@@ -121,8 +121,13 @@ ROUTES: dict[tuple[str, str], Op] = {
     ("GET", "/c/{token}"): Op("Cancel a monthly gift at once (the link in every receipt)", "pages",
                               html=True, status=(410,)),
     ("POST", "/c/{token}"): Op("Cancel a monthly gift at once", "pages", html=True, status=(410,)),
-    ("GET", "/e/{token}"): Op("The best-efforts form: a donor adds employer and occupation (HTML)",
-                              "pages", html=True, status=(410,)),
+    ("GET", "/e/{token}"): Op("The best-efforts form: a donor adds employer and occupation (HTML); "
+                              "records nothing", "pages", html=True, errors=HTML, status=(410,)),
+    ("POST", "/e/{token}"): Op("Record a best-efforts answer from its page (a form post)", "pages",
+                               html=True, errors=HTML, status=(410,),
+                               form={"type": "object", "properties": {
+                                   "employer": {"type": "string", "maxLength": 200},
+                                   "occupation": {"type": "string", "maxLength": 200}}}),
     ("POST", "/api/employment/{token}"): Op(
         "A donor's employer and occupation (JSON), from the best-efforts link", "public",
         status=(410,), raw_body=True),

@@ -226,6 +226,24 @@ class MemoryDonations:
         self.donors[donor_id].revoked_at = when
         return True
 
+    # --- best efforts -----------------------------------------------------------------
+    def donations_of(self, donor_id: str) -> list[Donation]:
+        return [copy.deepcopy(d) for d in self.donations.values() if d.donor_id == donor_id]
+
+    def record_best_efforts_answer(self, donor_id: str, answer: Any) -> bool:
+        """The answer on the donor's record and each contribution it completes, all or nothing."""
+        if donor_id not in self.donors or any(
+                self.donations.get(i) is None or self.donations[i].donor_id != donor_id
+                for i in answer.answered_on):
+            return False
+        record = self.donors[donor_id]
+        record.snapshot = replace(record.snapshot, employer=answer.employer, occupation=answer.occupation)
+        for donation_id, day in answer.answered_on.items():
+            self.donations[donation_id] = replace(
+                self.donations[donation_id], best_efforts_answered_on=day,
+                best_efforts_employer=answer.employer, best_efforts_occupation=answer.occupation)
+        return True
+
 
 class MemoryPages:
     def __init__(self, *pages: Page) -> None:

@@ -75,6 +75,8 @@ def staff_view(d: Donation, *, with_pii: bool) -> dict[str, object]:
         "excess_refund_cents": d.excess_refund_cents,
         "excess_reason": d.excess_reason,
         "best_efforts_flag": needs_best_efforts(d.donor),
+        "best_efforts_answered_on": (d.best_efforts_answered_on.isoformat()
+                                     if d.best_efforts_answered_on else None),
         "recurring": d.recurring,
         "subscription_id": d.subscription_id,
         "created_at": isoformat_utc(d.created_at),
@@ -87,4 +89,7 @@ def staff_view(d: Donation, *, with_pii: bool) -> dict[str, object]:
                         "city": d.donor.city, "state": d.donor.state, "zip": d.donor.zip},
             "employer": d.donor.employer, "occupation": d.donor.occupation,
         }
+        if d.best_efforts_answered_on:
+            view["best_efforts_answer"] = {"employer": d.best_efforts_employer,
+                                           "occupation": d.best_efforts_occupation}
     return view

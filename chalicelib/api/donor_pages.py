@@ -42,7 +42,8 @@ def donate(slug: str) -> Response:
     audience = visitors.audience(request)
     visit = visitors.visit(request, audience.bucket)
     page, view = deps.page_service().view(slug, visit)
-    html = render_donate(page, view, settings().stripe_js_url, visit.amount_cents)
+    html = render_donate(page, view, settings().stripe_js_url, visit.amount_cents,
+                         committee_type=deps.committees().get(page.committee_id).type)
     return _html(html, headers=audience.headers)
 
 

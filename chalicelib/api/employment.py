@@ -1,75 +1,68 @@
-""""Best efforts" answers: a donor adds their employer and occupation from the emailed link."""
+""""Best efforts" answers: a donor adds their employer and occupation from the emailed link.
+
+`GET /e/{token}` shows the form and changes nothing (a link scanner records no answer); the
+form posts to `POST /e/{token}`, which records the answer and shows it; `POST
+/api/employment/{token}` is the same for JSON clients.
+"""
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
-from html import escape
+from typing import Any
 
 from chalice.app import Blueprint, Response
 
 from chalicelib import deps
 from chalicelib.api.http import handles_errors, json_response, read_json
-from chalicelib.errors import InvalidInput, NotFound
+from chalicelib.api.invitations import FORM, HTML_HEADERS, JSON, html_errors
+from chalicelib.api.invitations import _form as form_fields
+from chalicelib.errors import DomainError, InvalidInput
 
 employment = Blueprint(__name__)
 
 
-@employment.route("/e/{token}", methods=["GET"])
-@handles_errors
-def employment_form(token: str) -> Response:
-    from chalicelib.tokens import EMPLOYMENT
+def _form_page(token: str, law: str, status: int = 200, **context: Any) -> Response:
+    from chalicelib.followups.compose import render_page
 
-    deps.tokens().read(token, EMPLOYMENT)  # a bad or expired link says so before any form
-    safe = escape(token, quote=True)
-    body = f"""<!doctype html><html lang=en><meta charset=utf-8>
-<meta name=viewport content="width=device-width, initial-scale=1"><title>Employer and occupation</title>
-<main style="max-width:34rem;margin:2rem auto;font-family:system-ui,sans-serif;padding:0 1rem">
-<h1>Employer and occupation</h1>
-<p>Federal law asks campaigns to report the employer and occupation of donors. If you are retired or
-not employed, say so.</p>
-<form id=employment data-token="{safe}">
-<label for=employer>Employer</label><br>
-<input id=employer name=employer required autocomplete=organization><br>
-<label for=occupation>Occupation</label><br><input id=occupation name=occupation required
- autocomplete=organization-title><br><p id=result role=status></p>
-<button type=submit>Save</button></form></main>
-<script>
-document.getElementById("employment").addEventListener("submit", function (e) {{
-  e.preventDefault();
-  var f = e.target;
-  fetch("/api/employment/" + encodeURIComponent(f.dataset.token), {{method: "POST",
-    headers: {{"Content-Type": "application/json"}},
-    body: JSON.stringify({{employer: f.employer.value, occupation: f.occupation.value}})}})
-  .then(function (r) {{ return r.json(); }})
-  .then(function (b) {{ document.getElementById("result").textContent =
-    b.error ? b.error.message : "Thank you! Your record is up to date."; }});
-}});
-</script></html>"""
-    return Response(body=body, status_code=200, headers={
-        "Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-store"})
+    context.setdefault("values", {})
+    context.setdefault("errors", {})
+    context.setdefault("answered", None)
+    body = render_page("employment.html", form_action=f"/e/{token}", law=law, **context)
+    return Response(body=body, status_code=status, headers=HTML_HEADERS)
+
+
+@employment.route("/e/{token}", methods=["GET"])
+@html_errors
+def employment_form(token: str) -> Response:
+    law = deps.best_efforts().law_for(token)  # a bad or expired link says so before any form
+    return _form_page(token, law)
+
+
+@employment.route("/e/{token}", methods=["POST"], content_types=[FORM, JSON])
+@html_errors
+def employment_answer(token: str) -> Response:
+    from chalicelib.compliance.best_efforts import read_answer
+
+    service = deps.best_efforts()
+    law = service.law_for(token)
+    values = form_fields(employment.current_request)
+    try:
+        employer, occupation = read_answer(values)
+    except DomainError as err:
+        return _form_page(token, law, 400, values=values, errors=err.fields)
+    answer = service.record(token, employer, occupation)
+    return _form_page(token, law, answered=answer)
 
 
 @employment.route("/api/employment/{token}", methods=["POST"])
 @handles_errors
 def record_employment(token: str) -> Response:
-    from chalicelib.compliance.best_efforts import is_placeholder
-    from chalicelib.tokens import EMPLOYMENT
+    from chalicelib.compliance.best_efforts import read_answer
 
-    donor_id = deps.tokens().read(token, EMPLOYMENT)
+    service = deps.best_efforts()
+    service.check(token)
     body = read_json(employment.current_request)
     if not isinstance(body, dict):
         raise InvalidInput("invalid_request", "The request body must be a JSON object.")
-    fields = {}
-    answers = {}
-    for name in ("employer", "occupation"):
-        value = body.get(name)
-        if not isinstance(value, str) or is_placeholder(value) or len(value.strip()) > 200:
-            fields[name] = "required: a real answer (Retired and Not employed are answers)"
-        else:
-            answers[name] = value.strip()
-    if fields:
-        raise InvalidInput("invalid_request", "Please give your employer and occupation.", fields=fields)
-    if not deps.giving_service().store.record_employment(  # type: ignore[attr-defined]
-            donor_id, answers["employer"], answers["occupation"], datetime.now(timezone.utc)):
-        raise NotFound("donor_not_found", "We could not find your record.")
-    return json_response({"updated": True})
+    answer = service.record(token, *read_answer(body))
+    return json_response({"updated": True, "answered_at": answer.answered_at.isoformat(),
+                          "contributions": len(answer.answered_on)})

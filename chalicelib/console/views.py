@@ -85,4 +85,5 @@ def preview_html(query: Mapping[str, str], now: datetime) -> tuple[str, int]:
         page = deps.page_service().draft(validated(PageCreate, body))
     except InvalidInput as err:
         return render_page("console/preview_invalid.html", problems=err.fields or {"form": err.message}), 200
-    return render_donate(page, deps.page_service().preview(page), "", None, preview=True), 200
+    return render_donate(page, deps.page_service().preview(page), "", None, preview=True,
+                         committee_type=deps.committees().get(page.committee_id).type), 200

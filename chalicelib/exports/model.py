@@ -87,6 +87,9 @@ class DonationFacts:
     paid_at: datetime | None = None
     recurring: bool = False
     excess_refund_reason: str | None = None
+    # The local day the donor answered a best-efforts request (the donor's employer and
+    # occupation above are then the answer): the contribution needs a memo entry or amendment.
+    best_efforts_answered_on: date | None = None
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import unicodedata
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 
 from chalicelib.giving.ledger import PaymentState
 
@@ -170,6 +170,11 @@ class Donation:
     def recurring(self) -> bool:
         return self.subscription_id is not None
     attestations: dict[str, bool] = field(default_factory=dict)
+    # "Best efforts": the donor's later answer for a flagged contribution and the committee's
+    # local day it came (the filing code writes the memo entry or amendment from these).
+    best_efforts_answered_on: date | None = None
+    best_efforts_employer: str | None = None
+    best_efforts_occupation: str | None = None
 
     @property
     def amount_cents(self) -> int:

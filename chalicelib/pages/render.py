@@ -27,10 +27,13 @@ def money(cents: int) -> str:
 
 
 def render_donate(page: Page, view: dict, stripe_js_url: str, preselect_cents: int | None,
-                  preview: bool = False) -> str:
+                  preview: bool = False, committee_type: str = "candidate") -> str:
     """The donation page as `view` (the visitor's variant and ladder) shows it; the countdown
     starts from the server's `seconds_remaining`, never from the donor's clock. A `preview` (the
-    console's editor) has no scripts: nothing to pay with, nothing to load."""
+    console's editor) has no scripts: nothing to pay with, nothing to load. The best-efforts
+    notice states the law for the committee's type."""
+    from chalicelib.compliance.best_efforts import law_notice
+
     goal = int(view["goal_cents"]) or 1
     percent = min(100, round(100 * int(view["raised_cents"]) / goal, 1))
     deadline = datetime.fromisoformat(str(view["deadline"]).replace("Z", "+00:00"))
@@ -41,7 +44,7 @@ def render_donate(page: Page, view: dict, stripe_js_url: str, preselect_cents: i
         preselect=preselect_cents or 0, deadline_text=deadline_text,
         remaining_text=remaining(int(view["seconds_remaining"])),
         variant_id=variant.get("id") or "",  # the control too: its conversions count
-        preview=preview,
+        preview=preview, best_efforts_law=law_notice(committee_type),
     )
 
 

@@ -6,14 +6,14 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
 from pynamodb.connection import Connection
 from pynamodb.exceptions import DoesNotExist, TransactGetError, TransactWriteError, UpdateError
 from pynamodb.transactions import TransactGet, TransactWrite
 
-from chalicelib.compliance.best_efforts import needs_best_efforts
+from chalicelib.compliance.best_efforts import Answer, needs_best_efforts
 from chalicelib.compliance.limits import OverLimit
 from chalicelib.giving.events import PaymentEvent
 from chalicelib.giving.ledger import Movement, PaymentState, TotalsDelta, movements
@@ -267,31 +267,29 @@ class DonationRepository:
         """Whether a single-use link's nonce has been used."""
         return link_used(use_key)
 
-    def donor_asked(self, donor_id: str, message_id: str, when: datetime) -> bool:
-        """Claim the donor's one best-efforts request for this message (a retry of the same
-        message may send; another flagged gift's message may not)."""
-        m = DonorModel
+    def record_best_efforts_answer(self, donor_id: str, answer: Answer) -> bool:
+        """A donor's best-efforts answer on their record and on each contribution it completes,
+        in one transaction; False if there is no such donor (or contribution)."""
+        tx = TaggedWrite(self._connection)
+        m, d = DonorModel, DonationModel
+        tx.update("donor", DonorModel(donor_id), [
+            m.employer.set(answer.employer), m.occupation.set(answer.occupation),
+            m.employment_answered_at.set(answer.answered_at), m.updated_at.set(answer.answered_at),
+        ], m.donor_id.exists())
+        for donation_id, day in answer.answered_on.items():
+            tx.update("donation", DonationModel(donation_id), [
+                d.best_efforts_employer.set(answer.employer),
+                d.best_efforts_occupation.set(answer.occupation),
+                d.best_efforts_answered_at.set(answer.answered_at),
+                d.best_efforts_answered_on.set(day.isoformat()),
+            ], (d.donor_id == donor_id))
         try:
-            DonorModel(donor_id).update(
-                actions=[m.best_efforts_message.set(message_id)],
-                condition=m.best_efforts_message.does_not_exist() | (m.best_efforts_message == message_id))
-        except UpdateError as exc:
-            if condition_failed(exc):
+            tx.commit()
+        except TransactWriteError as exc:
+            if tx.failed(exc) & {"donor", "donation"}:
                 return False
-            raise
-        return True
-
-    def record_employment(self, donor_id: str, employer: str, occupation: str, when: datetime) -> bool:
-        """The donor's answer updates their record; False if there is no such donor."""
-        m = DonorModel
-        try:
-            DonorModel(donor_id).update(
-                actions=[m.employer.set(employer), m.occupation.set(occupation),
-                         m.employment_answered_at.set(when), m.updated_at.set(when)],
-                condition=m.donor_id.exists())
-        except UpdateError as exc:
-            if condition_failed(exc):
-                return False
+            if _retryable(exc, _reasons(exc)):
+                raise StaleRead("answer conflicted; retry") from exc
             raise
         return True
 
@@ -705,4 +703,8 @@ def _from_item(i: DonationModel) -> Donation:
         client_ip=i.client_ip, variant_id=i.variant_id, subscription_id=i.subscription_id,
         invoice_id=i.invoice_id, customer_id=i.customer_id,
         attestations=dict(i.attestations or {}),
+        best_efforts_answered_on=(date.fromisoformat(i.best_efforts_answered_on)
+                                  if i.best_efforts_answered_on else None),
+        best_efforts_employer=i.best_efforts_employer,
+        best_efforts_occupation=i.best_efforts_occupation,
     )

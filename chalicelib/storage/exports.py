@@ -38,7 +38,8 @@ _KIND_ORDER = {"contribution": 0, "dispute_reversal": 1, "refund": 2, "dispute":
 _DONATION_FIELDS = (
     "donation_id", "donor", "amount_cents", "refunded_cents", "status", "election", "page_slug",
     "payment_intent_id", "charge_id", "refcode", "paid_at", "recurring", "subscription_id",
-    "excess_refund_reason", "excess_reason",
+    "excess_refund_reason", "excess_reason", "best_efforts_employer", "best_efforts_occupation",
+    "best_efforts_answered_on",
 )
 
 
@@ -192,7 +193,9 @@ def _donation(item: DonationModel) -> DonationFacts:
             first_name=donor.first_name, last_name=donor.last_name, email=donor.email,
             address_line1=donor.address_line1, address_line2=donor.address_line2,
             city=donor.city, state=donor.state, zip=donor.zip,
-            employer=getattr(donor, "employer", None), occupation=getattr(donor, "occupation", None),
+            # A best-efforts answer received later completes what the donor first gave.
+            employer=item.best_efforts_employer or getattr(donor, "employer", None),
+            occupation=item.best_efforts_occupation or getattr(donor, "occupation", None),
         ),
         amount_cents=int(item.amount_cents), refunded_cents=int(item.refunded_cents or 0),
         status=item.status, election=item.election, page_slug=item.page_slug,
@@ -203,6 +206,8 @@ def _donation(item: DonationModel) -> DonationFacts:
         recurring=bool(getattr(item, "recurring", False) or getattr(item, "subscription_id", None)),
         excess_refund_reason=(getattr(item, "excess_refund_reason", None)
                               or getattr(item, "excess_reason", None)),
+        best_efforts_answered_on=(date.fromisoformat(item.best_efforts_answered_on)
+                                  if item.best_efforts_answered_on else None),
     )
 
 

@@ -136,6 +136,12 @@ class DonationModel(Model):
     excess_reason = UnicodeAttribute(null=True)
     # Employer or occupation missing or a placeholder the FEC rejects ("best efforts").
     best_efforts_flag = BooleanAttribute(default=False)
+    # The donor's answer to its request: employer, occupation, when (UTC) and the committee's
+    # local day (ISO date) it came.
+    best_efforts_employer = UnicodeAttribute(null=True)
+    best_efforts_occupation = UnicodeAttribute(null=True)
+    best_efforts_answered_at = UTCDateTimeAttribute(null=True)
+    best_efforts_answered_on = UnicodeAttribute(null=True)
     # Kept for velocity limits (a later decline counts against this address); never logged.
     client_ip = UnicodeAttribute(null=True)
     variant_id = UnicodeAttribute(null=True)
@@ -198,8 +204,7 @@ class DonorModel(Model):
     express_charges = ListAttribute(of=UTCDateTimeAttribute, null=True)
     express_version = NumberAttribute(null=True)
     express_revoked_at = UTCDateTimeAttribute(null=True)
-    # "Best efforts": the one request for employer/occupation, and when the donor answered.
-    best_efforts_message = UnicodeAttribute(null=True)
+    # "Best efforts": when the donor last answered a request for employer and occupation.
     employment_answered_at = UTCDateTimeAttribute(null=True)
 
 

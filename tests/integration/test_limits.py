@@ -183,43 +183,6 @@ def test_placeholder_employer_is_flagged_and_one_request_queued(api) -> None:
                 if m.payload["donation_id"] == good["donation_id"]]
 
 
-def test_best_efforts_asks_each_donor_once_and_the_answer_updates_them(api) -> None:
-    from datetime import datetime, timezone
-
-    from chalicelib.compliance.best_efforts import best_efforts_handler
-    from chalicelib.outbox.model import OutboxMessage
-    from chalicelib.storage.models import DonorModel
-
-    slug, _ = setup(api)
-    body = donation_body(2_000, email=email())
-    body["donor"]["occupation"] = "Information Requested"
-    first = api.call("POST", f"/api/pages/{slug}/donations", body)[1]
-    second_body = {**body, "idempotency_key": "test-" + body["idempotency_key"][5:][::-1]}
-    second = api.call("POST", f"/api/pages/{slug}/donations", second_body)[1]
-    for started in (first, second):
-        api.webhook(succeeded(started))
-    sent: list = []
-    store = deps.giving_service().store
-    ask = best_efforts_handler(store, store, lambda email: sent.append(email) or "ses-1", deps.tokens(),
-                               lambda path: "http://127.0.0.1:8000" + path, deps.page_service().store,
-                               lambda: datetime.now(timezone.utc))
-    messages = [OutboxModel.get(f"best_efforts#{s['donation_id']}") for s in (first, second)]
-    results = [ask(OutboxMessage(m.message_id, m.kind, m.due_at, dict(m.payload))) for m in messages]
-    assert len(sent) == 1 and results[1].result.startswith("skipped")
-    assert ask(OutboxMessage(messages[0].message_id, "best_efforts_request", messages[0].due_at,
-                             dict(messages[0].payload))).result == "ses-1"  # a retry may resend
-    link = next(word for word in sent[0].text.split() if "/e/" in word)
-    token = link.rsplit("/e/", 1)[1]
-    assert api.call("GET", f"/e/{token}")[0] == 200
-    status, error = api.call("POST", f"/api/employment/{token}", {"employer": "N/A", "occupation": "Nurse"})
-    assert status == 400 and "employer" in error["error"]["fields"]
-    assert api.call("POST", f"/api/employment/{token}", {"employer": "County Hospital",
-                                                         "occupation": "Nurse"})[0] == 200
-    donor = DonorModel.get(api.donation(first["donation_id"])["donor_id"])
-    assert (donor.employer, donor.occupation) == ("County Hospital", "Nurse")
-    assert api.call("POST", f"/api/employment/{token[:-2]}xx", {"employer": "A", "occupation": "B"})[0] == 400
-
-
 def test_the_committee_list_shows_each_as_stored(api) -> None:
     _, cid = setup(api, limit_cents=12_300, kind="pac")
     status, body = api.call("GET", "/api/admin/committees", headers=staff(FINANCE_KEY))

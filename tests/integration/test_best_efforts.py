@@ -43,7 +43,8 @@ def committee(api: Any, kind: str = "candidate") -> tuple[str, str]:
     cid = "C" + "".join(random.choices("0123456789", k=8))
     if kind != "candidate":
         status, body = api.call("PUT", f"/api/admin/committees/{cid}",
-                                {"name": "Neighbors PAC", "type": kind}, staff(FINANCE_KEY))
+                                {"name": "Neighbors PAC", "type": kind, "time_zone": "America/Chicago"},
+                                staff(FINANCE_KEY))
         assert status == 200, body
     return api.create_page(committee_id=cid)["slug"], cid
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from chalicelib.console.charts import Chart, Datum, bar_chart
 from chalicelib.console.render import money, percent
@@ -12,9 +13,10 @@ from chalicelib.reports.dashboard import PageSummary
 
 
 def hourly_chart(row: PageSummary) -> Chart:
-    recent = row.recent
-    data = [Datum(f"{h:%H}:00 UTC", c / 100, money(c), f"{h:%H}" if i % 6 == 0 else None)
-            for i, (h, c) in enumerate(zip(recent.hours, recent.hourly_cents, strict=True))]
+    recent, zone = row.recent, ZoneInfo(row.time_zone)
+    local = [h.astimezone(zone) for h in recent.hours]
+    data = [Datum(f"{h:%H:%M %Z}", c / 100, money(c), f"{h:%H}" if i % 6 == 0 else None)
+            for i, (h, c) in enumerate(zip(local, recent.hourly_cents, strict=True))]
     busiest = max(range(len(data)), key=lambda i: recent.hourly_cents[i]) if data else 0
     description = (f"Money raised per hour over the last 24 hours: {money(recent.raised_cents)} in "
                    f"{recent.gifts} gifts" + (f"; the best hour was {data[busiest].label} with "

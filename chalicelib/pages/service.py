@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import builtins
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from typing import TYPE_CHECKING, Any, Protocol
+from zoneinfo import ZoneInfo
 
 from chalicelib import logs
 from chalicelib.compliance.committees import Committee
@@ -49,6 +50,8 @@ class VisitStore(Protocol):
     def count_impression(self, slug: str, experiment: str, visitor_id: str, variant_id: str,
                          now: datetime) -> bool: ...
     def count_refcode_visit(self, slug: str, refcode: str, visitor_id: str, now: datetime) -> bool: ...
+    def count_day_visit(self, slug: str, day: date, visitor_id: str, now: datetime) -> bool: ...
+    def day_visitors(self, pairs: Iterable[tuple[str, date]]) -> dict[tuple[str, date], int]: ...
     def arm_stats(self, slug: str, arm_ids: builtins.list[str]) -> dict[str, ArmStats]: ...
 
 
@@ -79,11 +82,12 @@ class Visit:
 @dataclass(frozen=True)
 class VisitCounted:
     """What a beacon counted: the visitor's arm (None when the page tests nothing) and whether
-    their impression and refcode arrival were new."""
+    their impression, refcode arrival and visit today (the committee's day) were new."""
 
     variant_id: str | None
     impression: bool
     refcode: bool
+    today: bool = False
 
 
 @dataclass
@@ -227,18 +231,36 @@ class PageService:
     def record_visit(self, slug: str, visitor_id: str, refcode: str | None = None) -> VisitCounted:
         """Count a visitor of the page once (their arm's impression, for the A/B results) and,
         with `refcode`, their arrival by it once (for the refcode report). Both are idempotent
-        per visitor: a reload, or the same beacon sent twice, counts nothing more."""
+        per visitor: a reload, or the same beacon sent twice, counts nothing more. The visitor
+        is also counted once per local day of the page's committee (the dashboard's conversion
+        today)."""
         page = self.get(slug)
         now = self.clock()
         arm = self.arm_for(page, experiments.bucket_of(visitor_id), now)
-        impression = refcode_new = False
+        impression = refcode_new = today = False
         if self.visits is not None:
             if arm is not None:
                 impression = self.visits.count_impression(page.slug, page.experiment, visitor_id,
                                                           arm.id, now)
             if refcode:
                 refcode_new = self.visits.count_refcode_visit(slug, refcode, visitor_id, now)
-        return VisitCounted(arm.id if arm else None, impression, refcode_new)
+            today = self.visits.count_day_visit(slug, self.local_date(page, now), visitor_id, now)
+        return VisitCounted(arm.id if arm else None, impression, refcode_new, today)
+
+    def time_zone(self, page: Page) -> str:
+        """The page's committee's time zone, where its days begin and end (UTC without a
+        committee source)."""
+        return self.committees.get(page.committee_id).zone if self.committees else "UTC"
+
+    def local_date(self, page: Page, now: datetime) -> date:
+        return now.astimezone(ZoneInfo(self.time_zone(page))).date()
+
+    def visitors_on(self, pairs: Iterable[tuple[str, date]]) -> dict[tuple[str, date], int]:
+        """Distinct visitors of each (page, local day) the beacon counted."""
+        wanted = list(pairs)
+        if self.visits is None:
+            return dict.fromkeys(wanted, 0)
+        return self.visits.day_visitors(wanted)
 
     def _stats_for_allocation(self, page: Page, ids: builtins.list[str]) -> dict[str, ArmStats]:
         key = f"{page.slug}#{page.experiment}"

@@ -1,5 +1,6 @@
-"""The organizers' morning view: each page's totals and time left, and its last 24 hours
-(gifts, money, new and returning donors, money per hour).
+"""The organizers' morning view: each page's totals and time left, its day so far in the
+committee's time zone (gifts, money, visitors the page's beacon counted, conversion), and its
+last 24 hours (gifts, money, new and returning donors, money per hour).
 
 The last 24 hours come from the contribution movements of the pages' committees (the ledger's
 `by-month` index, one read per committee shown), not from the pages' counters, so a refund
@@ -8,10 +9,11 @@ later that day lowers the hour it was given in, as the thermometer does.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from typing import Protocol
+from zoneinfo import ZoneInfo
 
 from chalicelib.pages.model import Page, PageTotals
 from chalicelib.paging import Slice
@@ -23,6 +25,8 @@ HOURS = 24
 class PageListing(Protocol):
     def list_page(self, limit: int, after: str | None = None) -> Slice[Page]: ...
     def totals(self, slug: str) -> PageTotals: ...
+    def time_zone(self, page: Page) -> str: ...
+    def visitors_on(self, pairs: Iterable[tuple[str, date]]) -> dict[tuple[str, date], int]: ...
 
 
 @dataclass(frozen=True)
@@ -39,16 +43,40 @@ class Recent:
 
 
 @dataclass(frozen=True)
+class Today:
+    """A page's local day so far: its gifts and the distinct visitors its beacon counted."""
+
+    day: date
+    gifts: int = 0
+    raised_cents: int = 0
+    visitors: int = 0
+
+    @property
+    def conversion(self) -> float | None:
+        """Gifts per visitor today; None before anyone was counted (a 0/0 is not 0 %)."""
+        return self.gifts / self.visitors if self.visitors else None
+
+
+@dataclass(frozen=True)
 class PageSummary:
     page: Page
     totals: PageTotals
     seconds_remaining: int
     open: bool
     recent: Recent
+    today: Today
+    time_zone: str = "UTC"
 
 
 def _utcnow() -> datetime:
     return datetime.now(timezone.utc)
+
+
+def today(facts: list[ContributionFact], day: date, zone: str, visitors: int) -> Today:
+    """The facts of one page paid on `day` in `zone`."""
+    tz = ZoneInfo(zone)
+    mine = [f for f in facts if f.paid_at.astimezone(tz).date() == day]
+    return Today(day, len(mine), sum(f.counted_cents for f in mine), visitors)
 
 
 def recent(facts: list[ContributionFact], now: datetime, hours: int = HOURS) -> Recent:
@@ -79,12 +107,20 @@ class Dashboard:
     def overview(self, limit: int, after: str | None = None) -> Slice[PageSummary]:
         now = self.clock()
         listed = self.pages.list_page(limit, after)
-        start = now - timedelta(hours=HOURS + 1)
+        # Enough for the last `HOURS` whole hours and for the local day so far (at most 25 h).
+        start = now - timedelta(hours=max(HOURS + 1, 26))
         by_page: dict[str, list[ContributionFact]] = {}
         for committee_id in sorted({p.committee_id for p in listed.items}):
             for fact in self.contributions.contributions(None, committee_id, start, now + timedelta(hours=1)):
                 by_page.setdefault(fact.page_slug, []).append(fact)
-        rows = [PageSummary(p, self.pages.totals(p.slug), p.seconds_remaining(now), p.is_open(now),
-                            recent(by_page.get(p.slug, []), now)) for p in listed.items]
+        zones = {p.slug: self.pages.time_zone(p) for p in listed.items}
+        days = {slug: now.astimezone(ZoneInfo(zone)).date() for slug, zone in zones.items()}
+        visitors = self.pages.visitors_on(days.items())
+        rows = []
+        for p in listed.items:
+            facts, day, zone = by_page.get(p.slug, []), days[p.slug], zones[p.slug]
+            so_far = today(facts, day, zone, visitors.get((p.slug, day), 0))
+            rows.append(PageSummary(p, self.pages.totals(p.slug), p.seconds_remaining(now), p.is_open(now),
+                                    recent(facts, now), so_far, zone))
         rows.sort(key=lambda r: (not r.open, r.seconds_remaining, r.page.slug))
         return Slice(rows, listed.after)

@@ -1,5 +1,6 @@
-"""Visitors in DynamoDB: each one's A/B impression and refcode arrival, counted once each, on
-sharded counters (`variant#{slug}#{variant_id}#{n}`, `refcode#{slug}#{refcode}#{n}`).
+"""Visitors in DynamoDB: each one's A/B impression, refcode arrival and visit on a (committee's
+local) day, counted once each, on sharded counters (`variant#{slug}#{variant_id}#{n}`,
+`refcode#{slug}#{refcode}#{n}`, `day#{slug}#{YYYY-MM-DD}#{n}`).
 
 A visit item is created with a conditional put, and the counter shard incremented in the same
 transaction, so a visitor counts once however many times (or however concurrently) the page's
@@ -7,8 +8,9 @@ beacon reports them. Visit items expire with the visitor cookie (TTL)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from datetime import datetime, timedelta
+from collections.abc import Callable, Iterable
+from datetime import date, datetime, timedelta
+from typing import TypeVar
 
 from pynamodb.connection import Connection
 from pynamodb.exceptions import TransactWriteError
@@ -19,7 +21,9 @@ from chalicelib.pages.experiments import ArmStats
 from chalicelib.storage.donations import shard_for
 from chalicelib.storage.models import CounterShardModel, VisitModel
 
+K = TypeVar("K")
 VISIT_TTL = timedelta(days=365)
+DAY_VISIT_TTL = timedelta(days=3)  # a day's claims outlive the day in every time zone
 
 
 def variant_counter_id(slug: str, variant_id: str, shard: int) -> str:
@@ -28,6 +32,10 @@ def variant_counter_id(slug: str, variant_id: str, shard: int) -> str:
 
 def refcode_counter_id(slug: str, refcode: str, shard: int) -> str:
     return f"refcode#{slug}#{refcode}#{shard}"
+
+
+def day_counter_id(slug: str, day: date, shard: int) -> str:
+    return f"day#{slug}#{day.isoformat()}#{shard}"
 
 
 class VisitRepository:
@@ -61,10 +69,24 @@ class VisitRepository:
 
     def refcode_visitors(self, pairs: Iterable[tuple[str, str]]) -> dict[tuple[str, str], int]:
         """Distinct visitors per (page, refcode): the sum of the pair's shards."""
-        keys: dict[str, tuple[str, str]] = {}
-        for slug, refcode in set(pairs):
-            for n in range(self.counter_shards):
-                keys[refcode_counter_id(slug, refcode, n)] = (slug, refcode)
+        return self._distinct(pairs, refcode_counter_id)
+
+    # --- visitors per day (the dashboard's conversion today) -------------------------------
+    def count_day_visit(self, slug: str, day: date, visitor_id: str, now: datetime) -> bool:
+        """Count a visitor of the page once on `day` (a local date); True if this was new."""
+        shard = shard_for(visitor_id, self.counter_shards)
+        visit = VisitModel(f"d#{slug}#{day.isoformat()}#{visitor_id}", expires_at=now + DAY_VISIT_TTL)
+        return self._claim(visit, CounterShardModel(day_counter_id(slug, day, shard)))
+
+    def day_visitors(self, pairs: Iterable[tuple[str, date]]) -> dict[tuple[str, date], int]:
+        """Distinct visitors per (page, local day): the sum of the pair's shards."""
+        return self._distinct(pairs, day_counter_id)
+
+    def _distinct(self, pairs: Iterable[tuple[str, K]],
+                  counter_id: Callable[[str, K, int], str]) -> dict[tuple[str, K], int]:
+        """Each pair's shards summed, read in one BatchGetItem (PynamoDB splits it at 100 keys)."""
+        keys = {counter_id(slug, key, n): (slug, key)
+                for slug, key in set(pairs) for n in range(self.counter_shards)}
         counts = dict.fromkeys(set(keys.values()), 0)
         for item in CounterShardModel.batch_get(list(keys)):
             counts[keys[item.counter_id]] += int(item.impressions or 0)

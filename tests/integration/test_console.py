@@ -174,10 +174,17 @@ def test_the_dashboard_counts_a_gift(client, api) -> None:
     c = organizer(client)
     slug = "dash-" + uuid.uuid4().hex[:8]
     assert c.submit("/admin/pages/new", "/admin/pages", page_form(slug)).status_code == 303
+    for visitor in ("visitor-" + uuid.uuid4().hex for _ in range(4)):
+        for _ in range(2):  # a reload counts nothing more
+            status, _ = api.call("POST", f"/api/pages/{slug}/visits", {}, {"Cookie": f"gs_vid={visitor}"})
+            assert status == 200
     give(api, slug, 2700)
-    dashboard = text(c.get("/admin/"))
     # The page may be on a later page of the dashboard if many tests made pages: follow it.
-    assert f'data-raised="{slug}">$27<' in _find(c, dashboard, slug)
+    dashboard = _find(c, text(c.get("/admin/")), slug)
+    assert f'data-raised="{slug}">$27<' in dashboard
+    card = dashboard[dashboard.index(f'id="page-{slug}"'):]
+    card = card[:card.index("</section>")]
+    assert "<dt>Visitors today</dt><dd>4</dd>" in card and "<dt>Conversion today</dt><dd>25.0 %</dd>" in card
 
 
 def _find(c: Console, html: str, slug: str) -> str:

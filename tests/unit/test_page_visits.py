@@ -5,10 +5,12 @@ per refcode."""
 from __future__ import annotations
 
 import builtins
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
+from chalicelib.compliance.committees import Committee
 from chalicelib.pages.experiments import BUCKETS, ArmStats, bucket_of
 from chalicelib.pages.model import Page, PageTotals, Variant
 from chalicelib.pages.service import PageService, Visit
@@ -39,6 +41,7 @@ class Visits:
     items: dict[str, str] = field(default_factory=dict)
     impressions: dict[str, int] = field(default_factory=dict)
     refcodes: dict[str, int] = field(default_factory=dict)
+    days: dict[tuple[str, date], int] = field(default_factory=dict)
     writes: int = 0
 
     def count_impression(self, slug: str, experiment: str, visitor_id: str, variant_id: str,
@@ -60,8 +63,31 @@ class Visits:
         self.refcodes[refcode] = self.refcodes.get(refcode, 0) + 1
         return True
 
+    def count_day_visit(self, slug: str, day: date, visitor_id: str, now: datetime) -> bool:
+        self.writes += 1
+        key = f"d#{slug}#{day}#{visitor_id}"
+        if key in self.items:
+            return False
+        self.items[key] = ""
+        self.days[(slug, day)] = self.days.get((slug, day), 0) + 1
+        return True
+
+    def day_visitors(self, pairs: Iterable[tuple[str, date]]) -> dict[tuple[str, date], int]:
+        return {pair: self.days.get(pair, 0) for pair in pairs}
+
     def arm_stats(self, slug: str, arm_ids: builtins.list[str]) -> dict[str, ArmStats]:
         return {a: ArmStats(self.impressions.get(a, 0)) for a in arm_ids}
+
+
+@dataclass
+class Committees:
+    """The committee source: every committee in one time zone."""
+
+    time_zone: str
+
+    def get(self, committee_id: str) -> Committee:
+        return Committee(committee_id, "Rivera for Congress", "candidate", 350_000, 20_000,
+                         time_zone=self.time_zone)
 
 
 def page(**changes: Any) -> Page:
@@ -74,9 +100,10 @@ def page(**changes: Any) -> Page:
     return Page(**fields)
 
 
-def service(p: Page) -> tuple[PageService, Visits]:
+def service(p: Page, clock: Any = lambda: NOW, committees: Any = None) -> tuple[PageService, Visits]:
     visits = Visits()
-    return PageService(Pages({p.slug: p}), "pk_test_x", clock=lambda: NOW, visits=visits), visits
+    return PageService(Pages({p.slug: p}), "pk_test_x", clock=clock, visits=visits,
+                       committees=committees), visits
 
 
 def test_a_page_view_writes_nothing_and_a_bucket_sees_one_arm() -> None:
@@ -105,8 +132,25 @@ def test_the_beacon_counts_a_visitor_once_for_the_arm_they_see() -> None:
     assert visits.impressions == {arm: 1} and visits.refcodes == {"email-nov": 1, "fb": 1}
 
 
-def test_a_page_without_variants_counts_refcodes_only() -> None:
+def test_a_page_without_variants_counts_its_visitors_of_the_day_only() -> None:
     svc, visits = service(page(variants=[]))
     counted = svc.record_visit("demo", "visitor-0123456789abcdef", None)
     assert (counted.variant_id, counted.impression, counted.refcode) == (None, False, False)
-    assert visits.writes == 0
+    assert counted.today
+    assert visits.impressions == {} and visits.refcodes == {}
+
+
+def test_a_visitor_counts_once_a_day_in_the_committees_time_zone() -> None:
+    """22:00 in Los Angeles is already tomorrow in UTC: the visitor counts on the committee's day,
+    once however often they come back that day, and again after local midnight."""
+    clock = [datetime(2026, 11, 3, 5, 30, tzinfo=timezone.utc)]  # Nov 2, 21:30 in Los Angeles
+    svc, visits = service(page(variants=[]), clock=lambda: clock[0],
+                          committees=Committees("America/Los_Angeles"))
+    visitor = "visitor-0123456789abcdef"
+    assert svc.record_visit("demo", visitor).today
+    clock[0] += timedelta(hours=1)  # 22:30 local, 06:30 UTC on Nov 3
+    assert not svc.record_visit("demo", visitor).today
+    clock[0] += timedelta(hours=2)  # 00:30 local on Nov 3
+    assert svc.record_visit("demo", visitor).today
+    assert visits.days == {("demo", date(2026, 11, 2)): 1, ("demo", date(2026, 11, 3)): 1}
+    assert svc.visitors_on([("demo", date(2026, 11, 2))]) == {("demo", date(2026, 11, 2)): 1}

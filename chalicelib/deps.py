@@ -258,14 +258,19 @@ def followups() -> FollowupService:
     from datetime import timedelta
 
     from chalicelib.followups.service import FollowupConfig, FollowupService
+    from chalicelib.giving.velocity import SignupLimits
     from chalicelib.storage.followups import FollowupRepository
     from chalicelib.storage.pages import PageRepository
+    from chalicelib.storage.velocity import SignupCounters
 
     s = settings()
     config = FollowupConfig(base_url=s.public_base_url, max_invitations=s.max_invitations,
-                            reminder_delay=timedelta(hours=s.reminder_delay_hours))
+                            reminder_delay=timedelta(hours=s.reminder_delay_hours),
+                            signup_limits=SignupLimits(s.signup_window_seconds, s.signups_per_ip,
+                                                       s.signups_per_network))
     return FollowupService(FollowupRepository(s.region, outbox_store()), mailer(), tokens(),
-                           giving_service().store, PageRepository(s.counter_shards), config)
+                           giving_service().store, PageRepository(s.counter_shards), config,
+                           signup_counters=SignupCounters())
 
 
 @lru_cache(maxsize=1)

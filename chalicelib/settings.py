@@ -73,6 +73,8 @@ class Settings(BaseSettings):
     declines_per_donation: Count = 3
     intakes_per_ip: Count = 300
     pending_per_ip: Count = 20
+    # Signups (each sends a confirmation email) per hour from one IP, and from its /24 (IPv6 /64).
+    signup_window_seconds: Count = 3600
     signups_per_ip: Count = 10
     signups_per_network: Count = 50
     # An unconfirmed donation holds its reservation this long; then the reconciler cancels it.

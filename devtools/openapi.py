@@ -97,8 +97,9 @@ ROUTES: dict[tuple[str, str], Op] = {
         "SES bounces and complaints through SNS (signature checked against SNS's certificate)",
         "webhooks", ok_body=WEBHOOK_ANSWER, raw_body=True, status=(403,)),
     ("POST", "/api/signups"): Op(
-        "Sign up to take part; the same answer whether or not the address is known", "public",
-        ok=202, body="SignupRequest"),
+        "Sign up to take part; the same answer whether or not the address is known (a few an "
+        "hour per IP and per /24 or IPv6 /64)", "public",
+        ok=202, body="SignupRequest", status=(429,)),
     ("POST", "/api/signups/confirm/{token}"): Op("Confirm a signup (double opt-in)", "public",
                                                   raw_body=True, status=(410,)),
     ("POST", "/api/invitations/{token}/rsvp"): Op(

@@ -17,6 +17,7 @@ from typing import Any
 from chalice.app import Blueprint, Request, Response
 
 from chalicelib import deps, logs
+from chalicelib.api.donations import client_ip
 from chalicelib.api.http import STATUS, handles_errors, json_response, read_json, validated
 from chalicelib.errors import DomainError, InvalidInput
 
@@ -160,8 +161,9 @@ def share_link(code: str) -> Response:
 def signup() -> Response:
     from chalicelib.followups.input import SignupRequest
 
-    data = validated(SignupRequest, read_json(invitations.current_request))
-    queued = deps.followups().signup(data)
+    request = invitations.current_request
+    data = validated(SignupRequest, read_json(request))
+    queued = deps.followups().signup(data, client_ip(request))
     logs.info("signup", confirmation_queued=queued)
     # The same answer whether or not the address is known or a confirmation went out.
     return json_response({"status": "accepted"}, 202)

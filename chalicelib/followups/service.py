@@ -17,7 +17,7 @@ import random
 import time
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -39,6 +39,7 @@ from chalicelib.followups.model import (
     invitation_id_for,
 )
 from chalicelib.giving.model import Donation, donor_id_for
+from chalicelib.giving.velocity import SignupLimits, check_signup, signup_expiry, signup_keys
 from chalicelib.outbox.model import Delivered, Handler, OutboxMessage, PermanentFailure
 from chalicelib.pages.model import Page
 from chalicelib.paging import Slice
@@ -99,12 +100,18 @@ class PageSource(Protocol):
     def get(self, slug: str) -> Page | None: ...
 
 
+class SignupCounterStore(Protocol):
+    def counts(self, keys: list[str]) -> dict[str, int]: ...
+    def add(self, keys: list[str], expires: datetime) -> None: ...
+
+
 @dataclass(frozen=True)
 class FollowupConfig:
     base_url: str
     max_invitations: int = 3
     reminder_delay: timedelta = timedelta(days=2)
     event_reminder_lead: timedelta = timedelta(days=1)
+    signup_limits: SignupLimits = field(default_factory=SignupLimits)
 
 
 MAX_RSVP_ATTEMPTS = 12
@@ -125,7 +132,8 @@ def _utcnow() -> datetime:
 class FollowupService:
     def __init__(self, store: FollowupStore, mailer: Mailer, tokens_: tokens.Tokens,
                  donations: DonationSource, pages: PageSource, config: FollowupConfig,
-                 clock: Callable[[], datetime] = _utcnow) -> None:
+                 clock: Callable[[], datetime] = _utcnow,
+                 signup_counters: SignupCounterStore | None = None) -> None:
         self.store = store
         self.mailer = mailer
         self.tokens = tokens_
@@ -133,6 +141,7 @@ class FollowupService:
         self.pages = pages
         self.config = config
         self.clock = clock
+        self.signup_counters = signup_counters
 
     # --- organizers -----------------------------------------------------------------------
     def create_action(self, data: ActionCreate) -> Action:
@@ -309,8 +318,10 @@ class FollowupService:
         return f"/donate/{sharer.share_page}?refcode={planning.share_refcode(code.lower())}"
 
     # --- signups --------------------------------------------------------------------------
-    def signup(self, request: SignupRequest) -> bool:
-        """Ask a non-donor to confirm (double opt-in); at most one confirmation per hour.
+    def signup(self, request: SignupRequest, client_ip: str | None = None) -> bool:
+        """Ask a non-donor to confirm (double opt-in); at most one confirmation per hour per
+        address, and (each sending an email in our name) at most `SIGNUPS_PER_IP` signups per
+        hour from one IP and `SIGNUPS_PER_NETWORK` from its /24 (IPv6: /64): `RateLimited`.
 
         Returns whether a confirmation was queued; callers answer 202 either way, so the
         response tells nobody whether an address is known.
@@ -318,6 +329,11 @@ class FollowupService:
         if request.page and self.pages.get(request.page) is None:
             raise InvalidInput("invalid_request", "No such page.", fields={"page": "no such page"})
         now = self.clock()
+        if self.signup_counters is not None and client_ip:
+            limits = self.config.signup_limits
+            keys = signup_keys(client_ip, now, limits)
+            check_signup(self.signup_counters.counts(keys), client_ip, now, limits)
+            self.signup_counters.add(keys[::2], signup_expiry(now, limits))  # this window's
         person_id = donor_id_for(request.email)
         pending: dict[str, Any] = {k: v for k, v in {
             "first_name": request.first_name, "zip": request.zip[:5] if request.zip else None,

@@ -10,9 +10,10 @@ The previous window counts in proportion to its overlap, so a burst cannot strad
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from chalicelib.errors import DomainError
 
@@ -97,3 +98,48 @@ def check_intake(counts: Mapping[str, int], ip: str, email: str, now: datetime,
 
 def retry_after(now: datetime, limits: VelocityLimits) -> int:
     return limits.window_seconds - int(now.timestamp()) % limits.window_seconds
+
+
+# --- signups: a confirmation email per signup, so a flood is mail sent on our name --------------
+@dataclass(frozen=True)
+class SignupLimits:
+    window_seconds: int = 3600
+    per_ip: int = 10
+    per_network: int = 50
+
+
+def network(ip: str) -> str:
+    """The block one party controls: an IPv4 address's /24, an IPv6 address's /64 (a single
+    subscriber gets at least a /64, so counting addresses inside it counts nothing)."""
+    try:
+        address = ipaddress.ip_address(ip.strip())
+    except ValueError:
+        return ip.strip().lower()
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
+        address = address.ipv4_mapped
+    prefix = 24 if address.version == 4 else 64
+    return str(ipaddress.ip_network(f"{address}/{prefix}", strict=False))
+
+
+def signup_keys(ip: str, now: datetime, limits: SignupLimits) -> list[str]:
+    """Counters of this and the last window, for the address and for its network (hashed):
+    `[ip now, ip before, network now, network before]`; a signup adds to the two "now" ones."""
+    w = int(now.timestamp()) // limits.window_seconds
+    return [f"signup#{kind}#{_digest(value)}#{n}" for kind, value in (("ip", ip), ("net", network(ip)))
+            for n in (w, w - 1)]
+
+
+def signup_expiry(now: datetime, limits: SignupLimits) -> datetime:
+    """When a window's counter may go: once it cannot count towards the next window either."""
+    return now + timedelta(seconds=2 * limits.window_seconds)
+
+
+def check_signup(counts: Mapping[str, int], ip: str, now: datetime, limits: SignupLimits) -> None:
+    """Refuse a signup past `per_ip` from the address or `per_network` from its /24 (/64) in the
+    sliding window (the last window counted by its overlap, as for intake)."""
+    ip_now, ip_before, net_now, net_before = signup_keys(ip, now, limits)
+    elapsed = (int(now.timestamp()) % limits.window_seconds) / limits.window_seconds
+    for key_now, key_before, cap in ((ip_now, ip_before, limits.per_ip),
+                                     (net_now, net_before, limits.per_network)):
+        if counts.get(key_now, 0) + counts.get(key_before, 0) * (1 - elapsed) >= cap:
+            raise RateLimited(limits.window_seconds - int(now.timestamp()) % limits.window_seconds)

@@ -30,3 +30,17 @@ class VelocityRepository:
 
     def items(self, keys: Iterable[str]) -> list[VelocityModel]:
         return [VelocityModel(k) for k in keys]
+
+
+
+class SignupCounters:
+    """Signup counters in the velocity table (keys hashed by the domain, expiring by TTL)."""
+
+    def counts(self, keys: list[str]) -> dict[str, int]:
+        """The counters named, in one BatchGetItem."""
+        return {i.counter_key: int(i.hits or 0) for i in VelocityModel.batch_get(keys)}
+
+    def add(self, keys: list[str], expires: datetime) -> None:
+        for key in keys:
+            VelocityModel(key).update(actions=[VelocityModel.hits.add(1),
+                                               VelocityModel.expires_at.set(expires)])

@@ -503,6 +503,29 @@ def test_signup_is_double_opt_in_without_duplicates_or_resends(api, actions, mai
     assert nowhere[0] == 400 and "page" in nowhere[1]["error"]["fields"]
 
 
+def test_signups_are_limited_per_ip_and_per_network(api) -> None:
+    """Each signup mails a confirmation in our name: one address, or one /24 (IPv6 /64), cannot
+    send more than its share (here 3 and 5 an hour); a refused signup writes nothing."""
+    from chalicelib import deps
+
+    def signup(ip: str) -> tuple[int, Any, str]:
+        email = unique_email()
+        status, body = api.call("POST", "/api/signups", {"email": email}, {"X-Forwarded-For": ip})
+        return status, body, email
+
+    with environment(SIGNUPS_PER_IP="3", SIGNUPS_PER_NETWORK="5"):
+        for first, neighbour, elsewhere in (("198.51.100.7", "198.51.100.200", "198.51.101.7"),
+                                            ("2001:db8:1:2::1", "2001:db8:1:2:ffff::9", "2001:db8:1:3::1")):
+            assert [signup(first)[0] for _ in range(3)] == [202, 202, 202]
+            status, body, refused = signup(first)
+            assert (status, body["error"]["code"]) == (429, "rate_limited")
+            assert 0 < int(api.last_headers["Retry-After"]) <= 3600
+            assert deps.followups().store.get_person(donor_id_for(refused)) is None
+            # the same network shares five; another network is not held up
+            assert [signup(neighbour)[0] for _ in range(3)] == [202, 202, 429]
+            assert signup(elsewhere)[0] == 202
+
+
 def test_a_repeated_signup_after_an_hour_sends_one_more_confirmation(api, mailbox) -> None:
     from chalicelib import deps
     from chalicelib.followups.input import SignupRequest

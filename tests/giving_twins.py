@@ -354,12 +354,13 @@ def donor_fields(email: str, first: str = "Ana", last: str = "Rivera", zip_: str
             "employer": "City Library", "occupation": "Librarian"}
 
 
-def donation_request(amount_cents: int, email: str, key: str, **donor: str) -> Any:
+def donation_request(amount_cents: int, email: str, key: str, election: str | None = None,
+                     **donor: str) -> Any:
     from chalicelib.giving.intake import DonationRequest
 
     return DonationRequest.model_validate({
         "amount_cents": amount_cents, "idempotency_key": key, "donor": donor_fields(email, **donor),
-        "attestations": ATTESTATIONS})
+        "attestations": ATTESTATIONS, **({"election": election} if election else {})})
 
 
 def paid(donation: Donation, event_id: str | None = None) -> PaymentEvent:

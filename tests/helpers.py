@@ -159,6 +159,36 @@ def committee_body(**changes: Any) -> dict[str, Any]:
     return {k: v for k, v in body.items() if v is not None}
 
 
+def _election(kind: str, day: Any) -> dict[str, Any]:
+    return {"code": f"{kind}{day.year}", "date": day.isoformat()}
+
+
+class ElectionCalendar:
+    """A committee whose calendar is laid out around today: an `O` election held ten days ago
+    with $50 of net debt left, a primary and a general ahead."""
+
+    def __init__(self, api: Any) -> None:
+        from datetime import date, timedelta
+
+        today = date.today()
+        self.api = api
+        self.committee_id = "C" + "".join(random.choice("0123456789") for _ in range(8))
+        held = _election("O", today - timedelta(days=10))
+        primary = _election("P", today + timedelta(days=100))
+        general = _election("G", today + timedelta(days=300))
+        held["net_debt_cents"] = 5_000
+        self.held, self.primary, self.general = held["code"], primary["code"], general["code"]
+        body = committee_body(previous_general_date=(today - timedelta(days=30)).isoformat(),
+                              elections=[held, primary, general], time_zone="UTC")
+        status, saved = api.call("PUT", f"/api/admin/committees/{self.committee_id}", body,
+                                 staff(FINANCE_KEY))
+        assert status == 200, saved
+
+    def page(self, election: str, elections: list[str] | None = None) -> str:
+        extra = {"elections": elections} if elections else {}
+        return self.api.create_page(committee_id=self.committee_id, election=election, **extra)["slug"]
+
+
 # --- filing: committees, contributors and receipts as the report takes them ------------------
 
 def filing_committee(type: str = "candidate", **changes: Any) -> Any:

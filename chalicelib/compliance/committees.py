@@ -8,6 +8,7 @@ local date in the committee's `time_zone` (see `compliance.elections`).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Literal
@@ -21,7 +22,7 @@ from chalicelib.compliance.elections import (
     local_midnight,
     year_of,
 )
-from chalicelib.errors import InvalidInput
+from chalicelib.errors import DomainError, InvalidInput
 from chalicelib.filing.model import Address, Candidate, Name
 
 if TYPE_CHECKING:
@@ -29,6 +30,36 @@ if TYPE_CHECKING:
 
 CommitteeType = Literal["candidate", "pac"]
 CommitteeStatus = Literal["active", "lost_primary", "withdrawn"]
+
+
+class ElectionNotOpen(DomainError):
+    """The gift names an election the donor may not choose: not the committee's, not in its
+    current cycle, not offered by the page, or none is open at all."""
+
+    kind = "invalid"
+
+    def __init__(self, requested: str | None, open_codes: Sequence[str]) -> None:
+        if requested:
+            message = f"Contributions cannot be designated for {requested} on this page."
+        else:
+            message = "No election of this committee is open for contributions."
+        super().__init__("election_not_open", message,
+                         fields={"election": "choose one of " + ", ".join(open_codes) if open_codes
+                                 else "no election is open"},
+                         extra={"open_elections": list(open_codes)})
+
+
+class OverNetDebt(DomainError):
+    """A gift for an election already held, beyond the debts it may still retire."""
+
+    kind = "rule"
+
+    def __init__(self, code: str) -> None:
+        super().__init__(
+            "over_net_debt",
+            f"{code} has been held: contributions for it are accepted only toward its remaining "
+            "debts, and this one is more than they are.",
+            fields={"amount_cents": "more than the election's remaining net debt"})
 
 
 @dataclass(frozen=True)
@@ -78,6 +109,48 @@ class Committee:
         cycle = self.cycle(day)
         return sorted((e for e in self.elections if cycle.contains(e.date) and not e.held_before(day)),
                       key=lambda e: e.date)
+
+    def designate(self, when: datetime, requested: str | None, page_election: str,
+                  offered: Sequence[str], amount_cents: int) -> str:
+        """The election a gift received at `when` is for; the server's choice, never the
+        donor's alone (11 CFR 110.1(b)). Undesignated: the page's election while it is still
+        ahead, else the next election after the day received. Designated: only an election of
+        the committee that the page offers and that is open in the current cycle; or one held
+        already, up to its remaining net debt (OverNetDebt past it). Anything else is
+        ElectionNotOpen. A committee without elections on its calendar takes only the page's."""
+        if not self.elections:
+            if requested and requested != page_election:
+                raise ElectionNotOpen(requested, [page_election])
+            return page_election
+        day = self.local_date(when)
+        open_codes = [e.code for e in self.open_elections(day)]
+        if requested is None:
+            if page_election in open_codes:
+                return page_election
+            if not open_codes:
+                raise ElectionNotOpen(None, [])
+            return open_codes[0]
+        offered_open = [c for c in open_codes if c in offered]
+        election = self.election(requested)
+        if election is None or requested not in offered:
+            raise ElectionNotOpen(requested, offered_open)
+        if requested in open_codes:
+            return requested
+        if election.held_before(day):
+            if amount_cents > election.net_debt_cents:
+                raise OverNetDebt(requested)
+            return requested
+        raise ElectionNotOpen(requested, offered_open)  # a later cycle's
+
+    def renewal_designation(self, when: datetime, plan_election: str) -> str:
+        """A monthly gift's election for the invoice paid at `when`: its plan's while that is
+        ahead, else the next one (a renewal after the primary counts toward the general); the
+        plan's own if the calendar has nothing open (the money has moved: it is recorded, and
+        the limit check refunds what it must)."""
+        try:
+            return self.designate(when, None, plan_election, (), 0)
+        except ElectionNotOpen:
+            return plan_election
 
     def limit_scope(self, election: str, when: datetime) -> str:
         """The period a donor's limit applies to: one election, or one local calendar year

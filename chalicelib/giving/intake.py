@@ -22,6 +22,7 @@ from pydantic import (
     field_validator,
 )
 
+from chalicelib.compliance.elections import ELECTION_CODE
 from chalicelib.followups.model import ActionKind
 from chalicelib.giving.model import DonorSnapshot
 
@@ -29,7 +30,6 @@ US_STATES = frozenset((
     "AL AK AZ AR CA CO CT DE DC FL GA HI ID IL IN IA KS KY LA ME MD MA MI MN MS MO MT NE NV NH NJ NM "
     "NY NC ND OH OK OR PA RI SC SD TN TX UT VT VA WA WV WI WY AS GU MP PR VI AA AE AP"
 ).split())
-ELECTION_CODE = re.compile(r"^[PGRSCE]\d{4}$")
 MIN_DONATION_CENTS = 100
 # Stripe's own ceiling for one card payment; legal limits are checked separately.
 MAX_DONATION_CENTS = 99_999_999

@@ -246,7 +246,8 @@ class GivingService:
         now = self.clock()
         fingerprint = express.fingerprint if express else request.fingerprint(slug)
         committee = self.committees.get(page.committee_id)
-        election = request.election or page.election
+        election = committee.designate(now, request.election, page.election, page.offered,
+                                       request.amount_cents)
         snapshot = request.donor_snapshot()
         if self.velocity and client_ip:  # card testing: 429 before anything is written
             counts = self.velocity.counts(client_ip, snapshot.email, now)
@@ -434,12 +435,13 @@ class GivingService:
         if plan is None or event.invoice_id is None:
             return None
         committee = self.committees.get(plan.committee_id)
+        election = committee.renewal_designation(event.occurred_at, plan.election)
         return Donation(
             donation_id=invoice_donation_id(event.invoice_id), page_slug=plan.page_slug,
-            committee_id=plan.committee_id, election=plan.election, donor=plan.donor,
+            committee_id=plan.committee_id, election=election, donor=plan.donor,
             donor_id=plan.donor_id, created_at=event.occurred_at, fingerprint="renewal",
             state=PaymentState(amount_cents=event.amount_cents or plan.amount_cents),
-            limit_scope=committee.limit_scope(plan.election, event.occurred_at),
+            limit_scope=committee.limit_scope(election, event.occurred_at),
             subscription_id=plan.subscription_id, invoice_id=event.invoice_id,
             customer_id=plan.customer_id, stored=False,
         )

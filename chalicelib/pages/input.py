@@ -16,7 +16,8 @@ from pydantic import (
     field_validator,
 )
 
-from chalicelib.giving.intake import ELECTION_CODE, MIN_DONATION_CENTS
+from chalicelib.compliance.elections import ELECTION_CODE
+from chalicelib.giving.intake import MIN_DONATION_CENTS
 from chalicelib.pages.model import CONTROL
 
 Slug = Annotated[str, Field(pattern=r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")]
@@ -25,6 +26,7 @@ AskAmount = Annotated[StrictInt, Field(ge=MIN_DONATION_CENTS, le=99_999_999)]
 Ladder = Annotated[list[AskAmount], Field(min_length=1, max_length=7)]
 MAX_VARIANTS = 5
 MAX_LATER_DEADLINES = 12
+MAX_ELECTIONS = 10
 
 
 def _sorted_ladder(value: list[int] | None) -> list[int] | None:
@@ -88,6 +90,18 @@ class _PageFields(BaseModel):
             raise ValueError("must be an FEC election code such as P2026 or G2026")
         return value.upper() if value else value
 
+    @field_validator("elections", check_fields=False)
+    @classmethod
+    def _elections(cls, value: list[str] | None) -> list[str] | None:
+        if value is None:
+            return None
+        codes = [code.upper() for code in value]
+        if not all(ELECTION_CODE.fullmatch(code) for code in codes):
+            raise ValueError("each must be an FEC election code such as P2026 or G2026")
+        if len(set(codes)) != len(codes):
+            raise ValueError("each election may appear once")
+        return codes
+
     @field_validator("ask_amounts_cents", check_fields=False)
     @classmethod
     def _ladder(cls, value: list[int] | None) -> list[int] | None:
@@ -105,6 +119,9 @@ class PageCreate(_PageFields):
     # Later deadlines, each after `deadline`: the page moves on to the next as each passes.
     deadlines: Annotated[list[AwareDatetime], Field(max_length=MAX_LATER_DEADLINES)] = []
     election: str
+    # The elections a donor may choose on this page (default: only `election`), each one of
+    # the committee's.
+    elections: Annotated[list[str], Field(max_length=MAX_ELECTIONS)] = []
     committee_id: Annotated[str, Field(pattern=r"^C\d{8}$")]
     variants: Annotated[list[VariantInput], Field(max_length=MAX_VARIANTS)] = []
     auto_allocate: StrictBool = False
@@ -129,6 +146,7 @@ class PageUpdate(_PageFields):
     variants: Annotated[list[VariantInput], Field(max_length=MAX_VARIANTS)] | None = None
     auto_allocate: StrictBool | None = None
     election: str | None = None
+    elections: Annotated[list[str], Field(max_length=MAX_ELECTIONS)] | None = None
     committee_id: Annotated[str, Field(pattern=r"^C\d{8}$")] | None = None
 
 

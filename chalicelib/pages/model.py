@@ -55,6 +55,8 @@ class Page:
     committee_id: str
     created_at: datetime
     updated_at: datetime
+    # The elections a donor may designate here; empty: only the page's own `election`.
+    elections: list[str] = field(default_factory=list)
     deadlines: list[datetime] = field(default_factory=list)
     deadline_extended: bool = False
     variants: list[Variant] = field(default_factory=list)
@@ -83,6 +85,12 @@ class Page:
         """Whether donors were ever told a deadline that has since moved later: an organizer
         extended it, or the page moved on to a later deadline of its list."""
         return self.deadline_extended or self.current_deadline(now) > self.deadline
+
+    @property
+    def offered(self) -> list[str]:
+        """The elections a donor may choose on this page (the committee's calendar decides
+        which of them are open on a given day)."""
+        return list(self.elections) or [self.election]
 
     # --- A/B variants -------------------------------------------------------------------
     @property
@@ -118,6 +126,7 @@ class Page:
             "deadlines": [isoformat_utc(d) for d in self.deadlines],
             "deadline_extended": self.deadline_extended,
             "election": self.election,
+            "elections": self.offered,
             "committee_id": self.committee_id,
             "variants": [v.view() for v in self.variants],
             "auto_allocate": self.auto_allocate,
@@ -134,7 +143,7 @@ class PageTotals:
 
 
 PUBLIC_FIELDS = ("slug", "title", "headline", "body", "ask_amounts_cents", "goal_cents",
-                 "election", "committee_id")
+                 "election", "elections", "committee_id")
 
 
 def public_view(page: Page, totals: PageTotals, now: datetime, publishable_key: str) -> dict[str, object]:

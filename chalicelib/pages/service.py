@@ -6,7 +6,7 @@ from __future__ import annotations
 import builtins
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timezone
 from typing import TYPE_CHECKING, Any, Protocol
 from zoneinfo import ZoneInfo
@@ -108,6 +108,7 @@ class PageService:
     # --- organizers ---------------------------------------------------------------------
     def create(self, data: PageCreate, changed_by: str = "system") -> Page:
         page = self.draft(data)
+        self._check_elections(page)
         self.store.create(page, creation_entry(page, changed_by))
         return page
 
@@ -131,11 +132,31 @@ class PageService:
             page = self.get(slug, consistent=True)
             now = self.clock()
             fields, entry = plan_update(page, changes, now, changed_by)
+            if {"election", "elections", "committee_id"} & fields.keys():
+                self._check_elections(replace(page, **fields))
             try:
                 return self.store.update(slug, page.version, fields, now, entry)
             except StalePage:
                 continue
         raise ProviderUnavailable("try_again", "The page changed while saving; please try again.")
+
+    def _check_elections(self, page: Page) -> None:
+        """A page offers only its committee's elections (its own among them); a committee
+        without a calendar only the page's own election."""
+        committee = self.committees.get(page.committee_id) if self.committees else None
+        if committee is None:
+            return
+        known = {e.code for e in committee.elections} or {page.election}
+        fields = {f"elections.{n}": "not one of the committee's elections"
+                  for n, code in enumerate(page.elections) if code not in known}
+        if page.election not in known:
+            fields["election"] = "not one of the committee's elections"
+        elif page.elections and page.election not in page.elections:
+            fields["elections"] = "must include the page's own election"
+        if fields:
+            raise InvalidInput("unknown_election",
+                               "A page may offer only elections on its committee's calendar.",
+                               fields=fields)
 
     def get(self, slug: str, consistent: bool = False) -> Page:
         page = self.store.get(slug, consistent)

@@ -44,6 +44,8 @@ class PageModel(Model):
     goal_cents = NumberAttribute()
     deadline = UTCDateTimeAttribute()
     election = UnicodeAttribute()
+    # The elections a donor may designate on the page (absent: only `election`).
+    elections = ListAttribute(of=UnicodeAttribute, null=True)
     committee_id = UnicodeAttribute()
     created_at = UTCDateTimeAttribute()
     updated_at = UTCDateTimeAttribute()

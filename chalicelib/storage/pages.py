@@ -22,7 +22,7 @@ from chalicelib.storage.errors import response_code
 from chalicelib.storage.models import CounterShardModel, PageHistoryModel, PageModel
 
 _FIELDS = ("title", "headline", "body", "ask_amounts_cents", "goal_cents", "deadline",
-           "election", "committee_id", "deadlines", "deadline_extended", "auto_allocate")
+           "election", "elections", "committee_id", "deadlines", "deadline_extended", "auto_allocate")
 
 
 class PageRepository:
@@ -141,6 +141,7 @@ def _from_item(i: PageModel) -> Page:
         ask_amounts_cents=[int(a) for a in i.ask_amounts_cents],  # type: ignore[call-overload]
         goal_cents=int(i.goal_cents),
         deadline=i.deadline.astimezone(timezone.utc), election=i.election,
+        elections=[str(e) for e in i.elections or []],
         committee_id=i.committee_id, created_at=i.created_at.astimezone(timezone.utc),
         updated_at=i.updated_at.astimezone(timezone.utc),
         deadlines=sorted(d.astimezone(timezone.utc) for d in i.deadlines or []),  # type: ignore[attr-defined]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from chalicelib.storage.models import DonationModel
-from tests.helpers import ORGANIZER_KEY, donation_body, staff
+from tests.helpers import ORGANIZER_KEY, ElectionCalendar, donation_body, staff
 
 pytestmark = pytest.mark.stack
 
@@ -50,9 +50,12 @@ def test_reused_idempotency_key_with_other_details_is_a_conflict(api) -> None:
 
 
 def test_election_defaults_to_the_pages_and_may_be_chosen(api) -> None:
-    page = api.create_page()
-    general = api.donate(page["slug"], election="g2026")
-    assert api.donation(general["donation_id"])["election"] == "G2026"
+    calendar = ElectionCalendar(api)
+    slug = calendar.page(calendar.primary, [calendar.primary, calendar.general])
+    primary = api.donate(slug)
+    assert api.donation(primary["donation_id"])["election"] == calendar.primary
+    general = api.donate(slug, election=calendar.general.lower())
+    assert api.donation(general["donation_id"])["election"] == calendar.general
 
 
 def bad(body: dict, path: list[str], value: object) -> dict:

@@ -14,7 +14,7 @@ import pytest
 from chalicelib import deps
 from chalicelib.giving.model import donor_id_for
 from chalicelib.storage.models import DonorAggregateModel, OutboxModel
-from tests.helpers import FINANCE_KEY, ORGANIZER_KEY, donation_body, staff, stripe_event
+from tests.helpers import FINANCE_KEY, ORGANIZER_KEY, ElectionCalendar, donation_body, staff, stripe_event
 
 pytestmark = pytest.mark.stack
 
@@ -63,11 +63,12 @@ def test_intake_refuses_what_would_pass_the_limit(api) -> None:
 
 
 def test_primary_and_general_are_separate_limits(api) -> None:
-    slug, _ = setup(api)
+    calendar = ElectionCalendar(api)
+    slug = calendar.page(calendar.primary, [calendar.primary, calendar.general])
     who = email()
     api.donate(slug, amount_cents=350_000, email=who)
     assert api.call("POST", f"/api/pages/{slug}/donations", donation_body(100, email=who))[0] == 422
-    general = donation_body(350_000, email=who, election="G2026")
+    general = donation_body(350_000, email=who, election=calendar.general)
     assert api.call("POST", f"/api/pages/{slug}/donations", general)[0] == 201
 
 

@@ -22,15 +22,17 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_STRIPE_JS_URL = "https://js.stripe.com/v3/"
 # Secrets: in AWS they come from SSM Parameter Store at cold start (config.ensure_secrets).
-SECRET_NAMES = ("STRIPE_SECRET_KEY", "STRIPE_PUBLISHABLE_KEY", "STRIPE_WEBHOOK_SECRET", "TOKEN_SECRET")
+SECRET_NAMES = ("STRIPE_SECRET_KEY", "STRIPE_PUBLISHABLE_KEY", "STRIPE_WEBHOOK_SECRET", "TOKEN_SECRET",
+                "IDENTITY_SECRET")
 # Values a local dev stage may run with; never used anywhere else.
 DEV_SECRETS = {
     "stripe_secret_key": "sk_test_local_standin",
     "stripe_publishable_key": "pk_test_local_standin",
     "stripe_webhook_secret": "whsec_local_dev",
     "token_secret": "dev-only-token-secret-not-for-prod",
+    "identity_secret": "dev-only-identity-secret-not-for-prod",
 }
-MIN_TOKEN_SECRET = 16
+MIN_TOKEN_SECRET = 16  # also the least for IDENTITY_SECRET
 
 Count = Annotated[int, Field(ge=1)]
 Cents = Annotated[int, Field(ge=0)]
@@ -97,6 +99,10 @@ class Settings(BaseSettings):
 
     # --- follow-ups: links, mail, SES feedback --------------------------------------------------
     token_secret: str = ""
+    # Keys donor ids and identity links (HMAC of the normalized email, and of name and ZIP):
+    # without it nobody can compute a donor's id from their address. Changing it re-keys every
+    # donor, so set it once per stage.
+    identity_secret: str = ""
     mail_from: str = "Groundswell <team@groundswell.example.org>"
     mail_mirror_dir: str | None = None
     ses_configuration_set: str | None = None
@@ -144,8 +150,10 @@ class Settings(BaseSettings):
     def problems(self) -> list[str]:
         """Why this configuration must not serve (names of settings only, never values)."""
         found = [f"{name} is not set" for name in SECRET_NAMES if not getattr(self, name.lower())]
-        if self.token_secret and len(self.token_secret) < MIN_TOKEN_SECRET:
-            found.append(f"TOKEN_SECRET is shorter than {MIN_TOKEN_SECRET} characters")
+        for name in ("TOKEN_SECRET", "IDENTITY_SECRET"):
+            value = getattr(self, name.lower())
+            if value and len(value) < MIN_TOKEN_SECRET:
+                found.append(f"{name} is shorter than {MIN_TOKEN_SECRET} characters")
         if not self.local_dev:
             if urllib.parse.urlsplit(self.public_base_url).scheme != "https":
                 found.append("PUBLIC_BASE_URL is not an https URL")

@@ -16,6 +16,9 @@ from tests import helpers
 # The suite is the dev stage. Test modules that import the storage models at collection read
 # the stage's table names then, before the session fixture sets the rest of the environment.
 os.environ.setdefault("STAGE", "dev")
+# Donor ids are keyed with IDENTITY_SECRET; the domain tests (no local AWS, so no dev defaults)
+# need one too.
+os.environ.setdefault("IDENTITY_SECRET", "test-identity-secret-0123456789")
 
 
 @pytest.fixture(scope="session")

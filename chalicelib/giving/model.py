@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -18,10 +19,21 @@ def normalize_email(email: str) -> str:
     return email.strip().lower()
 
 
+def identity_digest(text: str) -> str:
+    """HMAC-SHA256 of `text` under `IDENTITY_SECRET`: keys built from an email or a name carry no
+    PII and, unlike a bare digest, cannot be computed from a guessed address without the secret.
+    Outside a local dev stage the secret is required (the app refuses to serve without it)."""
+    from chalicelib.config import settings
+
+    secret = settings().identity_secret
+    if not secret:
+        raise RuntimeError("IDENTITY_SECRET is not set")
+    return hmac.new(secret.encode(), text.encode(), hashlib.sha256).hexdigest()
+
+
 def donor_id_for(email: str) -> str:
-    """Donors are keyed by normalized email; the id is a digest so keys carry no PII."""
-    digest = hashlib.sha256(normalize_email(email).encode()).hexdigest()
-    return f"dnr_{digest[:24]}"
+    """Donors are keyed by normalized email, through a keyed digest (`identity_digest`)."""
+    return f"dnr_{identity_digest(normalize_email(email))[:24]}"
 
 
 def _name_part(text: str) -> str:
@@ -34,13 +46,13 @@ def identity_keys(snapshot: DonorSnapshot) -> tuple[str, str]:
     first name and ZIP5 (how FEC practice links one person's gifts made under two emails)."""
     name = f"{_name_part(snapshot.last_name)}|{_name_part(snapshot.first_name)}|{snapshot.zip[:5]}"
     return (f"email#{donor_id_for(snapshot.email)}",
-            "name#" + hashlib.sha256(name.encode()).hexdigest()[:32])
+            "name#" + identity_digest(name)[:32])
 
 
 def name_key(part: str) -> str:
     """An index key for one part of a name (last or first), normalized as identities are: the
     lookup by name finds "José Núñez" typed as "jose nunez"; the key is a digest, not the name."""
-    return "nm_" + hashlib.sha256(_name_part(part).encode()).hexdigest()[:32]
+    return "nm_" + identity_digest(_name_part(part))[:32]
 
 
 def name_splits(text: str) -> list[tuple[str, str | None]]:

@@ -21,6 +21,7 @@ from tests.helpers import captured_logs
 pytestmark = pytest.mark.stack
 
 SSM_TOKEN_SECRET = "token-secret-from-ssm-0123456789"
+SSM_IDENTITY_SECRET = "identity-secret-from-ssm-0123456789"
 
 
 @pytest.fixture()
@@ -33,7 +34,7 @@ def prod(local_stack: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> Iterat
 
     saved = dict(os.environ)
     with Client(app, stage_name="prod") as client:
-        for name in ("TOKEN_SECRET", "SES_NOTIFICATION_TOPICS", "PUBLIC_BASE_URL"):
+        for name in ("TOKEN_SECRET", "IDENTITY_SECRET", "SES_NOTIFICATION_TOPICS", "PUBLIC_BASE_URL"):
             monkeypatch.delenv(name, raising=False)
         monkeypatch.setenv("STAGE", "prod")
         deps.reset()
@@ -61,7 +62,7 @@ def test_every_route_answers_503_and_jobs_refuse_when_misconfigured(prod: Any) -
               if line.startswith("{") and "refusing to serve" in line]
     assert len(logged) == 1, "the problems are logged once per container"
     assert set(logged[0]["problems"]) == {
-        "TOKEN_SECRET is not set", "PUBLIC_BASE_URL is not an https URL",
+        "TOKEN_SECRET is not set", "IDENTITY_SECRET is not set", "PUBLIC_BASE_URL is not an https URL",
         "SES_NOTIFICATION_TOPICS is empty (no SNS topic would be trusted)"}
     text = json.dumps(logged)
     assert os.environ["STRIPE_WEBHOOK_SECRET"] not in text and "sk_test" not in text
@@ -91,8 +92,9 @@ def test_without_a_stage_nothing_serves(prod: Any, monkeypatch: pytest.MonkeyPat
 
 def test_secrets_come_from_ssm_and_then_it_serves(prod: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     ssm = boto3.client("ssm", region_name=settings().region)
-    ssm.put_parameter(Name="/groundswell/prod/TOKEN_SECRET", Value=SSM_TOKEN_SECRET,
-                      Type="SecureString", Overwrite=True)
+    for name, value in (("TOKEN_SECRET", SSM_TOKEN_SECRET), ("IDENTITY_SECRET", SSM_IDENTITY_SECRET)):
+        ssm.put_parameter(Name=f"/groundswell/prod/{name}", Value=value, Type="SecureString",
+                          Overwrite=True)
     try:
         monkeypatch.setenv("PUBLIC_BASE_URL", "https://give.example.org")
         monkeypatch.setenv("SES_NOTIFICATION_TOPICS", "arn:aws:sns:us-east-1:123456789012:ses")
@@ -100,5 +102,7 @@ def test_secrets_come_from_ssm_and_then_it_serves(prod: Any, monkeypatch: pytest
         assert problems() == ()
         assert settings().token_secret == SSM_TOKEN_SECRET
         assert deps.tokens().read(deps.tokens().issue("rsvp", "inv_1"), "rsvp") == "inv_1"
+        assert settings().identity_secret == SSM_IDENTITY_SECRET
     finally:
-        ssm.delete_parameter(Name="/groundswell/prod/TOKEN_SECRET")
+        for name in ("TOKEN_SECRET", "IDENTITY_SECRET"):
+            ssm.delete_parameter(Name=f"/groundswell/prod/{name}")

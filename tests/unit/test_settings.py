@@ -8,7 +8,8 @@ from pydantic import ValidationError
 from chalicelib.settings import DEV_SECRETS, Settings
 
 PROD_SECRETS = {"STRIPE_SECRET_KEY": "sk_live_x", "STRIPE_PUBLISHABLE_KEY": "pk_live_x",
-                "STRIPE_WEBHOOK_SECRET": "whsec_x", "TOKEN_SECRET": "a-long-enough-prod-secret"}
+                "STRIPE_WEBHOOK_SECRET": "whsec_x", "TOKEN_SECRET": "a-long-enough-prod-secret",
+                "IDENTITY_SECRET": "another-long-enough-prod-secret"}
 
 
 @pytest.fixture()
@@ -40,7 +41,8 @@ def test_dev_defaults_only_on_a_local_dev_stage(env: pytest.MonkeyPatch) -> None
         env.setenv("AWS_ENDPOINT_URL", endpoint)
         remote = Settings()  # type: ignore[call-arg]
         assert not remote.local_dev
-        assert (remote.token_secret, remote.stripe_webhook_secret, remote.stripe_secret_key) == ("", "", "")
+        assert (remote.token_secret, remote.stripe_webhook_secret, remote.stripe_secret_key,
+                remote.identity_secret) == ("", "", "", "")
         assert "TOKEN_SECRET is not set" in remote.problems()
 
 
@@ -55,7 +57,7 @@ def test_problems_name_each_setting_and_never_a_value(env: pytest.MonkeyPatch) -
     env.setenv("STAGE", "prod")
     assert set(Settings().problems()) == {  # type: ignore[call-arg]
         "STRIPE_SECRET_KEY is not set", "STRIPE_PUBLISHABLE_KEY is not set",
-        "STRIPE_WEBHOOK_SECRET is not set", "TOKEN_SECRET is not set",
+        "STRIPE_WEBHOOK_SECRET is not set", "TOKEN_SECRET is not set", "IDENTITY_SECRET is not set",
         "PUBLIC_BASE_URL is not an https URL",
         "SES_NOTIFICATION_TOPICS is empty (no SNS topic would be trusted)"}
     for name, value in PROD_SECRETS.items():

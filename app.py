@@ -9,6 +9,7 @@ from chalicelib.api.donor_pages import donor_pages
 from chalicelib.api.employment import employment
 from chalicelib.api.exports import exports
 from chalicelib.api.express import express
+from chalicelib.api.fec_reports import fec_reports
 from chalicelib.api.health import health
 from chalicelib.api.invitations import invitations
 from chalicelib.api.jobs import jobs
@@ -22,7 +23,8 @@ from chalicelib.api.webhooks import webhooks
 
 app = GroundswellApp(app_name="groundswell")
 for blueprint in (health, pages, donations, webhooks, donor_pages, committees, jobs, exports,
-                  actions, invitations, recurring, express, reports, employment, payouts, console):
+                  actions, invitations, recurring, express, reports, fec_reports, employment, payouts,
+                  console):
     app.register_blueprint(blueprint)
 app.register_blueprint(openapi)
 app.register_middleware(fail_closed, "all")

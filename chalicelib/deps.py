@@ -13,6 +13,7 @@ from chalicelib.config import bucket_name, problems, queue_name, require_ready, 
 if TYPE_CHECKING:
     from chalicelib.compliance.best_efforts import BestEffortsAnswers
     from chalicelib.exports.service import ExportService
+    from chalicelib.fec_reports.service import ReportService
     from chalicelib.followups.service import FollowupService
     from chalicelib.giving.express import ExpressService
     from chalicelib.giving.reconcile import Reconciler
@@ -225,6 +226,18 @@ def export_service() -> ExportService:
 
 
 @lru_cache(maxsize=1)
+def fec_report_service() -> ReportService:
+    from chalicelib.fec_reports.service import ReportService
+    from chalicelib.storage.exports import MovementLedger, S3Files, SqsJobQueue
+    from chalicelib.storage.fec_reports import ReportRepository
+
+    s = settings()
+    return ReportService(ReportRepository(), MovementLedger(s.ledger_shards), committees(),
+                         S3Files(bucket_name("exports"), s.region),
+                         SqsJobQueue(queue_name("reports"), s.region, field="report_id"))
+
+
+@lru_cache(maxsize=1)
 def payout_service() -> PayoutService:
     from chalicelib.payouts.service import PayoutService
     from chalicelib.storage.exports import SqsJobQueue
@@ -311,6 +324,7 @@ def reset() -> None:
     """Forget built services and settings (tests that change the environment)."""
     for built in (stripe_gateway, job_stripe_gateway, page_service, donation_store, giving_service,
                   express_service, staff_keys, outbox_store, dispatcher, committees, export_service,
+                  fec_report_service,
                   payout_service, reconciler, tokens, mailer, followups, sns_verifier, report_service,
                   console_sessions, signin, dashboard, best_efforts, settings, problems):
         built.cache_clear()

@@ -190,6 +190,28 @@ ROUTES: dict[tuple[str, str], Op] = {
     ("GET", "/api/admin/payouts/{payout_id}"): Op(
         "One payout: sums by type and the transactions that did not match", "staff",
         roles=("finance",)),
+    ("POST", "/api/admin/reports"): Op(
+        "Build a report to the FEC (Form 3 or 3X) for a period of the committee's filing calendar, "
+        "off the request path; asking again rebuilds a draft", "staff", ok=202,
+        body="ReportRequest", roles=("finance",), status=(409,),
+        ok_body={"type": "object", "properties": {"report_id": {"type": "string"},
+                                                  "status": {"type": "string"}}}),
+    ("GET", "/api/admin/reports/{report_id}"): Op(
+        "A report: status (building, draft, final, failed), form, every summary line of columns A "
+        "and B in dollars, rows per schedule line, errors and warnings", "staff", roles=("finance",)),
+    ("POST", "/api/admin/reports/{report_id}/finalize"): Op(
+        "Sign and freeze a draft as reviewed (409 while errors remain)", "staff",
+        body="FinalizeRequest", roles=("finance",), status=(409,)),
+    ("GET", "/api/admin/reports/{report_id}/file"): Op(
+        "Presigned links to a final report's .fec and JSON Lines files", "staff",
+        roles=("finance",), status=(409,),
+        ok_body={"type": "object", "properties": {"fec_url": {"type": "string"},
+                                                  "jsonl_url": {"type": "string"},
+                                                  "expires_at": {"type": "string"}}}),
+    ("POST", "/api/admin/reports/{report_id}/amend"): Op(
+        "Amend a final report (F3A/F3XA naming the original filing's FEC id), built off the "
+        "request path with the same transaction ids", "staff", ok=202, body="AmendRequest",
+        roles=("finance",), status=(409,)),
 }
 
 ERROR = {
@@ -216,13 +238,15 @@ def request_models() -> dict[str, Any]:
     """The pydantic models routes validate request bodies with, by name."""
     from chalicelib.compliance.input import CommitteeInput
     from chalicelib.exports.input import ExportRequest
+    from chalicelib.fec_reports.input import AmendRequest, FinalizeRequest, ReportRequest
     from chalicelib.followups.input import ActionCreate, ActionUpdate, RsvpRequest, SignupRequest
     from chalicelib.giving.express import ExpressRequest, RevokeRequest
     from chalicelib.giving.intake import DonationRequest
     from chalicelib.pages.input import PageCreate, PageUpdate, VisitBeacon
 
     models = (DonationRequest, ExpressRequest, RevokeRequest, PageCreate, PageUpdate, CommitteeInput,
-              ExportRequest, ActionCreate, ActionUpdate, RsvpRequest, SignupRequest, VisitBeacon)
+              ExportRequest, ActionCreate, ActionUpdate, RsvpRequest, SignupRequest, VisitBeacon,
+              ReportRequest, FinalizeRequest, AmendRequest)
     return {m.__name__: m for m in models}
 
 

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 
 CommitteeType = Literal["candidate", "pac"]
 CommitteeStatus = Literal["active", "lost_primary", "withdrawn"]
+FilingFrequency = Literal["quarterly", "monthly"]
 
 
 class ElectionNotOpen(DomainError):
@@ -85,6 +86,11 @@ class Committee:
     elections: tuple[Election, ...] = ()
     status: CommitteeStatus = "active"
     status_date: date | None = None
+    # What its reports to the FEC need besides the ledger (docs/reports.md): how often it files,
+    # and the cash it had when its books here began (cents, on the local day `opening_cash_as_of`).
+    filing_frequency: FilingFrequency = "quarterly"
+    opening_cash_on_hand_cents: int = 0
+    opening_cash_as_of: date | None = None
 
     @property
     def zone(self) -> str:
@@ -175,6 +181,9 @@ class Committee:
             "treasurer": _name_view(self.treasurer) if self.treasurer else None,
             "treasurer_name": self.treasurer.display if self.treasurer else None,
             "time_zone": self.zone,
+            "filing_frequency": self.filing_frequency,
+            "opening_cash_on_hand_cents": self.opening_cash_on_hand_cents,
+            "opening_cash_as_of": _day(self.opening_cash_as_of),
         }
         if self.type == "candidate":
             c = self.candidate
@@ -252,5 +261,7 @@ def configure(committee_id: str, data: CommitteeInput, stored: Committee | None,
         previous_general_date=data.previous_general_date,
         elections=tuple(sorted((Election(e.code, e.date, e.net_debt_cents) for e in data.elections or []),
                                key=lambda e: (e.date, e.code))),
-        status=status, status_date=status_date,
+        status=status, status_date=status_date, filing_frequency=data.filing_frequency,
+        opening_cash_on_hand_cents=data.opening_cash_on_hand_cents,
+        opening_cash_as_of=data.opening_cash_as_of,
     )

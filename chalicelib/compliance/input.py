@@ -5,12 +5,32 @@ from __future__ import annotations
 import re
 from datetime import date
 from functools import lru_cache
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictInt,
+    field_validator,
+    model_validator,
+)
 
 from chalicelib.compliance.elections import ELECTION_CODE
 from chalicelib.giving.intake import US_STATES, AddressInput, Text
+
+_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _iso_day(value: Any) -> Any:
+    if not isinstance(value, str) or not _DAY.fullmatch(value):
+        raise ValueError("must be a date as YYYY-MM-DD")
+    return value
+
+
+Day = Annotated[date, BeforeValidator(_iso_day)]
+"""A calendar day written YYYY-MM-DD (pydantic alone would also take a number)."""
 
 # An FEC candidate id: the office, then the election year's last digit and the state (or 00 for
 # a President), then five digits: H6IL13123, S8TX00123, P80001571.
@@ -99,6 +119,11 @@ class CommitteeInput(_Strict):
     elections: Annotated[list[ElectionInput], Field(max_length=40)] | None = None
     status: Literal["active", "lost_primary", "withdrawn"] | None = None
     status_date: date | None = None
+    filing_frequency: Literal["quarterly", "monthly"] = "quarterly"
+    # Cash on hand at the start of the local day `opening_cash_as_of`, when the committee's books
+    # here begin; every receipt and disbursement from that day on is in the ledger.
+    opening_cash_on_hand_cents: Annotated[StrictInt, Field(ge=0, le=10**12)] = 0
+    opening_cash_as_of: Day | None = None
 
     @field_validator("time_zone")
     @classmethod
@@ -133,6 +158,9 @@ class CommitteeInput(_Strict):
                 raise ValueError(f"{', '.join(given)}: for candidate committees only")
         if self.status_date is not None and self.status is None:
             raise ValueError("status_date needs a status")
+        if self.opening_cash_on_hand_cents and self.opening_cash_as_of is None:
+            raise ValueError("opening_cash_as_of: the day the opening cash was counted is required "
+                             "with opening_cash_on_hand_cents")
         return self
 
 

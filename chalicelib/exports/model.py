@@ -90,6 +90,7 @@ class DonationFacts:
     # The local day the donor answered a best-efforts request (the donor's employer and
     # occupation above are then the answer): the contribution needs a memo entry or amendment.
     best_efforts_answered_on: date | None = None
+    excess_refund_cents: int = 0
 
 
 @dataclass(frozen=True)

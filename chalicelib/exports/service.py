@@ -289,7 +289,7 @@ class ExportService:
 
     def _ledger_rows(self, committee_id: str, start: datetime, end: datetime) -> Iterator[LedgerRow]:
         movements = self.ledger.movements(committee_id, start, end)
-        for chunk in _chunks(movements, DONATIONS_PER_READ):
+        for chunk in chunks(movements, DONATIONS_PER_READ):
             donations = self.ledger.donations({m.donation_id for m in chunk})
             for movement in chunk:
                 yield movement_row(movement, donations.get(movement.donation_id))
@@ -357,7 +357,7 @@ class ExportService:
     def _entries(self, plan: _Plan, start: datetime, end: datetime) -> Iterator[ExportEntry]:
         replay = plan.at_start.snapshot()
         movements = self.ledger.movements(plan.committee.committee_id, start, end)
-        for chunk in _chunks(movements, DONATIONS_PER_READ):
+        for chunk in chunks(movements, DONATIONS_PER_READ):
             donations = self.ledger.donations({m.donation_id for m in chunk})
             for movement in chunk:
                 donation = donations.get(movement.donation_id)
@@ -393,7 +393,7 @@ def _key(job: ExportJob, name: str, extension: str) -> str:
             f".{extension}")
 
 
-def _chunks(items: Iterable[LedgerMovement], size: int) -> Iterator[list[LedgerMovement]]:
+def chunks(items: Iterable[LedgerMovement], size: int) -> Iterator[list[LedgerMovement]]:
     chunk: list[LedgerMovement] = []
     for item in items:
         chunk.append(item)

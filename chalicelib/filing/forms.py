@@ -86,3 +86,15 @@ def report_form(committee: FilingCommittee, period: ReportPeriod, summary: Summa
         record["L6a_year_for_above_ytd"] = str(summary.year)
     record.update(summary.dollars())
     return compact(record)
+
+
+def sign(form: Record, signature: Signature) -> Record:
+    """The form record `form` (as `report_form` made it) signed: dated, and under the
+    treasurer's name as signed when it is given. Nothing else changes, so a report reviewed as a
+    draft is filed with exactly the values reviewed."""
+    signed = {k: v for k, v in form.items()
+              if not (signature.treasurer and k.startswith("treasurer_"))}
+    if signature.treasurer:
+        signed.update(name_fields(signature.treasurer, "treasurer"))
+    signed["date_signed"] = signature.date_signed.isoformat()
+    return compact(signed)

@@ -58,6 +58,9 @@ class CommitteeRepository:
                        limit_cents=committee.limit_cents,
                        itemization_threshold_cents=committee.itemization_threshold_cents,
                        time_zone=committee.time_zone, calendar=_calendar(committee),
+                       filing_frequency=committee.filing_frequency,
+                       opening_cash_on_hand_cents=committee.opening_cash_on_hand_cents,
+                       opening_cash_as_of=_iso(committee.opening_cash_as_of),
                        updated_at=now).save()
         self.forget(committee.committee_id)
 
@@ -112,4 +115,7 @@ def _from_item(item: CommitteeModel) -> Committee:
         elections=tuple(Election(e["code"], date.fromisoformat(e["date"]), int(e.get("net_debt_cents", 0)))
                         for e in cal.get("elections", [])),
         status=cal.get("status", "active"), status_date=_day(cal.get("status_date")),
+        filing_frequency=item.filing_frequency or "quarterly",  # type: ignore[arg-type]
+        opening_cash_on_hand_cents=int(item.opening_cash_on_hand_cents or 0),
+        opening_cash_as_of=_day(item.opening_cash_as_of),
     )

@@ -39,7 +39,7 @@ _DONATION_FIELDS = (
     "donation_id", "donor", "amount_cents", "refunded_cents", "status", "election", "page_slug",
     "payment_intent_id", "charge_id", "refcode", "paid_at", "recurring", "subscription_id",
     "excess_refund_reason", "excess_reason", "best_efforts_employer", "best_efforts_occupation",
-    "best_efforts_answered_on",
+    "best_efforts_answered_on", "excess_refund_cents",
 )
 
 
@@ -208,6 +208,7 @@ def _donation(item: DonationModel) -> DonationFacts:
                               or getattr(item, "excess_reason", None)),
         best_efforts_answered_on=(date.fromisoformat(item.best_efforts_answered_on)
                                   if item.best_efforts_answered_on else None),
+        excess_refund_cents=int(item.excess_refund_cents or 0),
     )
 
 
@@ -282,6 +283,10 @@ class S3Files:
 
     def open(self, key: str, content_type: str) -> S3Upload:
         return S3Upload(self.client, self.bucket, key, content_type, self.part_bytes)
+
+    def read(self, key: str) -> bytes:
+        """An object's bytes (small files the app wrote itself, such as a report's build)."""
+        return bytes(self.client.get_object(Bucket=self.bucket, Key=key)["Body"].read())
 
     def download_url(self, key: str, filename: str, ttl: timedelta) -> str:
         """A presigned GET that expires after `ttl` and downloads as `filename`."""

@@ -498,6 +498,10 @@ class CommitteeModel(Model):
     # (see storage.committees): read whole with the committee, never queried.
     calendar = JSONAttribute(null=True)
     updated_at = UTCDateTimeAttribute()
+    # Its reports to the FEC (absent on committees configured before them: the defaults).
+    filing_frequency = UnicodeAttribute(null=True)  # quarterly | monthly
+    opening_cash_on_hand_cents = NumberAttribute(null=True)
+    opening_cash_as_of = UnicodeAttribute(null=True)  # YYYY-MM-DD, local
 
 
 class ExportsByCreation(GlobalSecondaryIndex["ExportModel"]):
@@ -538,6 +542,48 @@ class ExportModel(Model):
     created_at = UTCDateTimeAttribute()
     started_at = UTCDateTimeAttribute(null=True)
     finished_at = UTCDateTimeAttribute(null=True)
+
+
+class FilingReportsByCommittee(GlobalSecondaryIndex["FilingReportModel"]):
+    """A committee's reports (a few a year): the calendar check and amendment numbers read them."""
+
+    class Meta:
+        index_name = "by-committee"
+        projection = AllProjection()
+
+    committee_id = UnicodeAttribute(hash_key=True)
+    created_at = UTCDateTimeAttribute(range_key=True)
+
+
+class FilingReportModel(Model):
+    """A treasurer's report to the FEC (or an amendment of one): its state and where its files
+    are. The records themselves are files in the exports bucket (a report may hold more rows
+    than an item may)."""
+
+    class Meta(_Meta):
+        table_name = table_name("filing-reports")
+
+    report_id = UnicodeAttribute(hash_key=True)
+    committee_id = UnicodeAttribute()
+    by_committee = FilingReportsByCommittee()
+    report_code = UnicodeAttribute()
+    from_day = UnicodeAttribute()  # YYYY-MM-DD, local to the committee
+    to_day = UnicodeAttribute()
+    status = UnicodeAttribute()  # building | draft | final | failed
+    requested_by = UnicodeAttribute()
+    created_at = UTCDateTimeAttribute()
+    form = UnicodeAttribute(null=True)
+    amends = UnicodeAttribute(null=True)
+    original_fec_id = UnicodeAttribute(null=True)
+    amendment_number = NumberAttribute(default=0)
+    files = JSONAttribute(null=True)
+    error_count = NumberAttribute(default=0)
+    warning_count = NumberAttribute(default=0)
+    error = UnicodeAttribute(null=True)
+    built_at = UTCDateTimeAttribute(null=True)
+    treasurer_name = UnicodeAttribute(null=True)
+    date_signed = UnicodeAttribute(null=True)
+    finalized_at = UTCDateTimeAttribute(null=True)
 
 
 class LocationFields(MapAttribute[str, object]):
@@ -732,7 +778,7 @@ ALL_MODELS: tuple[type[Model], ...] = (
     PageModel, DonationModel, DonorModel, DonorAggregateModel, CounterShardModel,
     ProcessedEventModel, StaffKeyModel, OutboxModel, MovementModel, PayoutModel, CommitteeModel,
     DonorIdentityModel, VelocityModel, RecurringPlanModel,
-    ExportModel,
+    ExportModel, FilingReportModel,
     ActionModel, InvitationModel, PersonModel, MailModel,
     PageHistoryModel, VisitModel,
     WebSessionModel,

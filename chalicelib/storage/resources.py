@@ -11,7 +11,7 @@ from chalicelib.storage.tables import ensure_tables
 
 def queues() -> list[str]:
     """SQS queues (each gets a dead-letter queue `<name>-dlq` in the deployment template)."""
-    return [queue_name("exports"), queue_name("payouts")]
+    return [queue_name("exports"), queue_name("payouts"), queue_name("reports")]
 
 
 def buckets() -> list[str]:

@@ -7,7 +7,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import random
 import uuid
 from datetime import datetime, timezone
 from pathlib import Path
@@ -18,7 +17,8 @@ import pytest
 import requests
 from jsonschema import Draft7Validator
 
-from tests.helpers import FINANCE_KEY, ORGANIZER_KEY, donation_body, run_queues, staff, stripe_event
+from tests.helpers import FINANCE_KEY, ORGANIZER_KEY, run_queues, staff
+from tests.reports_kit import Campaign, committee_id, donor, pi_id
 
 pytestmark = pytest.mark.stack
 
@@ -27,64 +27,6 @@ VALIDATORS = {
     "SA11AI": Draft7Validator(json.loads((SCHEMAS / "INDIVIDUAL_RECEIPT.json").read_text())),
     "SB28A": Draft7Validator(json.loads((SCHEMAS / "INDIVIDUAL_REFUNDS.json").read_text())),
 }
-
-
-def committee_id() -> str:
-    return "C" + "".join(random.choices("0123456789", k=8))
-
-
-def at(day: str, hour: int = 12) -> int:
-    return int(datetime.fromisoformat(f"{day}T{hour:02d}:00:00+00:00").timestamp())
-
-
-def pi_id(started: dict[str, Any]) -> str:
-    return str(started["client_secret"].split("_secret_")[0])
-
-
-class Campaign:
-    """A committee with one page, donors who give on chosen days, and refunds."""
-
-    def __init__(self, api: Any, committee: str, committee_type: str = "candidate") -> None:
-        self.api = api
-        self.committee_id = committee
-        if committee_type == "pac":
-            pac = {"name": "People's PAC", "type": "pac", "time_zone": "America/Chicago"}
-            status, body = api.call("PUT", f"/api/admin/committees/{committee}", pac, staff(FINANCE_KEY))
-            assert status == 200, body
-        self.slug = api.create_page(committee_id=committee)["slug"]
-
-    def give(self, donor: dict[str, Any], cents: int, day: str, hour: int = 12,
-             **extra: Any) -> dict[str, Any]:
-        body = donation_body(cents, **extra)
-        body["donor"] = donor
-        status, started = self.api.call("POST", f"/api/pages/{self.slug}/donations", body)
-        assert status == 201, started
-        paid = stripe_event("payment_intent.succeeded", id=pi_id(started), amount=cents,
-                            amount_received=cents, metadata={"donation_id": started["donation_id"]})
-        paid["created"] = at(day, hour)
-        assert self.api.webhook(paid)[1]["outcome"] == "applied"
-        return dict(started)
-
-    def refund(self, started: dict[str, Any], refunded_total: int, day: str, hour: int = 12) -> None:
-        event = stripe_event("charge.refunded", payment_intent=pi_id(started),
-                             amount=started["amount_cents"], amount_refunded=refunded_total,
-                             refunded=refunded_total >= started["amount_cents"])
-        event["created"] = at(day, hour)
-        assert self.api.webhook(event)[1]["outcome"] == "applied"
-
-
-def donor(first: str = "Ana", last: str | None = None, line1: str = "1 Main St",
-          line2: str | None = None, city: str = "Springfield", state: str = "IL",
-          zip_code: str | None = None, employer: str = "City Library",
-          occupation: str = "Librarian") -> dict[str, Any]:
-    tag = uuid.uuid4().hex[:8]
-    address: dict[str, Any] = {"line1": line1, "city": city, "state": state,
-                               "zip": zip_code or f"{random.randint(10000, 99999)}"}
-    if line2:
-        address["line2"] = line2
-    return {"first_name": first, "last_name": last or f"Rivera{tag}",
-            "email": f"donor.{tag}@example.org",
-            "address": address, "employer": employer, "occupation": occupation}
 
 
 def request_export(api: Any, kind: str, start: str, end: str, committee: str | None,

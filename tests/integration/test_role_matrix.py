@@ -40,6 +40,11 @@ ALLOWED: dict[tuple[str, str], tuple[str, ...]] = {
     ("GET", "/api/admin/donors/{donor_id}"): BOTH,
     ("GET", "/api/admin/payouts"): FINANCE,
     ("GET", "/api/admin/payouts/{payout_id}"): FINANCE,
+    ("POST", "/api/admin/reports"): FINANCE,
+    ("GET", "/api/admin/reports/{report_id}"): FINANCE,
+    ("POST", "/api/admin/reports/{report_id}/finalize"): FINANCE,
+    ("GET", "/api/admin/reports/{report_id}/file"): FINANCE,
+    ("POST", "/api/admin/reports/{report_id}/amend"): FINANCE,
 }
 STAFF_PATH = re.compile(r"^/api/(admin|exports)(/|$)")
 

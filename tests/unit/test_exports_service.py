@@ -6,7 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Collection, Iterator
+from collections.abc import Iterator
 from dataclasses import replace
 from datetime import date, datetime, timedelta, timezone
 
@@ -18,6 +18,7 @@ from chalicelib.errors import InvalidInput, NotFound, ProviderUnavailable
 from chalicelib.exports.model import DonationFacts, DonorFacts, ExportJob, LedgerMovement
 from chalicelib.exports.service import ExportFailed, ExportService, LedgerChanged
 from chalicelib.payouts.model import PayoutFacts, PayoutRecord
+from tests.reports_kit import Files, Ledger, Queue
 
 NOW = datetime(2026, 4, 1, tzinfo=timezone.utc)
 
@@ -52,68 +53,6 @@ class Jobs:
 
     def fail(self, export_id: str, error: str, now: datetime) -> None:
         self.jobs[export_id] = replace(self.jobs[export_id], status="failed", error=error)
-
-
-class Ledger:
-    def __init__(self, movements: list[LedgerMovement], donations: dict[str, DonationFacts]) -> None:
-        self.list = movements
-        self.donations_by_id = donations
-        self.reads = 0
-        self.batch_sizes: list[int] = []
-
-    def movements(self, committee_id: str, start: datetime, end: datetime) -> Iterator[LedgerMovement]:
-        self.reads += 1
-        for m in sorted(self.list, key=lambda m: (m.occurred_at, m.movement_id)):
-            if m.committee_id == committee_id and start <= m.occurred_at < end:
-                yield m
-
-    def donations(self, donation_ids: Collection[str]) -> dict[str, DonationFacts]:
-        self.batch_sizes.append(len(donation_ids))
-        return {i: self.donations_by_id[i] for i in donation_ids if i in self.donations_by_id}
-
-    def committee_ids(self) -> list[str]:
-        return sorted({m.committee_id for m in self.list})
-
-
-class Sink:
-    def __init__(self) -> None:
-        self.data = bytearray()
-        self.state = "open"
-
-    def write(self, data: bytes) -> None:
-        self.data += data
-
-    def close(self) -> None:
-        self.state = "closed"
-
-    def abort(self) -> None:
-        self.state = "aborted"
-
-
-class Files:
-    def __init__(self) -> None:
-        self.sinks: dict[str, Sink] = {}
-
-    def open(self, key: str, content_type: str) -> Sink:
-        self.sinks[key] = Sink()
-        return self.sinks[key]
-
-    def download_url(self, key: str, filename: str, ttl: timedelta) -> str:
-        return f"https://files.test/{key}?ttl={int(ttl.total_seconds())}"
-
-    def text(self, suffix: str) -> str:
-        return next(bytes(s.data) for k, s in self.sinks.items() if k.endswith(suffix)).decode()
-
-
-class Queue:
-    def __init__(self, fail: bool = False) -> None:
-        self.sent: list[str] = []
-        self.fail = fail
-
-    def send(self, export_id: str) -> None:
-        if self.fail:
-            raise ProviderUnavailable("export_queue_unavailable", "down")
-        self.sent.append(export_id)
 
 
 class Committees:

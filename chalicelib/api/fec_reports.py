@@ -1,0 +1,98 @@
+"""Reports to the FEC for finance: build one, review it, finalize it, download it, amend it; the
+SQS handler that builds each."""
+
+from __future__ import annotations
+
+import json
+
+from chalice.app import Blueprint, Response, SQSEvent
+
+from chalicelib import deps, logs
+from chalicelib.api.auth import require_staff
+from chalicelib.api.http import handles_errors, json_response, read_json, validated
+from chalicelib.config import queue_name
+from chalicelib.pages.model import isoformat_utc
+
+fec_reports = Blueprint(__name__)
+FINANCE = ("finance",)
+
+
+@fec_reports.route("/api/admin/reports", methods=["POST"])
+@handles_errors
+def request_report() -> Response:
+    from chalicelib.fec_reports.input import ReportRequest
+
+    staff = require_staff(fec_reports.current_request, *FINANCE)
+    data = validated(ReportRequest, read_json(fec_reports.current_request))
+    report = deps.fec_report_service().request(data.committee_id, data.report_code, data.from_day,
+                                               data.to_day, requested_by=staff.name)
+    logs.info("report requested", report_id=report.report_id, report_code=report.report_code)
+    return json_response({"report_id": report.report_id, "status": report.status}, 202,
+                         headers={"Location": f"/api/admin/reports/{report.report_id}"})
+
+
+@fec_reports.route("/api/admin/reports/{report_id}", methods=["GET"])
+@handles_errors
+def get_report(report_id: str) -> Response:
+    require_staff(fec_reports.current_request, *FINANCE)
+    return json_response(deps.fec_report_service().view(report_id))
+
+
+@fec_reports.route("/api/admin/reports/{report_id}/finalize", methods=["POST"])
+@handles_errors
+def finalize_report(report_id: str) -> Response:
+    from chalicelib.compliance.input import split_name
+    from chalicelib.fec_reports.input import FinalizeRequest
+    from chalicelib.filing.model import Name
+
+    require_staff(fec_reports.current_request, *FINANCE)
+    data = validated(FinalizeRequest, read_json(fec_reports.current_request))
+    service = deps.fec_report_service()
+    service.finalize(report_id, Name(*split_name(data.treasurer_name)), data.date_signed)
+    logs.info("report finalized", report_id=report_id)
+    return json_response(service.view(report_id))
+
+
+@fec_reports.route("/api/admin/reports/{report_id}/file", methods=["GET"])
+@handles_errors
+def report_files(report_id: str) -> Response:
+    require_staff(fec_reports.current_request, *FINANCE)
+    files = deps.fec_report_service().files_of(report_id)
+    return json_response({"fec_url": files.fec_url, "jsonl_url": files.jsonl_url,
+                          "expires_at": isoformat_utc(files.expires_at)})
+
+
+@fec_reports.route("/api/admin/reports/{report_id}/amend", methods=["POST"])
+@handles_errors
+def amend_report(report_id: str) -> Response:
+    from chalicelib.fec_reports.input import AmendRequest
+
+    staff = require_staff(fec_reports.current_request, *FINANCE)
+    data = validated(AmendRequest, read_json(fec_reports.current_request))
+    amendment = deps.fec_report_service().amend(report_id, data.fec_report_id, staff.name)
+    logs.info("amendment requested", report_id=amendment.report_id, amends=report_id)
+    return json_response({"report_id": amendment.report_id, "status": amendment.status,
+                          "amends": report_id}, 202,
+                         headers={"Location": f"/api/admin/reports/{amendment.report_id}"})
+
+
+@fec_reports.on_sqs_message(queue=queue_name("reports"), batch_size=1)
+def build_report(event: SQSEvent) -> None:
+    """Build each queued report. A failed build is recorded on the report and not retried (the
+    message is consumed); finance asks for the report again."""
+    for record in event:
+        try:
+            report_id = str(json.loads(record.body)["report_id"])
+        except (ValueError, KeyError, TypeError):
+            logs.warning("not a report message")
+            continue
+        try:
+            report = deps.fec_report_service().run(report_id)
+        except Exception:
+            logs.exception("report build failed", report_id=report_id)
+            continue
+        if report is None:
+            logs.info("report not building", report_id=report_id)
+        else:
+            logs.info("report built", report_id=report_id, errors=report.error_count,
+                      warnings=report.warning_count)

@@ -1,0 +1,102 @@
+"""The ledger adapter: our donations, their money movements and Stripe's fees as the filing
+domain's transactions (`filing.model`), in local dates of the committee's time zone.
+
+Each movement becomes one transaction under an id derived from our own ids, so every rebuild
+(and every amendment) gives the same ids:
+- a contribution: a `Receipt` (`SA` + the donation id, as the Schedule A export names it);
+- a refund: a `Refund` (`SB` + the movement id); the donation's excess refund is the first
+  refund that fits in `excess_refund_cents`;
+- a dispute (chargeback): a `ReturnedContribution` (`SA` + the movement id);
+- a dispute won back: a `Receipt` of the money that came back (`SA` + the movement id);
+- Stripe's fee on any of them, once its payout is reconciled: a `ProcessingFee`.
+A donor's aggregate is the signed sum of their movements in the aggregation period (the
+election cycle or the calendar year), through this one, as the itemization rule reads it.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Collection, Iterable, Iterator
+from datetime import date, datetime, timedelta
+from typing import Protocol
+from zoneinfo import ZoneInfo
+
+from chalicelib.errors import Conflict
+from chalicelib.exports.fec import contributor
+from chalicelib.exports.model import DonationFacts, LedgerMovement
+from chalicelib.exports.service import DONATIONS_PER_READ, chunks
+from chalicelib.filing.ids import transaction_id
+from chalicelib.filing.model import (
+    FilingCommittee,
+    ProcessingFee,
+    Receipt,
+    Refund,
+    ReturnedContribution,
+    Transaction,
+)
+
+
+class Ledger(Protocol):
+    def movements(self, committee_id: str, start: datetime, end: datetime) -> Iterable[LedgerMovement]:
+        """A committee's movements with `start <= occurred_at < end`, in time order."""
+        ...
+
+    def donations(self, donation_ids: Collection[str]) -> dict[str, DonationFacts]: ...
+
+
+class DonationMissing(Conflict):
+    """A movement whose donation cannot be read: the report would be incomplete."""
+
+
+def day_start(committee: FilingCommittee, day: date) -> datetime:
+    """The instant `day` begins in the committee's time zone."""
+    return datetime(day.year, day.month, day.day, tzinfo=ZoneInfo(committee.time_zone))
+
+
+def transactions(committee: FilingCommittee, ledger: Ledger, first_day: date,
+                 last_day: date) -> list[Transaction]:
+    """Every transaction of the committee's local days `first_day` through `last_day`."""
+    start, end = day_start(committee, first_day), day_start(committee, last_day + timedelta(days=1))
+    totals: dict[tuple[str, date], int] = defaultdict(int)
+    excess_left: dict[str, int] = {}
+    out: list[Transaction] = []
+    for chunk in chunks(ledger.movements(committee.fec_id, start, end), DONATIONS_PER_READ):
+        donations = ledger.donations({m.donation_id for m in chunk})
+        for movement in chunk:
+            donation = donations.get(movement.donation_id)
+            if donation is None:
+                raise DonationMissing("donation_missing", f"Movement {movement.movement_id} has no "
+                                      f"donation {movement.donation_id}.")
+            day = committee.local_date(movement.occurred_at)
+            period = (movement.donor_id, committee.aggregation_start(day))
+            totals[period] += movement.amount_cents
+            out.extend(_transactions(committee, movement, donation, day, totals[period], excess_left))
+    return out
+
+
+def _transactions(committee: FilingCommittee, movement: LedgerMovement, donation: DonationFacts,
+                  day: date, aggregate: int, excess_left: dict[str, int]) -> Iterator[Transaction]:
+    person = contributor(donation.donor)
+    election = donation.election or movement.election
+    received = committee.local_date(donation.paid_at) if donation.paid_at else day
+    cents = movement.amount_cents
+    if movement.kind == "contribution":
+        yield Receipt(transaction_id("SA", movement.donation_id), day, cents, person, aggregate,
+                      election)
+    elif movement.kind == "dispute_reversal":
+        yield Receipt(transaction_id("SA", movement.movement_id), day, cents, person, aggregate,
+                      election)
+    elif movement.kind == "dispute":
+        yield ReturnedContribution(transaction_id("SA", movement.movement_id), day, -cents, person,
+                                   aggregate, received, election, "chargeback")
+    elif movement.kind == "refund":
+        left = excess_left.setdefault(donation.donation_id, donation.excess_refund_cents)
+        excess = 0 < -cents <= left
+        if excess:
+            excess_left[donation.donation_id] = left + cents
+        yield Refund(transaction_id("SB", movement.movement_id), day, -cents, person, received,
+                     election, excess=excess)
+    if movement.fee_cents:
+        yield ProcessingFee(transaction_id("SB", f"{movement.movement_id}#fee"), day,
+                            movement.fee_cents)
+

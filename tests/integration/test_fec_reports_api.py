@@ -1,0 +1,202 @@
+"""Reports to the FEC end to end: finance sets the committee's filing settings, asks for a
+quarter over HTTP, the SQS handler builds it from the ledger on moto's server, finance reviews
+it, finalizes it, downloads its files through presigned URLs and amends it. Gifts are made
+through the API and paid, refunded and charged back by signed webhooks whose `created` sets the
+movement's time."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import fecfile
+import pytest
+import requests
+from jsonschema import Draft7Validator
+
+from chalicelib.filing.ids import transaction_id
+from chalicelib.filing.schemas import schema
+from tests.helpers import FINANCE_KEY, ORGANIZER_KEY, assert_fec_round_trip, run_queues, staff
+from tests.reports_kit import Campaign, committee_id, donor
+
+pytestmark = pytest.mark.stack
+
+Q2 = {"report_code": "Q2", "from": "2026-05-14", "to": "2026-06-30"}  # after the pre-primary
+# A House campaign as finance sets it up: its calendar (issue 13) and its filing settings.
+CALENDAR = {
+    "name": "Rivera for Congress", "type": "candidate", "time_zone": "America/New_York",
+    "address": {"line1": "100 Campaign Way", "line2": "Suite 2", "city": "Springfield",
+                "state": "IL", "zip": "62701"},
+    "treasurer_name": "Dana Okafor",
+    "candidate": {"fec_id": "H6IL13123", "name": "Ana Rivera", "office": "H", "state": "IL",
+                  "district": "13"},
+    "previous_general_date": "2024-11-05",
+    "elections": [{"code": "P2026", "date": "2026-06-02"}, {"code": "G2026", "date": "2026-11-03"}],
+}
+# The schema each record is checked against (Form 3's refunds as Form 3X's, as validation does).
+SCHEMA_OF = {"INDIVIDUAL_RECEIPT": "INDIVIDUAL_RECEIPT", "RETURN_RECEIPT": "RETURN_RECEIPT",
+             "REFUND_INDIVIDUAL_CONTRIBUTION": "INDIVIDUAL_REFUNDS"}
+
+
+def committee(api: Any, **settings: Any) -> Campaign:
+    campaign = Campaign(api, committee_id())
+    configure(api, campaign, **settings)
+    return campaign
+
+
+def configure(api: Any, campaign: Campaign, **settings: Any) -> None:
+    body = {k: v for k, v in {**CALENDAR, **settings}.items() if v is not None}
+    status, answer = api.call("PUT", f"/api/admin/committees/{campaign.committee_id}", body,
+                              staff(FINANCE_KEY))
+    assert status == 200, answer
+
+
+def ask(api: Any, campaign: Campaign, period: dict[str, str] = Q2) -> tuple[int, Any]:
+    return api.call("POST", "/api/admin/reports", {"committee_id": campaign.committee_id, **period},
+                    staff(FINANCE_KEY))
+
+
+def built(api: Any, report_id: str) -> dict[str, Any]:
+    run_queues()
+    status, body = api.call("GET", f"/api/admin/reports/{report_id}", headers=staff(FINANCE_KEY))
+    assert status == 200, body
+    assert body["status"] == "draft", body
+    return dict(body)
+
+
+def files(api: Any, report_id: str) -> tuple[str, list[dict[str, Any]]]:
+    status, urls = api.call("GET", f"/api/admin/reports/{report_id}/file", headers=staff(FINANCE_KEY))
+    assert status == 200, urls
+    got = [requests.get(urls[k], timeout=10) for k in ("fec_url", "jsonl_url")]
+    assert [r.status_code for r in got] == [200, 200]
+    return got[0].content.decode("ascii"), [json.loads(line) for line in got[1].text.splitlines()]
+
+
+def finalize(api: Any, report_id: str, **body: Any) -> tuple[int, Any]:
+    return api.call("POST", f"/api/admin/reports/{report_id}/finalize",
+                    {"treasurer_name": "Dana Okafor", "date_signed": "2026-07-10", **body},
+                    staff(FINANCE_KEY))
+
+
+def test_committee_filing_settings_are_validated_and_kept(api: Any) -> None:
+    campaign = committee(api, filing_frequency="monthly", opening_cash_on_hand_cents=125_000,
+                         opening_cash_as_of="2025-01-01")
+    status, body = api.call("GET", f"/api/admin/committees/{campaign.committee_id}",
+                            headers=staff(FINANCE_KEY))
+    assert status == 200 and (body["filing_frequency"], body["opening_cash_on_hand_cents"],
+                              body["opening_cash_as_of"]) == ("monthly", 125_000, "2025-01-01")
+    path = f"/api/admin/committees/{campaign.committee_id}"
+    for bad, field in [({"filing_frequency": "weekly"}, "filing_frequency"),
+                       ({"opening_cash_on_hand_cents": -1}, "opening_cash_on_hand_cents"),
+                       ({"opening_cash_on_hand_cents": "100"}, "opening_cash_on_hand_cents"),
+                       ({"opening_cash_on_hand_cents": 100, "opening_cash_as_of": 20250101},
+                        "opening_cash_as_of")]:
+        status, answer = api.call("PUT", path, {**CALENDAR, **bad}, staff(FINANCE_KEY))
+        assert status == 400 and field in answer["error"]["fields"], answer
+    status, answer = api.call("PUT", path, {**CALENDAR, "opening_cash_on_hand_cents": 100},
+                              staff(FINANCE_KEY))
+    assert status == 400 and "opening_cash_as_of" in json.dumps(answer)
+
+
+def test_a_period_off_the_calendar_is_400_and_writes_nothing(api: Any) -> None:
+    campaign = committee(api)
+    status, answer = ask(api, campaign, {"report_code": "Q2", "from": "2026-05-14", "to": "2026-06-29"})
+    assert status == 400 and answer["error"]["code"] == "period_not_in_calendar"
+    assert answer["error"]["fields"] == {"to": "2026-06-30"}
+    status, answer = ask(api, campaign, {"report_code": "12G", "from": "2026-07-01", "to": "2026-09-30"})
+    assert status == 400 and answer["error"]["fields"] == {"to": "2026-10-14"}
+    for bad in [{"report_code": "Q9"}, {"from": "April 1"}, {"to": 20260630}, {"extra": 1}]:
+        status, answer = ask(api, campaign, {**Q2, **bad})
+        assert status == 400 and answer["error"]["code"] == "invalid_request", answer
+    status, answer = api.call("POST", "/api/admin/reports", {"committee_id": campaign.committee_id, **Q2},
+                              staff(ORGANIZER_KEY))
+    assert status == 403
+    assert run_queues() == 0  # nothing was queued
+    status, answer = api.call("GET", "/api/admin/reports/rpt_nothing", headers=staff(FINANCE_KEY))
+    assert status == 404 and answer["error"]["code"] == "report_not_found"
+
+
+def test_a_quarter_built_reviewed_finalized_downloaded_and_amended(api: Any) -> None:
+    # Gifts are designated when made, from the calendar as it is then: its elections (held by
+    # the time this test runs) are entered after the quarter's gifts.
+    books = {"opening_cash_on_hand_cents": 500_000, "opening_cash_as_of": "2024-11-06"}
+    campaign = committee(api, elections=None, **books)
+    ana, bo, gil, jo, lu = (donor(name) for name in ("Ana", "Bo", "Gil", "Jo", "Lu"))
+    campaign.give(ana, 15_000, "2026-03-10")  # Q1: counts in Ana's aggregate
+    campaign.give(ana, 10_000, "2026-05-20")  # aggregate $250: itemized
+    campaign.give(bo, 5_000, "2026-05-15")  # unitemized
+    gift = campaign.give(gil, 40_000, "2026-05-22")
+    campaign.refund(gift, 10_000, "2026-05-25")  # a partial refund
+    charged_back = campaign.give(jo, 30_000, "2026-05-27")
+    campaign.dispute(charged_back, "2026-06-10")  # a chargeback
+    campaign.give(lu, 5_000, "2026-07-01", hour=3)  # 11 pm on June 30 in New York: in Q2
+    configure(api, campaign, **books)
+
+    status, answer = ask(api, campaign)
+    assert status == 202 and answer["status"] == "building", answer
+    report_id = answer["report_id"]
+    draft = built(api, report_id)
+    lines = draft["lines"]
+    assert draft["form"] == "F3N" and draft["report_code"] == "Q2"
+    assert lines["L11ai_individuals_itemized_period"] == 500.00  # 100 + 400 + 300 - 300
+    assert lines["L11aii_individuals_unitemized_period"] == 100.00
+    assert lines["L20a_refunds_to_individuals_period"] == 100.00
+    assert lines["L27_cash_on_hand_at_close_period"] == 5_650.00  # 5,000 + the ledger's net
+    assert draft["counts"] == {"SA11AI": 4, "SB20A": 1, "SA11AII": 2}
+    assert draft["errors"] == [] and draft["warnings"] == [], draft
+
+    status, answer = api.call("GET", f"/api/admin/reports/{report_id}/file", headers=staff(FINANCE_KEY))
+    assert status == 409 and answer["error"]["code"] == "report_not_final"
+    status, answer = finalize(api, report_id, treasurer_name="Dana")
+    assert status == 400 and "treasurer_name" in answer["error"]["fields"]
+    status, final = finalize(api, report_id)
+    assert status == 200 and final["status"] == "final" and final["errors"] == [], final
+    assert final["lines"] == lines and final["treasurer_name"] == "Dana Okafor"
+    status, answer = finalize(api, report_id)
+    assert status == 409 and answer["error"]["code"] == "report_final"
+    status, answer = ask(api, campaign)
+    assert status == 409 and answer["error"]["code"] == "report_final"
+
+    text, records = files(api, report_id)
+    form, rows = records[0], records[1:]
+    assert form["form_type"] == "F3N" and form["date_signed"] == "2026-07-10"
+    assert Draft7Validator(schema("F3")).is_valid(form)
+    for row in rows:
+        checked = {**row, "form_type": "SB28A"} if row["form_type"] == "SB20A" else row
+        validator = Draft7Validator(schema(SCHEMA_OF[row["transaction_type_identifier"]]))
+        errors = list(validator.iter_errors(checked))
+        assert not errors, (row["transaction_type_identifier"], [e.message for e in errors])
+    parsed = fecfile.loads(text)
+    assert parsed["filing"]["col_a_cash_on_hand_close_of_period"] == 5_650.00
+    assert [r["contribution_amount"] for r in parsed["itemizations"]["Schedule A"]] == [100.0, 400.0,
+                                                                                         300.0, -300.0]
+    assert_fec_round_trip([_header(text), *records], text)
+
+    # A gift found after filing: the amendment has it, and every earlier row keeps its id.
+    configure(api, campaign, elections=None, **books)
+    late = campaign.give(donor("Ned"), 25_000, "2026-06-20")
+    configure(api, campaign, **books)
+    status, answer = api.call("POST", f"/api/admin/reports/{report_id}/amend",
+                              {"fec_report_id": "FEC-1234567"}, staff(FINANCE_KEY))
+    assert status == 202 and answer["amends"] == report_id, answer
+    amendment = built(api, answer["report_id"])
+    assert amendment["form"] == "F3A" and amendment["amends"] == report_id
+    assert amendment["lines"]["L11ai_individuals_itemized_period"] == 750.00
+    assert finalize(api, amendment["report_id"], date_signed="2026-07-20")[0] == 200
+    amended_text, amended = files(api, amendment["report_id"])
+    before = [r["transaction_id"] for r in rows]
+    after = [r["transaction_id"] for r in amended[1:]]
+    assert set(before) < set(after)
+    assert set(after) - set(before) == {transaction_id("SA", late["donation_id"])}
+    parsed = fecfile.loads(amended_text)
+    assert parsed["header"]["report_id"] == "FEC-1234567" and parsed["filing"]["form_type"] == "F3A"
+    assert_fec_round_trip([_header(amended_text), *amended], amended_text)
+
+
+def _header(text: str) -> dict[str, Any]:
+    """The file's HDR record as the FEC's schema names its fields."""
+    from chalicelib.filing.schemas import layout
+
+    values = text.split("\n", 1)[0].split("\x1c")
+    return {name: value for name, value in zip(layout("HDR").fields, values, strict=False)
+            if name and value}

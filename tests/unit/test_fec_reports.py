@@ -1,0 +1,249 @@
+"""Reports to the FEC as a service, over in-memory twins of their store, the ledger, files and
+queue: the calendar decides what may be asked for, the build turns the ledger into Form 3 in
+the committee's local dates, finalizing signs exactly what was reviewed and refuses a report
+with errors, and an amendment keeps every transaction id."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from datetime import date, datetime, timezone
+from typing import Any
+
+import fecfile
+import pytest
+
+from chalicelib.compliance.committees import Committee
+from chalicelib.errors import ProviderUnavailable
+from chalicelib.exports.model import DonationFacts, LedgerMovement
+from chalicelib.fec_reports.service import NotBuilt, ReportFinal, ReportHasErrors, ReportService
+from chalicelib.filing.errors import PeriodNotInCalendar
+from chalicelib.filing.ids import transaction_id
+from chalicelib.filing.model import Name
+from chalicelib.filing.summary import field_name
+from tests.giving_twins import MemoryCommittees
+from tests.helpers import assert_fec_round_trip
+from tests.reports_kit import (
+    Files,
+    Ledger,
+    MemoryReports,
+    Queue,
+    donor_facts,
+    house_committee,
+    ledger_movement,
+)
+
+NOW = datetime(2026, 7, 5, 15, tzinfo=timezone.utc)
+D = date.fromisoformat
+Q2 = ("Q2", D("2026-05-14"), D("2026-06-30"))
+DANA = Name("Dana", "Okafor")
+
+
+def utc(text: str) -> datetime:
+    return datetime.fromisoformat(text).replace(tzinfo=timezone.utc)
+
+
+def gift(n: int, donor: str, cents: int, at: str, fee: int | None = None) -> LedgerMovement:
+    return ledger_movement(f"evt_{n}", "contribution", cents, utc(at), f"don_{n}", donor, fee_cents=fee)
+
+
+def back(n: int, kind: str, cents: int, at: str, of: int, donor: str) -> LedgerMovement:
+    return ledger_movement(f"evt_{n}", kind, cents, utc(at), f"don_{of}", donor)
+
+
+MOVEMENTS = [
+    gift(1, "ana", 15_000, "2026-04-10T17:00", fee=465),  # the 12P period: counts in aggregates
+    gift(2, "ana", 10_000, "2026-05-20T17:00", fee=320),  # aggregate $250: itemized
+    gift(3, "bo", 5_000, "2026-05-15T17:00", fee=175),  # unitemized
+    gift(4, "gil", 40_000, "2026-05-22T17:00", fee=1_190),
+    back(5, "refund", -10_000, "2026-05-25T17:00", of=4, donor="gil"),  # a partial refund
+    gift(6, "ivy", 370_000, "2026-05-24T17:00", fee=10_760),
+    back(7, "refund", -20_000, "2026-05-26T17:00", of=6, donor="ivy"),  # the excess refund
+    gift(8, "jo", 30_000, "2026-05-27T17:00", fee=900),
+    back(9, "dispute", -30_000, "2026-06-10T17:00", of=8, donor="jo"),  # a chargeback
+    gift(10, "lu", 5_000, "2026-07-01T03:00"),  # 10 pm on June 30 in Illinois: in Q2
+    gift(11, "mo", 5_000, "2026-07-01T06:00"),  # 1 am on July 1 in Illinois: not
+]
+
+
+def donations(movements: list[LedgerMovement]) -> dict[str, DonationFacts]:
+    out = {}
+    for m in movements:
+        if m.kind == "contribution":
+            out[m.donation_id] = DonationFacts(
+                m.donation_id, donor_facts(m.donor_id.removeprefix("dnr_")), m.amount_cents, 0,
+                "succeeded", "P2026", "page", paid_at=m.occurred_at,
+                excess_refund_cents=20_000 if m.donation_id == "don_6" else 0)
+    return out
+
+
+def build(committee: Committee | None = None, movements: list[LedgerMovement] | None = None,
+          queue: Queue | None = None) -> tuple[ReportService, MemoryReports, Ledger, Files]:
+    movements = list(MOVEMENTS if movements is None else movements)
+    reports, ledger, files = MemoryReports(), Ledger(movements, donations(movements)), Files()
+    service = ReportService(reports, ledger, MemoryCommittees(committee or house_committee()), files,
+                            queue or Queue(), clock=lambda: NOW)
+    return service, reports, ledger, files
+
+
+def built(service: ReportService, *request: Any) -> dict[str, Any]:
+    report = service.request("C00123456", *(request or Q2), requested_by="Dana")
+    assert service.run(report.report_id) is not None
+    return service.view(report.report_id)
+
+
+def line(view: dict[str, Any], number: str, column: str = "period") -> float:
+    return float(view["lines"][field_name("F3", number, column)])
+
+
+def test_a_period_off_the_committee_calendar_is_refused_and_nothing_is_queued() -> None:
+    service, reports, _, _ = build()
+    for code, start, end in [("Q2", D("2026-04-01"), D("2026-06-30")),  # Q2 begins after the 12P
+                             ("Q4", D("2026-10-01"), D("2026-12-31")),  # no such report
+                             ("Q2", D("2026-05-14"), D("2026-06-29"))]:  # Q2 closes June 30
+        service.request("C00123456", "12P", D("2026-04-01"), D("2026-05-13"), "Dana")
+        with pytest.raises(PeriodNotInCalendar):
+            service.request("C00123456", code, start, end, "Dana")
+    assert [r.report_code for r in reports.items.values()] == ["12P"]
+
+
+def test_a_report_is_queued_and_built_off_the_request_path() -> None:
+    service, reports, _, _ = build()
+    report = service.request("C00123456", *Q2, requested_by="Dana")
+    assert report.status == "building" and service.queue.sent == [report.report_id]  # type: ignore[attr-defined]
+    assert service.view(report.report_id)["status"] == "building"
+    assert "lines" not in service.view(report.report_id)
+    assert service.run(report.report_id) is not None
+    assert service.run(report.report_id) is None  # a redelivered message builds nothing twice
+    assert reports.items[report.report_id].status == "draft"
+
+
+def test_an_unreachable_queue_fails_the_report_and_says_so() -> None:
+    service, reports, _, _ = build(queue=Queue(fail=True))
+    with pytest.raises(ProviderUnavailable):
+        service.request("C00123456", *Q2, requested_by="Dana")
+    assert [(r.status, r.error) for r in reports.items.values()] == [("failed", "queue_unavailable")]
+
+
+def test_the_quarter_from_the_ledger_in_local_dates_and_its_arithmetic() -> None:
+    service, _, _, _ = build()
+    view = built(service)
+    assert view["status"] == "draft" and view["form"] == "F3N" and view["errors"] == []
+    # In the quarter: ana's $100 (aggregate $250), gil $400, ivy $3,700, jo $300 itemized, then
+    # jo's chargeback; bo's $50 and lu's $50 (June 30, local) unitemized; mo's is July's.
+    assert line(view, "11ai") == 4_200.00
+    assert line(view, "11aii") == 100.00
+    assert line(view, "11aiii") == line(view, "11ai") + line(view, "11aii")
+    assert line(view, "20a") == 300.00  # gil's partial refund and ivy's excess refund
+    assert line(view, "17") == (320 + 175 + 1_190 + 10_760 + 900) / 100
+    assert line(view, "22") == line(view, "17") + line(view, "20d")
+    # Cash: the opening $5,000 plus every movement through June 30 (local), less Stripe's fees.
+    through_june = [m for m in MOVEMENTS if m.movement_id != "evt_11#contribution"]
+    fees = sum(m.fee_cents or 0 for m in through_june)
+    balance = 500_000 + sum(m.amount_cents for m in through_june) - fees
+    assert line(view, "27") == balance / 100
+    assert line(view, "27") == line(view, "23") + line(view, "16") - line(view, "22")
+    assert view["counts"]["SB20A"] == 2 and view["counts"]["SA11AII"] == 2
+    assert view["counts"]["SA11AI"] == 5  # four gifts and the chargeback's negative row
+
+
+def test_a_draft_shows_the_schema_errors_of_what_the_committee_lacks_and_cannot_be_finalized() -> None:
+    service, _, _, _ = build(house_committee(treasurer=None, address=None))
+    view = built(service)
+    assert {(e["field"], e["rule"]) for e in view["errors"]} == {
+        ("treasurer_last_name", "required"), ("treasurer_first_name", "required")}
+    assert {w["field"] for w in view["warnings"]} >= {"street_1", "city", "zip"}  # fec_recommended
+    assert view["error_count"] == 2
+    with pytest.raises(ReportHasErrors):  # the name as signed is not the committee's on file
+        service.finalize(view["report_id"], Name("", ""), D("2026-07-10"))
+    assert service.view(view["report_id"])["status"] == "draft"
+
+
+def test_without_opening_cash_the_report_warns() -> None:
+    service, _, _, _ = build(house_committee(opening_cash_on_hand_cents=0, opening_cash_as_of=None))
+    view = built(service)
+    assert any(w["field"] == "opening_cash_on_hand_cents" for w in view["warnings"])
+
+
+def test_finalize_signs_what_was_reviewed_and_freezes_it() -> None:
+    service, _, ledger, files = build()
+    draft = built(service)
+    with pytest.raises(NotBuilt):  # an unbuilt report cannot be signed
+        service.finalize(service.request("C00123456", "12P", D("2026-04-01"), D("2026-05-13"),
+                                         "Dana").report_id, DANA, D("2026-07-10"))
+    ledger.list.append(gift(12, "ned", 9_000, "2026-06-20T17:00"))  # after the review
+    ledger.donations_by_id.update(donations([ledger.list[-1]]))
+    final = service.finalize(draft["report_id"], Name("Dana", "Okafor", "M"), D("2026-07-10"))
+    assert final.status == "final" and final.treasurer_name == "Dana M Okafor"
+    view = service.view(draft["report_id"])
+    assert view["lines"] == draft["lines"] and view["errors"] == []  # the values reviewed
+    text = files.read(final.files["fec"]).decode()
+    records = [json.loads(row) for row in files.read(final.files["jsonl"]).decode().splitlines()]
+    form = records[0]
+    assert form["date_signed"] == "2026-07-10" and form["treasurer_middle_name"] == "M"
+    header = {"record_type": "HDR", "ef_type": "FEC", "fec_version": "8.4", "soft_name": "Groundswell",
+              "soft_ver": "1.0", "hdrcomment": "F3 Q2 2026-05-14 to 2026-06-30"}
+    parsed = assert_fec_round_trip([header, *records], text)
+    assert parsed["filing"]["treasurer_last_name"] == "Okafor"
+    assert len(parsed["itemizations"]["Schedule A"]) == 5
+    with pytest.raises(ReportFinal):
+        service.request("C00123456", *Q2, requested_by="Dana")
+    with pytest.raises(ReportFinal):
+        service.finalize(draft["report_id"], DANA, D("2026-07-11"))
+    urls = service.files_of(draft["report_id"])
+    assert urls.fec_url.endswith("report.fec?ttl=900") and "report.jsonl" in urls.jsonl_url
+
+
+def test_an_amendment_keeps_every_transaction_id_and_names_the_original() -> None:
+    service, _, ledger, files = build()
+    original = built(service)
+    service.finalize(original["report_id"], DANA, D("2026-07-10"))
+    ledger.list.append(gift(12, "ned", 30_000, "2026-06-20T17:00"))  # found after filing
+    ledger.donations_by_id.update(donations([ledger.list[-1]]))
+    amendment = service.amend(original["report_id"], "FEC-1234567", "Dana")
+    assert amendment.amendment_number == 1 and service.run(amendment.report_id) is not None
+    view = service.view(amendment.report_id)
+    assert view["form"] == "F3A" and view["amends"] == original["report_id"]
+    assert line(view, "11ai") == line(original, "11ai") + 300
+    final = service.finalize(amendment.report_id, DANA, D("2026-07-20"))
+
+    def ids(report_files: dict[str, str]) -> list[str]:
+        rows = files.read(report_files["jsonl"]).decode().splitlines()[1:]
+        return [json.loads(row)["transaction_id"] for row in rows]
+
+    before = ids(service.reports.get(original["report_id"]).files)  # type: ignore[union-attr]
+    after = ids(final.files)
+    assert set(before) < set(after) and set(after) - set(before) == {transaction_id("SA", "don_12")}
+    parsed = fecfile.loads(files.read(final.files["fec"]).decode())
+    assert parsed["header"]["report_id"] == "FEC-1234567" and parsed["filing"]["form_type"] == "F3A"
+    second = service.amend(amendment.report_id, "FEC-1234568", "Dana")  # amends the original again
+    assert second.amends == original["report_id"] and second.amendment_number == 2
+
+
+def test_a_movement_without_its_donation_fails_the_build_and_says_so() -> None:
+    service, reports, ledger, _ = build()
+    ledger.donations_by_id.pop("don_4")
+    report = service.request("C00123456", *Q2, requested_by="Dana")
+    with pytest.raises(Exception, match="has no donation"):
+        service.run(report.report_id)
+    failed = reports.items[report.report_id]
+    assert failed.status == "failed" and failed.error and failed.error.startswith("donation_missing")
+    assert replace(failed, status="building") != failed  # asking again rebuilds it
+    assert service.request("C00123456", *Q2, requested_by="Dana").status == "building"
+
+
+def test_finalize_refuses_a_report_whose_errors_remain() -> None:
+    # Books opened with nothing on May 1: refunding an April gift leaves negative cash, which the
+    # schema refuses (its minimum is 0): the opening cash must be wrong.
+    movements = [gift(1, "ana", 50_000, "2026-04-10T17:00"), back(2, "refund", -50_000,
+                                                                   "2026-05-20T17:00", of=1, donor="ana")]
+    service, _, _, _ = build(house_committee(opening_cash_on_hand_cents=0,
+                                             opening_cash_as_of=D("2026-05-01")), movements)
+    view = built(service)
+    assert line(view, "27") == -500.00
+    found = {(e["field"], e["rule"]) for e in view["errors"]}
+    assert ("L27_cash_on_hand_at_close_period", "minimum") in found
+    with pytest.raises(ReportHasErrors) as refused:
+        service.finalize(view["report_id"], DANA, D("2026-07-10"))
+    assert "L27_cash_on_hand_at_close_period" in {e["field"] for e in refused.value.extra["errors"]}  # type: ignore[union-attr]
+    assert service.view(view["report_id"])["status"] == "draft"

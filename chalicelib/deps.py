@@ -101,7 +101,7 @@ def donation_store() -> DonationRepository:
     s = settings()
     velocity = VelocityRepository(VelocityLimits(
         s.velocity_window_seconds, s.declines_per_ip, s.declines_per_email, s.declines_per_card,
-        s.intakes_per_ip))
+        s.intakes_per_ip, s.declines_per_donation))
     return DonationRepository(s.region, s.counter_shards, outbox_store(), s.ledger_shards,
                               s.pending_shards, velocity=velocity, committees=committees())
 
@@ -143,6 +143,7 @@ def outbox_handlers() -> dict[str, Handler]:
     """Who delivers each kind of outbox message."""
     from chalicelib.compliance.best_efforts import best_efforts_handler
     from chalicelib.compliance.excess import excess_refund_handler
+    from chalicelib.giving.velocity import CANCEL_KIND, card_testing_cancel_handler
     from chalicelib.staff.signin import SIGNIN_MESSAGE
 
     # Best-efforts requests go through the follow-ups' send path (the send ledger) like receipts.
@@ -150,6 +151,7 @@ def outbox_handlers() -> dict[str, Handler]:
                                followups().link, page_service().store)
 
     return {"refund_excess": excess_refund_handler(job_stripe_gateway()),
+            CANCEL_KIND: card_testing_cancel_handler(job_stripe_gateway()),
             "best_efforts_request": ask, SIGNIN_MESSAGE: signin().deliver_link,
             **followups().handlers()}
 

@@ -22,6 +22,7 @@ from chalicelib.giving.model import Donation, DonorSnapshot, ExpressDonor, Recur
 from chalicelib.giving.reconcile import IntentStatus
 from chalicelib.giving.service import (
     AggregateChange,
+    Decline,
     EventOutcome,
     ExcessRefund,
     ExpressUse,
@@ -30,6 +31,14 @@ from chalicelib.giving.service import (
     SavedCard,
     StaleRead,
     SuccessOverLimit,
+)
+from chalicelib.giving.velocity import (
+    VelocityLimits,
+    card_keys,
+    decline_keys,
+    intake_key,
+    lookup_keys,
+    window,
 )
 from chalicelib.outbox.model import OutboxMessage
 from chalicelib.pages.model import Page
@@ -83,6 +92,8 @@ class MemoryDonations:
     plans: dict[str, RecurringPlan] = field(default_factory=dict)
     # Set to a callable to change something between a read and the commit (a race).
     before_commit: Any = None
+    # The velocity counters a decline increments in the same commit (MemoryVelocity), if any.
+    velocity: Any = None
 
     def aggregate(self, donor_id: str, scope: str) -> Aggregate:
         return self.aggregates.get((donor_id, scope), Aggregate())
@@ -159,7 +170,8 @@ class MemoryDonations:
 
     def commit_event(self, event: PaymentEvent, donation: Donation, new_state: PaymentState,
                      delta: TotalsDelta, aggregate: AggregateChange, now: datetime,
-                     messages: Any = (), excess: ExcessRefund | None = None) -> EventOutcome:
+                     messages: Any = (), excess: ExcessRefund | None = None,
+                     decline: Decline | None = None) -> EventOutcome:
         if event.event_id in self.markers:
             return EventOutcome.DUPLICATE
         stored = self.donations.get(donation.donation_id)
@@ -174,7 +186,12 @@ class MemoryDonations:
         self.markers.add(event.event_id)
         self.donations[donation.donation_id] = replace(
             donation, state=new_state, version=donation.version + 1,
-            excess_refund_cents=excess.cents if excess else donation.excess_refund_cents)
+            excess_refund_cents=excess.cents if excess else donation.excess_refund_cents,
+            declines=decline.count if decline else donation.declines,
+            failure_reason=(decline.reason if decline and decline.reason else donation.failure_reason))
+        if decline is not None and self.velocity is not None:
+            self.velocity.count_decline(donation.client_ip, donation.donor.email, event.card_fingerprint,
+                                        event.occurred_at)
         if new_state.paid and not donation.state.paid:
             record = self.donors.setdefault(donation.donor_id, DonorRecord(donation.donor))
             record.snapshot = donation.donor
@@ -245,6 +262,28 @@ class MemoryDonations:
         return True
 
 
+class MemoryVelocity:
+    """The velocity counters: one count per key, as storage.velocity keeps them in DynamoDB."""
+
+    def __init__(self, limits: VelocityLimits | None = None) -> None:
+        self.limits = limits or VelocityLimits()
+        self.hits: dict[str, int] = {}
+
+    def counts(self, ip: str, email: str, now: datetime) -> dict[str, int]:
+        return {k: self.hits[k] for k in lookup_keys(ip, email, now, self.limits) if k in self.hits}
+
+    def count_intake(self, ip: str, now: datetime) -> None:
+        key = intake_key(ip, window(now, self.limits))
+        self.hits[key] = self.hits.get(key, 0) + 1
+
+    def card_counts(self, fingerprint: str, now: datetime) -> dict[str, int]:
+        return {k: self.hits[k] for k in card_keys(fingerprint, now, self.limits) if k in self.hits}
+
+    def count_decline(self, ip: str | None, email: str, card: str | None, now: datetime) -> None:
+        for key in decline_keys(ip, email, card, window(now, self.limits)):
+            self.hits[key] = self.hits.get(key, 0) + 1
+
+
 class MemoryPages:
     def __init__(self, *pages: Page) -> None:
         self.pages = {p.slug: p for p in pages}
@@ -277,6 +316,8 @@ class MemoryPayments:
         self.intents: dict[str, tuple[PaymentIntentRef, Charge, str]] = {}  # by idempotency key
         self.cards: dict[str, SavedCard] = {}
         self.cancelled: list[str] = []
+        self.cancel_keys: dict[str, str] = {}  # idempotency key -> cancellation reason
+        self.refunds: dict[str, tuple[str, int, str]] = {}  # idempotency key -> refund
         self.unavailable = 0  # the next this many calls fail as Stripe being out of reach
         self.busy = 0  # the next this many calls meet Stripe's rate limit (a 429)
 
@@ -329,12 +370,30 @@ class MemoryPayments:
     def payment_intent_status(self, payment_intent_id: str) -> IntentStatus:
         return IntentStatus(self.status_of(payment_intent_id))
 
-    def cancel_payment_intent(self, payment_intent_id: str, idempotency_key: str) -> IntentStatus:
+    def cancel_payment_intent(self, payment_intent_id: str, idempotency_key: str,
+                              reason: str = "abandoned") -> IntentStatus:
+        """As Stripe: a succeeded intent cannot be cancelled (its status is answered); a key
+        seen before answers as it did, cancelling nothing more."""
+        if self.status_of(payment_intent_id) == "succeeded":
+            return IntentStatus("succeeded")
+        if idempotency_key not in self.cancel_keys:
+            for key, (ref, charge, _) in self.intents.items():
+                if ref.id == payment_intent_id:
+                    self.intents[key] = (ref, charge, "canceled")
+            self.cancelled.append(payment_intent_id)
+            self.cancel_keys[idempotency_key] = reason
+        return IntentStatus("canceled")
+
+    def confirm(self, payment_intent_id: str) -> None:
+        """The donor's card goes through (a test moves the intent on, as Stripe.js would)."""
         for key, (ref, charge, _) in self.intents.items():
             if ref.id == payment_intent_id:
-                self.intents[key] = (ref, charge, "canceled")
-        self.cancelled.append(payment_intent_id)
-        return IntentStatus("canceled")
+                self.intents[key] = (ref, charge, "succeeded")
+
+    def refund(self, *, payment_intent_id: str, amount_cents: int, reason: str,
+               idempotency_key: str) -> str:
+        self.refunds.setdefault(idempotency_key, (payment_intent_id, amount_cents, reason))
+        return f"re_{len(self.refunds)}"
 
 
 def page(slug: str = "spring", committee_id: str = "C00000001", election: str = "P2026") -> Page:

@@ -74,6 +74,7 @@ def staff_view(d: Donation, *, with_pii: bool) -> dict[str, object]:
         "dispute": d.state.dispute,
         "excess_refund_cents": d.excess_refund_cents,
         "excess_reason": d.excess_reason,
+        "failure_reason": d.failure_reason,
         "best_efforts_flag": needs_best_efforts(d.donor),
         "best_efforts_answered_on": (d.best_efforts_answered_on.isoformat()
                                      if d.best_efforts_answered_on else None),

@@ -169,6 +169,9 @@ class Donation:
     reserved_by: str | None = None
     excess_refund_cents: int = 0
     excess_reason: str | None = None
+    # Declined confirmations so far, and why the donation was ended (`card_testing`), if it was.
+    declines: int = 0
+    failure_reason: str | None = None
     client_ip: str | None = None
     variant_id: str | None = None
     subscription_id: str | None = None

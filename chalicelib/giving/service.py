@@ -29,7 +29,15 @@ from chalicelib.giving.model import (
     invoice_donation_id,
     name_splits,
 )
-from chalicelib.giving.velocity import VelocityLimits, check_intake
+from chalicelib.giving.velocity import (
+    CARD_TESTING,
+    DECLINE_EVENT,
+    VelocityLimits,
+    cancel_message,
+    card_declines,
+    check_intake,
+    is_card_testing,
+)
 from chalicelib.outbox.model import OutboxMessage
 from chalicelib.pages.model import Page
 from chalicelib.paging import Slice
@@ -128,6 +136,15 @@ class AggregateChange:
 
 
 @dataclass(frozen=True)
+class Decline:
+    """What a declined confirmation writes on its donation: the donation's declines so far
+    (this one included), and `card_testing` when this one ends the donation."""
+
+    count: int
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
 class ExcessRefund:
     cents: int
     reason: str
@@ -146,7 +163,8 @@ class DonationStore(Protocol):
     def commit_event(self, event: PaymentEvent, donation: Donation, new_state: PaymentState,
                      delta: TotalsDelta, aggregate: AggregateChange, now: datetime,
                      messages: Sequence[OutboxMessage],
-                     excess: ExcessRefund | None = None) -> EventOutcome: ...
+                     excess: ExcessRefund | None = None,
+                     decline: Decline | None = None) -> EventOutcome: ...
     def aggregate_net(self, donor_id: str, scope: str) -> int: ...
     def plan(self, subscription_id: str) -> RecurringPlan | None: ...
     def save_plan(self, plan: RecurringPlan) -> None: ...
@@ -169,6 +187,7 @@ class VelocityGuard(Protocol):
 
     def counts(self, ip: str, email: str, now: datetime) -> dict[str, int]: ...
     def count_intake(self, ip: str, now: datetime) -> None: ...
+    def card_counts(self, fingerprint: str, now: datetime) -> dict[str, int]: ...
 
 
 class PageSource(Protocol):
@@ -391,6 +410,7 @@ class GivingService:
     def apply_event(self, event: PaymentEvent) -> EventOutcome:
         """Apply a verified Stripe event once: marker and effects commit together."""
         donation, duplicate = self.store.load_for_event(event)
+        card: float | None = None
         for _ in range(MAX_EVENT_ATTEMPTS):
             if duplicate:
                 return EventOutcome.DUPLICATE
@@ -414,10 +434,18 @@ class GivingService:
             now = self.clock()
             messages = [m for plan in self.planners for m in plan(donation, new_state, now)]
             aggregate = self._aggregate_change(donation, new_state, delta)
+            decline = None
+            if event.type == DECLINE_EVENT:
+                if card is None:  # read once, not again on a retry
+                    card = self._card_declines(event)
+                decline = self._decline(donation, new_state, card)
+                if decline.reason and donation.payment_intent_id:
+                    messages.append(cancel_message(donation.donation_id, donation.payment_intent_id,
+                                                   donation.amount_cents, now))
             try:
                 try:
                     outcome = self.store.commit_event(event, donation, new_state, delta, aggregate,
-                                                      now, messages)
+                                                      now, messages, decline=decline)
                 except SuccessOverLimit:
                     outcome = self._commit_with_excess_refund(event, donation, new_state, delta,
                                                               aggregate, now, messages)
@@ -426,8 +454,30 @@ class GivingService:
                 continue
             if outcome is EventOutcome.APPLIED and delta.contributions > 0:
                 metrics.contribution(donation.page_slug, delta.cents)  # committed: count it
+            if outcome is EventOutcome.APPLIED and decline is not None and decline.reason:
+                logs.warning("card testing: the donation ends and its payment is cancelled",
+                             donation_id=donation.donation_id, declines=decline.count)
             return outcome
         raise StaleRead(f"event {event.event_id} kept conflicting")
+
+    @property
+    def _limits(self) -> VelocityLimits:
+        return self.velocity.limits if self.velocity else VelocityLimits()
+
+    def _card_declines(self, event: PaymentEvent) -> float:
+        """The declined card's declines in the window, before this one (0 if unknown)."""
+        if self.velocity is None or not event.card_fingerprint:
+            return 0.0
+        counts = self.velocity.card_counts(event.card_fingerprint, event.occurred_at)
+        return card_declines(counts, event.card_fingerprint, event.occurred_at, self._limits)
+
+    def _decline(self, donation: Donation, new: PaymentState, card: float) -> Decline:
+        """One more decline on the donation; past the per-donation or per-card limit it ends the
+        donation as card testing (once: a donation already ended, or paid, is not ended again)."""
+        count = donation.declines + 1
+        ends = (donation.failure_reason is None and not new.paid
+                and is_card_testing(count, card + 1, self._limits))
+        return Decline(count, CARD_TESTING if ends else None)
 
     def _renewal(self, event: PaymentEvent) -> Donation | None:
         """The contribution of a monthly gift's later invoice, made from its plan."""

@@ -5,6 +5,12 @@ address never gives 300 times in ten minutes. Declines are counted per IP, email
 fingerprint when Stripe reports them (the IP and email are kept with the donation at intake);
 intake is refused (429) once an IP or email has too many declines, or an IP too many intakes.
 The previous window counts in proportion to its overlap, so a burst cannot straddle a boundary.
+
+Intake is not the only door: one intake's PaymentIntent can be confirmed again and again with
+card after card. So each decline also counts on the donation itself, and once a donation has
+`declines_per_donation` declines, or the declined card has `declines_per_card` in the window,
+its PaymentIntent is cancelled (through the outbox) and the donation ends `failed` with
+`card_testing`. IPv6 addresses are counted by their /64: one host gets a whole /64 to rotate in.
 """
 
 from __future__ import annotations
@@ -14,8 +20,15 @@ import ipaddress
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from chalicelib.errors import DomainError
+from chalicelib.outbox.model import Delivered, OutboxMessage, PermanentFailure
+
+# The one event that counts as a decline (Stripe sends it for each failed confirmation).
+DECLINE_EVENT = "payment_intent.payment_failed"
+CARD_TESTING = "card_testing"
+CANCEL_KIND = "cancel_card_testing"
 
 
 @dataclass(frozen=True)
@@ -25,6 +38,7 @@ class VelocityLimits:
     declines_per_email: int = 5
     declines_per_card: int = 5
     intakes_per_ip: int = 300
+    declines_per_donation: int = 3
 
 
 class RateLimited(DomainError):
@@ -40,6 +54,32 @@ def _digest(value: str) -> str:
     return hashlib.sha256(value.strip().lower().encode()).hexdigest()[:24]
 
 
+def _address(ip: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """The address (an IPv4-mapped IPv6 address as its IPv4), or None if it is not one."""
+    try:
+        address = ipaddress.ip_address(ip.strip().strip("[]"))
+    except ValueError:
+        return None
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
+        return address.ipv4_mapped
+    return address
+
+
+def ip_bucket(ip: str) -> str:
+    """The address as it is counted: IPv4 as it is, IPv6 by its /64 (one subscriber is given a
+    whole /64 to rotate through). Anything unparseable counts as written."""
+    address = _address(ip)
+    if address is None:
+        return ip.strip().lower()
+    if address.version == 6:
+        return str(ipaddress.ip_network(f"{address}/64", strict=False))
+    return str(address)
+
+
+def _ip(ip: str) -> str:
+    return _digest(ip_bucket(ip))
+
+
 def window(now: datetime, limits: VelocityLimits) -> int:
     return int(now.timestamp()) // limits.window_seconds
 
@@ -48,7 +88,7 @@ def decline_keys(ip: str | None, email: str | None, card: str | None, window_n: 
     """Counter keys a decline increments (values hashed: keys carry no PII)."""
     keys = []
     if ip:
-        keys.append(f"decline#ip#{_digest(ip)}#{window_n}")
+        keys.append(f"decline#ip#{_ip(ip)}#{window_n}")
     if email:
         keys.append(f"decline#email#{_digest(email)}#{window_n}")
     if card:
@@ -57,7 +97,13 @@ def decline_keys(ip: str | None, email: str | None, card: str | None, window_n: 
 
 
 def intake_key(ip: str, window_n: int) -> str:
-    return f"intake#ip#{_digest(ip)}#{window_n}"
+    return f"intake#ip#{_ip(ip)}#{window_n}"
+
+
+def card_keys(fingerprint: str, now: datetime, limits: VelocityLimits) -> tuple[str, str]:
+    """The card's decline counters for this window and the one before."""
+    w = window(now, limits)
+    return f"decline#card#{fingerprint}#{w}", f"decline#card#{fingerprint}#{w - 1}"
 
 
 def weighted(counts: Mapping[str, int], key_now: str, key_before: str, now: datetime,
@@ -71,10 +117,10 @@ def check_declines(counts: Mapping[str, int], ip: str, email: str, now: datetime
                    limits: VelocityLimits) -> None:
     """Refuse intake when this IP or email has declined too often recently."""
     w = window(now, limits)
-    for kind, value, cap in (("ip", ip, limits.declines_per_ip),
-                             ("email", email, limits.declines_per_email)):
-        key_now = f"decline#{kind}#{_digest(value)}#{w}"
-        key_before = f"decline#{kind}#{_digest(value)}#{w - 1}"
+    for kind, value, cap in (("ip", _ip(ip), limits.declines_per_ip),
+                             ("email", _digest(email), limits.declines_per_email)):
+        key_now = f"decline#{kind}#{value}#{w}"
+        key_before = f"decline#{kind}#{value}#{w - 1}"
         if weighted(counts, key_now, key_before, now, limits) >= cap:
             raise RateLimited(retry_after(now, limits))
 
@@ -82,7 +128,7 @@ def check_declines(counts: Mapping[str, int], ip: str, email: str, now: datetime
 def lookup_keys(ip: str, email: str, now: datetime, limits: VelocityLimits) -> list[str]:
     """Every counter intake reads: declines per IP and email, and intakes per IP."""
     w = window(now, limits)
-    keys = [f"decline#{kind}#{_digest(value)}#{n}" for kind, value in (("ip", ip), ("email", email))
+    keys = [f"decline#{kind}#{value}#{n}" for kind, value in (("ip", _ip(ip)), ("email", _digest(email)))
             for n in (w, w - 1)]
     return [*keys, intake_key(ip, w), intake_key(ip, w - 1)]
 
@@ -111,12 +157,9 @@ class SignupLimits:
 def network(ip: str) -> str:
     """The block one party controls: an IPv4 address's /24, an IPv6 address's /64 (a single
     subscriber gets at least a /64, so counting addresses inside it counts nothing)."""
-    try:
-        address = ipaddress.ip_address(ip.strip())
-    except ValueError:
+    address = _address(ip)
+    if address is None:
         return ip.strip().lower()
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
-        address = address.ipv4_mapped
     prefix = 24 if address.version == 4 else 64
     return str(ipaddress.ip_network(f"{address}/{prefix}", strict=False))
 
@@ -143,3 +186,58 @@ def check_signup(counts: Mapping[str, int], ip: str, now: datetime, limits: Sign
                                      (net_now, net_before, limits.per_network)):
         if counts.get(key_now, 0) + counts.get(key_before, 0) * (1 - elapsed) >= cap:
             raise RateLimited(limits.window_seconds - int(now.timestamp()) % limits.window_seconds)
+
+
+def card_declines(counts: Mapping[str, int], fingerprint: str, now: datetime,
+                  limits: VelocityLimits) -> float:
+    """The card's declines in the sliding window ending now (as read, before this one)."""
+    key_now, key_before = card_keys(fingerprint, now, limits)
+    return weighted(counts, key_now, key_before, now, limits)
+
+
+def is_card_testing(declines_on_donation: int, declines_on_card: float, limits: VelocityLimits) -> bool:
+    """Whether a decline (counted in both figures) ends the donation as card testing."""
+    return (declines_on_donation >= limits.declines_per_donation
+            or declines_on_card >= limits.declines_per_card)
+
+
+def cancel_message(donation_id: str, payment_intent_id: str, amount_cents: int,
+                   now: datetime) -> OutboxMessage:
+    """The one cancellation of a card-testing donation's PaymentIntent (its id is the
+    donation's, so planning it again addresses the same message)."""
+    return OutboxMessage(f"{CANCEL_KIND}#{donation_id}", CANCEL_KIND, now,
+                         {"donation_id": donation_id, "payment_intent_id": payment_intent_id,
+                          "amount_cents": amount_cents})
+
+
+class IntentCanceller(Protocol):
+    def cancel_payment_intent(self, payment_intent_id: str, idempotency_key: str,
+                              reason: str = "abandoned") -> object: ...
+    def refund(self, *, payment_intent_id: str, amount_cents: int, reason: str,
+               idempotency_key: str) -> str: ...
+
+
+def card_testing_cancel_handler(payments: IntentCanceller):  # type: ignore[no-untyped-def]
+    """The handler for `cancel_card_testing` messages: cancel the PaymentIntent at Stripe (as
+    `fraudulent`; the idempotency key is the donation's, so a retried message cancels once), so
+    no later card can be confirmed on it. Its `payment_intent.canceled` event changes nothing
+    here: the donation is already `failed`. Should a card have been confirmed on it in the
+    moment before the cancellation, that payment is refunded in full (once: the refund's key is
+    the donation's too); its `charge.refunded` event then nets it out."""
+
+    def cancel(message: OutboxMessage) -> Delivered:
+        payload = message.payload
+        intent = payload.get("payment_intent_id")
+        if not intent:
+            raise PermanentFailure("no PaymentIntent to cancel")
+        donation_id = payload["donation_id"]
+        status = str(getattr(payments.cancel_payment_intent(
+            intent, f"groundswell-card-testing-{donation_id}", reason="fraudulent"), "status", ""))
+        if status == "succeeded":
+            refund = payments.refund(payment_intent_id=intent, amount_cents=int(payload["amount_cents"]),
+                                     reason=CARD_TESTING,
+                                     idempotency_key=f"groundswell-card-testing-refund-{donation_id}")
+            return Delivered(f"succeeded before the cancellation; refunded {refund}")
+        return Delivered(status)
+
+    return cancel

@@ -201,11 +201,13 @@ class StripeGateway:
             raise _unavailable(exc) from exc
         return _status(intent)
 
-    def cancel_payment_intent(self, payment_intent_id: str, idempotency_key: str) -> IntentStatus:
-        """Cancel an abandoned intent; if it can no longer be cancelled, say what it is."""
+    def cancel_payment_intent(self, payment_intent_id: str, idempotency_key: str,
+                              reason: str = "abandoned") -> IntentStatus:
+        """Cancel an intent (`abandoned`, or `fraudulent` for card testing); if it can no longer
+        be cancelled, say what it is."""
         try:
             intent = self.client.v1.payment_intents.cancel(
-                payment_intent_id, params={"cancellation_reason": "abandoned"},
+                payment_intent_id, params={"cancellation_reason": reason},
                 options={"idempotency_key": idempotency_key})
         except stripe.InvalidRequestError:
             return self.payment_intent_status(payment_intent_id)

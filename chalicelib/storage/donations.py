@@ -28,6 +28,7 @@ from chalicelib.giving.model import (
 )
 from chalicelib.giving.service import (
     AggregateChange,
+    Decline,
     EventOutcome,
     ExcessRefund,
     ExpressUse,
@@ -379,7 +380,8 @@ class DonationRepository:
     def commit_event(self, event: PaymentEvent, donation: Donation, new_state: PaymentState,
                      delta: TotalsDelta, aggregate: AggregateChange, now: datetime,
                      messages: Sequence[OutboxMessage] = (),
-                     excess: ExcessRefund | None = None) -> EventOutcome:
+                     excess: ExcessRefund | None = None,
+                     decline: Decline | None = None) -> EventOutcome:
         """Write the event's marker and all its effects in one transaction."""
         old = donation.state
         marker = ProcessedEventModel(
@@ -394,11 +396,11 @@ class DonationRepository:
                               paid_at=event.occurred_at if new_state.paid else None)
             tx.save("donation", _to_item(created, self.pending_shards),
                     condition=DonationModel.donation_id.does_not_exist())
-        elif new_state == old:
+        elif new_state == old and decline is None:
             tx.check("donation", DonationModel, donation.donation_id, condition=read_version)
         else:
             tx.update("donation", DonationModel(donation.donation_id),
-                      _donation_changes(event, donation, new_state, now, excess), read_version)
+                      _donation_changes(event, donation, new_state, now, excess, decline), read_version)
         if new_state.paid and not old.paid:
             donor_actions = _donor_upsert(donation.donor, now)
             if donation.customer_id and not donation.recurring:  # a card saved for express giving
@@ -590,7 +592,7 @@ def _retryable(exc: TransactWriteError, reasons: list[str | None]) -> bool:
 
 
 def _donation_changes(event: PaymentEvent, donation: Donation, new: PaymentState, now: datetime,
-                      excess: ExcessRefund | None) -> list:
+                      excess: ExcessRefund | None, decline: Decline | None = None) -> list:
     old, m = donation.state, DonationModel
     actions = [
         m.status.set(new.status), m.paid.set(new.paid), m.failed.set(new.failed),
@@ -605,6 +607,10 @@ def _donation_changes(event: PaymentEvent, donation: Donation, new: PaymentState
         actions.append(m.pending_shard.remove())
     if excess is not None:
         actions += [m.excess_refund_cents.set(excess.cents), m.excess_reason.set(excess.reason)]
+    if decline is not None:
+        actions.append(m.declines.set(decline.count))
+        if decline.reason:
+            actions.append(m.failure_reason.set(decline.reason))
     return actions
 
 
@@ -669,6 +675,7 @@ def _to_item(d: Donation, pending_shards: int = 10) -> DonationModel:
         limit_scope=d.limit_scope or None, reserved_cents=d.reserved_cents,
         reserved_by=d.reserved_by,
         excess_refund_cents=d.excess_refund_cents, excess_reason=d.excess_reason,
+        declines=d.declines, failure_reason=d.failure_reason,
         best_efforts_flag=needs_best_efforts(d.donor), client_ip=d.client_ip,
         variant_id=d.variant_id, subscription_id=d.subscription_id, invoice_id=d.invoice_id,
         customer_id=d.customer_id,
@@ -700,6 +707,7 @@ def _from_item(i: DonationModel) -> Donation:
         limit_scope=i.limit_scope or "", reserved_cents=int(i.reserved_cents or 0),
         reserved_by=i.reserved_by,
         excess_refund_cents=int(i.excess_refund_cents or 0), excess_reason=i.excess_reason,
+        declines=int(i.declines or 0), failure_reason=i.failure_reason,
         client_ip=i.client_ip, variant_id=i.variant_id, subscription_id=i.subscription_id,
         invoice_id=i.invoice_id, customer_id=i.customer_id,
         attestations=dict(i.attestations or {}),

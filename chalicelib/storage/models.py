@@ -136,6 +136,9 @@ class DonationModel(Model):
     reserved_by = UnicodeAttribute(null=True)
     excess_refund_cents = NumberAttribute(default=0)
     excess_reason = UnicodeAttribute(null=True)
+    # Declined confirmations of its PaymentIntent; `card_testing` once too many ended it.
+    declines = NumberAttribute(default=0)
+    failure_reason = UnicodeAttribute(null=True)
     # Employer or occupation missing or a placeholder the FEC rejects ("best efforts").
     best_efforts_flag = BooleanAttribute(default=False)
     # The donor's answer to its request: employer, occupation, when (UTC) and the committee's

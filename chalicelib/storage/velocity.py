@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
-from chalicelib.giving.velocity import VelocityLimits, intake_key, lookup_keys, window
+from chalicelib.giving.velocity import VelocityLimits, card_keys, intake_key, lookup_keys, window
 from chalicelib.storage.models import VelocityModel
 
 
@@ -17,6 +17,11 @@ class VelocityRepository:
     def counts(self, ip: str, email: str, now: datetime) -> dict[str, int]:
         """The counters intake checks, in one BatchGetItem."""
         keys = lookup_keys(ip, email, now, self.limits)
+        return {i.counter_key: int(i.hits or 0) for i in VelocityModel.batch_get(keys)}
+
+    def card_counts(self, fingerprint: str, now: datetime) -> dict[str, int]:
+        """A card's decline counters (this window and the last), in one BatchGetItem."""
+        keys = list(card_keys(fingerprint, now, self.limits))
         return {i.counter_key: int(i.hits or 0) for i in VelocityModel.batch_get(keys)}
 
     def count_intake(self, ip: str, now: datetime) -> None:

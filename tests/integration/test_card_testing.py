@@ -83,3 +83,24 @@ def test_an_office_behind_one_address_is_not_blocked_by_the_intake_cap(api, monk
     finally:
         monkeypatch.delenv("INTAKES_PER_IP")
         deps.reset()
+
+
+def test_a_decline_costs_three_dynamodb_requests_and_its_duplicate_one(api) -> None:
+    """The card's counters are one more read (a BatchGetItem) on a decline only; a success still
+    costs two (test_webhooks), and any duplicate one."""
+    from tests.dynamo_counter import dynamodb_requests
+
+    slug = api.create_page()["slug"]
+    status, started = attempt(api, slug, unique_ip(), f"d.{uuid.uuid4().hex[:6]}@example.org")
+    assert status == 201
+    event = stripe_event(
+        "payment_intent.payment_failed", id=started["client_secret"].split("_secret_")[0],
+        amount=started["amount_cents"], metadata={"donation_id": started["donation_id"]},
+        last_payment_error={"type": "card_error", "code": "card_declined",
+                            "payment_method": {"id": "pm_x", "card": {"fingerprint": "fpCOST"}}})
+    with dynamodb_requests() as first:
+        assert api.webhook(event)[1]["outcome"] == "applied"
+    assert sum(first.values()) == 3 and first["BatchGetItem"] == 1, first
+    with dynamodb_requests() as again:
+        assert api.webhook(event)[1]["outcome"] == "duplicate"
+    assert sum(again.values()) == 1, again

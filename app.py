@@ -19,12 +19,13 @@ from chalicelib.api.pages import pages
 from chalicelib.api.payouts import payouts
 from chalicelib.api.recurring import recurring
 from chalicelib.api.reports import reports
+from chalicelib.api.reviews import reviews
 from chalicelib.api.webhooks import webhooks
 
 app = GroundswellApp(app_name="groundswell")
 for blueprint in (health, pages, donations, webhooks, donor_pages, committees, jobs, exports,
                   actions, invitations, recurring, express, reports, fec_reports, employment, payouts,
-                  console):
+                  reviews, console):
     app.register_blueprint(blueprint)
 app.register_blueprint(openapi)
 app.register_middleware(fail_closed, "all")

@@ -12,6 +12,7 @@ from chalicelib.config import bucket_name, problems, queue_name, require_ready, 
 
 if TYPE_CHECKING:
     from chalicelib.compliance.best_efforts import BestEffortsAnswers
+    from chalicelib.compliance.reviews import ReviewService
     from chalicelib.exports.service import ExportService
     from chalicelib.fec_reports.service import ReportService
     from chalicelib.followups.service import FollowupService
@@ -142,7 +143,8 @@ def planners() -> list[Planner]:
 def outbox_handlers() -> dict[str, Handler]:
     """Who delivers each kind of outbox message."""
     from chalicelib.compliance.best_efforts import best_efforts_handler
-    from chalicelib.compliance.excess import excess_refund_handler
+    from chalicelib.compliance.excess import excess_refund_handler, refund_handler
+    from chalicelib.compliance.reviews import REVIEW_REFUND
     from chalicelib.giving.velocity import CANCEL_KIND, card_testing_cancel_handler
     from chalicelib.staff.signin import SIGNIN_MESSAGE
 
@@ -152,6 +154,7 @@ def outbox_handlers() -> dict[str, Handler]:
 
     return {"refund_excess": excess_refund_handler(job_stripe_gateway()),
             CANCEL_KIND: card_testing_cancel_handler(job_stripe_gateway()),
+            REVIEW_REFUND: refund_handler(job_stripe_gateway(), "review"),
             "best_efforts_request": ask, SIGNIN_MESSAGE: signin().deliver_link,
             **followups().handlers()}
 
@@ -164,6 +167,15 @@ def best_efforts() -> BestEffortsAnswers:
 
     return BestEffortsAnswers(donation_store(), committees(), tokens(),
                               lambda: datetime.now(timezone.utc))
+
+
+@lru_cache(maxsize=1)
+def reviews() -> ReviewService:
+    from datetime import datetime, timezone
+
+    from chalicelib.compliance.reviews import ReviewService
+
+    return ReviewService(donation_store(), committees(), lambda: datetime.now(timezone.utc))
 
 
 @lru_cache(maxsize=1)
@@ -328,5 +340,5 @@ def reset() -> None:
                   express_service, staff_keys, outbox_store, dispatcher, committees, export_service,
                   fec_report_service,
                   payout_service, reconciler, tokens, mailer, followups, sns_verifier, report_service,
-                  console_sessions, signin, dashboard, best_efforts, settings, problems):
+                  console_sessions, signin, dashboard, best_efforts, reviews, settings, problems):
         built.cache_clear()

@@ -212,6 +212,14 @@ ROUTES: dict[tuple[str, str], Op] = {
         "Amend a final report (F3A/F3XA naming the original filing's FEC id), built off the "
         "request path with the same transaction ids", "staff", ok=202, body="AmendRequest",
         roles=("finance",), status=(409,)),
+    ("GET", "/api/admin/reviews"): Op(
+        "Contributions with signals of prohibited money, waiting for a decision (oldest first, "
+        "paged by `after`)", "staff", roles=("finance",),
+        query={"limit": {"type": "string", "description": "1 to 100 (default 20)"},
+               "after": {"type": "string", "description": "the `after` of the previous page"}}),
+    ("POST", "/api/admin/reviews/{donation_id}"): Op(
+        "Decide a review: accept the contribution, or refund what is left of it (once, through "
+        "the outbox)", "staff", body="ReviewDecision", roles=("finance",), status=(409,)),
 }
 
 ERROR = {
@@ -236,7 +244,7 @@ STATUS_TEXT = {
 
 def request_models() -> dict[str, Any]:
     """The pydantic models routes validate request bodies with, by name."""
-    from chalicelib.compliance.input import CommitteeInput
+    from chalicelib.compliance.input import CommitteeInput, ReviewDecision
     from chalicelib.exports.input import ExportRequest
     from chalicelib.fec_reports.input import AmendRequest, FinalizeRequest, ReportRequest
     from chalicelib.followups.input import ActionCreate, ActionUpdate, RsvpRequest, SignupRequest
@@ -246,7 +254,7 @@ def request_models() -> dict[str, Any]:
 
     models = (DonationRequest, ExpressRequest, RevokeRequest, PageCreate, PageUpdate, CommitteeInput,
               ExportRequest, ActionCreate, ActionUpdate, RsvpRequest, SignupRequest, VisitBeacon,
-              ReportRequest, FinalizeRequest, AmendRequest)
+              ReportRequest, FinalizeRequest, AmendRequest, ReviewDecision)
     return {m.__name__: m for m in models}
 
 

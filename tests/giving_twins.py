@@ -243,6 +243,49 @@ class MemoryDonations:
         self.donors[donor_id].revoked_at = when
         return True
 
+    # --- review of signals ------------------------------------------------------------
+    card_holders: dict[str, tuple[str, str]] = field(default_factory=dict)
+
+    def donation_for_payment_intent(self, payment_intent_id: str) -> Donation | None:
+        found = [d for d in self.donations.values() if d.payment_intent_id == payment_intent_id]
+        return copy.deepcopy(found[0]) if found else None
+
+    def commit_card_check(self, check: Any, donation: Donation, card: str | None, holder: str,
+                          signals: list[dict[str, str]], now: datetime) -> bool:
+        from chalicelib.compliance.reviews import CardShared
+
+        if check.event_id in self.markers:
+            return False
+        if card is not None and self.card_holders.get(card, (holder,))[0] != holder:
+            raise CardShared(self.card_holders[card][1])
+        self.markers.add(check.event_id)
+        if card is not None:
+            self.card_holders.setdefault(card, (holder, donation.donation_id))
+        stored = self.donations[donation.donation_id]
+        changes: dict[str, Any] = {"card_country": check.country}
+        if signals:
+            changes.update(review_signals=[*stored.review_signals, *signals], review_status="open")
+        self.donations[donation.donation_id] = replace(stored, **changes)
+        return True
+
+    def reviews_page(self, limit: int, after: str | None) -> Any:
+        from chalicelib.paging import Slice
+
+        open_ = [d for d in self.donations.values() if d.review_status == "open"]
+        start = int(after or 0)
+        return Slice(copy.deepcopy(open_[start:start + limit]),
+                     str(start + limit) if start + limit < len(open_) else None)
+
+    def decide_review(self, donation: Donation, status: str, by: str, now: datetime,
+                      refund: OutboxMessage | None) -> bool:
+        stored = self.donations[donation.donation_id]
+        if stored.review_status != "open":
+            return False
+        self.donations[donation.donation_id] = replace(stored, review_status=status)
+        if refund is not None:
+            self.outbox.append(refund)
+        return True
+
     # --- best efforts -----------------------------------------------------------------
     def donations_of(self, donor_id: str) -> list[Donation]:
         return [copy.deepcopy(d) for d in self.donations.values() if d.donor_id == donor_id]

@@ -11,6 +11,7 @@ from chalice.app import Blueprint, Response
 
 from chalicelib import deps, logs, metrics
 from chalicelib.api.http import error_response, handles_errors, json_response
+from chalicelib.compliance.reviews import SCREENING_EVENT_TYPES
 from chalicelib.config import settings
 from chalicelib.giving.events import PAYOUT_EVENT_TYPES, read_event
 from chalicelib.giving.service import StaleRead
@@ -52,16 +53,23 @@ def stripe_webhook() -> Response:
     event = read_event(payload, livemode=settings().stripe_livemode)
     if event is None and payload.get("type") in PAYOUT_EVENT_TYPES:
         return _payout_event(payload)
+    if event is None and payload.get("type") in SCREENING_EVENT_TYPES:
+        return _card_check(payload)
     if event is None:
         return json_response({"received": True, "outcome": "ignored"})
+    return _applied(event.event_id, event.type, lambda: deps.giving_service().apply_event(event).value)
+
+
+def _applied(event_id: str, event_type: str, apply: Callable[[], str]) -> Response:
+    """The outcome of applying an event, or 503 when it could not be applied now: answering
+    non-2xx makes Stripe deliver again, and nothing was written."""
     try:
-        outcome = deps.giving_service().apply_event(event)
+        outcome = apply()
     except StaleRead:
-        # Answering non-2xx makes Stripe deliver again; nothing was written.
-        logs.warning("event not applied, will be retried", event_id=event.event_id)
+        logs.warning("event not applied, will be retried", event_id=event_id)
         return error_response(503, "try_again", "The event could not be applied now; retry.")
-    logs.info("stripe event", event_id=event.event_id, type=event.type, outcome=outcome.value)
-    return json_response({"received": True, "outcome": outcome.value})
+    logs.info("stripe event", event_id=event_id, type=event_type, outcome=outcome)
+    return json_response({"received": True, "outcome": outcome})
 
 
 def _payout_event(payload: dict[str, Any]) -> Response:
@@ -73,3 +81,14 @@ def _payout_event(payload: dict[str, Any]) -> Response:
     outcome = deps.payout_service().acknowledge(event)
     logs.info("stripe event", event_id=event.event_id, type=event.type, outcome=outcome.value)
     return json_response({"received": True, "outcome": outcome.value})
+
+
+def _card_check(payload: dict[str, Any]) -> Response:
+    """A successful charge's card: recorded on its contribution, which a signal of prohibited
+    money puts in the review queue (docs/elections.md#review-queue). Nothing is refunded here."""
+    from chalicelib.compliance.reviews import read_card_check
+
+    check = read_card_check(payload)
+    if check is None:
+        return json_response({"received": True, "outcome": "ignored"})
+    return _applied(check.event_id, check.event_type, lambda: deps.reviews().screen(check))

@@ -172,3 +172,9 @@ def split_name(text: str) -> tuple[str, str, str | None]:
     if not (name.first and name.last):
         raise ValueError("must be a full name, first and last, such as Dana Okafor")
     return name.first, name.last, name.middle or None
+
+
+class ReviewDecision(_Strict):
+    """Finance's judgement of a contribution in the review queue."""
+
+    decision: Literal["accept", "refund"]

@@ -190,6 +190,11 @@ class Donation:
     best_efforts_answered_on: date | None = None
     best_efforts_employer: str | None = None
     best_efforts_occupation: str | None = None
+    # Signals of prohibited money (compliance/reviews.py): the paying card's issuing country,
+    # the signals found ({"signal", …}), and the review's state (open, accepted, refunded).
+    card_country: str | None = None
+    review_signals: list[dict[str, str]] = field(default_factory=list)
+    review_status: str | None = None
 
     @property
     def amount_cents(self) -> int:

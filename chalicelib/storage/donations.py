@@ -15,6 +15,7 @@ from pynamodb.transactions import TransactGet, TransactWrite
 
 from chalicelib.compliance.best_efforts import Answer, needs_best_efforts
 from chalicelib.compliance.limits import OverLimit
+from chalicelib.compliance.reviews import CardCheck, CardShared
 from chalicelib.giving.events import PaymentEvent
 from chalicelib.giving.ledger import Movement, PaymentState, TotalsDelta, movements
 from chalicelib.giving.model import (
@@ -43,6 +44,7 @@ from chalicelib.storage import paging
 from chalicelib.storage.committees import CommitteeRepository
 from chalicelib.storage.errors import condition_failed, response_code
 from chalicelib.storage.models import (
+    CardUseModel,
     CommitteeModel,
     CounterShardModel,
     DonationModel,
@@ -51,6 +53,7 @@ from chalicelib.storage.models import (
     DonorIdentityModel,
     DonorModel,
     MovementModel,
+    OutboxModel,
     ProcessedEventModel,
     RecurringPlanModel,
     WebSessionModel,
@@ -284,15 +287,79 @@ class DonationRepository:
                 d.best_efforts_answered_at.set(answer.answered_at),
                 d.best_efforts_answered_on.set(day.isoformat()),
             ], (d.donor_id == donor_id))
+        return _commit_unless(tx, {"donor", "donation"}, "answer")
+
+    # --- review of signals ---------------------------------------------------------------
+    def donation_for_payment_intent(self, payment_intent_id: str) -> Donation | None:
+        for found in DonationModel.by_payment_intent.query(payment_intent_id, limit=1):
+            return _from_item(found)
+        return None
+
+    def commit_card_check(self, check: CardCheck, donation: Donation, card: str | None,
+                          holder: str, signals: list[dict[str, str]], now: datetime) -> bool:
+        """The charge's card on its contribution, its signals (queued for review), the event's
+        marker and the card's first holder in this cycle, in one transaction. False for a
+        duplicate event; CardShared when the card's first holder has another name (nothing
+        written: the caller commits again without the card, with the signal)."""
+        m, c = DonationModel, CardUseModel
+        tx = TaggedWrite(self._connection)
+        tx.save("marker", ProcessedEventModel(
+            check.event_id, type=check.event_type, donation_id=donation.donation_id,
+            processed_at=now, expires_at=now + MARKER_TTL),
+            condition=ProcessedEventModel.event_id.does_not_exist())
+        actions: list[Any] = [m.card_country.set(check.country) if check.country else m.card_country.remove()]
+        if check.fingerprint:
+            actions.append(m.card_fingerprint.set(check.fingerprint))
+        if signals:
+            actions += [m.review_signals.set([*donation.review_signals, *signals]),
+                        m.review_status.set("open"), m.review_queue.set("open"),
+                        m.review_flagged_at.set(m.review_flagged_at | now)]
+        tx.update("donation", DonationModel(donation.donation_id), actions, m.donation_id.exists())
+        if card is not None:
+            tx.update("card", CardUseModel(card), [
+                c.holder.set(c.holder | holder),
+                c.first_donation_id.set(c.first_donation_id | donation.donation_id),
+                c.first_used_at.set(c.first_used_at | now),
+            ], c.holder.does_not_exist() | (c.holder == holder), return_values="ALL_OLD")
         try:
             tx.commit()
         except TransactWriteError as exc:
-            if tx.failed(exc) & {"donor", "donation"}:
+            failed = tx.failed(exc)
+            if "marker" in failed:
                 return False
+            if "card" in failed and card is not None:
+                old = _old_item(tx, exc, "card")
+                first = (old or {}).get("first_donation_id", {}).get("S") if old else None
+                if first is None:
+                    first = CardUseModel.get(card, consistent_read=True).first_donation_id
+                raise CardShared(str(first)) from None
             if _retryable(exc, _reasons(exc)):
-                raise StaleRead("answer conflicted; retry") from exc
+                raise StaleRead("card check conflicted; retry") from exc
             raise
         return True
+
+    def reviews_page(self, limit: int, after: str | None) -> Slice[Donation]:
+        """Contributions waiting for a decision, oldest flagged first, a page at a time."""
+        start = paging.decode(after, ["donation_id", "review_queue", "review_flagged_at"])
+        found = DonationModel.in_review.query("open", limit=limit, last_evaluated_key=start)
+        ids = [i.donation_id for i in found]
+        by_id = {i.donation_id: _from_item(i) for i in DonationModel.batch_get(ids, consistent_read=True)}
+        return Slice([by_id[i] for i in ids if i in by_id and by_id[i].review_status == "open"],
+                     paging.encode(found.last_evaluated_key))
+
+    def decide_review(self, donation: Donation, status: str, by: str, now: datetime,
+                      refund: OutboxMessage | None) -> bool:
+        """The decision and, for a refund, its outbox message, in one transaction, only while
+        the review is open (False if another decision got there first)."""
+        m = DonationModel
+        tx = TaggedWrite(self._connection)
+        tx.update("donation", DonationModel(donation.donation_id), [
+            m.review_status.set(status), m.review_queue.remove(), m.reviewed_by.set(by),
+            m.reviewed_at.set(now)], m.review_status == "open")
+        if refund is not None:
+            tx.save("outbox", self.outbox.item(refund, now),
+                    condition=OutboxModel.message_id.does_not_exist())
+        return _commit_unless(tx, {"donation", "outbox"}, "review decision")
 
     # --- monthly gifts ------------------------------------------------------------------
     def save_plan(self, plan: RecurringPlan) -> None:
@@ -568,8 +635,9 @@ class TaggedWrite:
         self._tx.save(item, condition=condition)
         self._tags["put"].append(tag)
 
-    def update(self, tag: str, item: Any, actions: list, condition: Any = None) -> None:
-        self._tx.update(item, actions=actions, condition=condition)
+    def update(self, tag: str, item: Any, actions: list, condition: Any = None,
+               return_values: str | None = None) -> None:
+        self._tx.update(item, actions=actions, condition=condition, return_values=return_values)
         self._tags["update"].append(tag)
 
     def commit(self) -> None:
@@ -581,6 +649,29 @@ class TaggedWrite:
         order = self._tags["check"] + self._tags["delete"] + self._tags["put"] + self._tags["update"]
         return {tag for tag, reason in zip(order, _reasons(exc), strict=False)
                 if reason == "ConditionalCheckFailed"}
+
+
+def _commit_unless(tx: TaggedWrite, refused: set[str], what: str) -> bool:
+    """Commit `tx`: False when the condition of an item tagged in `refused` failed (nothing
+    written), StaleRead on a conflict or throttling worth retrying."""
+    try:
+        tx.commit()
+    except TransactWriteError as exc:
+        if tx.failed(exc) & refused:
+            return False
+        if _retryable(exc, _reasons(exc)):
+            raise StaleRead(f"{what} conflicted; retry") from exc
+        raise
+    return True
+
+
+def _old_item(tx: TaggedWrite, exc: TransactWriteError, tag: str) -> dict[str, Any] | None:
+    """The item as it was when `tag`'s condition failed (asked for with ALL_OLD), if returned."""
+    order = tx._tags["check"] + tx._tags["put"] + tx._tags["update"]
+    for name, reason in zip(order, exc.cancellation_reasons or [], strict=False):
+        if name == tag and reason is not None and reason.raw_item:
+            return reason.raw_item
+    return None
 
 
 def _reasons(exc: TransactWriteError) -> list[str | None]:
@@ -715,4 +806,7 @@ def _from_item(i: DonationModel) -> Donation:
                                   if i.best_efforts_answered_on else None),
         best_efforts_employer=i.best_efforts_employer,
         best_efforts_occupation=i.best_efforts_occupation,
+        card_country=i.card_country,
+        review_signals=[dict(x) for x in i.review_signals or []],
+        review_status=i.review_status,
     )

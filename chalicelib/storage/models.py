@@ -104,6 +104,19 @@ class DonorFields(MapAttribute[str, object]):
     occupation = UnicodeAttribute()
 
 
+class DonationsInReview(GlobalSecondaryIndex["DonationModel"]):
+    """Sparse: contributions waiting for a person's judgement (`review_queue` is set only while
+    one is open), oldest first. Written only when a signal is found, never on every donation;
+    keys only, the listing reads the few donations of a page by key."""
+
+    class Meta:
+        index_name = "in-review"
+        projection = KeysOnlyProjection()
+
+    review_queue = UnicodeAttribute(hash_key=True)
+    review_flagged_at = UTCDateTimeAttribute(range_key=True)
+
+
 class DonationModel(Model):
     class Meta(_Meta):
         table_name = table_name("donations")
@@ -147,6 +160,17 @@ class DonationModel(Model):
     best_efforts_occupation = UnicodeAttribute(null=True)
     best_efforts_answered_at = UTCDateTimeAttribute(null=True)
     best_efforts_answered_on = UnicodeAttribute(null=True)
+    # The paying card as its charge reported it (charge.succeeded): issuing country, fingerprint.
+    card_country = UnicodeAttribute(null=True)
+    card_fingerprint = UnicodeAttribute(null=True)
+    # Signals of prohibited money for a person to judge (compliance/reviews.py): the signals,
+    # the queue while open, and the decision.
+    review_signals = JSONAttribute(null=True)
+    review_queue = UnicodeAttribute(null=True)
+    review_flagged_at = UTCDateTimeAttribute(null=True)
+    review_status = UnicodeAttribute(null=True)  # open | accepted | refunded
+    reviewed_by = UnicodeAttribute(null=True)
+    reviewed_at = UTCDateTimeAttribute(null=True)
     # Kept for velocity limits (a later decline counts against this address); never logged.
     client_ip = UnicodeAttribute(null=True)
     variant_id = UnicodeAttribute(null=True)
@@ -164,6 +188,7 @@ class DonationModel(Model):
     by_payment_intent = DonationsByPaymentIntent()
     by_donor = DonationsByDonor()
     pending = PendingDonations()
+    in_review = DonationsInReview()
 
 
 class DonorsByName(GlobalSecondaryIndex["DonorModel"]):
@@ -242,6 +267,20 @@ class VelocityModel(Model):
     counter_key = UnicodeAttribute(hash_key=True)
     hits = NumberAttribute(default=0)
     expires_at = TTLAttribute()
+
+
+class CardUseModel(Model):
+    """Who first paid with one card for one committee in one election cycle (or PAC year): a
+    digest of the holder's normalized name, so a later gift by another name on the same card is
+    a signal. Written in the card check's own transaction."""
+
+    class Meta(_Meta):
+        table_name = table_name("card-uses")
+
+    card_key = UnicodeAttribute(hash_key=True)  # committee#cycle start#card fingerprint
+    holder = UnicodeAttribute()
+    first_donation_id = UnicodeAttribute()
+    first_used_at = UTCDateTimeAttribute()
 
 
 class DonorIdentityModel(Model):
@@ -780,7 +819,7 @@ class VisitModel(Model):
 ALL_MODELS: tuple[type[Model], ...] = (
     PageModel, DonationModel, DonorModel, DonorAggregateModel, CounterShardModel,
     ProcessedEventModel, StaffKeyModel, OutboxModel, MovementModel, PayoutModel, CommitteeModel,
-    DonorIdentityModel, VelocityModel, RecurringPlanModel,
+    DonorIdentityModel, VelocityModel, RecurringPlanModel, CardUseModel,
     ExportModel, FilingReportModel,
     ActionModel, InvitationModel, PersonModel, MailModel,
     PageHistoryModel, VisitModel,

@@ -45,6 +45,8 @@ ALLOWED: dict[tuple[str, str], tuple[str, ...]] = {
     ("POST", "/api/admin/reports/{report_id}/finalize"): FINANCE,
     ("GET", "/api/admin/reports/{report_id}/file"): FINANCE,
     ("POST", "/api/admin/reports/{report_id}/amend"): FINANCE,
+    ("GET", "/api/admin/reviews"): FINANCE,
+    ("POST", "/api/admin/reviews/{donation_id}"): FINANCE,
 }
 STAFF_PATH = re.compile(r"^/api/(admin|exports)(/|$)")
 

@@ -22,7 +22,7 @@ from typing import Any, Protocol
 from chalicelib.compliance.committees import Committee
 from chalicelib.errors import InvalidInput, NotFound
 from chalicelib.giving.ledger import PaymentState
-from chalicelib.giving.model import Donation, DonorSnapshot
+from chalicelib.giving.model import Donation, DonorSnapshot, control_character
 from chalicelib.outbox.model import Delivered, OutboxMessage, PermanentFailure
 
 # What counts as *no answer* (compared trimmed and lower-cased). Besides an empty field: the
@@ -147,6 +147,8 @@ def read_answer(body: Mapping[str, Any]) -> tuple[str, str]:
         value = body.get(name)
         if not isinstance(value, str) or is_placeholder(value) or len(value.strip()) > ANSWER_MAX:
             fields[name] = "required: a real answer (Retired and Not employed are answers)"
+        elif control_character(value.strip()) is not None:
+            fields[name] = "must not contain control characters"
         else:
             answers[name] = value.strip()
     if fields:

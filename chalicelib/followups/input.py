@@ -18,7 +18,7 @@ from pydantic import (
 )
 
 from chalicelib.followups.model import ActionKind
-from chalicelib.giving.intake import Email, StateCode
+from chalicelib.giving.intake import DonorText, Email, StateCode
 
 Slug = Annotated[str, Field(pattern=r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")]
 Interests = Annotated[list[ActionKind], Field(max_length=6)]
@@ -83,7 +83,7 @@ class RsvpRequest(_Strict):
 
 class SignupRequest(_Strict):
     email: Email
-    first_name: Annotated[str, Field(min_length=1, max_length=100)] | None = None
+    first_name: Annotated[DonorText, Field(min_length=1, max_length=100)] | None = None
     zip: Annotated[str, Field(pattern=r"^\d{5}(-?\d{4})?$")] | None = None
     interests: Interests = []
     page: Slug | None = None

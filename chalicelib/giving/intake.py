@@ -24,7 +24,7 @@ from pydantic import (
 
 from chalicelib.compliance.elections import ELECTION_CODE
 from chalicelib.followups.model import ActionKind
-from chalicelib.giving.model import DonorSnapshot
+from chalicelib.giving.model import DonorSnapshot, control_character
 
 US_STATES = frozenset((
     "AL AK AZ AR CA CO CT DE DC FL GA HI ID IL IN IA KS KY LA ME MD MA MI MN MS MO MT NE NV NH NJ NM "
@@ -34,7 +34,17 @@ MIN_DONATION_CENTS = 100
 # Stripe's own ceiling for one card payment; legal limits are checked separately.
 MAX_DONATION_CENTS = 99_999_999
 
-Text = Annotated[str, Field(min_length=1, max_length=200)]
+def _one_line(value: str) -> str:
+    found = control_character(value)
+    if found is not None:
+        raise ValueError(f"must not contain control characters (found U+{ord(found):04X})")
+    return value
+
+
+# A line of donor text (a name, an address line, an employer): no control characters, which
+# would break the receipt, the FEC file or the CSV later. The one rule for every donor form.
+DonorText = Annotated[str, AfterValidator(_one_line)]
+Text = Annotated[DonorText, Field(min_length=1, max_length=200)]
 
 
 def _valid_email(value: str) -> str:
@@ -72,7 +82,7 @@ class _Strict(BaseModel):
 
 class AddressInput(_Strict):
     line1: Text
-    line2: Annotated[str, Field(max_length=200)] | None = None
+    line2: Annotated[DonorText, Field(max_length=200)] | None = None
     city: Text
     state: StateCode
     zip: str

@@ -19,6 +19,22 @@ def normalize_email(email: str) -> str:
     return email.strip().lower()
 
 
+# Bidirectional embeddings, overrides and isolates: they reorder how a name shows on a receipt,
+# a report or the console (zero-width joiners and marks, which some scripts need, are allowed).
+_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def control_character(value: str) -> str | None:
+    """The first character of `value` that has no place in a line of donor text: a control
+    character (C0, DEL, C1: tabs, line breaks, escapes, NUL), a line or paragraph separator, a
+    bidirectional control or half a surrogate pair; None when there is none. (The input models'
+    `DonorText` applies it; forms read by hand call it too.)"""
+    for ch in value:
+        if ch in _BIDI_CONTROLS or unicodedata.category(ch) in ("Cc", "Cs", "Zl", "Zp"):
+            return ch
+    return None
+
+
 def identity_digest(text: str) -> str:
     """HMAC-SHA256 of `text` under `IDENTITY_SECRET`: keys built from an email or a name carry no
     PII and, unlike a bare digest, cannot be computed from a guessed address without the secret.

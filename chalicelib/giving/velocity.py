@@ -168,8 +168,8 @@ def signup_keys(ip: str, now: datetime, limits: SignupLimits) -> list[str]:
     """Counters of this and the last window, for the address and for its network (hashed):
     `[ip now, ip before, network now, network before]`; a signup adds to the two "now" ones."""
     w = int(now.timestamp()) // limits.window_seconds
-    return [f"signup#{kind}#{_digest(value)}#{n}" for kind, value in (("ip", ip), ("net", network(ip)))
-            for n in (w, w - 1)]
+    return [f"signup#{kind}#{_digest(value)}#{n}"
+            for kind, value in (("ip", ip_bucket(ip)), ("net", network(ip))) for n in (w, w - 1)]
 
 
 def signup_expiry(now: datetime, limits: SignupLimits) -> datetime:

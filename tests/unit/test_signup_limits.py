@@ -28,6 +28,9 @@ def test_addresses_of_one_network_share_its_limit_and_keys_carry_no_address() ->
     assert one[0] != other[0] and one[2] == other[2]  # own address counter, shared network counter
     assert not any("198.51" in key for key in one)
     assert signup_keys("198.51.101.7", T0, LIMITS)[2] != one[2]
+    # IPv6: an address is counted by its /64 (one subscriber), both as "the address" and network
+    six, same_subscriber = (signup_keys(ip, T0, LIMITS) for ip in ("2001:db8::1", "2001:db8::ffff:2"))
+    assert six == same_subscriber
 
 
 def test_the_limits_hold_over_a_sliding_window() -> None:

@@ -187,15 +187,24 @@ class Campaign:
 
     def give(self, donor: dict[str, Any], cents: int, day: str, hour: int = 12,
              **extra: Any) -> dict[str, Any]:
+        started = self.start(donor, cents, **extra)
+        self.pay(started, day, hour)
+        return started
+
+    def start(self, donor: dict[str, Any], cents: int, **extra: Any) -> dict[str, Any]:
+        """Intake only: the pending gift (its limit reserved) and its PaymentIntent."""
         body = donation_body(cents, **extra)
         body["donor"] = donor
         status, started = self.api.call("POST", f"/api/pages/{self.slug}/donations", body)
         assert status == 201, started
+        return dict(started)
+
+    def pay(self, started: dict[str, Any], day: str, hour: int = 12) -> None:
+        cents = started["amount_cents"]
         paid = stripe_event("payment_intent.succeeded", id=pi_id(started), amount=cents,
                             amount_received=cents, metadata={"donation_id": started["donation_id"]})
         paid["created"] = at(day, hour)
         assert self.api.webhook(paid)[1]["outcome"] == "applied"
-        return dict(started)
 
     def dispute(self, started: dict[str, Any], day: str, hour: int = 12) -> None:
         """A chargeback of the whole gift."""

@@ -121,13 +121,20 @@ def test_a_quarter_built_reviewed_finalized_downloaded_and_amended(api: Any) -> 
     # the time this test runs) are entered after the quarter's gifts.
     books = {"opening_cash_on_hand_cents": 500_000, "opening_cash_as_of": "2024-11-06"}
     campaign = committee(api, elections=None, **books)
-    ana, bo, gil, jo, lu = (donor(name) for name in ("Ana", "Bo", "Gil", "Jo", "Lu"))
+    ana, bo, gil, ivy, jo, lu = (donor(name) for name in ("Ana", "Bo", "Gil", "Ivy", "Jo", "Lu"))
     campaign.give(ana, 15_000, "2026-03-10")  # Q1: counts in Ana's aggregate
     campaign.give(ana, 10_000, "2026-05-20")  # aggregate $250: itemized
     campaign.give(bo, 5_000, "2026-05-15")  # unitemized
     gift = campaign.give(gil, 40_000, "2026-05-22")
     campaign.refund(gift, 10_000, "2026-05-25")  # a partial refund
     charged_back = campaign.give(jo, 30_000, "2026-05-27")
+    # Over the limit once paid (the limit was lowered after intake): the excess is refunded.
+    over = campaign.start(ivy, 30_000)
+    configure(api, campaign, elections=None, limit_cents=20_000, **books)
+    campaign.pay(over, "2026-05-28")
+    assert api.donation(over["donation_id"])["excess_refund_cents"] == 10_000
+    configure(api, campaign, elections=None, **books)
+    campaign.refund(over, 10_000, "2026-05-29")  # Stripe's refund of the excess, as it lands
     campaign.dispute(charged_back, "2026-06-10")  # a chargeback
     campaign.give(lu, 5_000, "2026-07-01", hour=3)  # 11 pm on June 30 in New York: in Q2
     configure(api, campaign, **books)
@@ -138,11 +145,11 @@ def test_a_quarter_built_reviewed_finalized_downloaded_and_amended(api: Any) -> 
     draft = built(api, report_id)
     lines = draft["lines"]
     assert draft["form"] == "F3N" and draft["report_code"] == "Q2"
-    assert lines["L11ai_individuals_itemized_period"] == 500.00  # 100 + 400 + 300 - 300
+    assert lines["L11ai_individuals_itemized_period"] == 800.00  # 100 + 400 + 300 + 300 - 300
     assert lines["L11aii_individuals_unitemized_period"] == 100.00
-    assert lines["L20a_refunds_to_individuals_period"] == 100.00
-    assert lines["L27_cash_on_hand_at_close_period"] == 5_650.00  # 5,000 + the ledger's net
-    assert draft["counts"] == {"SA11AI": 4, "SB20A": 1, "SA11AII": 2}
+    assert lines["L20a_refunds_to_individuals_period"] == 200.00  # Gil's 100, Ivy's excess 100
+    assert lines["L27_cash_on_hand_at_close_period"] == 5_850.00  # 5,000 + the ledger's net
+    assert draft["counts"] == {"SA11AI": 5, "SB20A": 2, "SA11AII": 2}
     assert draft["errors"] == [] and draft["warnings"] == [], draft
 
     status, answer = api.call("GET", f"/api/admin/reports/{report_id}/file", headers=staff(FINANCE_KEY))
@@ -167,9 +174,12 @@ def test_a_quarter_built_reviewed_finalized_downloaded_and_amended(api: Any) -> 
         errors = list(validator.iter_errors(checked))
         assert not errors, (row["transaction_type_identifier"], [e.message for e in errors])
     parsed = fecfile.loads(text)
-    assert parsed["filing"]["col_a_cash_on_hand_close_of_period"] == 5_650.00
-    assert [r["contribution_amount"] for r in parsed["itemizations"]["Schedule A"]] == [100.0, 400.0,
-                                                                                         300.0, -300.0]
+    assert parsed["filing"]["col_a_cash_on_hand_close_of_period"] == 5_850.00
+    assert [r["contribution_amount"] for r in parsed["itemizations"]["Schedule A"]] == [
+        100.0, 400.0, 300.0, 300.0, -300.0]
+    refunds = {r["expenditure_purpose_descrip"]: r["expenditure_amount"]
+               for r in parsed["itemizations"]["Schedule B"]}
+    assert refunds == {"Refund of contribution": 100.0, "Refund of excess contribution": 100.0}
     assert_fec_round_trip([_header(text), *records], text)
 
     # A gift found after filing: the amendment has it, and every earlier row keeps its id.
@@ -181,7 +191,7 @@ def test_a_quarter_built_reviewed_finalized_downloaded_and_amended(api: Any) -> 
     assert status == 202 and answer["amends"] == report_id, answer
     amendment = built(api, answer["report_id"])
     assert amendment["form"] == "F3A" and amendment["amends"] == report_id
-    assert amendment["lines"]["L11ai_individuals_itemized_period"] == 750.00
+    assert amendment["lines"]["L11ai_individuals_itemized_period"] == 1_050.00
     assert finalize(api, amendment["report_id"], date_signed="2026-07-20")[0] == 200
     amended_text, amended = files(api, amendment["report_id"])
     before = [r["transaction_id"] for r in rows]

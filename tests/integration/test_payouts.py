@@ -290,3 +290,43 @@ def test_a_payout_left_unreconciled_by_a_late_webhook_heals_on_the_hourly_rechec
         return body if body["reconciled"] else None
 
     assert wait_for(healed, timeout=30, interval=0.2)["unmatched"] == []
+
+
+def test_the_treasurers_report_counts_stripes_fees_and_its_cash_is_the_ledgers(
+        payouts: PayoutStack, page: str) -> None:
+    """Once a payout reconciles, its fees are operating expenditures on line 17 of the
+    committee's report, and line 27 is the ledger's own balance (no opening cash set: zero)."""
+    from datetime import datetime, timezone
+
+    from chalicelib import deps
+    from chalicelib.fec_reports.committee import filing_committee
+    from chalicelib.filing.calendar import filing_calendar
+
+    donation_id, _ = payouts.give(page, 8800)
+    wait_for(lambda: payouts.donation(donation_id)["status"] == "succeeded", timeout=15)
+    payouts.payout_when_reconciled(payouts.pay_out())
+    moved = [row for row in export(payouts, "ledger_csv")
+             if row["committee_id"] == COMMITTEE and row["type"] not in ("payout", "payout_failure")]
+    fees = sum(int(row["fee_cents"] or 0) for row in moved)
+    assert fees >= round(8800 * 0.029) + 30
+    gross = sum(int(row["gross_cents"]) for row in moved)
+
+    committee = filing_committee(deps.committees().get(COMMITTEE))
+    today = committee.local_date(datetime.now(timezone.utc))
+    period = next(p for p in filing_calendar(committee, today.year) if p.covers(today))
+    response = requests.post(f"{payouts.api}/api/admin/reports", headers=staff(FINANCE_KEY), timeout=10,
+                             json={"committee_id": COMMITTEE, "report_code": period.report_code,
+                                   "from": period.coverage_from.isoformat(),
+                                   "to": period.coverage_through.isoformat()})
+    assert response.status_code == 202, response.text
+    report_id = response.json()["report_id"]
+
+    def built() -> dict[str, Any] | None:
+        run_queues()
+        body = payouts.get(f"/api/admin/reports/{report_id}")
+        assert body["status"] != "failed", body
+        return body if body["status"] == "draft" else None
+
+    lines = wait_for(built, timeout=30, interval=0.2)["lines"]
+    assert lines["L17_operating_expenditures_period"] == fees / 100
+    assert lines["L27_cash_on_hand_at_close_period"] == (gross - fees) / 100

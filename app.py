@@ -11,6 +11,7 @@ from chalicelib.api.exports import exports
 from chalicelib.api.express import express
 from chalicelib.api.fec_reports import fec_reports
 from chalicelib.api.health import health
+from chalicelib.api.hosts import hosts
 from chalicelib.api.invitations import invitations
 from chalicelib.api.jobs import jobs
 from chalicelib.api.middleware import fail_closed, limit_body_size, project_errors, request_context
@@ -24,8 +25,8 @@ from chalicelib.api.webhooks import webhooks
 
 app = GroundswellApp(app_name="groundswell")
 for blueprint in (health, pages, donations, webhooks, donor_pages, committees, jobs, exports,
-                  actions, invitations, recurring, express, reports, fec_reports, employment, payouts,
-                  reviews, console):
+                  actions, invitations, hosts, recurring, express, reports, fec_reports, employment,
+                  payouts, reviews, console):
     app.register_blueprint(blueprint)
 app.register_blueprint(openapi)
 app.register_middleware(fail_closed, "all")

@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from chalicelib.compliance.reviews import ReviewService
     from chalicelib.exports.service import ExportService
     from chalicelib.fec_reports.service import ReportService
+    from chalicelib.followups.hosting import HostService
     from chalicelib.followups.service import FollowupService
     from chalicelib.giving.express import ExpressService
     from chalicelib.giving.reconcile import Reconciler
@@ -156,7 +157,7 @@ def outbox_handlers() -> dict[str, Handler]:
             CANCEL_KIND: card_testing_cancel_handler(job_stripe_gateway()),
             REVIEW_REFUND: refund_handler(job_stripe_gateway(), "review"),
             "best_efforts_request": ask, SIGNIN_MESSAGE: signin().deliver_link,
-            **followups().handlers()}
+            **followups().handlers(), **hosting().handlers()}
 
 
 @lru_cache(maxsize=1)
@@ -301,6 +302,14 @@ def followups() -> FollowupService:
 
 
 @lru_cache(maxsize=1)
+def hosting() -> HostService:
+    from chalicelib.followups.hosting import HostService
+
+    service = followups()
+    return HostService(service.store, tokens(), service.config)
+
+
+@lru_cache(maxsize=1)
 def sns_verifier() -> SnsVerifier:
     from chalicelib.notify import sns
 
@@ -339,6 +348,7 @@ def reset() -> None:
     for built in (stripe_gateway, job_stripe_gateway, page_service, donation_store, giving_service,
                   express_service, staff_keys, outbox_store, dispatcher, committees, export_service,
                   fec_report_service,
-                  payout_service, reconciler, tokens, mailer, followups, sns_verifier, report_service,
-                  console_sessions, signin, dashboard, best_efforts, reviews, settings, problems):
+                  payout_service, reconciler, tokens, mailer, followups, hosting, sns_verifier,
+                  report_service, console_sessions, signin, dashboard, best_efforts, reviews, settings,
+                  problems):
         built.cache_clear()

@@ -41,6 +41,7 @@ DONOR = "donor"  # a donor's own ask ladder on a page (subject: donor id)
 EMPLOYMENT = "employment"  # a best-efforts answer (subject: donor id)
 SIGNIN = "signin"  # a staff member's console sign-in link (subject: staff key digest)
 PORTAL = "portal"  # a donor's sign-in link to their portal (subject: donor id)
+HOST = "host"  # an action's host page: roster, check-in, walk-ins (subjects: action id, host ref)
 
 PURPOSES: Mapping[str, Purpose] = {p.code: p for p in (
     # Answering an invitation stays possible until well after most actions take place.
@@ -57,6 +58,10 @@ PURPOSES: Mapping[str, Purpose] = {p.code: p for p in (
     Purpose(EMPLOYMENT, timedelta(days=180)),
     Purpose(SIGNIN, timedelta(minutes=15), single_use=True),
     Purpose(PORTAL, timedelta(minutes=30), single_use=True),
+    # Issued afresh each time an organizer opens the action; it must last through the event
+    # and the days after it when a host records who came. Naming the host, it stops working
+    # when an organizer hands the action to someone else.
+    Purpose(HOST, timedelta(days=90)),
 )}
 _MAC_BYTES = 16
 

@@ -46,6 +46,9 @@ class Op:
 
 
 OBJECT: dict[str, Any] = {"type": "object"}
+RSVP_FORM: dict[str, Any] = {"type": "object", "properties": {
+    "response": {"type": "string", "enum": ["yes", "no", "confirm", "cancel"]},
+    "share_contact": {"type": "string", "enum": ["yes"]}}}
 SLUG = {"type": "string", "pattern": "^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$"}
 TOKEN = {"type": "string", "description": "a signed link token (base64url payload and HMAC)"}
 CENTS_QUERY = {"type": "string", "description": "an amount in integer cents to preselect"}
@@ -103,8 +106,13 @@ ROUTES: dict[tuple[str, str], Op] = {
     ("POST", "/api/signups/confirm/{token}"): Op("Confirm a signup (double opt-in)", "public",
                                                   raw_body=True, status=(410,)),
     ("POST", "/api/invitations/{token}/rsvp"): Op(
-        "Answer an invitation yes or no", "public", body="RsvpRequest", status=(409, 410),
-        form={"type": "object", "properties": {"response": {"type": "string", "enum": ["yes", "no"]}}}),
+        "Answer an invitation: yes (a full action waitlists), no, confirm or cancel", "public",
+        body="RsvpRequest", status=(409, 410), form=RSVP_FORM),
+    ("POST", "/api/host/{token}/checkin"): Op(
+        "The host checks someone in (`attended`)", "public", body="CheckInRequest", status=(409, 410)),
+    ("POST", "/api/host/{token}/walkins"): Op(
+        "The host adds someone who came without an invitation", "public", ok=201,
+        body="WalkInRequest", status=(410,)),
     ("POST", "/api/unsubscribe/{token}"): Op(
         "One-click unsubscribe (RFC 8058 `List-Unsubscribe-Post` target; any body)", "public",
         raw_body=True, status=(410,)),
@@ -132,12 +140,17 @@ ROUTES: dict[tuple[str, str], Op] = {
     ("POST", "/api/employment/{token}"): Op(
         "A donor's employer and occupation (JSON), from the best-efforts link", "public",
         status=(410,), raw_body=True),
-    ("GET", "/i/{token}"): Op("An invitation, with yes and no buttons (HTML)", "pages", html=True,
-                              errors=HTML, status=(410,)),
+    ("GET", "/i/{token}"): Op("An invitation, with the answers its state allows (HTML)", "pages",
+                              html=True, errors=HTML, status=(410,)),
     ("POST", "/i/{token}"): Op("Answer an invitation from its page (a form post)", "pages",
-                               html=True, errors=HTML, status=(409, 410),
-                               form={"type": "object", "properties": {
-                                   "response": {"type": "string", "enum": ["yes", "no"]}}}),
+                               html=True, errors=HTML, status=(409, 410), form=RSVP_FORM),
+    ("GET", "/h/{token}"): Op("The host's page: roster, check-in, walk-ins (HTML)", "pages",
+                              html=True, errors=HTML, status=(410,)),
+    ("POST", "/h/{token}"): Op("Check in or add a walk-in from the host's page (a form post)",
+                               "pages", html=True, errors=HTML, status=(409, 410), form={
+                                   "type": "object", "properties": {
+                                       "op": {"type": "string", "enum": ["checkin", "walkin"]},
+                                       "invitation_id": {"type": "string"}}}),
     ("GET", "/u/{token}"): Op("Unsubscribe from a link in an email (HTML)", "pages", html=True,
                               errors=HTML, status=(410,)),
     ("GET", "/r/{code}"): Op("A supporter's share link: 302 to their page with their refcode",
@@ -247,14 +260,22 @@ def request_models() -> dict[str, Any]:
     from chalicelib.compliance.input import CommitteeInput, ReviewDecision
     from chalicelib.exports.input import ExportRequest
     from chalicelib.fec_reports.input import AmendRequest, FinalizeRequest, ReportRequest
-    from chalicelib.followups.input import ActionCreate, ActionUpdate, RsvpRequest, SignupRequest
+    from chalicelib.followups.input import (
+        ActionCreate,
+        ActionUpdate,
+        CheckInRequest,
+        RsvpRequest,
+        SignupRequest,
+        WalkInRequest,
+    )
     from chalicelib.giving.express import ExpressRequest, RevokeRequest
     from chalicelib.giving.intake import DonationRequest
     from chalicelib.pages.input import PageCreate, PageUpdate, VisitBeacon
 
     models = (DonationRequest, ExpressRequest, RevokeRequest, PageCreate, PageUpdate, CommitteeInput,
               ExportRequest, ActionCreate, ActionUpdate, RsvpRequest, SignupRequest, VisitBeacon,
-              ReportRequest, FinalizeRequest, AmendRequest, ReviewDecision)
+              ReportRequest, FinalizeRequest, AmendRequest, ReviewDecision, CheckInRequest,
+              WalkInRequest)
     return {m.__name__: m for m in models}
 
 

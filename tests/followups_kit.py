@@ -81,10 +81,12 @@ def service_at(moment: datetime, mailer: Any = None) -> Any:
 def drain_at(moment: datetime, mailer: Any = None) -> Any:
     """Drain the outbox as if it were `moment` (e.g. two days on, for reminders)."""
     from chalicelib import deps
+    from chalicelib.followups.hosting import HostService
     from chalicelib.outbox.dispatcher import Dispatcher
 
     service = service_at(moment, mailer)
-    handlers = {**deps.outbox_handlers(), **service.handlers()}
+    hosting = HostService(service.store, service.tokens, service.config, service.clock)
+    handlers = {**deps.outbox_handlers(), **service.handlers(), **hosting.handlers()}
     return Dispatcher(deps.outbox_store(), handlers, lambda: moment).drain(limit=1000)
 
 

@@ -19,10 +19,12 @@ PII_ROLES = ("finance", "admin")
 @handles_errors
 def create_action() -> Response:
     from chalicelib.followups.input import ActionCreate
+    from chalicelib.followups.model import Host
 
-    require_staff(actions.current_request, *ORGANIZERS)
+    staff = require_staff(actions.current_request, *ORGANIZERS)
     data = validated(ActionCreate, read_json(actions.current_request))
-    return json_response(deps.followups().create_action(data).view(), 201)
+    host = Host("staff", staff.key_hash[:16], staff.name)  # the organizer hosts until they hand it on
+    return json_response(deps.followups().create_action(data, host).view(), 201)
 
 
 @actions.route("/api/admin/actions", methods=["GET"])
@@ -36,7 +38,8 @@ def list_actions() -> Response:
 @handles_errors
 def get_action(action_id: str) -> Response:
     require_staff(actions.current_request, *ORGANIZERS)
-    return json_response(deps.followups().action_detail(action_id))
+    detail = deps.followups().action_detail(action_id)
+    return json_response({**detail, "host_url": deps.hosting().host_url(deps.followups().action(action_id))})
 
 
 @actions.route("/api/admin/actions/{action_id}", methods=["PUT"])
@@ -46,7 +49,8 @@ def update_action(action_id: str) -> Response:
 
     require_staff(actions.current_request, *ORGANIZERS)
     data = validated(ActionUpdate, read_json(actions.current_request))
-    return json_response(deps.followups().update_action(action_id, data).view())
+    host = deps.hosting().supporter_host(data.host_person_id) if data.host_person_id else None
+    return json_response(deps.followups().update_action(action_id, data, host).view())
 
 
 @actions.route("/api/admin/donors/{donor_id}", methods=["GET"])

@@ -94,12 +94,13 @@ def invitation_page(token: str) -> Response:
 @invitations.route("/i/{token}", methods=["POST"], content_types=[FORM, JSON])
 @html_errors
 def invitation_answer(token: str) -> Response:
-    response = _form(invitations.current_request).get("response")
+    form = _form(invitations.current_request)
+    response = form.get("response")
     if response not in RESPONSES:
         raise InvalidInput("invalid_request", "Answer yes, no, confirm or cancel.",
                            fields={"response": "yes, no, confirm or cancel"})
     try:
-        deps.followups().rsvp(token, response)
+        deps.followups().rsvp(token, response, share_contact=form.get("share_contact") == "yes")
     except DomainError as err:
         if err.kind == "conflict":
             return _invitation_page(token, STATUS[err.kind], err.message)
@@ -118,11 +119,12 @@ def rsvp(token: str) -> Response:
     body = _form(request) if (request.headers.get("content-type") or "").startswith(FORM) \
         else read_json(request)
     answer = validated(RsvpRequest, body)
-    invitation, action, position = deps.followups().rsvp(token, answer.response)
+    invitation, action, position = deps.followups().rsvp(token, answer.response,
+                                                         share_contact=answer.share_contact)
     view: dict[str, Any] = {
         "invitation_id": invitation.invitation_id, "status": invitation.status,
         "action": {k: v for k, v in action.view().items()
-                   if k not in ("pages", "created_at", "updated_at", "active", "waiting")},
+                   if k not in ("pages", "created_at", "updated_at", "active", "waiting", "host")},
     }
     if position is not None:
         view["position"] = position

@@ -40,6 +40,9 @@ class RsvpChange:
     waiting: int = 0
     promoted: Invitation | None = None
     messages: list[OutboxMessage] = field(default_factory=list)
+    # A seat taken at the door: the person is there, so no capacity or waitlist stops it.
+    at_the_door: bool = False
+    share_contact: bool = False  # the person agreed that the host may see their email
 
     @property
     def waitlisted_at(self) -> datetime | None:
@@ -63,20 +66,23 @@ def seated_notice(promoted: Invitation, now: datetime) -> OutboxMessage:
 
 
 def decide(invitation: Invitation, action: Action, response: str, now: datetime, *,
-           first_waiting: Invitation | None, lead: timedelta) -> RsvpChange | None:
+           first_waiting: Invitation | None, lead: timedelta,
+           share_contact: bool = False) -> RsvpChange | None:
     """The change `response` makes to `invitation` (None: nothing to change, the same answer
-    again). `first_waiting` is the first on the action's waitlist, if anyone waits."""
+    again). `first_waiting` is the first on the action's waitlist, if anyone waits;
+    `share_contact`, with a yes, lets the host see the person's email."""
     status = invitation.status
     if status in FINAL:
         raise Conflict("attendance_recorded", "The host has already recorded your attendance.")
     if response == "yes":
+        share = share_contact and invitation.contact_shared_at is None
         if status in ("yes", "confirmed", "waitlisted"):
-            return None
+            return RsvpChange(invitation, status, now, share_contact=True) if share else None
         _require_open(action, now)
         if action.has_room() and action.waiting == 0:
-            return RsvpChange(invitation, "yes", now, seat=1,
+            return RsvpChange(invitation, "yes", now, seat=1, share_contact=share,
                               messages=day_before(invitation.invitation_id, action, lead, now))
-        return RsvpChange(invitation, "waitlisted", now, waiting=1)
+        return RsvpChange(invitation, "waitlisted", now, waiting=1, share_contact=share)
     if response == "confirm":
         if status == "confirmed":
             return None
@@ -118,6 +124,40 @@ def seat_waiting(action: Action, first_waiting: Invitation, now: datetime, *,
     return RsvpChange(first_waiting, "yes", now, seat=1, waiting=-1,
                       messages=[seated_notice(first_waiting, now),
                                 *day_before(first_waiting.invitation_id, action, lead, now)])
+
+
+def wrap_up(action: Action) -> OutboxMessage | None:
+    """The message that marks no-shows when a dated action ends. Its id names the end, so a
+    moved end plans a new one and the old one finds it is not the action's any more."""
+    if action.ends_at is None:
+        return None
+    stamp = int(action.ends_at.timestamp())
+    return OutboxMessage(f"{planning.WRAP_UP}#{action.action_id}#{stamp}", planning.WRAP_UP,
+                         action.ends_at, {"action_id": action.action_id})
+
+
+# Check-in opens this long before a dated action starts (people arrive early).
+CHECK_IN_OPENS = timedelta(hours=2)
+
+
+def check_in(invitation: Invitation, action: Action, now: datetime) -> RsvpChange | None:
+    """The host saw this person: `attended`. Someone without a seat (on the waitlist, or who
+    had said no) who came anyway takes one at the door."""
+    if invitation.status == "attended":
+        return None
+    if action.starts_at is not None and now < action.starts_at - CHECK_IN_OPENS:
+        raise Conflict("check_in_not_open", "Check-in opens two hours before the start.")
+    if invitation.status in SEATED:
+        return RsvpChange(invitation, "attended", now)
+    return RsvpChange(invitation, "attended", now, seat=1, at_the_door=True,
+                      waiting=-1 if invitation.status == "waitlisted" else 0)
+
+
+def no_show(invitation: Invitation, now: datetime) -> RsvpChange | None:
+    """After the event, a seat held by someone the host did not check in."""
+    if invitation.status not in ("yes", "confirmed"):
+        return None
+    return RsvpChange(invitation, "no_show", now)
 
 
 def _require_open(action: Action, now: datetime) -> None:

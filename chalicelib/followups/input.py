@@ -22,6 +22,7 @@ from chalicelib.giving.intake import DonorText, Email, StateCode
 
 Slug = Annotated[str, Field(pattern=r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")]
 Interests = Annotated[list[ActionKind], Field(max_length=6)]
+PersonId = Annotated[str, Field(min_length=3, max_length=100, pattern=r"^[A-Za-z0-9_-]+$")]
 
 
 class _Strict(BaseModel):
@@ -75,10 +76,27 @@ class ActionUpdate(_ActionFields):
     capacity: Annotated[StrictInt, Field(ge=1, le=1_000_000)] | None = None
     pages: Annotated[list[Slug], Field(max_length=50)] | None = None
     active: StrictBool | None = None
+    # A supporter an organizer makes host (their person id, as in /api/admin/donors/{id}).
+    host_person_id: PersonId | None = None
 
 
 class RsvpRequest(_Strict):
     response: Literal["yes", "no", "confirm", "cancel"]
+    # With a yes: the host may see my email (unticked unless the person ticks it).
+    share_contact: StrictBool = False
+
+
+class CheckInRequest(_Strict):
+    invitation_id: Annotated[str, Field(min_length=3, max_length=200, pattern=r"^[A-Za-z0-9_.#-]+$")]
+
+
+class WalkInRequest(_Strict):
+    first_name: Annotated[str, Field(min_length=1, max_length=100)]
+    last_name: Annotated[str, Field(min_length=1, max_length=100)]
+    email: Email
+    zip: Annotated[str, Field(pattern=r"^\d{5}(-?\d{4})?$")]
+    # Invitations to come: only when the person says so at the door.
+    consent: StrictBool = False
 
 
 class SignupRequest(_Strict):

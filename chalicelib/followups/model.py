@@ -35,6 +35,23 @@ class Location:
         return self.zip[:3]
 
 
+@dataclass(frozen=True)
+class Host:
+    """Who welcomes people at an action: a staff member (by default the organizer who created
+    it) or a supporter an organizer made host. `ref` names them without contact details (the
+    staff key's digest prefix, or the person id); a host link is good only for the current host."""
+
+    kind: str  # staff | supporter
+    ref: str
+    name: str
+
+    def view(self) -> dict[str, object]:
+        view: dict[str, object] = {"kind": self.kind, "name": self.name}
+        if self.kind == "supporter":
+            view["person_id"] = self.ref
+        return view
+
+
 @dataclass
 class Action:
     """Something a supporter can do with other people: an event, a phone bank, a canvass…"""
@@ -54,6 +71,7 @@ class Action:
     pages: list[str] = field(default_factory=list)
     active: bool = True
     waiting: int = 0  # on the waitlist: the first of them gets the next seat given back
+    host: Host | None = None
 
     @property
     def seats_left(self) -> int | None:
@@ -86,6 +104,7 @@ class Action:
             "seats_taken": self.seats_taken,
             "seats_left": self.seats_left,
             "waiting": self.waiting,
+            "host": self.host.view() if self.host else None,
             "pages": list(self.pages),
             "active": self.active,
             "created_at": isoformat_utc(self.created_at),
@@ -108,6 +127,8 @@ class Invitation:
     message_id: str
     responded_at: datetime | None = None
     waitlisted_at: datetime | None = None  # while `waitlisted`: the place in the line
+    # When the person agreed (with their yes) that the host may see their email.
+    contact_shared_at: datetime | None = None
 
     @property
     def answered(self) -> bool:
@@ -143,6 +164,7 @@ class Person:
     first_name: str | None = None
     zip: str | None = None
     state: str | None = None
+    last_name: str | None = None
     interests: list[str] = field(default_factory=list)
     # Agreed to hear about ways to take part (donation opt-in or interests, or a confirmed signup).
     subscribed: bool = False

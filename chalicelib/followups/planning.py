@@ -26,6 +26,7 @@ CREDIT = "credit"
 WELCOME = "welcome"
 EVENT_REMINDER = "event_reminder"  # the day before: confirm or cancel
 SEATED = "seated"  # a seat freed and went to the first on the waitlist
+WRAP_UP = "wrap_up"  # an action ended: the seats nobody checked in are no-shows
 CONFIRM_SIGNUP = "confirm_signup"
 
 

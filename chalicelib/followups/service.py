@@ -16,21 +16,22 @@ from __future__ import annotations
 import random
 import time
 import uuid
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any, Protocol
 
 from chalicelib import logs, tokens
 from chalicelib.errors import InvalidInput, NotFound, ProviderUnavailable
 from chalicelib.followups import planning
-from chalicelib.followups.attendance import RsvpChange, decide, seat_waiting
+from chalicelib.followups.attendance import RsvpChange, decide, seat_waiting, wrap_up
 from chalicelib.followups.errors import AddressRefused, SendRefused, StaleInvitation
 from chalicelib.followups.feedback import suppressions
 from chalicelib.followups.matching import Audience, rank
 from chalicelib.followups.model import (
     STATUSES,
     Action,
+    Host,
     Invitation,
     Location,
     MailRecord,
@@ -50,8 +51,9 @@ if TYPE_CHECKING:
 
 class FollowupStore(Protocol):
     # actions
-    def create_action(self, action: Action) -> None: ...
-    def update_action(self, action_id: str, changes: Mapping[str, Any], now: datetime) -> Action: ...
+    def create_action(self, action: Action, messages: Sequence[OutboxMessage] = ()) -> None: ...
+    def update_action(self, action_id: str, changes: Mapping[str, Any], now: datetime,
+                      messages: Sequence[OutboxMessage] = ()) -> Action: ...
     def get_action(self, action_id: str) -> Action | None: ...
     def list_actions(self) -> list[Action]: ...
     def actions_page(self, limit: int, after: str | None) -> Slice[Action]: ...
@@ -78,6 +80,7 @@ class FollowupStore(Protocol):
     def first_waiting(self, action_id: str) -> Invitation | None: ...
     def waitlist_position(self, invitation: Invitation) -> int: ...
     def apply_rsvp(self, change: RsvpChange) -> None: ...
+    def record_walk_in(self, invitation: Invitation, messages: list[OutboxMessage]) -> bool: ...
     # the send ledger
     def mail_record(self, message_id: str) -> MailRecord | None: ...
     def begin_send(self, message_id: str, kind: str, person_id: str, now: datetime) -> bool: ...
@@ -144,17 +147,23 @@ class FollowupService:
         self.signup_counters = signup_counters
 
     # --- organizers -----------------------------------------------------------------------
-    def create_action(self, data: ActionCreate) -> Action:
+    def create_action(self, data: ActionCreate, host: Host | None = None) -> Action:
+        """A new action, hosted by `host` (the organizer creating it), with its wrap-up planned."""
         now = self.clock()
         fields = data.model_dump()
         location = fields.pop("location")
         action = Action(action_id="act_" + uuid.uuid4().hex[:20], created_at=now, updated_at=now,
-                        location=Location(**location) if location else None, **fields)
-        self.store.create_action(action)
+                        location=Location(**location) if location else None, host=host, **fields)
+        self.store.create_action(action, [m for m in (wrap_up(action),) if m])
         return action
 
-    def update_action(self, action_id: str, data: ActionUpdate) -> Action:
+    def update_action(self, action_id: str, data: ActionUpdate, host: Host | None = None) -> Action:
+        """Apply an organizer's changes; `host` hands the action to another host (their old
+        link stops working); a moved end plans its own wrap-up."""
         changes = data.model_dump(exclude_unset=True)
+        changes.pop("host_person_id", None)
+        if host is not None:
+            changes["host"] = host
         nulls = {k: "may not be null" for k, v in changes.items()
                  if v is None and k not in ("starts_at", "ends_at", "location", "capacity")}
         if nulls:
@@ -167,7 +176,10 @@ class FollowupService:
         if starts and ends and ends <= starts:
             raise InvalidInput("invalid_request", "ends_at must be after starts_at.",
                                fields={"ends_at": "must be after starts_at"})
-        updated = self.store.update_action(action_id, changes, self.clock())
+        moved = "ends_at" in changes and ends != current.ends_at
+        planned = wrap_up(replace(current, ends_at=ends)) if moved else None
+        updated = self.store.update_action(action_id, changes, self.clock(),
+                                           [planned] if planned else [])
         if "capacity" in changes:
             updated = self.fill_seats(updated)
         return updated
@@ -272,7 +284,8 @@ class FollowupService:
         position = self.store.waitlist_position(invitation) if invitation.status == "waitlisted" else None
         return invitation, self.action(invitation.action_id), position
 
-    def rsvp(self, token: str, response: str) -> tuple[Invitation, Action, int | None]:
+    def rsvp(self, token: str, response: str, *,
+             share_contact: bool = False) -> tuple[Invitation, Action, int | None]:
         """Record an answer (`yes`, `no`, `confirm`, `cancel`); the invitation as it now stands,
         its action, and the place on the waitlist when a `yes` found the action full.
 
@@ -287,7 +300,7 @@ class FollowupService:
             now = self.clock()
             first = self.store.first_waiting(action.action_id) if action.waiting else None
             change = decide(invitation, action, response, now, first_waiting=first,
-                            lead=self.config.event_reminder_lead)
+                            lead=self.config.event_reminder_lead, share_contact=share_contact)
             if change is not None:
                 try:
                     self.store.apply_rsvp(change)
@@ -298,6 +311,8 @@ class FollowupService:
                     continue
                 invitation.status, invitation.responded_at = change.status, now
                 invitation.waitlisted_at = change.waitlisted_at
+                if change.share_contact:
+                    invitation.contact_shared_at = now
                 if change.promoted is not None:
                     logs.info("seat given to the waitlist", action_id=action.action_id,
                               invitation_id=change.promoted.invitation_id)

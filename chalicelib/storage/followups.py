@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -21,7 +21,15 @@ from pynamodb.transactions import TransactWrite
 from chalicelib.errors import Conflict, NotFound
 from chalicelib.followups.attendance import RsvpChange
 from chalicelib.followups.errors import StaleInvitation
-from chalicelib.followups.model import INVITATION_GAP, Action, Invitation, Location, MailRecord, Person
+from chalicelib.followups.model import (
+    INVITATION_GAP,
+    Action,
+    Host,
+    Invitation,
+    Location,
+    MailRecord,
+    Person,
+)
 from chalicelib.followups.planning import SEATED
 from chalicelib.outbox.model import OutboxMessage
 from chalicelib.paging import Slice
@@ -65,11 +73,17 @@ class FollowupRepository:
         self.outbox = outbox
 
     # --- actions --------------------------------------------------------------------------
-    def create_action(self, action: Action) -> None:
-        _action_item(action).save(condition=ActionModel.action_id.does_not_exist())
+    def create_action(self, action: Action, messages: Sequence[OutboxMessage] = ()) -> None:
+        """Save a new action with what it schedules (its wrap-up), in one transaction."""
+        with TransactWrite(connection=self._connection) as tx:
+            for message in messages:
+                tx.save(self.outbox.item(message, action.created_at))
+            tx.save(_action_item(action), condition=ActionModel.action_id.does_not_exist())
 
-    def update_action(self, action_id: str, changes: Mapping[str, Any], now: datetime) -> Action:
-        item = ActionModel(action_id)
+    def update_action(self, action_id: str, changes: Mapping[str, Any], now: datetime,
+                      messages: Sequence[OutboxMessage] = ()) -> Action:
+        """Apply `changes` (a `host` is a `Host`) with the messages they schedule, in one
+        transaction; the action as it then stands."""
         actions: list[Any] = []
         for name, value in changes.items():
             attribute = getattr(ActionModel, name)
@@ -77,6 +91,8 @@ class FollowupRepository:
                 actions.append(attribute.remove())
             elif name == "location":
                 actions.append(attribute.set(LocationFields(**value)))
+            elif name == "host":
+                actions.append(attribute.set({"kind": value.kind, "ref": value.ref, "name": value.name}))
             else:
                 actions.append(attribute.set(value))
         actions.append(ActionModel.updated_at.set(now))
@@ -85,15 +101,22 @@ class FollowupRepository:
             # Never below the seats already taken.
             condition &= ActionModel.seats_taken <= changes["capacity"]
         try:
-            item.update(actions=actions, condition=condition)
-        except UpdateError as exc:
-            if not condition_failed(exc):
+            with TransactWrite(connection=self._connection) as tx:
+                for message in messages:
+                    # A wrap-up for the new end replaces nothing: its id names that end.
+                    tx.save(self.outbox.item(message, now))
+                tx.update(ActionModel(action_id), actions=actions, condition=condition)
+        except TransactWriteError as exc:
+            if "ConditionalCheckFailed" not in _reasons(exc):
                 raise
             if self.get_action(action_id) is None:
                 raise NotFound("action_not_found", f"No action '{action_id}'.") from None
             raise Conflict("capacity_below_rsvps", "More people have said yes than this capacity.",
                            fields={"capacity": "below the seats already taken"}) from None
-        return _action(item)
+        found = self.get_action(action_id)
+        if found is None:
+            raise NotFound("action_not_found", f"No action '{action_id}'.")
+        return found
 
     def get_action(self, action_id: str) -> Action | None:
         try:
@@ -144,8 +167,8 @@ class FollowupRepository:
             m.email.set(person.email), m.created_at.set(m.created_at | now), m.updated_at.set(now),
         ]
         # Only what is known: an index key (share_code) may not be an empty string.
-        for attribute, value in ((m.first_name, person.first_name), (m.share_code, person.share_code),
-                                 (m.share_page, person.share_page)):
+        for attribute, value in ((m.first_name, person.first_name), (m.last_name, person.last_name),
+                                 (m.share_code, person.share_code), (m.share_page, person.share_page)):
             if value:
                 actions.append(attribute.set(value))
         if person.zip:
@@ -298,6 +321,29 @@ class FollowupRepository:
                 if not condition_failed(exc):
                     raise
 
+    def record_walk_in(self, invitation: Invitation, messages: list[OutboxMessage]) -> bool:
+        """Someone the host met at the door: their invitation, already `attended`, with the seat
+        they took and their messages, in one transaction. False when they were invited already
+        (check them in instead)."""
+        a = ActionModel
+        try:
+            with TransactWrite(connection=self._connection) as tx:
+                for message in messages:
+                    tx.save(self.outbox.item(message, invitation.invited_at))
+                tx.save(InvitationModel(
+                    invitation.invitation_id, person_id=invitation.person_id,
+                    action_id=invitation.action_id, status=invitation.status,
+                    invited_at=invitation.invited_at, responded_at=invitation.responded_at,
+                    message_id=invitation.message_id,
+                ), condition=InvitationModel.invitation_id.does_not_exist())
+                tx.update(ActionModel(invitation.action_id), actions=[a.seats_taken.add(1)],
+                          condition=a.action_id.exists())
+        except TransactWriteError as exc:
+            if "ConditionalCheckFailed" in _reasons(exc):
+                return False
+            raise
+        return True
+
     def get_invitation(self, invitation_id: str) -> Invitation | None:
         try:
             return _invitation(InvitationModel.get(invitation_id, consistent_read=True))
@@ -337,7 +383,10 @@ class FollowupRepository:
         open_ = a.action_id.exists() & (a.active == True)  # noqa: E712 - a condition
         updates: list[Any] = []
         conditions: list[Any] = []
-        if change.seat == 1:
+        if change.seat == 1 and change.at_the_door:
+            updates.append(a.seats_taken.add(1))
+            conditions.append(a.action_id.exists())
+        elif change.seat == 1:
             updates.append(a.seats_taken.add(1))
             conditions.append(open_ & (a.capacity.does_not_exist() | (a.seats_taken < a.capacity)))
         elif change.seat == -1:
@@ -349,16 +398,20 @@ class FollowupRepository:
         elif change.waiting == -1:
             updates.append(a.waiting.add(-1))
             conditions.append(a.waiting > 0)
-        elif change.seat:
+        elif change.seat and not change.at_the_door:
             conditions.append(nobody_waits)  # a seat moves past the line only when nobody waits
         old = change.invitation
         fields: list[Any] = [i.status.set(change.status), i.responded_at.set(change.at)]
-        if change.status == "waitlisted":
+        if change.status == old.status:
+            fields = [] if change.share_contact else fields
+        elif change.status == "waitlisted":
             waiting = Invitation(old.invitation_id, old.person_id, old.action_id, "waitlisted",
                                  old.invited_at, old.message_id, waitlisted_at=change.at)
             fields += [i.waitlisted_at.set(change.at), i.waitlist_key.set(str(waiting.waitlist_key))]
         elif old.status == "waitlisted":
             fields += [i.waitlisted_at.remove(), i.waitlist_key.remove()]
+        if change.share_contact:
+            fields.append(i.contact_shared_at.set(change.at))
         try:
             with TransactWrite(connection=self._connection) as tx:
                 for message in change.messages:
@@ -443,6 +496,7 @@ def _action_item(a: Action) -> ActionModel:
         a.action_id, kind=a.kind, title=a.title, description=a.description, starts_at=a.starts_at,
         ends_at=a.ends_at, virtual=a.virtual, capacity=a.capacity, seats_taken=a.seats_taken,
         pages=list(a.pages), active=a.active, created_at=a.created_at, updated_at=a.updated_at,
+        host={"kind": a.host.kind, "ref": a.host.ref, "name": a.host.name} if a.host else None,
         location=LocationFields(city=a.location.city, state=a.location.state, zip=a.location.zip)
         if a.location else None,
     )
@@ -458,6 +512,7 @@ def _action(i: ActionModel) -> Action:
         virtual=bool(i.virtual), capacity=int(i.capacity) if i.capacity is not None else None,
         seats_taken=int(i.seats_taken or 0), pages=[str(p) for p in i.pages or []],
         active=i.active is not False, waiting=int(i.waiting or 0),
+        host=Host(**i.host) if i.host else None,
     )
 
 
@@ -466,12 +521,14 @@ def _invitation(i: InvitationModel) -> Invitation:
         invitation_id=i.invitation_id, person_id=i.person_id, action_id=i.action_id,
         status=i.status, invited_at=_utc(i.invited_at) or i.invited_at, message_id=i.message_id,
         responded_at=_utc(i.responded_at), waitlisted_at=_utc(i.waitlisted_at),
+        contact_shared_at=_utc(i.contact_shared_at),
     )
 
 
 def _person(i: PersonModel) -> Person:
     return Person(
-        person_id=i.person_id, email=i.email, first_name=i.first_name or None, zip=i.zip,
+        person_id=i.person_id, email=i.email, first_name=i.first_name or None,
+        last_name=i.last_name or None, zip=i.zip,
         state=i.state, interests=[str(k) for k in i.interests or []], subscribed=bool(i.subscribed),
         confirmed_at=_utc(i.confirmed_at), unsubscribed_at=_utc(i.unsubscribed_at),
         suppressed=i.suppressed, share_code=i.share_code or None, share_page=i.share_page or None,

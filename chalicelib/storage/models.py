@@ -652,6 +652,7 @@ class ActionModel(Model):
     seats_taken = NumberAttribute(default=0)
     # How many wait for a seat: a seat given back goes to the first of them in the same write.
     waiting = NumberAttribute(default=0)
+    host = JSONAttribute(null=True)  # {"kind": staff|supporter, "ref", "name"}
     pages = ListAttribute(of=UnicodeAttribute, default=list)
     active = BooleanAttribute(default=True)
     created_at = UTCDateTimeAttribute()
@@ -704,6 +705,7 @@ class InvitationModel(Model):
     message_id = UnicodeAttribute()  # the outbox message that first carried it
     waitlisted_at = UTCDateTimeAttribute(null=True)
     waitlist_key = UnicodeAttribute(null=True)  # `{waitlisted_at}#{invitation_id}` while waiting
+    contact_shared_at = UTCDateTimeAttribute(null=True)  # agreed the host may see their email
 
     by_action = InvitationsByAction()
     by_person = InvitationsByPerson()
@@ -741,6 +743,7 @@ class PersonModel(Model):
     person_id = UnicodeAttribute(hash_key=True)
     email = UnicodeAttribute()
     first_name = UnicodeAttribute(null=True)
+    last_name = UnicodeAttribute(null=True)
     zip = UnicodeAttribute(null=True)
     state = UnicodeAttribute(null=True)
     interests = ListAttribute(of=UnicodeAttribute, null=True)

@@ -1,6 +1,6 @@
 """axe-core finds no WCAG 2.1 A/AA violation on any donor-facing page, each opened as a donor
 would (real tokens, real records): /donate/{slug}, its thank-you page, /express/, /i/, /u/,
-/s/, /c/ and /e/."""
+/s/, /c/, /e/ and the host's /h/."""
 
 from __future__ import annotations
 
@@ -44,7 +44,7 @@ def _paid(server: str, stripe_url: str, slug: str, **top: object) -> dict:
 def test_every_donor_page_passes_axe(browser, live_server: str, local_stack) -> None:  # noqa: F811
     from chalicelib import deps, tokens
     from chalicelib.followups.input import ActionCreate
-    from chalicelib.followups.model import Invitation, Person, invitation_id_for
+    from chalicelib.followups.model import Host, Invitation, Person, invitation_id_for
     from chalicelib.giving.model import donor_id_for
 
     slug = _page(live_server)
@@ -57,14 +57,20 @@ def test_every_donor_page_passes_axe(browser, live_server: str, local_stack) -> 
     store = deps.followups().store
     store.upsert_donor(Person(person_id, saved["email"], "Ana", "62701", "IL"), subscribe=True,
                        now=datetime.now(timezone.utc))
+    host = Host("staff", "a11yhost", "Dana")
     action = deps.followups().create_action(ActionCreate.model_validate({
         # In person where no other test's donor lives, so no follow-up test is offered it.
         "kind": "phonebank", "title": "Phone bank for a11y", "virtual": False,
         "location": {"city": "Holtsville", "state": "NY", "zip": "00501"},
-        "starts_at": (datetime.now(timezone.utc) + timedelta(days=3)).isoformat()}))
+        "starts_at": (datetime.now(timezone.utc) + timedelta(days=3)).isoformat()}), host)
     invitation_id = invitation_id_for(person_id, action.action_id)
     store.record_invitations([Invitation(invitation_id, person_id, action.action_id, "invited",
                                          datetime.now(timezone.utc), f"test#{uuid.uuid4().hex}")])
+    guest = donor_id_for(f"guest.{uuid.uuid4().hex[:8]}@example.org")  # on the host's roster
+    store.upsert_donor(Person(guest, f"{guest}@example.org", "Lee", "00501", "NY"), subscribe=False,
+                       now=datetime.now(timezone.utc))
+    store.record_invitations([Invitation(invitation_id_for(guest, action.action_id), guest,
+                                         action.action_id, "yes", datetime.now(timezone.utc), "test#a11y")])
     pages = {
         "donate": f"/donate/{slug}",
         "thanks": f"/donate/{slug}/thanks?donation_id={saved['donation_id']}",
@@ -74,6 +80,7 @@ def test_every_donor_page_passes_axe(browser, live_server: str, local_stack) -> 
         "confirm": f"/s/{t.issue(tokens.CONFIRM, person_id)}",
         "employment": f"/e/{t.issue(tokens.EMPLOYMENT, saved['donor_id'])}",
         "cancel": f"/c/{t.issue(tokens.CANCEL_PLAN, subscription_id or '')}",
+        "host": f"/h/{t.issue(tokens.HOST, action.action_id, host.ref)}",
     }
     for width in (1280, 360):
         context = browser.new_context(viewport={"width": width, "height": 900})

@@ -122,3 +122,34 @@ def test_a_seat_left_while_people_wait_goes_to_the_first_of_them() -> None:
     assert (change.seat, change.waiting) == (1, -1)
     assert [m.kind for m in change.messages] == ["seated", "event_reminder"]
     assert seat_waiting(action(capacity=2, taken=2, waiting=2), first, T0, lead=LEAD) is None
+
+
+def test_check_in_records_attendance_and_a_seat_at_the_door_for_who_had_none() -> None:
+    from chalicelib.followups.attendance import check_in
+
+    soon = action(taken=2, waiting=1, starts=timedelta(hours=1))
+    seated = check_in(invitation("confirmed"), soon, T0)
+    assert seated is not None and (seated.status, seated.seat, seated.at_the_door) == ("attended", 0, False)
+    door = check_in(invitation("waitlisted", waited=timedelta(hours=1)), soon, T0)
+    assert door is not None and (door.seat, door.waiting, door.at_the_door) == (1, -1, True)
+    assert check_in(invitation("attended"), soon, T0) is None
+    late = check_in(invitation("no_show"), soon, T0)  # a host's late tap still counts
+    assert late is not None and late.status == "attended"
+    with pytest.raises(DomainError) as err:
+        check_in(invitation("yes"), action(starts=timedelta(hours=3)), T0)
+    assert err.value.code == "check_in_not_open"
+
+
+def test_only_unchecked_seats_become_no_shows_and_the_wrap_up_names_the_end() -> None:
+    from dataclasses import replace
+
+    from chalicelib.followups.attendance import no_show, wrap_up
+
+    assert [no_show(invitation(s), T0) is not None for s in ("yes", "confirmed", "attended",
+                                                               "waitlisted", "no")] == \
+        [True, True, False, False, False]
+    planned = wrap_up(action())
+    assert planned is not None and planned.due_at == T0 + timedelta(days=3, hours=2)
+    moved = wrap_up(replace(action(), ends_at=T0 + timedelta(days=4)))
+    assert moved is not None and moved.message_id != planned.message_id
+    assert wrap_up(replace(action(), ends_at=None)) is None

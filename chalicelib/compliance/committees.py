@@ -8,6 +8,7 @@ local date in the committee's `time_zone` (see `compliance.elections`).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -31,6 +32,8 @@ if TYPE_CHECKING:
 CommitteeType = Literal["candidate", "pac"]
 CommitteeStatus = Literal["active", "lost_primary", "withdrawn"]
 FilingFrequency = Literal["quarterly", "monthly"]
+
+COMMITTEE_ID = re.compile(r"C\d{8}")  # an FEC committee id
 
 
 class ElectionNotOpen(DomainError):

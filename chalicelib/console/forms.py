@@ -1,11 +1,13 @@
 """The page editor's form, as the JSON body the pages API takes (and its errors, back onto the
-form's fields). Amounts are typed in dollars and kept in cents; times are UTC."""
+form's fields). Amounts are typed in dollars and kept in cents; times are typed and shown in the
+committee's time zone and kept in UTC."""
 
 from __future__ import annotations
 
 import re
 from datetime import datetime, timezone
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from chalicelib.pages.model import Page
 
@@ -24,13 +26,15 @@ def cents(text: str) -> int | None:
     return whole * 100 + int((m[2] or "0").ljust(2, "0"))
 
 
-def moment(text: str) -> datetime | None:
-    """A `datetime-local` value (or ISO 8601), read as UTC."""
+def moment(text: str, zone: str = "UTC") -> datetime | None:
+    """A `datetime-local` value read as a wall-clock time in `zone` (an ISO 8601 value with an
+    offset stands for itself), in UTC. In the hour a clock is set back, the earlier of the two
+    moments (`fold=0`); in the hour it skips, the offset before the change."""
     try:
         value = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
     except ValueError:
         return None
-    return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+    return (value.replace(tzinfo=ZoneInfo(zone)) if value.tzinfo is None else value).astimezone(timezone.utc)
 
 
 def _ladder(text: str, name: str, errors: dict[str, str]) -> list[int] | None:
@@ -42,9 +46,10 @@ def _ladder(text: str, name: str, errors: dict[str, str]) -> list[int] | None:
     return [a for a in amounts if a is not None]
 
 
-def page_body(data: dict[str, list[str]], *, creating: bool) -> tuple[dict[str, Any], dict[str, str]]:
+def page_body(data: dict[str, list[str]], *, creating: bool,
+              zone: str = "UTC") -> tuple[dict[str, Any], dict[str, str]]:
     """The form as a PageCreate body (every field; `slug` only when creating) and the errors
-    found before validation (amounts and dates that do not parse)."""
+    found before validation (amounts and dates that do not parse); times are read in `zone`."""
 
     def get(name: str) -> str:
         return (data.get(name) or [""])[-1].strip()
@@ -52,6 +57,7 @@ def page_body(data: dict[str, list[str]], *, creating: bool) -> tuple[dict[str, 
     errors: dict[str, str] = {}
     body: dict[str, Any] = {"title": get("title"), "headline": get("headline"), "body": get("body"),
                             "election": get("election"), "committee_id": get("committee_id"),
+                            "elections": [code for code in re.split(r"[\s,;]+", get("elections")) if code],
                             "auto_allocate": get("auto_allocate") == "on"}
     if creating:
         body["slug"] = get("slug")
@@ -63,17 +69,17 @@ def page_body(data: dict[str, list[str]], *, creating: bool) -> tuple[dict[str, 
         errors["goal"] = "a dollar amount, e.g. 50000"
     else:
         body["goal_cents"] = goal
-    deadline = moment(get("deadline"))
+    deadline = moment(get("deadline"), zone)
     if deadline is None:
-        errors["deadline"] = "a date and time (UTC)"
+        errors["deadline"] = f"a date and time ({zone})"
     else:
         body["deadline"] = deadline.isoformat()
     later = []
     for line in get("deadlines").splitlines():
         if line.strip():
-            parsed = moment(line)
+            parsed = moment(line, zone)
             if parsed is None:
-                errors["deadlines"] = "one date and time (UTC) per line, e.g. 2026-11-03T04:59"
+                errors["deadlines"] = f"one date and time ({zone}) per line, e.g. 2026-11-03T23:59"
             else:
                 later.append(parsed.isoformat())
     body["deadlines"] = later
@@ -126,8 +132,8 @@ def changes(body: dict[str, Any], page: Page, now: datetime) -> dict[str, Any]:
     return found
 
 
-def page_values(page: Page | None, now: datetime) -> dict[str, str]:
-    """A stored page as the form's values."""
+def page_values(page: Page | None, now: datetime, zone: str = "UTC") -> dict[str, str]:
+    """A stored page as the form's values, its times in `zone`."""
     from chalicelib.console.render import dollars, local_input
 
     if page is None:
@@ -135,9 +141,9 @@ def page_values(page: Page | None, now: datetime) -> dict[str, str]:
     values = {
         "slug": page.slug, "title": page.title, "headline": page.headline, "body": page.body,
         "asks": " ".join(dollars(a) for a in page.ask_amounts_cents), "goal": dollars(page.goal_cents),
-        "deadline": local_input(page.current_deadline(now)),
-        "deadlines": "\n".join(local_input(d) for d in page.schedule if d > page.current_deadline(now)),
-        "election": page.election, "committee_id": page.committee_id,
+        "deadline": local_input(page.current_deadline(now), zone),
+        "deadlines": "\n".join(local_input(d, zone) for d in page.schedule if d > page.current_deadline(now)),
+        "election": page.election, "elections": " ".join(page.elections), "committee_id": page.committee_id,
         "auto_allocate": "on" if page.auto_allocate else "",
     }
     for i, v in enumerate(page.variants):

@@ -6,6 +6,7 @@ from datetime import datetime, timezone
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
@@ -38,9 +39,9 @@ def when(moment: datetime | str | None) -> str:
     return moment.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
 
 
-def local_input(moment: datetime | None) -> str:
-    """A UTC moment as a `datetime-local` input's value."""
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M") if moment else ""
+def local_input(moment: datetime | None, zone: str = "UTC") -> str:
+    """A moment as a `datetime-local` input's value: the wall-clock time in `zone`."""
+    return moment.astimezone(ZoneInfo(zone)).strftime("%Y-%m-%dT%H:%M") if moment else ""
 
 
 def duration(seconds: int) -> str:

@@ -79,7 +79,8 @@ def preview_html(query: Mapping[str, str], now: datetime) -> tuple[str, int]:
     from chalicelib.pages.render import render_donate
 
     data = {k: [v] for k, v in query.items()}
-    body, errors = page_body(data, creating=True)
+    zone = deps.page_service().committee_zone(query.get("committee_id", "").strip())
+    body, errors = page_body(data, creating=True, zone=zone)
     body["slug"] = body.get("slug") or "preview"
     try:
         if errors:

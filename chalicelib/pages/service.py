@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 from zoneinfo import ZoneInfo
 
 from chalicelib import logs
-from chalicelib.compliance.committees import Committee
+from chalicelib.compliance.committees import COMMITTEE_ID, Committee
+from chalicelib.compliance.elections import DEFAULT_TIME_ZONE
 from chalicelib.compliance.limits import remaining_cents
 from chalicelib.errors import DomainError, InvalidInput, NotFound, ProviderUnavailable
 from chalicelib.pages import experiments
@@ -269,9 +270,23 @@ class PageService:
         return VisitCounted(arm.id if arm else None, impression, refcode_new, today)
 
     def time_zone(self, page: Page) -> str:
-        """The page's committee's time zone, where its days begin and end (UTC without a
-        committee source)."""
-        return self.committees.get(page.committee_id).zone if self.committees else "UTC"
+        """The page's committee's time zone, where its days begin and end."""
+        return self.committee_zone(page.committee_id)
+
+    def committee_zone(self, committee_id: str) -> str:
+        """A committee's time zone (the default zone for an id that names no committee; UTC
+        without a committee source)."""
+        if self.committees is None:
+            return "UTC"
+        if not COMMITTEE_ID.fullmatch(committee_id):
+            return DEFAULT_TIME_ZONE
+        return self.committees.get(committee_id).zone
+
+    def calendar(self, committee_id: str) -> builtins.list[tuple[str, date]]:
+        """The committee's elections (code, date), for an editor choosing what a page offers."""
+        if self.committees is None or not COMMITTEE_ID.fullmatch(committee_id):
+            return []
+        return [(e.code, e.date) for e in self.committees.get(committee_id).elections]
 
     def local_date(self, page: Page, now: datetime) -> date:
         return now.astimezone(ZoneInfo(self.time_zone(page))).date()

@@ -13,7 +13,7 @@ import pytest
 
 from tests.console_kit import Console, staff_key, text
 from tests.followups_kit import drain_until
-from tests.helpers import donation_body, run_queues, stripe_event
+from tests.helpers import FINANCE_KEY, committee_body, donation_body, run_queues, staff, stripe_event
 from tests.mail import mirrored, sent_to, text_of
 
 pytestmark = pytest.mark.stack
@@ -162,12 +162,36 @@ def test_create_a_page_edit_it_and_see_its_history_and_preview(client) -> None:
     page = deps.page_service().get(slug)
     assert page.goal_cents == 2_000_000 and page.deadline_extended
     editor = text(c.get(f"/admin/pages/{slug}"))
-    assert "2099-11-03T04:59:00Z → 2099-11-10T04:59:00Z" in editor and "extended" in editor
+    # C00123456 has no calendar yet: its times are New York's (EST in November).
+    assert "2099-11-03T09:59:00Z → 2099-11-10T09:59:00Z" in editor and "extended" in editor
     preview = c.get("/admin/preview?title=Draft&headline=Unsaved+headline&asks=5+10&goal=100"
                     "&deadline=2099-01-01T00:00&election=P2026&committee_id=C00123456")
     assert preview.status_code == 200 and "Unsaved headline" in text(preview)
     assert preview.headers["X-Frame-Options"] == "SAMEORIGIN"
     assert c.get("/admin/preview?asks=x").status_code == 200  # a notice, not an error
+
+
+def test_the_editor_speaks_the_committees_time_and_offers_its_elections(client, api) -> None:
+    from chalicelib import deps
+
+    committee_id = "C" + str(uuid.uuid4().int)[:8]
+    status, _ = api.call("PUT", f"/api/admin/committees/{committee_id}",
+                         committee_body(time_zone="America/Chicago"), staff(FINANCE_KEY))
+    assert status == 200
+    c = organizer(client)
+    slug = "zone-" + uuid.uuid4().hex[:8]
+    fields = page_form(slug, committee_id=committee_id, election="G2026", deadline="2099-11-03T23:59")
+    unknown = c.submit("/admin/pages/new", "/admin/pages", {**fields, "elections": "G2026 E9999"})
+    assert unknown.status_code == 400 and 'id="elections-error"' in text(unknown)
+    created = c.submit("/admin/pages/new", "/admin/pages", {**fields, "elections": "P2026 G2026"})
+    assert created.status_code == 303
+    page = deps.page_service().get(slug)
+    assert page.deadline.isoformat() == "2099-11-04T05:59:00+00:00"  # 23:59 in Chicago (CST)
+    assert page.elections == ["P2026", "G2026"]
+    editor = text(c.get(f"/admin/pages/{slug}"))
+    assert 'value="2099-11-03T23:59"' in editor and "Deadline (America/Chicago)" in editor
+    assert "This committee's calendar: P2026 (2026-06-02), G2026 (2026-11-03)." in editor
+    assert 'name="elections" value="P2026 G2026"' in editor
 
 
 def test_the_dashboard_counts_a_gift(client, api) -> None:

@@ -202,6 +202,27 @@ def test_the_editor_form_reads_dollars_and_utc_times() -> None:
         "v0_headline": "required", "asks": "too big"}
 
 
+def test_the_editor_reads_and_shows_times_in_the_committees_zone() -> None:
+    from chalicelib.console.forms import moment, page_body
+    from chalicelib.console.render import local_input
+
+    chicago = "America/Chicago"
+    assert moment("2026-11-03T23:59", chicago) == datetime(2026, 11, 4, 5, 59, tzinfo=timezone.utc)  # CST
+    assert moment("2026-07-04T12:00", chicago) == datetime(2026, 7, 4, 17, 0, tzinfo=timezone.utc)  # CDT
+    # 01:30 happens twice on the night clocks go back: the first (still CDT) is meant.
+    assert moment("2026-11-01T01:30", chicago) == datetime(2026, 11, 1, 6, 30, tzinfo=timezone.utc)
+    assert moment("2026-11-03T23:59-05:00", chicago) == datetime(2026, 11, 4, 4, 59, tzinfo=timezone.utc)
+    assert local_input(datetime(2026, 11, 4, 5, 59, tzinfo=timezone.utc), chicago) == "2026-11-03T23:59"
+    body, errors = page_body({"deadline": ["2026-11-03T23:59"], "deadlines": ["2026-11-10T23:59"],
+                              "elections": ["P2026, g2026"]}, creating=True, zone=chicago)
+    assert body["deadline"] == "2026-11-04T05:59:00+00:00"
+    assert body["deadlines"] == ["2026-11-11T05:59:00+00:00"]
+    assert body["elections"] == ["P2026", "g2026"]  # upper-cased and checked by the page's own input model
+    assert "deadline" not in errors
+    _, errors = page_body({"deadline": ["soon"]}, creating=True, zone=chicago)
+    assert errors["deadline"] == "a date and time (America/Chicago)"
+
+
 def test_the_credible_interval_matches_sampling() -> None:
     import random
 

@@ -67,7 +67,7 @@ def create_page(signed: SignedIn) -> Response:
     from chalicelib.pages.input import PageCreate
 
     data = form(request())
-    body, errors = page_body(data, creating=True)
+    body, errors = page_body(data, creating=True, zone=_zone(data))
     try:
         if errors:
             raise InvalidInput("invalid_request", "Some fields are missing or invalid.", fields=errors)
@@ -82,8 +82,9 @@ def create_page(signed: SignedIn) -> Response:
 def edit_page(signed: SignedIn, slug: str) -> Response:
     from chalicelib.console.forms import page_values
 
-    page = deps.page_service().get(slug)
-    return _editor(signed, page, page_values(page, _now()), {},
+    service = deps.page_service()
+    page = service.get(slug)
+    return _editor(signed, page, page_values(page, _now(), service.time_zone(page)), {},
                    saved=params(request()).get("saved"))
 
 
@@ -96,7 +97,7 @@ def update_page(signed: SignedIn, slug: str) -> Response:
     service = deps.page_service()
     page = service.get(slug, consistent=True)
     data = form(request())
-    body, errors = page_body(data, creating=False)
+    body, errors = page_body(data, creating=False, zone=_zone(data))
     try:
         if errors:
             raise InvalidInput("invalid_request", "Some fields are missing or invalid.", fields=errors)
@@ -129,12 +130,21 @@ def _editor(signed: SignedIn, page: Any, values: dict[str, str], errors: dict[st
 
     from chalicelib.console.forms import VARIANT_ROWS
 
-    history = deps.page_service().history(page.slug)["history"] if page is not None else []
+    service = deps.page_service()
+    history = service.history(page.slug)["history"] if page is not None else []
     preview_query = urlencode({k: v for k, v in values.items() if k != "csrf"})
+    committee_id = values.get("committee_id", "")
     return render("console/page_edit.html", signed, status, page=page, values=values, errors=errors,
                   history=history, variant_rows=range(VARIANT_ROWS), saved=saved,
                   preview_url=f"/admin/preview?{preview_query}",
-                  extended=page.extended(_now()) if page is not None else False)
+                  extended=page.extended(_now()) if page is not None else False,
+                  zone=service.committee_zone(committee_id) if committee_id else None,
+                  calendar=service.calendar(committee_id))
+
+
+def _zone(data: dict[str, list[str]]) -> str:
+    """The time zone the form's times are typed in: its committee's."""
+    return deps.page_service().committee_zone((data.get("committee_id") or [""])[-1].strip())
 
 
 def _errors(err: InvalidInput) -> dict[str, str]:

@@ -188,12 +188,15 @@ def outbox_store() -> OutboxRepository:
 
 @lru_cache(maxsize=1)
 def dispatcher() -> Dispatcher:
-    from datetime import datetime, timezone
+    from datetime import datetime, timedelta, timezone
 
+    from chalicelib.followups.planning import send_priority
     from chalicelib.outbox.dispatcher import Dispatcher
 
+    s = settings()
     return Dispatcher(outbox_store(), outbox_handlers(), lambda: datetime.now(timezone.utc),
-                      settings().outbox_max_attempts)
+                      s.outbox_max_attempts, priority=send_priority,
+                      time_limit=timedelta(seconds=s.drain_seconds))
 
 
 @lru_cache(maxsize=1)
@@ -275,10 +278,17 @@ def tokens() -> Tokens:
 
 @lru_cache(maxsize=1)
 def mailer() -> SesMailer:
-    from chalicelib.notify.ses import SesMailer
+    from chalicelib.notify.ses import SesAccount, SesMailer
+    from chalicelib.ratelimit import RequestBudget
+    from chalicelib.storage.budgets import BudgetRepository
 
     s = settings()
-    return SesMailer(s.region, s.mail_from, s.ses_configuration_set, s.mail_mirror_dir)
+    # Every drain, in every container, sends within the account's MaxSendRate together; a
+    # drain waits at most 2 s for a token, then defers the message (never a failure).
+    budget = RequestBudget("ses", SesAccount(s.region).max_send_rate, BudgetRepository(),
+                           shards=s.send_rate_shards, max_wait_seconds=2.0)
+    return SesMailer(s.region, s.mail_from, s.ses_configuration_set, s.mail_mirror_dir,
+                     budget=budget.take)
 
 
 @lru_cache(maxsize=1)
@@ -296,9 +306,11 @@ def followups() -> FollowupService:
                             reminder_delay=timedelta(hours=s.reminder_delay_hours),
                             signup_limits=SignupLimits(s.signup_window_seconds, s.signups_per_ip,
                                                        s.signups_per_network))
+    from chalicelib.storage.switches import InvitationPause
+
     return FollowupService(FollowupRepository(s.region, outbox_store()), mailer(), tokens(),
                            giving_service().store, PageRepository(s.counter_shards), config,
-                           signup_counters=SignupCounters())
+                           signup_counters=SignupCounters(), pause=InvitationPause())
 
 
 @lru_cache(maxsize=1)

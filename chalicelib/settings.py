@@ -96,6 +96,12 @@ class Settings(BaseSettings):
     ledger_shards: Count = 10
     outbox_shards: Count = 10
     outbox_max_attempts: Count = 8
+    # SES's MaxSendRate is read from the account (GetAccount); its per-second budget is split
+    # over this many DynamoDB items, so hundreds of sends a second hit no one key.
+    send_rate_shards: Count = 4
+    # A drain stops claiming messages after this long (its Lambda runs for at most a minute by
+    # default); the rest wait for the next drain.
+    drain_seconds: Count = 45
 
     # --- follow-ups: links, mail, SES feedback --------------------------------------------------
     token_secret: str = ""

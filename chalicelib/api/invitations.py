@@ -215,5 +215,8 @@ def ses_webhook() -> Response:
         notification = json.loads(verified["Message"])
     except (ValueError, TypeError):
         return json_response({"received": True, "outcome": "ignored"})
+    alarm = deps.followups().record_alarm(notification)  # the alarms topic, if subscribed
+    if alarm is not None:
+        return json_response({"received": True, "outcome": alarm})
     suppressed = deps.followups().record_feedback(notification)
     return json_response({"received": True, "outcome": "recorded", "suppressed": suppressed})

@@ -30,6 +30,17 @@ WRAP_UP = "wrap_up"  # an action ended: the seats nobody checked in are no-shows
 CONFIRM_SIGNUP = "confirm_signup"
 
 
+# Emails whose whole point is an invitation (not a receipt, a link someone asked for or a
+# reminder of an event they said yes to): sent after everything else when sending is
+# rationed, and held while invitations are paused (complaints above the alarm's threshold).
+INVITATION_KINDS = frozenset({REMINDER, WELCOME})
+
+
+def send_priority(message: OutboxMessage) -> int:
+    """The drain's order: receipts and everything else first (0), invitations after (1)."""
+    return 1 if message.kind in INVITATION_KINDS else 0
+
+
 def share_refcode(code: str) -> str:
     return SHARE_REFCODE_PREFIX + code
 

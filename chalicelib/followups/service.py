@@ -26,7 +26,7 @@ from chalicelib.errors import InvalidInput, NotFound, ProviderUnavailable
 from chalicelib.followups import planning
 from chalicelib.followups.attendance import RsvpChange, decide, seat_waiting, wrap_up
 from chalicelib.followups.errors import AddressRefused, SendRefused, StaleInvitation
-from chalicelib.followups.feedback import suppressions
+from chalicelib.followups.feedback import complaint_alarm, suppressions
 from chalicelib.followups.matching import Audience, rank
 from chalicelib.followups.model import (
     STATUSES,
@@ -41,7 +41,7 @@ from chalicelib.followups.model import (
 )
 from chalicelib.giving.model import Donation, donor_id_for
 from chalicelib.giving.velocity import SignupLimits, check_signup, signup_expiry, signup_keys
-from chalicelib.outbox.model import Delivered, Handler, OutboxMessage, PermanentFailure
+from chalicelib.outbox.model import Deferred, Delivered, Handler, OutboxMessage, PermanentFailure
 from chalicelib.pages.model import Page
 from chalicelib.paging import Slice
 
@@ -99,6 +99,15 @@ class DonationSource(Protocol):
     def get(self, donation_id: str) -> Donation | None: ...
 
 
+class InvitationSwitch(Protocol):
+    def paused(self) -> bool: ...
+    def set_paused(self, paused: bool, reason: str, now: datetime) -> None: ...
+
+
+# How long an invitation-only email waits before it looks again whether the pause is over.
+INVITATIONS_PAUSED_RETRY = timedelta(minutes=15)
+
+
 class PageSource(Protocol):
     def get(self, slug: str) -> Page | None: ...
 
@@ -136,7 +145,10 @@ class FollowupService:
     def __init__(self, store: FollowupStore, mailer: Mailer, tokens_: tokens.Tokens,
                  donations: DonationSource, pages: PageSource, config: FollowupConfig,
                  clock: Callable[[], datetime] = _utcnow,
-                 signup_counters: SignupCounterStore | None = None) -> None:
+                 signup_counters: SignupCounterStore | None = None,
+                 pause: InvitationSwitch | None = None) -> None:
+        # Invitations paused (SES complaints above the alarm): receipts still go, without them.
+        self.pause = pause
         self.store = store
         self.mailer = mailer
         self.tokens = tokens_
@@ -380,6 +392,25 @@ class FollowupService:
         return self.store.get_person(person_id) or person
 
     # --- SES feedback ---------------------------------------------------------------------
+    def record_alarm(self, notification: Any) -> str | None:
+        """The complaint-rate alarm's notification pauses or resumes invitations; what it did,
+        or None when the notification is not that alarm's."""
+        state = complaint_alarm(notification)
+        if state is None or self.pause is None:
+            return None
+        self.pause.set_paused(state, str(notification.get("AlarmName")), self.clock())
+        logs.warning("invitations paused" if state else "invitations resumed",
+                     alarm=notification.get("AlarmName"))
+        return "invitations_paused" if state else "invitations_resumed"
+
+    def _invitations_paused(self) -> bool:
+        return self.pause is not None and self.pause.paused()
+
+    def _hold_if_paused(self) -> None:
+        """An invitation-only email waits while invitations are paused (no attempt used)."""
+        if self._invitations_paused():
+            raise Deferred("invitations paused", after=INVITATIONS_PAUSED_RETRY)
+
     def record_feedback(self, notification: Any) -> int:
         """Suppress the addresses a bounce or complaint names; how many were suppressed."""
         found = suppressions(notification)
@@ -442,6 +473,7 @@ class FollowupService:
         done = self._already_sent(message)
         if done:
             return done
+        self._hold_if_paused()
         person = self._person(message)
         self._require_mailable(person)
         picks = self._invite(person, message, person.share_page)
@@ -455,6 +487,7 @@ class FollowupService:
         done = self._already_sent(message)
         if done:
             return done
+        self._hold_if_paused()
         person = self._person(message)
         self._require_mailable(person)
         if not person.invitable:
@@ -586,6 +619,8 @@ class FollowupService:
         mine = [i.action_id for i in known if i.message_id == message.message_id]
         if mine:
             return [a for a in (self.store.get_action(x) for x in mine) if a is not None]
+        if self._invitations_paused():
+            return []
         who = Audience(person.zip, person.state, tuple(person.interests), page_slug)
         picks = rank(self.store.list_actions(), who, now, exclude={i.action_id for i in known},
                      limit=self.config.max_invitations)

@@ -8,6 +8,9 @@ Every message carries `List-Unsubscribe` (an HTTPS one-click URL) and `List-Unsu
 from __future__ import annotations
 
 import re
+import threading
+import time
+from collections.abc import Callable
 from datetime import datetime, timezone
 from email.message import EmailMessage
 from email.policy import SMTP
@@ -19,8 +22,9 @@ import boto3
 from botocore.exceptions import ClientError, ConnectTimeoutError, EndpointConnectionError
 
 from chalicelib import logs, metrics
-from chalicelib.followups.errors import AddressRefused, SendRefused
+from chalicelib.followups.errors import AddressRefused, SendRefused, SendThrottled
 from chalicelib.followups.model import OutgoingEmail
+from chalicelib.ratelimit import BudgetExhausted
 
 # SES answers these when the message itself can never be sent; other refusals may pass later.
 _NEVER = {"BadRequestException", "InvalidParameterValue"}
@@ -52,9 +56,44 @@ def _tag(message_id: str) -> str:
     return re.sub(r"[^A-Za-z0-9_-]", "-", message_id)[:256]
 
 
+class SesAccount:
+    """The account's `MaxSendRate` (SES v2 `GetAccount`), read at most once a minute per
+    container: AWS raises the quota on request, and a drain picks the new rate up within a
+    minute. Until the first answer (or when SES cannot be asked) the last known rate is used,
+    at first `fallback`."""
+
+    def __init__(self, region: str, fallback: float = 1.0, ttl_seconds: float = 60.0,
+                 client: Any = None, clock: Callable[[], float] = time.monotonic) -> None:
+        self.region = region
+        self._client = client
+        self._rate = fallback
+        self._read_at: float | None = None
+        self._ttl = ttl_seconds
+        self._clock = clock
+        self._lock = threading.Lock()
+
+    def max_send_rate(self) -> float:
+        with self._lock:
+            now = self._clock()
+            if self._read_at is None or now - self._read_at >= self._ttl:
+                self._read_at = now
+                try:
+                    client = self._client or boto3.client("sesv2", region_name=self.region)
+                    self._client = client
+                    self._rate = float(client.get_account()["SendQuota"]["MaxSendRate"])
+                except (ClientError, KeyError, EndpointConnectionError, ConnectTimeoutError) as exc:
+                    logs.warning("SES send quota not read; using the last known rate",
+                                 error=type(exc).__name__, rate=self._rate)
+            return self._rate
+
+
 class SesMailer:
     def __init__(self, region: str, sender: str, configuration_set: str | None = None,
-                 mirror_dir: str | None = None, client: Any = None) -> None:
+                 mirror_dir: str | None = None, client: Any = None,
+                 budget: Callable[[], None] | None = None) -> None:
+        # `budget` takes one token of the account's send rate before each send (shared by
+        # every drain: chalicelib/ratelimit.py); empty, the message is deferred, not failed.
+        self._budget = budget
         self.region = region
         self.sender = sender
         self.configuration_set = configuration_set
@@ -79,12 +118,18 @@ class SesMailer:
         }
         if self.configuration_set:
             request["ConfigurationSetName"] = self.configuration_set
+        if self._budget is not None:
+            try:
+                self._budget()
+            except BudgetExhausted as exc:
+                raise SendThrottled("send rate used up") from exc
         try:
             response = self.client.send_email(**request)
         except ClientError as exc:
             code = exc.response.get("Error", {}).get("Code", "")
             if code in _THROTTLED or exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") == 429:
                 metrics.count(metrics.SES_THROTTLES)
+                raise SendThrottled(code or "throttled") from exc
             refused = AddressRefused if code in _NEVER else SendRefused
             raise refused(code or "ClientError") from exc
         except (EndpointConnectionError, ConnectTimeoutError) as exc:

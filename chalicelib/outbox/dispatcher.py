@@ -14,7 +14,14 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 from chalicelib import logs
-from chalicelib.outbox.model import Delivered, Handler, OutboxMessage, PermanentFailure, retry_delay
+from chalicelib.outbox.model import (
+    Deferred,
+    Delivered,
+    Handler,
+    OutboxMessage,
+    PermanentFailure,
+    retry_delay,
+)
 
 LEASE = timedelta(minutes=5)
 
@@ -31,6 +38,7 @@ class OutboxStore(Protocol):
     def claim(self, item: Claimed, lease_until: datetime) -> Claimed | None: ...
     def mark_sent(self, item: Claimed, result: str, now: datetime) -> None: ...
     def mark_retry(self, item: Claimed, error: str, due_at: datetime) -> None: ...
+    def mark_deferred(self, item: Claimed, reason: str, due_at: datetime) -> None: ...
     def mark_failed(self, item: Claimed, error: str, now: datetime) -> None: ...
 
 
@@ -40,29 +48,45 @@ class DrainReport:
     retried: int = 0
     failed: int = 0
     skipped: int = 0
+    deferred: int = 0
     # How long the oldest due message this drain read had waited past its due time (0: none
     # due). The drain reads shards in turn up to its limit, so under a backlog this is the
     # oldest of the first shards, which tracks the true lag: messages hash evenly over shards.
     lag_seconds: float = 0.0
 
 
+def first_come(message: OutboxMessage) -> int:
+    return 0
+
+
 class Dispatcher:
     def __init__(self, store: OutboxStore, handlers: Mapping[str, Handler],
-                 clock: Callable[[], datetime], max_attempts: int = 8) -> None:
+                 clock: Callable[[], datetime], max_attempts: int = 8,
+                 priority: Callable[[OutboxMessage], int] = first_come,
+                 time_limit: timedelta | None = None) -> None:
         self.store = store
         self.handlers = handlers
         self.clock = clock
         self.max_attempts = max_attempts
+        # Lower first: what a drain delivers first when sending is rationed (receipts before
+        # invitations); the rest keep the order they were due in.
+        self.priority = priority
+        # A drain stops claiming after this long (sending at the mail service's rate can take
+        # longer than a Lambda runs); what it left is due for the next drain.
+        self.time_limit = time_limit
 
     def drain(self, limit: int = 100) -> DrainReport:
-        """Deliver up to `limit` due messages."""
+        """Deliver up to `limit` due messages, the most urgent kinds first."""
         report = DrainReport()
         now = self.clock()
         candidates = self.store.due(now, limit)
         if candidates:
             oldest = min(c.message.due_at for c in candidates)
             report.lag_seconds = max((now - oldest).total_seconds(), 0.0)
+        candidates.sort(key=lambda c: (self.priority(c.message), c.message.due_at))
         for candidate in candidates:
+            if self.time_limit is not None and self.clock() - now >= self.time_limit:
+                break
             try:
                 item = self.store.claim(candidate, now + LEASE)
                 if item is None:  # another worker has it
@@ -82,6 +106,10 @@ class Dispatcher:
             if handler is None:
                 raise PermanentFailure(f"no handler for kind {message.kind!r}")
             delivered: Delivered = handler(message)
+        except Deferred as exc:
+            self.store.mark_deferred(item, str(exc)[:300], self.clock() + exc.after)
+            report.deferred += 1
+            return
         except PermanentFailure as exc:
             self.store.mark_failed(item, str(exc)[:500], self.clock())
             report.failed += 1

@@ -26,6 +26,16 @@ class PermanentFailure(Exception):
     """The message can never be delivered (e.g. the donor unsubscribed); stop retrying."""
 
 
+class Deferred(Exception):
+    """Not now, through no fault of the message (the send rate is used up, the mail service
+    said "slow down", invitations are paused): try again `after`, without using up one of its
+    attempts, so waiting never turns into `failed`."""
+
+    def __init__(self, reason: str, after: timedelta = timedelta(seconds=1)) -> None:
+        super().__init__(reason)
+        self.after = after
+
+
 @dataclass(frozen=True)
 class Delivered:
     """A handler's result: what to record (e.g. the SES message id)."""

@@ -65,6 +65,12 @@ class OutboxRepository:
         self._finish(item, OutboxModel.last_error.set(error), OutboxModel.due_at.set(due_at),
                      OutboxModel.version.add(1))
 
+    def mark_deferred(self, item: Claimed, reason: str, due_at: datetime) -> None:
+        """Due again at `due_at`; the claim's attempt is given back (waiting is not failing)."""
+        self._finish(item, OutboxModel.last_error.set(f"deferred: {reason}"),
+                     OutboxModel.due_at.set(due_at), OutboxModel.attempts.add(-1),
+                     OutboxModel.version.add(1))
+
     def mark_failed(self, item: Claimed, error: str, now: datetime) -> None:
         self._finish(item, OutboxModel.status.set("failed"), OutboxModel.last_error.set(error),
                      OutboxModel.pending_shard.remove(), OutboxModel.version.add(1))

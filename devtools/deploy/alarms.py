@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from chalicelib import metrics
+from chalicelib.followups.feedback import COMPLAINT_ALARM_SUFFIX
 
 PARAMETERS: dict[str, Any] = {
     "AlarmEmail": {"Type": "String", "Default": "",
@@ -82,7 +83,7 @@ def alarm_resources(stage: str, dead_letter_queues: Iterable[str]) -> dict[str, 
         Namespace="AWS/SES", MetricName="Reputation.BounceRate", Statistic="Maximum", Period=300,
         EvaluationPeriods=1, Threshold=SES_BOUNCE_RATE, ComparisonOperator="GreaterThanThreshold")
     resources["SesComplaintRateAlarm"] = _alarm(
-        f"{prefix}-ses-complaint-rate", "SES's account complaint rate is above 0.08 % (SES "
+        f"{prefix}{COMPLAINT_ALARM_SUFFIX}", "SES's account complaint rate is above 0.08 % (SES "
         "reviews at 0.1 %): pause invitations, never receipts (docs/runbook.md: SES reputation)",
         Namespace="AWS/SES", MetricName="Reputation.ComplaintRate", Statistic="Maximum", Period=300,
         EvaluationPeriods=1, Threshold=SES_COMPLAINT_RATE, ComparisonOperator="GreaterThanThreshold")

@@ -698,3 +698,46 @@ def test_a_refused_send_is_retried_and_sent_once(api, mailbox) -> None:
     assert item.status == "pending" and "SendRefused" in item.last_error
     drain_at(now() + timedelta(minutes=2))
     assert len(sent_to(mailbox, donor)) == 1 and outbox_item(message_id).status == "sent"
+
+
+def alarm(state: str) -> str:
+    import json
+
+    return json.dumps({"AlarmName": "groundswell-prod-ses-complaint-rate", "NewStateValue": state,
+                       "OldStateValue": "OK" if state == "ALARM" else "ALARM",
+                       "Trigger": {"MetricName": "Reputation.ComplaintRate", "Namespace": "AWS/SES"}})
+
+
+def test_the_complaint_alarm_pauses_invitations_never_receipts(api, client, actions, local_sns,
+                                                              mailbox) -> None:
+    """Issue 18: the complaint-rate alarm's notification (the alarms topic subscribed to
+    /webhooks/ses) pauses invitations; thank-yous still go, without invitations; a welcome
+    waits, using no attempt, and goes once the alarm is back to OK."""
+    zip_ = fresh_zip()
+    actions(**near(zip_, kind="canvass"))
+    status, body = post_sns(client, local_sns.message("Notification", alarm("ALARM")))
+    assert (status, body["outcome"]) == (200, "invitations_paused")
+    try:
+        slug = api.create_page()["slug"]
+        donor = unique_email()
+        started = give(api, slug, donor, zip_, interests=["canvass"])
+        drain_until(delivered(f"thanks#{started['donation_id']}"))
+        (receipt,) = sent_to(mailbox, donor)
+        assert receipt["Subject"].startswith("Thank you") and links(receipt, "i") == []
+        # A confirmed supporter's welcome (invitations only) waits while paused.
+        person = unique_email()
+        api.call("POST", "/api/signups", {"email": person, "zip": zip_, "interests": ["canvass"]})
+        drain_until(lambda: sent_to(mailbox, person))
+        (confirmation,) = sent_to(mailbox, person)
+        (confirm_path,) = links(confirmation, "s")
+        assert api.call("POST", f"/api/signups/confirm/{token_of(confirm_path)}")[0] == 200
+        welcome = f"welcome#{donor_id_for(person)}"
+        drain_until(lambda: (outbox_item(welcome).last_error or "").startswith("deferred"))
+        held = outbox_item(welcome)
+        assert (held.status, int(held.attempts)) == ("pending", 0)
+    finally:
+        status, body = post_sns(client, local_sns.message("Notification", alarm("OK")))
+    assert (status, body["outcome"]) == (200, "invitations_resumed")
+    drain_at(now() + timedelta(minutes=16))
+    drain_until(delivered(welcome))
+    assert outbox_item(welcome).status == "sent" and len(sent_to(mailbox, person)) == 2

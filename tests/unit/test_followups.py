@@ -148,3 +148,16 @@ def test_the_mime_message_has_both_parts_and_one_click_unsubscribe() -> None:
     assert parsed["Subject"] == "Thank you, Ana ✓"
     assert parsed.get_body(("plain",)).get_content().strip() == "Hi ✓"  # type: ignore[union-attr]
     assert "<p>Hi ✓</p>" in parsed.get_body(("html",)).get_content()  # type: ignore[union-attr]
+
+
+def test_only_the_complaint_alarm_pauses_and_resumes_invitations() -> None:
+    from chalicelib.followups.feedback import complaint_alarm
+
+    def note(name: str, state: str) -> dict[str, str]:
+        return {"AlarmName": name, "NewStateValue": state}
+
+    assert complaint_alarm(note("groundswell-prod-ses-complaint-rate", "ALARM")) is True
+    assert complaint_alarm(note("groundswell-prod-ses-complaint-rate", "OK")) is False
+    assert complaint_alarm(note("groundswell-prod-ses-complaint-rate", "INSUFFICIENT_DATA")) is None
+    assert complaint_alarm(note("groundswell-prod-ses-bounce-rate", "ALARM")) is None
+    assert complaint_alarm({"notificationType": "Complaint"}) is None and complaint_alarm("x") is None

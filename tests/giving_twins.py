@@ -90,6 +90,8 @@ class MemoryDonations:
     markers: set[str] = field(default_factory=set)
     outbox: list[OutboxMessage] = field(default_factory=list)
     plans: dict[str, RecurringPlan] = field(default_factory=dict)
+    # The counters each applied event moved (variant conversions, decline counters), by event id.
+    counters: dict[str, Any] = field(default_factory=dict)
     # Set to a callable to change something between a read and the commit (a race).
     before_commit: Any = None
     # The velocity counters a decline increments in the same commit (MemoryVelocity), if any.
@@ -109,9 +111,9 @@ class MemoryDonations:
         if express is not None and express.use_key in self.used_links:
             raise LinkUsed()
         r = reservation
-        if self.aggregate(r.holder, r.scope).exposure_cents > r.limit_cents - r.cents - r.person_net_cents:
+        if not r.exposure_ceiling.allows(self.aggregate(r.holder, r.scope).exposure_cents):
             raise OverLimit()
-        if r.linked and self.aggregate(r.person, r.scope).net_cents > r.person_net_cents:
+        if r.linked and not r.person_unchanged.allows(self.aggregate(r.person, r.scope).net_cents):
             raise StaleRead("the person's giving changed")
         if express is not None:
             donor = self.donors.get(express.donor_id)
@@ -171,15 +173,15 @@ class MemoryDonations:
     def commit_event(self, event: PaymentEvent, donation: Donation, new_state: PaymentState,
                      delta: TotalsDelta, aggregate: AggregateChange, now: datetime,
                      messages: Any = (), excess: ExcessRefund | None = None,
-                     decline: Decline | None = None) -> EventOutcome:
+                     decline: Decline | None = None, counters: Any = None) -> EventOutcome:
         if event.event_id in self.markers:
             return EventOutcome.DUPLICATE
         stored = self.donations.get(donation.donation_id)
         if stored is not None and stored.version != donation.version:
             raise StaleRead("donation changed")
         person = self.aggregate(donation.donor_id, aggregate.scope)
-        if aggregate.net_limit_cents is not None and \
-                person.net_cents + aggregate.net_cents > aggregate.net_limit_cents:
+        limit = aggregate.net_ceiling
+        if limit is not None and not limit.allows(person.net_cents):
             raise SuccessOverLimit()
         if aggregate.expected_net_cents is not None and person.net_cents != aggregate.expected_net_cents:
             raise StaleRead("aggregate changed")
@@ -206,6 +208,8 @@ class MemoryDonations:
         self.aggregates.setdefault((holder, aggregate.scope), Aggregate()).reserved_cents += \
             aggregate.reserved_cents
         self.outbox.extend(messages)
+        if counters is not None:
+            self.counters[event.event_id] = counters
         return EventOutcome.APPLIED
 
     def plan(self, subscription_id: str) -> RecurringPlan | None:

@@ -7,7 +7,6 @@ from chalice.app import Blueprint, Request, Response
 from chalicelib import deps, logs
 from chalicelib.api.auth import require_staff
 from chalicelib.api.http import handles_errors, json_response, read_json, validated
-from chalicelib.compliance.best_efforts import needs_best_efforts
 from chalicelib.config import settings
 from chalicelib.giving.model import Donation
 from chalicelib.pages.model import isoformat_utc
@@ -75,7 +74,7 @@ def staff_view(d: Donation, *, with_pii: bool) -> dict[str, object]:
         "excess_refund_cents": d.excess_refund_cents,
         "excess_reason": d.excess_reason,
         "failure_reason": d.failure_reason,
-        "best_efforts_flag": needs_best_efforts(d.donor),
+        "best_efforts_flag": d.best_efforts_flag,
         "best_efforts_answered_on": (d.best_efforts_answered_on.isoformat()
                                      if d.best_efforts_answered_on else None),
         "recurring": d.recurring,

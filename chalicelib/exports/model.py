@@ -52,6 +52,8 @@ class LedgerMovement:
     fee_cents: int | None = None
     net_cents: int | None = None
     payout_id: str | None = None
+    # When its donation was given (orders movements of one event second).
+    intake_at: datetime | None = None
 
 
 @dataclass(frozen=True)

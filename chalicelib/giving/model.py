@@ -190,6 +190,8 @@ class Donation:
     failure_reason: str | None = None
     client_ip: str | None = None
     variant_id: str | None = None
+    # Given with a placeholder employer or occupation: the donor is asked (best efforts).
+    best_efforts_flag: bool = False
     subscription_id: str | None = None
     invoice_id: str | None = None
     customer_id: str | None = None

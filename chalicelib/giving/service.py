@@ -15,8 +15,9 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Protocol
 
 from chalicelib import logs, metrics
+from chalicelib.compliance.best_efforts import needs_best_efforts
 from chalicelib.compliance.committees import Committee
-from chalicelib.compliance.limits import excess_cents
+from chalicelib.compliance.limits import Ceiling, ceiling, excess_cents
 from chalicelib.errors import Conflict, InvalidInput, NotFound, ProviderBusy
 from chalicelib.giving.events import PaymentEvent, awaits_its_payment, not_its_payment
 from chalicelib.giving.ledger import PaymentState, TotalsDelta, merge, totals_delta
@@ -36,7 +37,9 @@ from chalicelib.giving.velocity import (
     cancel_message,
     card_declines,
     check_intake,
+    decline_keys,
     is_card_testing,
+    window,
 )
 from chalicelib.outbox.model import OutboxMessage
 from chalicelib.pages.model import Page
@@ -98,6 +101,16 @@ class Reservation:
         """The gift counts for a person other than its email's own donor record."""
         return self.holder != self.person
 
+    @property
+    def exposure_ceiling(self) -> Ceiling:
+        """The most the holder's exposure (net + reserved) may be for this reservation to fit."""
+        return ceiling(self.limit_cents, self.cents, self.person_net_cents)
+
+    @property
+    def person_unchanged(self) -> Ceiling:
+        """The linked person's net giving may not have grown since it was read."""
+        return Ceiling(self.person_net_cents)
+
 
 @dataclass(frozen=True)
 class ExpressUse:
@@ -134,6 +147,11 @@ class AggregateChange:
     def is_zero(self) -> bool:
         return not (self.net_cents or self.contributions or self.reserved_cents)
 
+    @property
+    def net_ceiling(self) -> Ceiling | None:
+        """The most the donor's net may be before this change, to stay within the limit."""
+        return None if self.net_limit_cents is None else ceiling(self.net_limit_cents, self.net_cents)
+
 
 @dataclass(frozen=True)
 class Decline:
@@ -150,6 +168,19 @@ class ExcessRefund:
     reason: str
 
 
+@dataclass(frozen=True)
+class CommitCounters:
+    """The counters an event moves besides the donor's aggregate and the page's thermometer,
+    as the service decides them: the A/B arm whose conversion it is, and the card-testing
+    counters a decline counts on."""
+
+    variant_id: str | None = None
+    decline_keys: tuple[str, ...] = ()
+
+
+NO_COUNTERS = CommitCounters()
+
+
 class DonationStore(Protocol):
     def create_pending(self, donation: Donation, reservation: Reservation,
                        express: ExpressUse | None = None) -> Donation | None: ...
@@ -164,7 +195,8 @@ class DonationStore(Protocol):
                      delta: TotalsDelta, aggregate: AggregateChange, now: datetime,
                      messages: Sequence[OutboxMessage],
                      excess: ExcessRefund | None = None,
-                     decline: Decline | None = None) -> EventOutcome: ...
+                     decline: Decline | None = None,
+                     counters: CommitCounters = NO_COUNTERS) -> EventOutcome: ...
     def aggregate_net(self, donor_id: str, scope: str) -> int: ...
     def plan(self, subscription_id: str) -> RecurringPlan | None: ...
     def save_plan(self, plan: RecurringPlan) -> None: ...
@@ -285,6 +317,7 @@ class GivingService:
             limit_scope=scope, reserved_cents=request.amount_cents,
             reserved_by=snapshot.donor_id if snapshot.donor_id != person else None,
             client_ip=client_ip, variant_id=request.variant_id,
+            best_efforts_flag=needs_best_efforts(snapshot),
         )
         existing = self._create_pending(donation, committee.limit_cents, express)
         if existing is not None:
@@ -434,6 +467,7 @@ class GivingService:
             now = self.clock()
             messages = [m for plan in self.planners for m in plan(donation, new_state, now)]
             aggregate = self._aggregate_change(donation, new_state, delta)
+            counters = self._counters(event, donation, delta)
             decline = None
             if event.type == DECLINE_EVENT:
                 if card is None:  # read once, not again on a retry
@@ -445,10 +479,11 @@ class GivingService:
             try:
                 try:
                     outcome = self.store.commit_event(event, donation, new_state, delta, aggregate,
-                                                      now, messages, decline=decline)
+                                                      now, messages, decline=decline,
+                                                      counters=counters)
                 except SuccessOverLimit:
                     outcome = self._commit_with_excess_refund(event, donation, new_state, delta,
-                                                              aggregate, now, messages)
+                                                              aggregate, now, messages, counters)
             except StaleRead:
                 donation, duplicate = self.store.get(donation.donation_id), False
                 continue
@@ -494,6 +529,7 @@ class GivingService:
             limit_scope=committee.limit_scope(election, event.occurred_at),
             subscription_id=plan.subscription_id, invoice_id=event.invoice_id,
             customer_id=plan.customer_id, stored=False,
+            best_efforts_flag=needs_best_efforts(plan.donor),
         )
 
     def _link_invoice_payment(self, event: PaymentEvent) -> EventOutcome:
@@ -522,17 +558,28 @@ class GivingService:
             reservation_holder=donation.reserved_by if release else None,
         )
 
+    def _counters(self, event: PaymentEvent, donation: Donation, delta: TotalsDelta) -> CommitCounters:
+        """A change of the page's totals is its variant's conversion too; a declined payment
+        counts against its IP, email and card for card testing."""
+        declines: tuple[str, ...] = ()
+        if event.type == "payment_intent.payment_failed" and self.velocity is not None:
+            declines = tuple(decline_keys(donation.client_ip, donation.donor.email, event.card_fingerprint,
+                                          window(event.occurred_at, self.velocity.limits)))
+        return CommitCounters(None if delta.is_zero else donation.variant_id, declines)
+
     def _commit_with_excess_refund(self, event: PaymentEvent, donation: Donation,
                                    new_state: PaymentState, delta: TotalsDelta,
                                    aggregate: AggregateChange, now: datetime,
-                                   messages: list[OutboxMessage]) -> EventOutcome:
+                                   messages: list[OutboxMessage],
+                                   counters: CommitCounters) -> EventOutcome:
         """The success stands (the money moved), and the part over the limit is refunded."""
         limit = aggregate.net_limit_cents or 0
         net_before = self.store.aggregate_net(donation.donor_id, aggregate.scope)
         cents = excess_cents(limit, net_before + aggregate.net_cents, donation.amount_cents)
         guarded = replace(aggregate, net_limit_cents=None, expected_net_cents=net_before)
         if cents <= 0:  # the aggregate moved back under the limit since the first attempt
-            return self.store.commit_event(event, donation, new_state, delta, guarded, now, messages)
+            return self.store.commit_event(event, donation, new_state, delta, guarded, now, messages,
+                                           counters=counters)
         excess = ExcessRefund(cents, f"over_limit: aggregate would be "
                                      f"{net_before + aggregate.net_cents} > {limit} cents")
         refund = OutboxMessage(
@@ -541,7 +588,7 @@ class GivingService:
              "amount_cents": cents, "reason": "over_limit"},
         )
         return self.store.commit_event(event, donation, new_state, delta, guarded, now,
-                                       [*messages, refund], excess)
+                                       [*messages, refund], excess, counters=counters)
 
     def donation(self, donation_id: str) -> Donation:
         found = self.store.get(donation_id)

@@ -13,8 +13,8 @@ from pynamodb.connection import Connection
 from pynamodb.exceptions import DoesNotExist, TransactGetError, TransactWriteError, UpdateError
 from pynamodb.transactions import TransactGet, TransactWrite
 
-from chalicelib.compliance.best_efforts import Answer, needs_best_efforts
-from chalicelib.compliance.limits import OverLimit
+from chalicelib.compliance.best_efforts import Answer
+from chalicelib.compliance.limits import Ceiling, OverLimit
 from chalicelib.compliance.reviews import CardCheck, CardShared
 from chalicelib.giving.events import PaymentEvent
 from chalicelib.giving.ledger import Movement, PaymentState, TotalsDelta, movements
@@ -28,7 +28,9 @@ from chalicelib.giving.model import (
     name_key,
 )
 from chalicelib.giving.service import (
+    NO_COUNTERS,
     AggregateChange,
+    CommitCounters,
     Decline,
     EventOutcome,
     ExcessRefund,
@@ -37,7 +39,6 @@ from chalicelib.giving.service import (
     StaleRead,
     SuccessOverLimit,
 )
-from chalicelib.giving.velocity import decline_keys, window
 from chalicelib.outbox.model import OutboxMessage
 from chalicelib.paging import Slice
 from chalicelib.storage import paging
@@ -144,17 +145,13 @@ class DonationRepository:
         """The reservation on its holder's aggregate, on condition that the holder's exposure
         (net + reserved), plus the linked person's net as read, leaves room for it."""
         a = DonorAggregateModel
-        room = r.limit_cents - r.cents - r.person_net_cents
-        within = a.exposure_cents <= room
-        if room >= 0:
-            within = within | a.exposure_cents.does_not_exist()
         tx.update("aggregate", DonorAggregateModel(r.holder, r.scope), [
             a.reserved_cents.add(r.cents), a.exposure_cents.add(r.cents),
             a.net_cents.add(0), a.contribution_count.add(0),
-        ], within)
+        ], _within(a.exposure_cents, r.exposure_ceiling))
         if r.linked:  # the person's net, as read, has not grown since
-            unchanged = (a.net_cents <= r.person_net_cents) | a.net_cents.does_not_exist()
-            tx.check("person", DonorAggregateModel, r.person, unchanged, range_key=r.scope)
+            tx.check("person", DonorAggregateModel, r.person, _within(a.net_cents, r.person_unchanged),
+                     range_key=r.scope)
 
     @staticmethod
     def _use_express_link(tx: TaggedWrite, express: ExpressUse, now: datetime) -> None:
@@ -448,8 +445,10 @@ class DonationRepository:
                      delta: TotalsDelta, aggregate: AggregateChange, now: datetime,
                      messages: Sequence[OutboxMessage] = (),
                      excess: ExcessRefund | None = None,
-                     decline: Decline | None = None) -> EventOutcome:
-        """Write the event's marker and all its effects in one transaction."""
+                     decline: Decline | None = None,
+                     counters: CommitCounters = NO_COUNTERS) -> EventOutcome:
+        """Write the event's marker and all its effects, as the service decided them, in one
+        transaction."""
         old = donation.state
         marker = ProcessedEventModel(
             event.event_id, type=event.type, donation_id=donation.donation_id,
@@ -483,18 +482,16 @@ class DonationRepository:
                 CounterShardModel.raised_cents.add(delta.cents),
                 CounterShardModel.contribution_count.add(delta.contributions),
             ])
-            if donation.variant_id:
-                variant = f"variant#{donation.page_slug}#{donation.variant_id}#{shard}"
+            if counters.variant_id:
+                variant = f"variant#{donation.page_slug}#{counters.variant_id}#{shard}"
                 tx.update("variant", CounterShardModel(variant), [
                     CounterShardModel.conversions.add(delta.contributions),
                     CounterShardModel.amount_cents.add(delta.cents),
                 ])
         for moved in movements(old, new_state):
             tx.save("movement", self._movement(event, donation, moved))
-        if event.type == "payment_intent.payment_failed" and self.velocity is not None:
-            keys = decline_keys(donation.client_ip, donation.donor.email, event.card_fingerprint,
-                                window(event.occurred_at, self.velocity.limits))
-            for item in self.velocity.items(keys):
+        if counters.decline_keys and self.velocity is not None:
+            for item in self.velocity.items(counters.decline_keys):
                 tx.update("velocity", item, self.velocity.increment(event.occurred_at))
         for message in messages:
             tx.save("outbox", self.outbox.item(message, now))
@@ -538,6 +535,7 @@ class DonationRepository:
             donor_id=donation.donor_id, committee_id=donation.committee_id,
             election=donation.election, page_slug=donation.page_slug, event_id=event.event_id,
             ledger_key=ledger_key(donation.committee_id, event.occurred_at, shard),
+            intake_at=donation.created_at,
         )
 
     # --- reading ------------------------------------------------------------------------
@@ -719,10 +717,14 @@ def _aggregate_condition(change: AggregateChange) -> Any:
     if change.expected_net_cents is not None:
         same = a.net_cents == change.expected_net_cents
         return same | a.net_cents.does_not_exist() if change.expected_net_cents == 0 else same
-    if change.net_limit_cents is None:
-        return None
-    room = change.net_limit_cents - change.net_cents
-    return a.net_cents <= room if room < 0 else (a.net_cents <= room) | a.net_cents.does_not_exist()
+    limit = change.net_ceiling
+    return None if limit is None else _within(a.net_cents, limit)
+
+
+def _within(counter: Any, limit: Ceiling) -> Any:
+    """The DynamoDB condition that `limit` holds for `counter` (an aggregate's attribute)."""
+    condition = counter <= limit.at_most
+    return condition | counter.does_not_exist() if limit.allows_none_yet else condition
 
 
 def _exists(future: Any) -> bool:
@@ -767,7 +769,7 @@ def _to_item(d: Donation, pending_shards: int = 10) -> DonationModel:
         reserved_by=d.reserved_by,
         excess_refund_cents=d.excess_refund_cents, excess_reason=d.excess_reason,
         declines=d.declines, failure_reason=d.failure_reason,
-        best_efforts_flag=needs_best_efforts(d.donor), client_ip=d.client_ip,
+        best_efforts_flag=d.best_efforts_flag, client_ip=d.client_ip,
         variant_id=d.variant_id, subscription_id=d.subscription_id, invoice_id=d.invoice_id,
         customer_id=d.customer_id,
         pending_shard=(f"pending#{shard_for(d.donation_id, pending_shards)}"
@@ -799,7 +801,8 @@ def _from_item(i: DonationModel) -> Donation:
         reserved_by=i.reserved_by,
         excess_refund_cents=int(i.excess_refund_cents or 0), excess_reason=i.excess_reason,
         declines=int(i.declines or 0), failure_reason=i.failure_reason,
-        client_ip=i.client_ip, variant_id=i.variant_id, subscription_id=i.subscription_id,
+        client_ip=i.client_ip, variant_id=i.variant_id, best_efforts_flag=bool(i.best_efforts_flag),
+        subscription_id=i.subscription_id,
         invoice_id=i.invoice_id, customer_id=i.customer_id,
         attestations=dict(i.attestations or {}),
         best_efforts_answered_on=(date.fromisoformat(i.best_efforts_answered_on)

@@ -166,8 +166,11 @@ class MovementLedger:
         return sorted({page.committee_id for page in PageModel.scan(attributes_to_get=["committee_id"])})
 
 
-def _order(movement: LedgerMovement) -> tuple[datetime, int, str]:
-    return movement.occurred_at, _KIND_ORDER.get(movement.kind, 9), movement.movement_id
+def _order(movement: LedgerMovement) -> tuple[datetime, int, datetime, str]:
+    """Time order: by the event's time, then kind, then when each donation was given (two
+    gifts in one second follow the order they were given in), then id."""
+    return (movement.occurred_at, _KIND_ORDER.get(movement.kind, 9),
+            movement.intake_at or movement.occurred_at, movement.movement_id)
 
 
 def _movement(item: MovementModel) -> LedgerMovement:
@@ -178,6 +181,7 @@ def _movement(item: MovementModel) -> LedgerMovement:
         election=item.election, page_slug=item.page_slug, event_id=item.event_id,
         fee_cents=_int_or_none(item.fee_cents), net_cents=_int_or_none(item.net_cents),
         payout_id=item.payout_id,
+        intake_at=item.intake_at.astimezone(timezone.utc) if item.intake_at else None,
     )
 
 

@@ -438,6 +438,9 @@ class MovementModel(Model):
     page_slug = UnicodeAttribute()
     event_id = UnicodeAttribute()
     ledger_key = UnicodeAttribute()
+    # The donation's intake time: Stripe's event times are whole seconds, so two gifts of one
+    # donor in the same second are ordered by when they were given.
+    intake_at = UTCDateTimeAttribute(null=True)
     # Filled when Stripe pays the movement out (payout reconciliation).
     fee_cents = NumberAttribute(null=True)
     net_cents = NumberAttribute(null=True)

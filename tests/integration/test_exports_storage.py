@@ -72,13 +72,13 @@ def test_parts_under_five_mib_are_refused() -> None:
 
 
 def save_movement(committee: str, event_id: str, kind: str, cents: int, when: datetime,
-                  shard: int, donation_id: str = "don_x") -> None:
+                  shard: int, donation_id: str = "don_x", intake_at: datetime | None = None) -> None:
     from chalicelib.storage.models import MovementModel
 
     MovementModel(f"{event_id}#{kind}", kind=kind, amount_cents=cents, occurred_at=when,
                   donation_id=donation_id, donor_id="dnr_x", committee_id=committee, election="P2026",
                   page_slug="p", event_id=event_id,
-                  ledger_key=ledger_key(committee, when, shard)).save()
+                  ledger_key=ledger_key(committee, when, shard), intake_at=intake_at).save()
 
 
 def test_the_ledger_merges_shards_and_days_in_time_order(local_stack: dict[str, Any]) -> None:
@@ -105,6 +105,21 @@ def test_the_ledger_merges_shards_and_days_in_time_order(local_stack: dict[str, 
     assert [m.occurred_at for m in inner] == [t for t in sorted([*times, instant, instant])
                                               if times[5] <= t < times[9]]
     assert list(ledger.movements(committee, base, base)) == []
+
+
+def test_two_gifts_in_one_event_second_follow_the_order_they_were_given_in(
+        local_stack: dict[str, Any]) -> None:
+    committee = "C" + "".join(random.choices("0123456789", k=8))
+    shards = settings().ledger_shards
+    second = datetime(2025, 4, 1, 12, 0, 0, tzinfo=timezone.utc)
+    given = [second - timedelta(minutes=5, microseconds=n) for n in range(4)]  # newest first
+    # Event ids sort against the giving order, and each lands on its own shard.
+    for n, intake in enumerate(given):
+        save_movement(committee, f"evt_{n}", "contribution", 100 * (n + 1), second, n % shards,
+                      donation_id=f"don_{n}", intake_at=intake)
+    streamed = list(MovementLedger(shards).movements(committee, second, second + timedelta(seconds=1)))
+    assert [m.donation_id for m in streamed] == ["don_3", "don_2", "don_1", "don_0"]
+    assert [m.intake_at for m in streamed] == sorted(given)
 
 
 def test_donations_are_read_in_batches(local_stack: dict[str, Any], api: Any) -> None:

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from chalicelib.followups.service import FollowupService
     from chalicelib.giving.express import ExpressService
     from chalicelib.giving.reconcile import Reconciler
+    from chalicelib.giving.recurring import MonthlyGifts
     from chalicelib.giving.service import GivingService, Planner
     from chalicelib.notify.ses import SesMailer
     from chalicelib.notify.sns import SnsVerifier
@@ -128,6 +129,13 @@ def express_service() -> ExpressService:
     return ExpressService(giving_service(), donation_store(), PageRepository(s.counter_shards),
                           stripe_gateway(), tokens(),
                           ExpressRules(s.express_max_per_day, s.express_step_up_cents))
+
+
+@lru_cache(maxsize=1)
+def monthly_gifts() -> MonthlyGifts:
+    from chalicelib.giving.recurring import MonthlyGifts
+
+    return MonthlyGifts(donation_store(), stripe_gateway(), tokens())
 
 
 def planners() -> list[Planner]:
@@ -358,8 +366,8 @@ def signin() -> SigninService:
 def reset() -> None:
     """Forget built services and settings (tests that change the environment)."""
     for built in (stripe_gateway, job_stripe_gateway, page_service, donation_store, giving_service,
-                  express_service, staff_keys, outbox_store, dispatcher, committees, export_service,
-                  fec_report_service,
+                  express_service, monthly_gifts, staff_keys, outbox_store, dispatcher, committees,
+                  export_service, fec_report_service,
                   payout_service, reconciler, tokens, mailer, followups, hosting, sns_verifier,
                   report_service, console_sessions, signin, dashboard, best_efforts, reviews, settings,
                   problems):

@@ -127,9 +127,11 @@ ROUTES: dict[tuple[str, str], Op] = {
     ("GET", "/assets/{name}"): Op("The pages' scripts", "pages", html=True,
                                   path_params={"name": {"type": "string",
                                                         "enum": ["donate.js", "thanks.js", "express.js"]}}),
-    ("GET", "/c/{token}"): Op("Cancel a monthly gift at once (the link in every receipt)", "pages",
-                              html=True, status=(410,)),
-    ("POST", "/c/{token}"): Op("Cancel a monthly gift at once", "pages", html=True, status=(410,)),
+    ("GET", "/c/{token}"): Op("A monthly gift and a button to cancel it (the link in every "
+                              "receipt; opening it changes nothing)", "pages", html=True,
+                              errors=HTML, status=(410,)),
+    ("POST", "/c/{token}"): Op("Cancel a monthly gift at once (the page's button)", "pages",
+                               html=True, errors=HTML, status=(410,), form=OBJECT),
     ("GET", "/e/{token}"): Op("The best-efforts form: a donor adds employer and occupation (HTML); "
                               "records nothing", "pages", html=True, errors=HTML, status=(410,)),
     ("POST", "/e/{token}"): Op("Record a best-efforts answer from its page (a form post)", "pages",
@@ -151,8 +153,10 @@ ROUTES: dict[tuple[str, str], Op] = {
                                    "type": "object", "properties": {
                                        "op": {"type": "string", "enum": ["checkin", "walkin"]},
                                        "invitation_id": {"type": "string"}}}),
-    ("GET", "/u/{token}"): Op("Unsubscribe from a link in an email (HTML)", "pages", html=True,
-                              errors=HTML, status=(410,)),
+    ("GET", "/u/{token}"): Op("What unsubscribing does, and its button (HTML; opening it "
+                              "changes nothing)", "pages", html=True, errors=HTML, status=(410,)),
+    ("POST", "/u/{token}"): Op("Unsubscribe from the page's button (a form post)", "pages",
+                               html=True, errors=HTML, status=(410,), raw_body=True),
     ("GET", "/r/{code}"): Op("A supporter's share link: 302 to their page with their refcode",
                              "pages", ok=302, errors=HTML),
     ("GET", "/s/{token}"): Op("A signup's confirmation page, with a button (HTML)", "pages", html=True,

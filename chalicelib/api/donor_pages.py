@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 from pathlib import Path
 
 from chalice.app import Blueprint, Response
@@ -65,47 +65,15 @@ THANKS_WINDOW = timedelta(hours=24)
 
 
 def _after_giving(slug: str, donation_id: str) -> tuple[str | None, list[dict[str, object]]]:
-    """The donor's share link (this page, with their personal refcode, so their friends' gifts
-    are credited to them) and the invitations already sent to them, each with its RSVP link.
-    Nothing for an unknown, old or other page's donation; never fails the page."""
-    from chalicelib.followups.planning import share_refcode
-    from chalicelib.giving.model import donor_id_for
-
+    """The donor's share link and invitations (the follow-up service decides); never fails the
+    page, which shows without them."""
     if not re.fullmatch(r"don_[0-9a-f]{32}", donation_id):
         return None, []
     try:
-        found = deps.page_service().donors.donation_contact(donation_id)  # type: ignore[union-attr]
-        if found is None or found[0] != slug or datetime.now(timezone.utc) - found[2] > THANKS_WINDOW:
-            return None, []
-        person_id = donor_id_for(found[1])
-        base = settings().public_base_url.rstrip("/")
-        share_url = f"{base}/donate/{slug}?refcode={share_refcode(deps.tokens().share_code(person_id))}"
-    except Exception as exc:  # the thank-you page shows without the extras
+        return deps.followups().after_giving(slug, donation_id, THANKS_WINDOW)
+    except Exception as exc:  # the invitations also arrive by email
         logs.warning("thank-you extras unavailable", error=type(exc).__name__)
         return None, []
-    return share_url, _invitations(person_id)
-
-
-def _invitations(person_id: str) -> list[dict[str, object]]:
-    """Upcoming actions the donor is invited to (recorded when the thank-you email goes out)."""
-    from chalicelib.storage.followups import FollowupRepository
-    from chalicelib.tokens import RSVP
-
-    try:
-        store = FollowupRepository(settings().region, deps.outbox_store())
-        now = datetime.now(timezone.utc)
-        found: list[dict[str, object]] = []
-        for invitation in store.invitations_of_person(person_id):
-            action = store.get_action(invitation.action_id)
-            if action is None or not action.is_upcoming(now):
-                continue
-            token = deps.tokens().issue(RSVP, invitation.invitation_id)
-            found.append({"title": action.title, "kind": action.kind, "status": invitation.status,
-                          "starts_at": action.starts_at, "url": f"/i/{token}"})
-        return found
-    except Exception as exc:  # the invitations also arrive by email
-        logs.warning("thank-you invitations unavailable", error=type(exc).__name__)
-        return []
 
 
 @donor_pages.route("/assets/{name}", methods=["GET"])

@@ -12,22 +12,18 @@ from typing import Any
 from chalice.app import Blueprint, Response
 
 from chalicelib import deps
+from chalicelib.api.html import FORM, JSON, form_fields, html_errors, page
 from chalicelib.api.http import handles_errors, json_response, read_json
-from chalicelib.api.invitations import FORM, HTML_HEADERS, JSON, html_errors
-from chalicelib.api.invitations import _form as form_fields
 from chalicelib.errors import DomainError, InvalidInput
 
 employment = Blueprint(__name__)
 
 
 def _form_page(token: str, law: str, status: int = 200, **context: Any) -> Response:
-    from chalicelib.followups.compose import render_page
-
     context.setdefault("values", {})
     context.setdefault("errors", {})
     context.setdefault("answered", None)
-    body = render_page("employment.html", form_action=f"/e/{token}", law=law, **context)
-    return Response(body=body, status_code=status, headers=HTML_HEADERS)
+    return page("employment.html", status, form_action=f"/e/{token}", law=law, **context)
 
 
 @employment.route("/e/{token}", methods=["GET"])

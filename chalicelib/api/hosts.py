@@ -7,8 +7,8 @@ from __future__ import annotations
 from chalice.app import Blueprint, Response
 
 from chalicelib import deps
+from chalicelib.api.html import FORM, JSON, form_fields, html_errors, page
 from chalicelib.api.http import STATUS, handles_errors, json_response, read_json, validated
-from chalicelib.api.invitations import FORM, JSON, _form, _page, html_errors
 from chalicelib.errors import DomainError, InvalidInput
 
 hosts = Blueprint(__name__)
@@ -18,7 +18,7 @@ def _desk(token: str, status: int = 200, notice: str | None = None, ok: str | No
     action, roster = deps.hosting().roster(token)
     counts = {s: sum(1 for e in roster if e.status == s) for s in ("attended", "no_show", "waitlisted")}
     expected = sum(1 for e in roster if e.status in ("yes", "confirmed"))
-    return _page("host.html", status, action=action, roster=roster, notice=notice, ok=ok,
+    return page("host.html", status, action=action, roster=roster, notice=notice, ok=ok,
                  counts=counts, expected=expected, form_action=f"/h/{token}")
 
 
@@ -34,7 +34,7 @@ def host_form(token: str) -> Response:
     """The page's buttons: `op=checkin` with `invitation_id`, or `op=walkin` with the fields."""
     from chalicelib.followups.input import CheckInRequest, WalkInRequest
 
-    form = _form(hosts.current_request)
+    form = form_fields(hosts.current_request)
     op = form.pop("op", None)
     try:
         if op == "checkin":

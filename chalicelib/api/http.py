@@ -54,7 +54,7 @@ def handles_errors(view: Callable[..., Response]) -> Callable[..., Response]:
                 response.headers["Retry-After"] = str(extra["retry_after"])
             return response
         except Exception as exc:
-            if not _transient(exc):
+            if not transient(exc):
                 raise
             # Storage throttled or timed out after botocore's own retries, or a write kept
             # conflicting: nothing was committed, so the client (or Stripe) may simply retry.
@@ -74,7 +74,8 @@ def _cause(exc: Exception) -> str | None:
     return response_code(exc) or (type(cause).__name__ if cause is not None else None)
 
 
-def _transient(exc: Exception) -> bool:
+def transient(exc: Exception) -> bool:
+    """Storage throttled, timed out or conflicting after its retries: nothing was written."""
     from chalicelib.giving.service import StaleRead
     from chalicelib.storage.errors import is_transient
 

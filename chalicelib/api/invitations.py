@@ -9,77 +9,27 @@ body; both call the same service.
 from __future__ import annotations
 
 import json
-import urllib.parse
-from collections.abc import Callable
-from functools import wraps
 from typing import Any
 
-from chalice.app import Blueprint, Request, Response
+from chalice.app import Blueprint, Response
 
 from chalicelib import deps, logs
 from chalicelib.api.donations import client_ip
+from chalicelib.api.html import FORM, JSON, form_fields, html_errors, notice, page
 from chalicelib.api.http import STATUS, handles_errors, json_response, read_json, validated
 from chalicelib.errors import DomainError, InvalidInput
 
 invitations = Blueprint(__name__)
 RESPONSES = ("yes", "no", "confirm", "cancel")
 
-JSON = "application/json"
-FORM = "application/x-www-form-urlencoded"
 # RFC 8058 one-click unsubscribe POSTs a form (urlencoded or multipart); SNS posts text/plain.
 ANY_BODY = [JSON, FORM, "multipart/form-data", "text/plain"]
-HTML_HEADERS: dict[str, str | list[str]] = {
-    "Content-Type": "text/html; charset=utf-8",
-    "Cache-Control": "no-store",
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",  # token URLs must not leak to other sites
-    "X-Frame-Options": "DENY",
-}
-
-
-def _page(template: str, status: int = 200, **context: Any) -> Response:
-    from chalicelib.followups.compose import KIND_NAMES, render_page, when, where
-
-    body = render_page(template, kind_name=KIND_NAMES.get, when=when, where=where, **context)
-    return Response(body=body, status_code=status, headers=HTML_HEADERS)
-
-
-def _notice(heading: str, message: str, status: int = 200) -> Response:
-    return _page("notice.html", status, heading=heading, message=message, link=None)
-
-
-def html_errors(view: Callable[..., Response]) -> Callable[..., Response]:
-    """Domain errors on HTML routes become a page with the same status the API would give."""
-
-    @wraps(view)
-    def wrapper(*args: Any, **kwargs: Any) -> Response:
-        try:
-            return view(*args, **kwargs)
-        except DomainError as err:
-            status = STATUS[err.kind]
-            heading = {400: "This link is not valid", 410: "This link has expired",
-                       404: "Not found"}.get(status, "Something went wrong")
-            return _notice(heading, err.message, status)
-
-    return wrapper
-
-
-def _form(request: Request) -> dict[str, str]:
-    """A urlencoded form body (or a JSON object) as a flat dict."""
-    raw = request.raw_body or b""
-    text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw
-    if (request.headers.get("content-type") or "").startswith(FORM):
-        return {k: v[-1] for k, v in urllib.parse.parse_qs(text).items()}
-    body = read_json(request)
-    return {k: str(v) for k, v in body.items()} if isinstance(body, dict) else {}
-
-
 # --- invitations and RSVPs ----------------------------------------------------------------------
-def _invitation_page(token: str, status: int = 200, notice: str | None = None) -> Response:
+def _invitation_page(token: str, status: int = 200, message: str | None = None) -> Response:
     from datetime import datetime, timezone
 
     invitation, action, position = deps.followups().invitation(token)
-    return _page("invitation.html", status, action=action, invitation=invitation, notice=notice,
+    return page("invitation.html", status, action=action, invitation=invitation, notice=message,
                  position=position, open=action.is_upcoming(datetime.now(timezone.utc)),
                  form_action=f"/i/{token}")
 
@@ -94,7 +44,7 @@ def invitation_page(token: str) -> Response:
 @invitations.route("/i/{token}", methods=["POST"], content_types=[FORM, JSON])
 @html_errors
 def invitation_answer(token: str) -> Response:
-    form = _form(invitations.current_request)
+    form = form_fields(invitations.current_request)
     response = form.get("response")
     if response not in RESPONSES:
         raise InvalidInput("invalid_request", "Answer yes, no, confirm or cancel.",
@@ -116,7 +66,7 @@ def rsvp(token: str) -> Response:
     from chalicelib.followups.input import RsvpRequest
 
     request = invitations.current_request
-    body = _form(request) if (request.headers.get("content-type") or "").startswith(FORM) \
+    body = form_fields(request) if (request.headers.get("content-type") or "").startswith(FORM) \
         else read_json(request)
     answer = validated(RsvpRequest, body)
     invitation, action, position = deps.followups().rsvp(token, answer.response,
@@ -135,9 +85,17 @@ def rsvp(token: str) -> Response:
 @invitations.route("/u/{token}", methods=["GET"])
 @html_errors
 def unsubscribe_page(token: str) -> Response:
+    """What the link will do, and a button: opening it changes nothing (scanners open links)."""
+    deps.followups().check_unsubscribe(token)
+    return page("unsubscribe.html", form_action=f"/u/{token}")
+
+
+@invitations.route("/u/{token}", methods=["POST"], content_types=ANY_BODY)
+@html_errors
+def unsubscribe_form(token: str) -> Response:
     deps.followups().unsubscribe(token)
-    return _notice("You are unsubscribed",
-                   "You will get no more email from us. Thank you for all you have done.")
+    return notice("You are unsubscribed",
+                  "You will get no more email from us. Thank you for all you have done.")
 
 
 @invitations.route("/api/unsubscribe/{token}", methods=["POST"], content_types=ANY_BODY)
@@ -177,14 +135,14 @@ def confirm_page(token: str) -> Response:
     from chalicelib import tokens
 
     deps.tokens().read(token, tokens.CONFIRM)  # refuse a bad link before showing a button
-    return _page("confirm.html", form_action=f"/s/{token}")
+    return page("confirm.html", form_action=f"/s/{token}")
 
 
 @invitations.route("/s/{token}", methods=["POST"], content_types=[FORM, JSON])
 @html_errors
 def confirm_form(token: str) -> Response:
     deps.followups().confirm_signup(token)
-    return _notice("You are in!", "Watch your inbox for invitations to take part near you.")
+    return notice("You are in!", "Watch your inbox for invitations to take part near you.")
 
 
 @invitations.route("/api/signups/confirm/{token}", methods=["POST"], content_types=ANY_BODY)

@@ -334,8 +334,35 @@ class FollowupService:
             return invitation, action, position
         raise ProviderUnavailable("try_again", "Too many answers at once; please try again.")
 
+    def check_unsubscribe(self, token: str) -> None:
+        """Refuse a bad or expired unsubscribe link before its page offers the button."""
+        self.tokens.read(token, tokens.UNSUBSCRIBE)
+
     def unsubscribe(self, token: str) -> None:
         self.store.unsubscribe(self.tokens.read(token, tokens.UNSUBSCRIBE), self.clock())
+
+    def after_giving(self, slug: str, donation_id: str,
+                     window: timedelta) -> tuple[str | None, list[dict[str, object]]]:
+        """The thank-you page's extras: the donor's share link to this page (with their personal
+        refcode, so their friends' gifts are credited to them) and the upcoming actions they are
+        invited to, each with a fresh RSVP link. Nothing for an unknown donation, another page's
+        or one begun more than `window` ago. Reads only."""
+        donation = self.donations.get(donation_id)
+        now = self.clock()
+        if donation is None or donation.page_slug != slug or now - donation.created_at > window:
+            return None, []
+        person_id = donor_id_for(donation.donor.email)
+        share_url = self.link(f"/donate/{slug}?refcode="
+                              f"{planning.share_refcode(self.tokens.share_code(person_id))}")
+        found: list[dict[str, object]] = []
+        for invitation in self.store.invitations_of_person(person_id):
+            action = self.store.get_action(invitation.action_id)
+            if action is None or not action.is_upcoming(now):
+                continue
+            found.append({"title": action.title, "kind": action.kind, "status": invitation.status,
+                          "starts_at": action.starts_at,
+                          "url": "/i/" + self.tokens.issue(tokens.RSVP, invitation.invitation_id)})
+        return share_url, found
 
     def share_target(self, code: str) -> str:
         """Where a share link leads: the sharer's page, with their refcode."""

@@ -1,11 +1,17 @@
-"""Cancelling a monthly gift: one step from any receipt, at once, never a trap."""
+"""Cancelling a monthly gift: one step from any receipt, at once, never a trap.
+
+The receipt's link (`/c/{token}`, token purpose `cancel`) opens a page that says what will
+happen; only its button (a POST) cancels. Mail scanners and link prefetchers open every link in
+a message, so opening a link must never act.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Protocol
 
+from chalicelib import tokens
 from chalicelib.errors import NotFound
 from chalicelib.giving.model import RecurringPlan
 
@@ -19,13 +25,36 @@ class Plans(Protocol):
     def end_plan(self, subscription_id: str, when: datetime) -> object: ...
 
 
-def cancel_plan(plans: Plans, stripe: Subscriptions, subscription_id: str,
-                clock: Callable[[], datetime]) -> RecurringPlan:
-    """Cancel the subscription at Stripe now (no further charge) and mark the plan ended.
-    Cancelling twice is fine."""
-    plan = plans.plan(subscription_id)
-    if plan is None:
-        raise NotFound("plan_not_found", "This monthly gift does not exist.")
-    stripe.cancel_subscription(subscription_id)
-    plans.end_plan(subscription_id, clock())
-    return plan
+class TokenReader(Protocol):
+    def read(self, token: str, purpose: str) -> str: ...
+
+
+def _utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class MonthlyGifts:
+    """What a donor does with a monthly gift from a link: see it, cancel it."""
+
+    def __init__(self, plans: Plans, stripe: Subscriptions, tokens_: TokenReader,
+                 clock: Callable[[], datetime] = _utcnow) -> None:
+        self.plans = plans
+        self.stripe = stripe
+        self.tokens = tokens_
+        self.clock = clock
+
+    def plan_for(self, token: str) -> RecurringPlan:
+        """The plan a cancel link names (reads only: the link's page shows it with a button)."""
+        subscription_id = self.tokens.read(token, tokens.CANCEL_PLAN)
+        plan = self.plans.plan(subscription_id)
+        if plan is None:
+            raise NotFound("plan_not_found", "This monthly gift does not exist.")
+        return plan
+
+    def cancel(self, token: str) -> RecurringPlan:
+        """Cancel the subscription at Stripe now (no further charge) and mark the plan ended.
+        Cancelling twice is fine."""
+        plan = self.plan_for(token)
+        self.stripe.cancel_subscription(plan.subscription_id)
+        self.plans.end_plan(plan.subscription_id, self.clock())
+        return plan

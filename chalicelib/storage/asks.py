@@ -3,8 +3,6 @@ donations' `by-donor` index) and what counts against their limit (their aggregat
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
-
 from pynamodb.exceptions import DoesNotExist
 
 from chalicelib.storage.models import DonationModel, DonorAggregateModel
@@ -28,11 +26,3 @@ class DonorGivingReader:
         except DoesNotExist:
             return 0
         return int(item.exposure_cents or 0)
-
-    def donation_contact(self, donation_id: str) -> tuple[str, str, datetime] | None:
-        """A donation's page, donor email and start time (the thank-you page's share link)."""
-        try:
-            item = DonationModel.get(donation_id, attributes_to_get=["page_slug", "donor", "created_at"])
-        except DoesNotExist:
-            return None
-        return item.page_slug, item.donor.email, item.created_at.astimezone(timezone.utc)

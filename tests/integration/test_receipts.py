@@ -42,8 +42,11 @@ def test_a_monthly_receipt_has_a_cancel_link_that_works(api, mailbox) -> None:
     [receipt] = sent_to(mailbox, email)
     cancel = re.search(r"https?://[^/\s]+(/c/[A-Za-z0-9_.=-]+)", text_of(receipt))
     assert cancel, text_of(receipt)
-    status, page = api.call("GET", cancel.group(1))
-    assert status == 200 and "cancelled" in page
+    status, page = api.call("GET", cancel.group(1))  # asks; only the button cancels
+    assert status == 200 and "Cancel my monthly gift" in page and "is cancelled" not in page
+    status, page = api.call("POST", cancel.group(1), raw="",
+                            headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert status == 200 and "is cancelled" in page
     assert "/express/" not in text_of(receipt)
 
 

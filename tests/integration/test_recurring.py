@@ -69,12 +69,21 @@ def test_each_paid_invoice_is_one_contribution_and_cancel_stops_the_next(live_se
         assert response.status_code == 200
     assert totals() == (3000, 2)
 
-    # The receipt's cancel link cancels at once; the next cycle charges nothing.
+    # Opening the receipt's cancel link (as a mail scanner does) shows the gift and a button and
+    # cancels nothing; the button's POST cancels at once; the next cycle charges nothing.
     token = deps.tokens().issue(CANCEL_PLAN, subscription_id)
-    page_html = requests.get(f"{live_server}/c/{token}", timeout=10)
-    assert page_html.status_code == 200 and "cancelled" in page_html.text
+    assert requests.head(f"{live_server}/c/{token}", timeout=10).status_code < 500
+    for _ in range(2):
+        page_html = requests.get(f"{live_server}/c/{token}", timeout=10)
+        assert page_html.status_code == 200 and "$15" in page_html.text
+    assert f'action="/c/{token}"' in page_html.text and 'method="post"' in page_html.text
+    assert client.v1.subscriptions.retrieve(subscription_id).status != "canceled"
+    cancelled = requests.post(f"{live_server}/c/{token}", timeout=10,
+                              headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert cancelled.status_code == 200 and "cancelled" in cancelled.text
     subscription = client.v1.subscriptions.retrieve(subscription_id)
     assert subscription.status == "canceled"
+    assert "is cancelled" in requests.get(f"{live_server}/c/{token}", timeout=10).text
     requests.post(f"{local_stack['stripe_url']}/_standin/subscriptions/{subscription_id}/advance",
                   timeout=10)
     assert totals() == (3000, 2)

@@ -209,7 +209,7 @@ def login_token(req: Request) -> tuple[str, dict[str, str | list[str]]]:
 
 def _failed(exc: Exception, signed: SignedIn | None) -> Response:
     """Domain errors as a page with the API's status; storage trouble as a 503 page."""
-    from chalicelib.api.http import _transient
+    from chalicelib.api.http import transient
 
     if isinstance(exc, DomainError):
         status = STATUS[exc.kind]
@@ -218,7 +218,7 @@ def _failed(exc: Exception, signed: SignedIn | None) -> Response:
                    422: "That breaks a rule"}.get(status, "Something went wrong")
         details = "; ".join(f"{k}: {v}" for k, v in exc.fields.items())
         return error_page(status, heading, exc.message + (f" ({details})" if details else ""), signed)
-    if _transient(exc):
+    if transient(exc):
         logs.warning("console: storage unavailable", error=type(exc).__name__)
         response = error_page(503, "Please try again", "The system is busy; reload in a moment.", signed)
         response.headers["Retry-After"] = "1"

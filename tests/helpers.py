@@ -178,11 +178,16 @@ class ElectionCalendar:
         general = _election("G", today + timedelta(days=300))
         held["net_debt_cents"] = 5_000
         self.held, self.primary, self.general = held["code"], primary["code"], general["code"]
-        body = committee_body(previous_general_date=(today - timedelta(days=30)).isoformat(),
-                              elections=[held, primary, general], time_zone="UTC")
-        status, saved = api.call("PUT", f"/api/admin/committees/{self.committee_id}", body,
-                                 staff(FINANCE_KEY))
+        self.body = committee_body(previous_general_date=(today - timedelta(days=30)).isoformat(),
+                                   elections=[held, primary, general], time_zone="UTC")
+        self.configure()
+
+    def configure(self, **changes: Any) -> dict[str, Any]:
+        """PUT the calendar again with `changes` (a status, say); the committee as stored."""
+        status, saved = self.api.call("PUT", f"/api/admin/committees/{self.committee_id}",
+                                      {**self.body, **changes}, staff(FINANCE_KEY))
         assert status == 200, saved
+        return saved
 
     def page(self, election: str, elections: list[str] | None = None) -> str:
         extra = {"elections": elections} if elections else {}

@@ -114,9 +114,13 @@ class Committee:
         return next((e for e in self.elections if e.code == code), None)
 
     def open_elections(self, day: date) -> list[Election]:
-        """The elections of the cycle containing `day` not yet held on it, soonest first."""
+        """The elections of the cycle containing `day` not yet held on it, soonest first. From
+        the day a candidate lost the primary or withdrew, no election after that day is open:
+        they take part in none (a held one still takes gifts toward its net debt)."""
         cycle = self.cycle(day)
-        return sorted((e for e in self.elections if cycle.contains(e.date) and not e.held_before(day)),
+        out = self.status != "active" and self.status_date is not None and self.status_date <= day
+        return sorted((e for e in self.elections if cycle.contains(e.date) and not e.held_before(day)
+                       and not (out and self.status_date is not None and e.date > self.status_date)),
                       key=lambda e: e.date)
 
     def designate(self, when: datetime, requested: str | None, page_election: str,

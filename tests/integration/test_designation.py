@@ -85,3 +85,14 @@ def test_a_page_offers_only_its_committees_elections(api) -> None:
     status, answer = api.call("PUT", f"/api/admin/pages/{slug}",
                               {"elections": [calendar.primary, calendar.general]}, staff(ORGANIZER_KEY))
     assert status == 200 and answer["elections"] == [calendar.primary, calendar.general], answer
+
+
+def test_after_the_primary_is_lost_no_general_election_gift_is_taken(api) -> None:
+    calendar = ElectionCalendar(api)
+    slug = calendar.page(calendar.general, [calendar.primary, calendar.general, calendar.held])
+    assert calendar.configure(status="lost_primary")["status_date"] is not None
+    for election in (None, calendar.general, calendar.primary):
+        status, answer, _ = give(api, slug, 2_700, election)
+        assert status == 400 and answer["error"]["code"] == "election_not_open", answer
+    status, started, _ = give(api, slug, 5_000, calendar.held)  # a held election's debts still may be
+    assert status == 201, started

@@ -4,6 +4,7 @@ gifts only toward its net debt; renewals are designated again when each invoice 
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, datetime, timezone
 
 import pytest
@@ -119,3 +120,14 @@ def test_each_renewal_is_designated_when_its_invoice_is_paid() -> None:
                          "in_primary_night": ("P2026", "C00000001#P2026"),  # still June 2 locally
                          "in_june": ("G2026", "C00000001#G2026")}
     assert w.store.aggregate(first.donor_id, "C00000001#G2026").net_cents == 2_500
+
+
+@pytest.mark.parametrize("status", ["lost_primary", "withdrawn"])
+def test_after_a_lost_primary_or_a_withdrawal_no_later_election_takes_gifts(status: str) -> None:
+    lost = replace(HOUSE, status=status, status_date=date(2026, 6, 3))  # type: ignore[arg-type]
+    assert lost.designate(at("2026-06-03T04:30"), None, "P2026", BOTH, 100) == "P2026"  # June 2 there
+    for requested in (None, "G2026"):
+        with pytest.raises(ElectionNotOpen):
+            lost.designate(at("2026-06-10T12:00"), requested, "G2026", BOTH, 2_700)
+    # The primary's debts may still be retired.
+    assert lost.designate(at("2026-06-10T12:00"), "P2026", "G2026", BOTH, 50_000) == "P2026"

@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from chalicelib.compliance.best_efforts import BestEffortsAnswers
     from chalicelib.compliance.reviews import ReviewService
     from chalicelib.exports.service import ExportService
+    from chalicelib.fec_reports.notices import NoticeService
     from chalicelib.fec_reports.service import ReportService
     from chalicelib.followups.hosting import HostService
     from chalicelib.followups.service import FollowupService
@@ -143,10 +144,11 @@ def planners() -> list[Planner]:
     from datetime import timedelta
 
     from chalicelib.compliance.best_efforts import plan_best_efforts_request
+    from chalicelib.fec_reports.planning import plan_notice_check
     from chalicelib.followups.planning import FollowupPlanner
 
     followup = FollowupPlanner(timedelta(hours=settings().reminder_delay_hours))
-    return [plan_best_efforts_request, followup]
+    return [plan_best_efforts_request, followup, plan_notice_check]
 
 
 def outbox_handlers() -> dict[str, Handler]:
@@ -154,6 +156,7 @@ def outbox_handlers() -> dict[str, Handler]:
     from chalicelib.compliance.best_efforts import best_efforts_handler
     from chalicelib.compliance.excess import excess_refund_handler, refund_handler
     from chalicelib.compliance.reviews import REVIEW_REFUND
+    from chalicelib.fec_reports.planning import NOTICE_CHECK
     from chalicelib.giving.velocity import CANCEL_KIND, card_testing_cancel_handler
     from chalicelib.staff.signin import SIGNIN_MESSAGE
 
@@ -165,6 +168,7 @@ def outbox_handlers() -> dict[str, Handler]:
             CANCEL_KIND: card_testing_cancel_handler(job_stripe_gateway()),
             REVIEW_REFUND: refund_handler(job_stripe_gateway(), "review"),
             "best_efforts_request": ask, SIGNIN_MESSAGE: signin().deliver_link,
+            NOTICE_CHECK: notice_service().check,
             **followups().handlers(), **hosting().handlers()}
 
 
@@ -261,6 +265,18 @@ def fec_report_service() -> ReportService:
     return ReportService(ReportRepository(), MovementLedger(s.ledger_shards), committees(),
                          S3Files(bucket_name("exports"), s.region),
                          SqsJobQueue(queue_name("reports"), s.region, field="report_id"))
+
+
+@lru_cache(maxsize=1)
+def notice_service() -> NoticeService:
+    from chalicelib.fec_reports.notices import NoticeService
+    from chalicelib.storage.exports import MovementLedger, S3Files
+    from chalicelib.storage.notices import NoticeRepository
+
+    s = settings()
+    return NoticeService(NoticeRepository(), MovementLedger(s.ledger_shards), committees(),
+                         S3Files(bucket_name("exports"), s.region), staff_keys(),
+                         lambda: followups().send_once, s.public_base_url)
 
 
 @lru_cache(maxsize=1)
@@ -367,7 +383,7 @@ def reset() -> None:
     """Forget built services and settings (tests that change the environment)."""
     for built in (stripe_gateway, job_stripe_gateway, page_service, donation_store, giving_service,
                   express_service, monthly_gifts, staff_keys, outbox_store, dispatcher, committees,
-                  export_service, fec_report_service,
+                  export_service, fec_report_service, notice_service,
                   payout_service, reconciler, tokens, mailer, followups, hosting, sns_verifier,
                   report_service, console_sessions, signin, dashboard, best_efforts, reviews, settings,
                   problems):

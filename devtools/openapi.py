@@ -229,6 +229,18 @@ ROUTES: dict[tuple[str, str], Op] = {
         "Amend a final report (F3A/F3XA naming the original filing's FEC id), built off the "
         "request path with the same transaction ids", "staff", ok=202, body="AmendRequest",
         roles=("finance",), status=(409,)),
+    ("GET", "/api/admin/notices"): Op(
+        "48-hour notices (Form 6), newest day first: the contributions of one local day for one "
+        "election, when each is due and when it was filed", "staff", roles=("finance",),
+        query={"committee_id": {"type": "string", "pattern": "^C[0-9]{8}$"}}),
+    ("GET", "/api/admin/notices/{notice_id}/file"): Op(
+        "A presigned link to the notice's .fec file (F6 and one F65 per contribution)", "staff",
+        roles=("finance",), status=(409,),
+        ok_body={"type": "object", "properties": {"fec_url": {"type": "string"},
+                                                  "expires_at": {"type": "string"}}}),
+    ("POST", "/api/admin/notices/{notice_id}/filed"): Op(
+        "Record that the notice was filed with the FEC (once)", "staff", roles=("finance",),
+        raw_body=True, status=(409,)),
     ("GET", "/api/admin/reviews"): Op(
         "Contributions with signals of prohibited money, waiting for a decision (oldest first, "
         "paged by `after`)", "staff", roles=("finance",),

@@ -15,9 +15,13 @@ from chalicelib.compliance.elections import Election
 from chalicelib.errors import Conflict, ProviderUnavailable
 from chalicelib.exports.model import DonationFacts, DonorFacts, LedgerMovement
 from chalicelib.fec_reports.model import StoredReport
+from chalicelib.fec_reports.notices import StoredNotice, sorted_notices
 from chalicelib.fec_reports.service import ReportFinal
 from chalicelib.filing.model import Address, Candidate, Name
-from tests.helpers import FINANCE_KEY, donation_body, staff, stripe_event
+from chalicelib.followups.model import OutgoingEmail
+from chalicelib.outbox.model import Delivered, OutboxMessage
+from chalicelib.staff.auth import StaffKey
+from tests.helpers import FINANCE_KEY, committee_body, donation_body, staff, stripe_event
 
 
 class Ledger:
@@ -233,3 +237,61 @@ def donor(first: str = "Ana", last: str | None = None, line1: str = "1 Main St",
     return {"first_name": first, "last_name": last or f"Rivera{tag}",
             "email": f"donor.{tag}@example.org",
             "address": address, "employer": employer, "occupation": occupation}
+
+
+class MemoryNotices:
+    """The notice store's twin."""
+
+    def __init__(self) -> None:
+        self.items: dict[str, StoredNotice] = {}
+
+    def add(self, notice: StoredNotice, donation_id: str) -> StoredNotice:
+        old = self.items.get(notice.notice_id)
+        if old is None:
+            self.items[notice.notice_id] = replace(notice, contributions=(donation_id,))
+        else:
+            self.items[notice.notice_id] = replace(
+                old, contributions=tuple(sorted({*old.contributions, donation_id})),
+                due_at=min(old.due_at, notice.due_at))
+        return self.items[notice.notice_id]
+
+    def get(self, notice_id: str) -> StoredNotice | None:
+        return self.items.get(notice_id)
+
+    def recent(self, committee_id: str | None) -> list[StoredNotice]:
+        return sorted_notices(n for n in self.items.values()
+                              if committee_id is None or n.committee_id == committee_id)
+
+    def filed(self, notice_id: str, now: datetime) -> StoredNotice | None:
+        notice = self.items[notice_id]
+        if notice.filed_at is not None:
+            return None
+        self.items[notice_id] = replace(notice, filed_at=now)
+        return self.items[notice_id]
+
+
+class StaffList:
+    def __init__(self, *keys: StaffKey) -> None:
+        self.keys = list(keys)
+
+    def all(self) -> list[StaffKey]:
+        return self.keys
+
+
+class SentMail:
+    """The one send path's twin: what would have gone out, once per message id."""
+
+    def __init__(self) -> None:
+        self.sent: dict[str, tuple[str, OutgoingEmail]] = {}
+
+    def __call__(self, message: OutboxMessage, recipient_id: str, email: OutgoingEmail) -> Delivered:
+        self.sent.setdefault(message.message_id, (recipient_id, email))
+        return Delivered(f"ses-{len(self.sent)}")
+
+
+def configure(api: Any, campaign: Campaign, **settings: Any) -> None:
+    """PUT the committee's calendar (`committee_body`) with `settings` (None leaves a field out)."""
+    body = committee_body(**settings)
+    status, answer = api.call("PUT", f"/api/admin/committees/{campaign.committee_id}", body,
+                              staff(FINANCE_KEY))
+    assert status == 200, answer

@@ -1,9 +1,11 @@
 """Reports to the FEC for finance: build one, review it, finalize it, download it, amend it; the
-SQS handler that builds each."""
+SQS handler that builds each; 48-hour notices to list, download and record as filed."""
 
 from __future__ import annotations
 
 import json
+import re
+from collections.abc import Mapping
 
 from chalice.app import Blueprint, Response, SQSEvent
 
@@ -11,6 +13,7 @@ from chalicelib import deps, logs
 from chalicelib.api.auth import require_staff
 from chalicelib.api.http import handles_errors, json_response, read_json, validated
 from chalicelib.config import queue_name
+from chalicelib.errors import InvalidInput
 from chalicelib.pages.model import isoformat_utc
 
 fec_reports = Blueprint(__name__)
@@ -74,6 +77,37 @@ def amend_report(report_id: str) -> Response:
     return json_response({"report_id": amendment.report_id, "status": amendment.status,
                           "amends": report_id}, 202,
                          headers={"Location": f"/api/admin/reports/{amendment.report_id}"})
+
+
+@fec_reports.route("/api/admin/notices", methods=["GET"])
+@handles_errors
+def list_notices() -> Response:
+    """`?committee_id=`: that committee's 48-hour notices only."""
+    require_staff(fec_reports.current_request, *FINANCE)
+    params: Mapping[str, str] = fec_reports.current_request.query_params or {}
+    committee_id = params.get("committee_id") or None
+    if committee_id is not None and not re.fullmatch(r"C\d{8}", committee_id):
+        raise InvalidInput("invalid_request", "Unknown committee.",
+                           fields={"committee_id": "must be an FEC committee id such as C00123456"})
+    notices = deps.notice_service().list(committee_id)
+    return json_response({"notices": [n.view() for n in notices]})
+
+
+@fec_reports.route("/api/admin/notices/{notice_id}/file", methods=["GET"])
+@handles_errors
+def notice_file(notice_id: str) -> Response:
+    require_staff(fec_reports.current_request, *FINANCE)
+    url, expires_at = deps.notice_service().file_url(notice_id)
+    return json_response({"fec_url": url, "expires_at": isoformat_utc(expires_at)})
+
+
+@fec_reports.route("/api/admin/notices/{notice_id}/filed", methods=["POST"])
+@handles_errors
+def notice_filed(notice_id: str) -> Response:
+    require_staff(fec_reports.current_request, *FINANCE)
+    notice = deps.notice_service().mark_filed(notice_id)
+    logs.info("notice filed", notice_id=notice_id)
+    return json_response(notice.view())
 
 
 @fec_reports.on_sqs_message(queue=queue_name("reports"), batch_size=1)

@@ -22,8 +22,8 @@ from chalicelib.filing.forms import Signature, header
 from chalicelib.filing.model import Election, FilingCommittee, Receipt
 from chalicelib.filing.money import dollars
 from chalicelib.filing.records import Record, address_fields, compact, employment, name_fields
+from chalicelib.filing.thresholds import NOTICE_THRESHOLD_CENTS
 
-NOTICE_THRESHOLD_CENTS = 100_000
 WINDOW_OPENS = 19  # days before the election: the day after the pre-election report's books close
 WINDOW_CLOSES = 3  # days before: a later gift is less than 48 hours before 12:01 a.m. of the day
 NOTICE_DUE = timedelta(hours=48)

@@ -631,6 +631,35 @@ class FilingReportModel(Model):
     finalized_at = UTCDateTimeAttribute(null=True)
 
 
+class NoticesByCreation(GlobalSecondaryIndex["NoticeModel"]):
+    """Every 48-hour notice, newest first: a campaign has a few a cycle, so one partition will do."""
+
+    class Meta:
+        index_name = "by-creation"
+        projection = AllProjection()
+
+    listing = UnicodeAttribute(hash_key=True)
+    created_at = UTCDateTimeAttribute(range_key=True)
+
+
+class NoticeModel(Model):
+    """A 48-hour notice (Form 6): the contributions of one local day for one election."""
+
+    class Meta(_Meta):
+        table_name = table_name("notices")
+
+    notice_id = UnicodeAttribute(hash_key=True)
+    listing = UnicodeAttribute(default="notices")
+    by_creation = NoticesByCreation()
+    committee_id = UnicodeAttribute()
+    election = UnicodeAttribute()
+    received_on = UnicodeAttribute()  # YYYY-MM-DD, local to the committee
+    contributions = UnicodeSetAttribute()
+    due_at = UTCDateTimeAttribute()
+    created_at = UTCDateTimeAttribute()
+    filed_at = UTCDateTimeAttribute(null=True)
+
+
 class LocationFields(MapAttribute[str, object]):
     city = UnicodeAttribute()
     state = UnicodeAttribute()
@@ -826,7 +855,7 @@ ALL_MODELS: tuple[type[Model], ...] = (
     PageModel, DonationModel, DonorModel, DonorAggregateModel, CounterShardModel,
     ProcessedEventModel, StaffKeyModel, OutboxModel, MovementModel, PayoutModel, CommitteeModel,
     DonorIdentityModel, VelocityModel, RecurringPlanModel, CardUseModel,
-    ExportModel, FilingReportModel,
+    ExportModel, FilingReportModel, NoticeModel,
     ActionModel, InvitationModel, PersonModel, MailModel,
     PageHistoryModel, VisitModel,
     WebSessionModel,

@@ -16,23 +16,19 @@ from jsonschema import Draft7Validator
 
 from chalicelib.filing.ids import transaction_id
 from chalicelib.filing.schemas import schema
-from tests.helpers import FINANCE_KEY, ORGANIZER_KEY, assert_fec_round_trip, run_queues, staff
-from tests.reports_kit import Campaign, committee_id, donor
+from tests.helpers import (
+    FINANCE_KEY,
+    ORGANIZER_KEY,
+    assert_fec_round_trip,
+    committee_body,
+    run_queues,
+    staff,
+)
+from tests.reports_kit import Campaign, committee_id, configure, donor
 
 pytestmark = pytest.mark.stack
 
 Q2 = {"report_code": "Q2", "from": "2026-05-14", "to": "2026-06-30"}  # after the pre-primary
-# A House campaign as finance sets it up: its calendar (issue 13) and its filing settings.
-CALENDAR = {
-    "name": "Rivera for Congress", "type": "candidate", "time_zone": "America/New_York",
-    "address": {"line1": "100 Campaign Way", "line2": "Suite 2", "city": "Springfield",
-                "state": "IL", "zip": "62701"},
-    "treasurer_name": "Dana Okafor",
-    "candidate": {"fec_id": "H6IL13123", "name": "Ana Rivera", "office": "H", "state": "IL",
-                  "district": "13"},
-    "previous_general_date": "2024-11-05",
-    "elections": [{"code": "P2026", "date": "2026-06-02"}, {"code": "G2026", "date": "2026-11-03"}],
-}
 # The schema each record is checked against (Form 3's refunds as Form 3X's, as validation does).
 SCHEMA_OF = {"INDIVIDUAL_RECEIPT": "INDIVIDUAL_RECEIPT", "RETURN_RECEIPT": "RETURN_RECEIPT",
              "REFUND_INDIVIDUAL_CONTRIBUTION": "INDIVIDUAL_REFUNDS"}
@@ -42,13 +38,6 @@ def committee(api: Any, **settings: Any) -> Campaign:
     campaign = Campaign(api, committee_id())
     configure(api, campaign, **settings)
     return campaign
-
-
-def configure(api: Any, campaign: Campaign, **settings: Any) -> None:
-    body = {k: v for k, v in {**CALENDAR, **settings}.items() if v is not None}
-    status, answer = api.call("PUT", f"/api/admin/committees/{campaign.committee_id}", body,
-                              staff(FINANCE_KEY))
-    assert status == 200, answer
 
 
 def ask(api: Any, campaign: Campaign, period: dict[str, str] = Q2) -> tuple[int, Any]:
@@ -91,9 +80,9 @@ def test_committee_filing_settings_are_validated_and_kept(api: Any) -> None:
                        ({"opening_cash_on_hand_cents": "100"}, "opening_cash_on_hand_cents"),
                        ({"opening_cash_on_hand_cents": 100, "opening_cash_as_of": 20250101},
                         "opening_cash_as_of")]:
-        status, answer = api.call("PUT", path, {**CALENDAR, **bad}, staff(FINANCE_KEY))
+        status, answer = api.call("PUT", path, committee_body(**bad), staff(FINANCE_KEY))
         assert status == 400 and field in answer["error"]["fields"], answer
-    status, answer = api.call("PUT", path, {**CALENDAR, "opening_cash_on_hand_cents": 100},
+    status, answer = api.call("PUT", path, committee_body(opening_cash_on_hand_cents=100),
                               staff(FINANCE_KEY))
     assert status == 400 and "opening_cash_as_of" in json.dumps(answer)
 
@@ -136,7 +125,7 @@ def test_a_quarter_built_reviewed_finalized_downloaded_and_amended(api: Any) -> 
     configure(api, campaign, elections=None, **books)
     campaign.refund(over, 10_000, "2026-05-29")  # Stripe's refund of the excess, as it lands
     campaign.dispute(charged_back, "2026-06-10")  # a chargeback
-    campaign.give(lu, 5_000, "2026-07-01", hour=3)  # 11 pm on June 30 in New York: in Q2
+    campaign.give(lu, 5_000, "2026-07-01", hour=3)  # 10 pm on June 30 in Illinois: in Q2
     configure(api, campaign, **books)
 
     status, answer = ask(api, campaign)

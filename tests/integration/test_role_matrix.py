@@ -45,6 +45,9 @@ ALLOWED: dict[tuple[str, str], tuple[str, ...]] = {
     ("POST", "/api/admin/reports/{report_id}/finalize"): FINANCE,
     ("GET", "/api/admin/reports/{report_id}/file"): FINANCE,
     ("POST", "/api/admin/reports/{report_id}/amend"): FINANCE,
+    ("GET", "/api/admin/notices"): FINANCE,
+    ("GET", "/api/admin/notices/{notice_id}/file"): FINANCE,
+    ("POST", "/api/admin/notices/{notice_id}/filed"): FINANCE,
     ("GET", "/api/admin/reviews"): FINANCE,
     ("POST", "/api/admin/reviews/{donation_id}"): FINANCE,
 }

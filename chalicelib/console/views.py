@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
@@ -90,3 +91,28 @@ def preview_html(query: Mapping[str, str], now: datetime) -> tuple[str, int]:
         return render_page("console/preview_invalid.html", problems=err.fields or {"form": err.message}), 200
     return render_donate(page, deps.page_service().preview(page), "", None, preview=True,
                          committee_type=deps.committees().get(page.committee_id).type), 200
+
+
+_LINE = re.compile(r"^L(\d+)([a-z]*)_(.*)_(period|ytd)$")
+
+
+def summary_lines(lines: Mapping[str, float]) -> list[tuple[str, str, float | None, float | None]]:
+    """A report's summary lines (schema names such as `L11ai_individuals_itemized_period`, in
+    dollars) as rows of the form: line ("11(a)(i)"), what it is, column A, column B."""
+    rows: dict[str, list[Any]] = {}
+    for name, value in lines.items():
+        match = _LINE.match(name)
+        if not match:
+            continue
+        number, letters, what, column = match.groups()
+        label = number + "".join(f"({part})" for part in _letter_parts(letters))
+        row = rows.setdefault(label, [label, what.replace("_", " "), None, None])
+        row[2 if column == "period" else 3] = value
+    return [tuple(r) for r in rows.values()]  # type: ignore[misc]
+
+
+def _letter_parts(letters: str) -> list[str]:
+    """`ai` → a, i; `aiii` → a, iii; `b` → b (the form's own numbering)."""
+    if not letters:
+        return []
+    return [letters[0], letters[1:]] if len(letters) > 1 else [letters]

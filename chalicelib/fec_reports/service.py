@@ -175,6 +175,11 @@ class ReportService:
             body.update(json.loads(self.files.read(report.files["view"])))
         return body
 
+    def of_committee(self, committee_id: str, limit: int = 50) -> list[StoredReport]:
+        """A committee's reports and amendments, newest first (a few a year: one query)."""
+        found = sorted(self.reports.of_committee(committee_id), key=lambda r: r.created_at, reverse=True)
+        return found[:limit]
+
     def files_of(self, report_id: str) -> ReportFiles:
         """Fresh presigned links to a final report's `.fec` and JSON Lines files."""
         report = self._get(report_id)

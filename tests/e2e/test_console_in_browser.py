@@ -21,6 +21,7 @@ from tests.e2e.axe import assert_accessible
 from tests.e2e.test_donate_in_browser import browser, fill_donor  # noqa: F401 - the fixture
 from tests.followups_kit import drain_until
 from tests.helpers import FINANCE_KEY, run_queues, staff, wait_for
+from tests.integration.test_fec_reports_api import CALENDAR, Q2
 from tests.mail import mirrored, sent_to, text_of
 
 pytestmark = [pytest.mark.stack, pytest.mark.server, pytest.mark.browser]
@@ -181,10 +182,21 @@ def test_a_morning_in_the_console(browser, live_server: str, local_stack, mailbo
     desk.get_by_role("link", name=payout_id).click()
     desk.get_by_role("heading", name=f"Payout {payout_id}").wait_for()
 
+    # A quarter's report to the FEC, built and waiting to be finalized.
+    committee_id = "C" + str(uuid.uuid4().int)[:8]
+    requests.put(f"{live_server}/api/admin/committees/{committee_id}", json=CALENDAR,
+                 headers=staff(FINANCE_KEY), timeout=10).raise_for_status()
+    asked = requests.post(f"{live_server}/api/admin/reports", json={"committee_id": committee_id, **Q2},
+                          headers=staff(FINANCE_KEY), timeout=10)
+    assert asked.status_code == 202, asked.text
+    run_queues()
+
     finance_pages = {"donations": f"/admin/donations?q={donor_email}", "donation": donation_path,
                      "donor": donor_path,
                      "exports": "/admin/exports", "export": export_path, "payouts": "/admin/payouts",
-                     "payout": f"/admin/payouts/{payout_id}"}
+                     "payout": f"/admin/payouts/{payout_id}",
+                     "filings": f"/admin/filings?committee_id={committee_id}",
+                     "filing": f"/admin/filings/{asked.json()['report_id']}"}
     anonymous = browser.new_context(viewport={"width": 360, "height": 800}, bypass_csp=True)
     check_and_shoot(anonymous, live_server, {"login": "/admin/login"}, 360)
     anonymous.close()

@@ -77,6 +77,12 @@ CONSOLE_ALLOWED: dict[tuple[str, str], tuple[str, ...]] = {
     ("GET", "/admin/donations"): FINANCE,
     ("GET", "/admin/donations/{donation_id}"): FINANCE,
     ("GET", "/admin/donors/{donor_id}"): FINANCE,
+    ("GET", "/admin/filings"): FINANCE,
+    ("POST", "/admin/filings"): FINANCE,
+    ("GET", "/admin/filings/{report_id}"): FINANCE,
+    ("POST", "/admin/filings/{report_id}/finalize"): FINANCE,
+    ("POST", "/admin/filings/{report_id}/amend"): FINANCE,
+    ("GET", "/admin/filings/{report_id}/download"): FINANCE,
     ("POST", "/admin/logout"): BOTH,
 }
 CONSOLE_PATH = re.compile(r"^/admin(/|$)")

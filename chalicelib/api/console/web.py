@@ -63,6 +63,7 @@ NAV: list[NavItem] = [
     NavItem("Donations", "/admin/donations", FINANCE),
     NavItem("Exports", "/admin/exports", FINANCE),
     NavItem("Payouts", "/admin/payouts", FINANCE),
+    NavItem("FEC reports", "/admin/filings", FINANCE),
 ]
 
 

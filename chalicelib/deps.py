@@ -105,7 +105,7 @@ def donation_store() -> DonationRepository:
     s = settings()
     velocity = VelocityRepository(VelocityLimits(
         s.velocity_window_seconds, s.declines_per_ip, s.declines_per_email, s.declines_per_card,
-        s.intakes_per_ip, s.declines_per_donation))
+        s.intakes_per_ip, s.declines_per_donation, s.pending_per_ip))
     return DonationRepository(s.region, s.counter_shards, outbox_store(), s.ledger_shards,
                               s.pending_shards, velocity=velocity, committees=committees())
 

@@ -35,9 +35,9 @@ from chalicelib.giving.service import (
 from chalicelib.giving.velocity import (
     VelocityLimits,
     card_keys,
-    decline_keys,
     intake_key,
     lookup_keys,
+    pending_key,
     window,
 )
 from chalicelib.outbox.model import OutboxMessage
@@ -96,6 +96,8 @@ class MemoryDonations:
     before_commit: Any = None
     # The velocity counters a decline increments in the same commit (MemoryVelocity), if any.
     velocity: Any = None
+    # When the reconciler last checked each pending donation.
+    checked: dict[str, datetime] = field(default_factory=dict)
 
     def aggregate(self, donor_id: str, scope: str) -> Aggregate:
         return self.aggregates.get((donor_id, scope), Aggregate())
@@ -191,9 +193,8 @@ class MemoryDonations:
             excess_refund_cents=excess.cents if excess else donation.excess_refund_cents,
             declines=decline.count if decline else donation.declines,
             failure_reason=(decline.reason if decline and decline.reason else donation.failure_reason))
-        if decline is not None and self.velocity is not None:
-            self.velocity.count_decline(donation.client_ip, donation.donor.email, event.card_fingerprint,
-                                        event.occurred_at)
+        if counters is not None and self.velocity is not None:  # as the service decided them
+            self.velocity.move(counters.decline_keys, counters.pending_key)
         if new_state.paid and not donation.state.paid:
             record = self.donors.setdefault(donation.donor_id, DonorRecord(donation.donor))
             record.snapshot = donation.donor
@@ -225,10 +226,19 @@ class MemoryDonations:
         return donation_id in self.donations
 
     # --- the reconciler ---------------------------------------------------------------
-    def stale_pending(self, older_than: datetime, limit: int) -> list[Donation]:
+    def stale_pending(self, checked_before: datetime, limit: int) -> list[Donation]:
+        """Pending donations last checked (or created) before `checked_before`, the one checked
+        longest ago first (the twin has no shards)."""
+        def checked(d: Donation) -> datetime:
+            return self.checked.get(d.donation_id, d.created_at)
+
         found = [d for d in self.donations.values()
-                 if d.status == "pending" and d.created_at <= older_than]
-        return copy.deepcopy(sorted(found, key=lambda d: d.created_at)[:limit])
+                 if d.status == "pending" and checked(d) <= checked_before]
+        return copy.deepcopy(sorted(found, key=checked)[:limit])
+
+    def mark_checked(self, donation_id: str, when: datetime) -> None:
+        if donation_id in self.donations and self.donations[donation_id].status == "pending":
+            self.checked[donation_id] = when
 
     # --- express ----------------------------------------------------------------------
     def express_donor(self, donor_id: str) -> ExpressDonor | None:
@@ -320,15 +330,18 @@ class MemoryVelocity:
         return {k: self.hits[k] for k in lookup_keys(ip, email, now, self.limits) if k in self.hits}
 
     def count_intake(self, ip: str, now: datetime) -> None:
-        key = intake_key(ip, window(now, self.limits))
-        self.hits[key] = self.hits.get(key, 0) + 1
+        for key in (intake_key(ip, window(now, self.limits)), pending_key(ip, now)):
+            self.hits[key] = self.hits.get(key, 0) + 1
+
+    def move(self, declines: Any, pending: str | None) -> None:
+        """What a commit does to the counters: one more decline on each key, one fewer pending."""
+        for key in declines:
+            self.hits[key] = self.hits.get(key, 0) + 1
+        if pending:
+            self.hits[pending] = self.hits.get(pending, 0) - 1
 
     def card_counts(self, fingerprint: str, now: datetime) -> dict[str, int]:
         return {k: self.hits[k] for k in card_keys(fingerprint, now, self.limits) if k in self.hits}
-
-    def count_decline(self, ip: str | None, email: str, card: str | None, now: datetime) -> None:
-        for key in decline_keys(ip, email, card, window(now, self.limits)):
-            self.hits[key] = self.hits.get(key, 0) + 1
 
 
 class MemoryPages:
@@ -476,3 +489,29 @@ def paid(donation: Donation, event_id: str | None = None) -> PaymentEvent:
     return PaymentEvent(event_id or f"evt_paid_{donation.donation_id}", "payment_intent.succeeded",
                         Fact("paid"), donation.donation_id, donation.payment_intent_id, T0,
                         amount_cents=donation.amount_cents, currency="usd")
+
+
+class GivingWorld:
+    """The giving service over these twins with velocity limits, its reconciler and a clock."""
+
+    def __init__(self, limits: VelocityLimits | None = None) -> None:
+        from chalicelib.giving.reconcile import Reconciler
+        from chalicelib.giving.service import GivingService
+
+        self.clock = Clock()
+        self.velocity = MemoryVelocity(limits)
+        self.store = MemoryDonations(velocity=self.velocity)
+        self.payments = MemoryPayments()
+        self.giving = GivingService(self.store, MemoryPages(page()), self.payments, MemoryCommittees(),
+                                    self.clock, velocity=self.velocity)
+        self.reconciler = Reconciler(self.giving, self.store, self.payments, self.clock,
+                                     stale_after=timedelta(minutes=15), expire_after=timedelta(minutes=30))
+
+    def intake(self, ip: str | None = None, email: str | None = None, cents: int = 2_700) -> Donation:
+        """A donation started from `ip` (a random address if none) by `email` (a fresh one)."""
+        import uuid
+
+        request = donation_request(cents, email or f"{uuid.uuid4().hex[:10]}@example.org",
+                                   f"key-{uuid.uuid4().hex}")
+        return self.giving.start_donation("spring", request,
+                                          ip or f"203.0.113.{uuid.uuid4().int % 250}").donation

@@ -6,6 +6,11 @@ webhook (synthetic event ids, so a late real event merges harmlessly). An intent
 unconfirmed when its reservation expires (`RESERVATION_MINUTES`, 30 by default) is cancelled at
 Stripe, and the failure then releases the reservation through that same exactly-once path: a
 reservation nobody confirms cannot hold a donor's limit for long.
+
+Each run asks about at most `limit` donations, fairly across the pending index's shards, the
+ones checked longest ago first; a donation still waiting is marked checked, so the next runs
+page past it to the others. A flood of abandoned intakes cannot hold the reconciler on the same
+donations run after run, nor keep it from the shards after the flooded one.
 """
 
 from __future__ import annotations
@@ -33,7 +38,8 @@ class IntentLookup(Protocol):
 
 
 class PendingSource(Protocol):
-    def stale_pending(self, older_than: datetime, limit: int) -> list[Donation]: ...
+    def stale_pending(self, checked_before: datetime, limit: int) -> list[Donation]: ...
+    def mark_checked(self, donation_id: str, when: datetime) -> None: ...
 
 
 @dataclass
@@ -60,11 +66,23 @@ class Reconciler:
         now = self.clock()
         report = ReconcileReport()
         # A reservation shorter than the staleness wait still expires on time.
-        older_than = now - min(self.stale_after, self.expire_after)
-        for donation in self.pending.stale_pending(older_than, limit):
+        checked_before = now - min(self.stale_after, self.expire_after)
+        for donation in self.pending.stale_pending(checked_before, limit):
             report.checked += 1
-            report.count(self._settle(donation, now))
+            outcome = self._settle(donation, now)
+            if outcome == "waiting":  # look again after the others had their turn
+                self.pending.mark_checked(donation.donation_id, self._checked_as_of(donation, now))
+            report.count(outcome)
         return report
+
+    def _checked_as_of(self, donation: Donation, now: datetime) -> datetime:
+        """The check time to record for a donation still waiting: now, except that one whose
+        reservation has yet to expire is recorded early enough to come up again right when it
+        does (a check is due `min(stale_after, expire_after)` after the recorded time)."""
+        expires = donation.created_at + self.expire_after
+        if expires <= now:
+            return now
+        return min(now, expires - min(self.stale_after, self.expire_after))
 
     def _settle(self, donation: Donation, now: datetime) -> str:
         expired = donation.created_at <= now - self.expire_after

@@ -39,6 +39,7 @@ from chalicelib.giving.velocity import (
     check_intake,
     decline_keys,
     is_card_testing,
+    pending_key,
     window,
 )
 from chalicelib.outbox.model import OutboxMessage
@@ -171,11 +172,13 @@ class ExcessRefund:
 @dataclass(frozen=True)
 class CommitCounters:
     """The counters an event moves besides the donor's aggregate and the page's thermometer,
-    as the service decides them: the A/B arm whose conversion it is, and the card-testing
-    counters a decline counts on."""
+    as the service decides them: the A/B arm whose conversion it is, the card-testing
+    counters a decline counts on, and the address's pending donations."""
 
     variant_id: str | None = None
     decline_keys: tuple[str, ...] = ()
+    # The address's pending counter, when this event ends the donation's `pending` (one fewer).
+    pending_key: str | None = None
 
 
 NO_COUNTERS = CommitCounters()
@@ -467,7 +470,7 @@ class GivingService:
             now = self.clock()
             messages = [m for plan in self.planners for m in plan(donation, new_state, now)]
             aggregate = self._aggregate_change(donation, new_state, delta)
-            counters = self._counters(event, donation, delta)
+            counters = self._counters(event, donation, new_state, delta)
             decline = None
             if event.type == DECLINE_EVENT:
                 if card is None:  # read once, not again on a retry
@@ -558,14 +561,19 @@ class GivingService:
             reservation_holder=donation.reserved_by if release else None,
         )
 
-    def _counters(self, event: PaymentEvent, donation: Donation, delta: TotalsDelta) -> CommitCounters:
+    def _counters(self, event: PaymentEvent, donation: Donation, new: PaymentState,
+                  delta: TotalsDelta) -> CommitCounters:
         """A change of the page's totals is its variant's conversion too; a declined payment
-        counts against its IP, email and card for card testing."""
+        counts against its IP, email and card for card testing; a donation leaving `pending`
+        is one fewer pending from its address (PENDING_PER_IP)."""
         declines: tuple[str, ...] = ()
-        if event.type == "payment_intent.payment_failed" and self.velocity is not None:
+        if event.type == DECLINE_EVENT and self.velocity is not None:
             declines = tuple(decline_keys(donation.client_ip, donation.donor.email, event.card_fingerprint,
                                           window(event.occurred_at, self.velocity.limits)))
-        return CommitCounters(None if delta.is_zero else donation.variant_id, declines)
+        settled = donation.state.status == "pending" and new.status != "pending"
+        pending = (pending_key(donation.client_ip, donation.created_at)
+                   if settled and donation.client_ip and self.velocity is not None else None)
+        return CommitCounters(None if delta.is_zero else donation.variant_id, declines, pending)
 
     def _commit_with_excess_refund(self, event: PaymentEvent, donation: Donation,
                                    new_state: PaymentState, delta: TotalsDelta,

@@ -29,6 +29,8 @@ from chalicelib.outbox.model import Delivered, OutboxMessage, PermanentFailure
 DECLINE_EVENT = "payment_intent.payment_failed"
 CARD_TESTING = "card_testing"
 CANCEL_KIND = "cancel_card_testing"
+# Pending donations are counted per IP in hour-long windows (PENDING_PER_IP per hour).
+PENDING_WINDOW_SECONDS = 3600
 
 
 @dataclass(frozen=True)
@@ -39,6 +41,7 @@ class VelocityLimits:
     declines_per_card: int = 5
     intakes_per_ip: int = 300
     declines_per_donation: int = 3
+    pending_per_ip: int = 20
 
 
 class RateLimited(DomainError):
@@ -100,6 +103,12 @@ def intake_key(ip: str, window_n: int) -> str:
     return f"intake#ip#{_ip(ip)}#{window_n}"
 
 
+def pending_key(ip: str, created_at: datetime) -> str:
+    """The counter of pending donations from this address in the hour `created_at` falls in:
+    intake adds one, the donation's leaving `pending` takes it off again."""
+    return f"pending#ip#{_ip(ip)}#{int(created_at.timestamp()) // PENDING_WINDOW_SECONDS}"
+
+
 def card_keys(fingerprint: str, now: datetime, limits: VelocityLimits) -> tuple[str, str]:
     """The card's decline counters for this window and the one before."""
     w = window(now, limits)
@@ -130,16 +139,25 @@ def lookup_keys(ip: str, email: str, now: datetime, limits: VelocityLimits) -> l
     w = window(now, limits)
     keys = [f"decline#{kind}#{value}#{n}" for kind, value in (("ip", _ip(ip)), ("email", _digest(email)))
             for n in (w, w - 1)]
-    return [*keys, intake_key(ip, w), intake_key(ip, w - 1)]
+    hour_before = now - timedelta(seconds=PENDING_WINDOW_SECONDS)
+    return [*keys, intake_key(ip, w), intake_key(ip, w - 1), pending_key(ip, now),
+            pending_key(ip, hour_before)]
 
 
 def check_intake(counts: Mapping[str, int], ip: str, email: str, now: datetime,
                  limits: VelocityLimits) -> None:
-    """Refuse intake past the decline caps, or past the (high) intake cap for one IP."""
+    """Refuse intake past the decline caps, past the (high) intake cap for one IP, or with
+    `pending_per_ip` donations from this IP still pending in the last hour."""
     check_declines(counts, ip, email, now, limits)
     w = window(now, limits)
     if weighted(counts, intake_key(ip, w), intake_key(ip, w - 1), now, limits) >= limits.intakes_per_ip:
         raise RateLimited(retry_after(now, limits))
+    hour = PENDING_WINDOW_SECONDS
+    elapsed = (int(now.timestamp()) % hour) / hour
+    pending = (max(counts.get(pending_key(ip, now), 0), 0)
+               + max(counts.get(pending_key(ip, now - timedelta(seconds=hour)), 0), 0) * (1 - elapsed))
+    if pending >= limits.pending_per_ip:
+        raise RateLimited(hour - int(now.timestamp()) % hour)
 
 
 def retry_after(now: datetime, limits: VelocityLimits) -> int:

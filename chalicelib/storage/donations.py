@@ -493,6 +493,9 @@ class DonationRepository:
         if counters.decline_keys and self.velocity is not None:
             for item in self.velocity.items(counters.decline_keys):
                 tx.update("velocity", item, self.velocity.increment(event.occurred_at))
+        if counters.pending_key and self.velocity is not None:
+            counter = self.velocity.items([counters.pending_key])[0]
+            tx.update("pending_ip", counter, self.velocity.pending_change(-1, now))
         for message in messages:
             tx.save("outbox", self.outbox.item(message, now))
         try:
@@ -539,17 +542,39 @@ class DonationRepository:
         )
 
     # --- reading ------------------------------------------------------------------------
-    def stale_pending(self, older_than: datetime, limit: int) -> list[Donation]:
-        """Donations still pending that were created before `older_than`, oldest first."""
+    def stale_pending(self, checked_before: datetime, limit: int) -> list[Donation]:
+        """Up to `limit` donations still pending that were last checked (or created) before
+        `checked_before`, fairly across shards: each shard gives its share first, the one
+        checked longest ago first, and the budget left over goes to shards with more waiting.
+        So a flood on one shard cannot crowd out the rest, and donations the reconciler just
+        checked (see `mark_checked`) wait their turn behind the others."""
+        share = -(-limit // self.pending_shards)
         ids: list[str] = []
+        fuller: list[tuple[int, Any]] = []
         for n in range(self.pending_shards):
-            query = DonationModel.pending.query(f"pending#{n}", DonationModel.created_at <= older_than,
-                                                limit=limit - len(ids))
+            query = DonationModel.pending.query(f"pending#{n}", DonationModel.checked_at <= checked_before,
+                                                limit=share)
             ids.extend(i.donation_id for i in query)
+            if query.last_evaluated_key:
+                fuller.append((n, query.last_evaluated_key))
+        for n, start in fuller:
             if len(ids) >= limit:
                 break
-        found = [_from_item(i) for i in DonationModel.batch_get(ids, consistent_read=True)]
+            query = DonationModel.pending.query(f"pending#{n}", DonationModel.checked_at <= checked_before,
+                                                limit=limit - len(ids), last_evaluated_key=start)
+            ids.extend(i.donation_id for i in query)
+        found = [_from_item(i) for i in DonationModel.batch_get(ids[:limit], consistent_read=True)]
         return sorted(found, key=lambda d: d.created_at)
+
+    def mark_checked(self, donation_id: str, when: datetime) -> None:
+        """The reconciler asked about this donation at `when`: it moves to the back of its
+        shard. Nothing happens to a donation no longer pending."""
+        try:
+            DonationModel(donation_id).update(actions=[DonationModel.checked_at.set(when)],
+                                              condition=DonationModel.pending_shard.exists())
+        except UpdateError as exc:
+            if not condition_failed(exc):
+                raise
 
     def aggregate(self, donor_id: str, scope: str) -> Aggregate:
         """A donor's aggregate for one limit period (zeros if they never gave in it)."""
@@ -774,6 +799,7 @@ def _to_item(d: Donation, pending_shards: int = 10) -> DonationModel:
         customer_id=d.customer_id,
         pending_shard=(f"pending#{shard_for(d.donation_id, pending_shards)}"
                        if s.status == "pending" else None),
+        checked_at=d.created_at if s.status == "pending" else None,
         created_at=d.created_at, updated_at=d.created_at,
         version=d.version,
     )

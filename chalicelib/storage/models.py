@@ -76,7 +76,9 @@ class DonationsByDonor(GlobalSecondaryIndex["DonationModel"]):
 
 
 class PendingDonations(GlobalSecondaryIndex["DonationModel"]):
-    """Sparse: donations still waiting for their payment's outcome, oldest first per shard.
+    """Sparse: donations still waiting for their payment's outcome, per shard, the one checked
+    longest ago first (`checked_at`: when the reconciler last asked Stripe, else its creation),
+    so the reconciler pages past the ones it checked recently.
     Keys only: every intake writes it and every outcome deletes from it, so its items stay at
     one write unit each; the reconciler reads the few donations it needs by key."""
 
@@ -85,7 +87,7 @@ class PendingDonations(GlobalSecondaryIndex["DonationModel"]):
         projection = KeysOnlyProjection()
 
     pending_shard = UnicodeAttribute(hash_key=True)
-    created_at = UTCDateTimeAttribute(range_key=True)
+    checked_at = UTCDateTimeAttribute(range_key=True)
 
 
 class DonorFields(MapAttribute[str, object]):
@@ -180,6 +182,8 @@ class DonationModel(Model):
     customer_id = UnicodeAttribute(null=True)
     # Present only while pending (a sparse, sharded index for the reconciler).
     pending_shard = UnicodeAttribute(null=True)
+    # When the reconciler last checked this pending donation (its creation until then).
+    checked_at = UTCDateTimeAttribute(null=True)
     created_at = UTCDateTimeAttribute()
     updated_at = UTCDateTimeAttribute()
     # Optimistic lock: each event's transaction requires the version it read.

@@ -6,7 +6,15 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
-from chalicelib.giving.velocity import VelocityLimits, card_keys, intake_key, lookup_keys, window
+from chalicelib.giving.velocity import (
+    PENDING_WINDOW_SECONDS,
+    VelocityLimits,
+    card_keys,
+    intake_key,
+    lookup_keys,
+    pending_key,
+    window,
+)
 from chalicelib.storage.models import VelocityModel
 
 
@@ -25,8 +33,16 @@ class VelocityRepository:
         return {i.counter_key: int(i.hits or 0) for i in VelocityModel.batch_get(keys)}
 
     def count_intake(self, ip: str, now: datetime) -> None:
+        """One more intake from this address, and one more of its donations pending."""
         key = intake_key(ip, window(now, self.limits))
         VelocityModel(key).update(actions=self.increment(now))
+        VelocityModel(pending_key(ip, now)).update(actions=self.pending_change(1, now))
+
+    @staticmethod
+    def pending_change(change: int, now: datetime) -> list[Any]:
+        """Actions on an address's pending counter (kept two hours after its last change)."""
+        expires = now + timedelta(seconds=2 * PENDING_WINDOW_SECONDS)
+        return [VelocityModel.hits.add(change), VelocityModel.expires_at.set(expires)]
 
     def increment(self, now: datetime) -> list[Any]:
         """Actions that count one more in a window's item and let it expire after two windows."""

@@ -6,12 +6,10 @@ donation, the IP, the email and the card; past `DECLINES_PER_DONATION` (or the c
 
 from __future__ import annotations
 
-import uuid
-
 import pytest
 
 from chalicelib.giving.events import read_event
-from chalicelib.giving.service import EventOutcome, GivingService
+from chalicelib.giving.service import EventOutcome
 from chalicelib.giving.velocity import (
     CANCEL_KIND,
     RateLimited,
@@ -19,34 +17,14 @@ from chalicelib.giving.velocity import (
     card_testing_cancel_handler,
     ip_bucket,
 )
-from tests.giving_twins import (
-    Clock,
-    MemoryCommittees,
-    MemoryDonations,
-    MemoryPages,
-    MemoryPayments,
-    MemoryVelocity,
-    donation_request,
-    page,
-    paid,
-)
+from tests.giving_twins import GivingWorld, paid
 from tests.helpers import stripe_event
 
 
-class World:
+class World(GivingWorld):
     def __init__(self, **limits: int) -> None:
-        self.clock = Clock()
-        self.velocity = MemoryVelocity(VelocityLimits(**limits))
-        self.store = MemoryDonations(velocity=self.velocity)
-        self.payments = MemoryPayments()
-        self.giving = GivingService(self.store, MemoryPages(page()), self.payments, MemoryCommittees(),
-                                    self.clock, velocity=self.velocity)
+        super().__init__(VelocityLimits(**limits))
         self.cancel = card_testing_cancel_handler(self.payments)
-
-    def intake(self, ip: str = "198.51.100.7", email: str | None = None, cents: int = 2_700):  # type: ignore[no-untyped-def]
-        request = donation_request(cents, email or f"{uuid.uuid4().hex[:8]}@example.org",
-                                   f"key-{uuid.uuid4().hex}")
-        return self.giving.start_donation("spring", request, ip).donation
 
     def decline(self, donation, card: str = "fpA", event_id: str | None = None):  # type: ignore[no-untyped-def]
         payload = stripe_event(

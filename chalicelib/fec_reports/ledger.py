@@ -8,7 +8,10 @@ Each movement becomes one transaction under an id derived from our own ids, so e
   refund that fits in `excess_refund_cents`;
 - a dispute (chargeback): a `ReturnedContribution` (`SA` + the movement id);
 - a dispute won back: a `Receipt` of the money that came back (`SA` + the movement id);
-- Stripe's fee on any of them, once its payout is reconciled: a `ProcessingFee`.
+- Stripe's fee on any of them, once its payout is reconciled: a `ProcessingFee`;
+- a best-efforts answer (employer and occupation received after the gift, on the committee's
+  local day `best_efforts_answered_on`): a `BestEffortsAnswer`, which the report of the answer's
+  day carries as a memo entry when the gift was in an earlier report.
 A donor's aggregate is the signed sum of their movements in the aggregation period (the
 election cycle or the calendar year), through this one, as the itemization rule reads it.
 """
@@ -27,6 +30,7 @@ from chalicelib.exports.model import DonationFacts, LedgerMovement
 from chalicelib.exports.service import DONATIONS_PER_READ, chunks
 from chalicelib.filing.ids import transaction_id
 from chalicelib.filing.model import (
+    BestEffortsAnswer,
     FilingCommittee,
     ProcessingFee,
     Receipt,
@@ -81,8 +85,13 @@ def _transactions(committee: FilingCommittee, movement: LedgerMovement, donation
     received = committee.local_date(donation.paid_at) if donation.paid_at else day
     cents = movement.amount_cents
     if movement.kind == "contribution":
-        yield Receipt(transaction_id("SA", movement.donation_id), day, cents, person, aggregate,
-                      election)
+        receipt = Receipt(transaction_id("SA", movement.donation_id), day, cents, person, aggregate,
+                          election)
+        yield receipt
+        answered = donation.best_efforts_answered_on
+        if answered is not None:  # the donor's facts hold the answer (see compliance.best_efforts)
+            yield BestEffortsAnswer(transaction_id("SA", f"{movement.donation_id}#best_efforts"),
+                                    answered, receipt, person.employer or "", person.occupation or "")
     elif movement.kind == "dispute_reversal":
         yield Receipt(transaction_id("SA", movement.movement_id), day, cents, person, aggregate,
                       election)

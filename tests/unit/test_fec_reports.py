@@ -247,3 +247,19 @@ def test_finalize_refuses_a_report_whose_errors_remain() -> None:
         service.finalize(view["report_id"], DANA, D("2026-07-10"))
     assert "L27_cash_on_hand_at_close_period" in {e["field"] for e in refused.value.extra["errors"]}  # type: ignore[union-attr]
     assert service.view(view["report_id"])["status"] == "draft"
+
+
+def test_a_best_efforts_answer_after_the_report_is_a_memo_entry_in_the_next() -> None:
+    movements = [gift(1, "kim", 25_000, "2026-06-05T17:00")]
+    service, _, ledger, files = build(movements=movements)
+    answered = replace(ledger.donations_by_id["don_1"], best_efforts_answered_on=D("2026-07-08"))
+    ledger.donations_by_id["don_1"] = answered
+    q2 = built(service)
+    assert q2["counts"]["SA11AI"] == 1  # the gift, showing the answer: no memo in its own report
+    q3 = built(service, "Q3", D("2026-07-01"), D("2026-09-30"))
+    assert q3["counts"]["SA11AI"] == 1 and line(q3, "11ai") == 0  # a memo counts in no line
+    final = service.finalize(q3["report_id"], DANA, D("2026-10-10"))
+    (memo,) = [json.loads(r) for r in files.read(final.files["jsonl"]).decode().splitlines()[1:]]
+    assert memo["memo_code"] is True and memo["contributor_employer"] == "City Library"
+    assert memo["contribution_date"] == "2026-06-05"
+    assert "received 2026-07-08" in memo["memo_text_description"]

@@ -97,6 +97,12 @@ def queue_consumers(template: dict[str, Any]) -> list[tuple[str, str]]:
     return found
 
 
+def lambda_handlers(template: dict[str, Any]) -> dict[str, str]:
+    """Each function's logical id and handler (`app.app`, `chalicelib.api.jobs.drain_outbox`)."""
+    return {k: v["Properties"]["Handler"] for k, v in template["Resources"].items()
+            if v["Type"] == "AWS::Serverless::Function"}
+
+
 def lambda_roles(template: dict[str, Any]) -> list[str]:
     return sorted(k for k, v in template["Resources"].items() if v["Type"] == "AWS::IAM::Role")
 
@@ -109,8 +115,11 @@ def build(out: Path = DEFAULT_OUT, stage: str = "prod") -> Package:
     merge_file = out / "merge-template.json"
     roles = [arg for role in lambda_roles(bare) for arg in ("--role", role)]
     consumers = [arg for fn, queue in queue_consumers(bare) for arg in ("--consumer", f"{fn}={queue}")]
+    functions = [arg for fn, handler in lambda_handlers(bare).items()
+                 for arg in ("--function", f"{fn}={handler}")]
     subprocess.run([sys.executable, "-m", "devtools.deploy.template", "--stage", stage,
-                    "--out", str(merge_file), *roles, *consumers], cwd=ROOT, env=_env(), check=True)
+                    "--out", str(merge_file), *roles, *consumers, *functions],
+                   cwd=ROOT, env=_env(), check=True)
     result_dir = out / "out"
     _chalice_package(project, stage, result_dir, merge_file)
     shutil.rmtree(out / "bare")
@@ -216,26 +225,42 @@ def unmodelled_tables(template: dict[str, Any], stage: str = "prod") -> list[str
     return sorted(k for k, v in env.items() if k.endswith("_TABLE") and v not in declared)
 
 
+def policies(stage: str = "prod") -> dict[str, dict[str, Any]]:
+    """Each hand-written IAM policy of the stage by file name: the stage's default and each
+    function's own (`lambda_functions.<name>.iam_policy_file` in `.chalice/config.json`)."""
+    config = merge.stage_config(stage)
+    names = [config.get("iam_policy_file", f"policy-{stage}.json")]
+    names += [fn["iam_policy_file"] for fn in config.get("lambda_functions", {}).values()
+              if "iam_policy_file" in fn]
+    return {name: json.loads((ROOT / ".chalice" / name).read_text()) for name in dict.fromkeys(names)}
+
+
 def policy_gaps(template: dict[str, Any], stage: str = "prod") -> list[str]:
-    """Tables, indexes, queues and buckets the stage's hand-written IAM policy does not reach."""
-    policy_file = merge.stage_config(stage).get("iam_policy_file", f"policy-{stage}.json")
-    policy = json.loads((ROOT / ".chalice" / policy_file).read_text())
-    return [arn for service, arn in required_arns(template) if not _covered(policy, service, arn)]
+    """Tables and indexes some policy of the stage does not reach (every function shares the
+    data), and queues and buckets no policy of the stage reaches (each is some function's)."""
+    found = policies(stage)
+    gaps = []
+    for service, arn in required_arns(template):
+        if service == "dynamodb":
+            gaps += [f"{arn} (in {name})" for name, policy in found.items()
+                     if not _covered(policy, service, arn)]
+        elif not any(_covered(policy, service, arn) for policy in found.values()):
+            gaps.append(arn)
+    return gaps
 
 
 _IAM_PREFIX = {"sesv2": "ses", "dynamodbstreams": "dynamodb"}
 
 
 def service_gaps(stage: str = "prod") -> list[str]:
-    """AWS services chalicelib creates boto3 clients for, on which the policy allows nothing."""
-    policy_file = merge.stage_config(stage).get("iam_policy_file", f"policy-{stage}.json")
-    policy = json.loads((ROOT / ".chalice" / policy_file).read_text())
+    """AWS services chalicelib creates boto3 clients for, on which no policy allows anything."""
     allowed = set()
-    for st in policy["Statement"]:
-        actions = st.get("Action", [])
-        for action in [actions] if isinstance(actions, str) else actions:
-            if st.get("Effect") == "Allow":
-                allowed.add(action.split(":", 1)[0])
+    for policy in policies(stage).values():
+        for st in policy["Statement"]:
+            actions = st.get("Action", [])
+            for action in [actions] if isinstance(actions, str) else actions:
+                if st.get("Effect") == "Allow":
+                    allowed.add(action.split(":", 1)[0])
     gaps = []
     for path in sorted((ROOT / "chalicelib").rglob("*.py")):
         for service in re.findall(r"boto3\.client\(\s*[\"'](\w+)[\"']", path.read_text()):
@@ -267,9 +292,9 @@ def main(argv: list[str] | None = None) -> None:
         print(f"NOTE: .chalice/config.json names {var} but no model in ALL_MODELS declares it")
     gaps = policy_gaps(template, args.stage)
     for arn in gaps:
-        print(f"POLICY GAP: .chalice/policy-{args.stage}.json does not allow {arn}")
+        print(f"POLICY GAP: no policy of the {args.stage} stage allows {arn}")
     for gap in service_gaps(args.stage):
-        print(f"POLICY GAP: .chalice/policy-{args.stage}.json has {gap}")
+        print(f"POLICY GAP: the {args.stage} stage's policies have {gap}")
     if not args.no_lint:
         errors, warnings = lint(package.template)
         for line in errors + warnings:

@@ -217,12 +217,24 @@ def secrets_policy(stage: str, roles: Iterable[str] = DEFAULT_ROLES) -> dict[str
 
 
 # --- the whole merge template -------------------------------------------------------------------
+def function_name(stage: str, handler: str) -> str:
+    """The Lambda function's name, as `chalice deploy` names it (`groundswell-prod` for the API,
+    `groundswell-prod-drain_outbox` for a job): fixed, so that each function's policy file names
+    its own log group (`/aws/lambda/<name>`) and nothing else."""
+    app_name = json.loads(CHALICE_CONFIG.read_text())["app_name"]
+    if handler == "app.app":
+        return f"{app_name}-{stage}"
+    return f"{app_name}-{stage}-{handler.rsplit('.', 1)[-1]}"
+
+
 def merge_template(stage: str, roles: Iterable[str] = DEFAULT_ROLES,
-                   consumers: Mapping[str, str] | None = None) -> dict[str, Any]:
+                   consumers: Mapping[str, str] | None = None,
+                   functions: Mapping[str, str] | None = None) -> dict[str, Any]:
     """Everything the app uses beyond what chalice generates. Import-time settings must already
     be the stage's (see `main`). `consumers` maps a function's logical id to the queue it reads:
     chalice names the queue by ARN text, so without `DependsOn` a first deploy may create the
-    event source mapping before the queue."""
+    event source mapping before the queue. `functions` maps a function's logical id to its
+    handler (`function_name` names it)."""
     from chalicelib.config import settings
     from chalicelib.storage.models import ALL_MODELS
 
@@ -246,9 +258,13 @@ def merge_template(stage: str, roles: Iterable[str] = DEFAULT_ROLES,
         add(bucket_resources(bucket, stage))
     add({"SecretsReadPolicy": secrets_policy(stage, roles)})
     queues = set(registry_names("QUEUES"))
+    overrides: dict[str, dict[str, Any]] = {}
+    for function, handler in sorted((functions or {}).items()):
+        overrides.setdefault(function, {})["Properties"] = {"FunctionName": function_name(stage, handler)}
     for function, queue in sorted((consumers or {}).items()):
         if queue in queues:
-            add({function: {"DependsOn": [logical_id(queue, "Queue", stage)]}})
+            overrides.setdefault(function, {})["DependsOn"] = [logical_id(queue, "Queue", stage)]
+    add(overrides)
     from chalicelib.pages.experiments import BUCKETS
     from devtools.deploy import alarms, edge
 
@@ -274,11 +290,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--role", action="append", help="a Lambda role's logical id (repeat)")
     parser.add_argument("--consumer", action="append", default=[], metavar="FUNCTION=QUEUE",
                         help="a function that reads a queue of the registry (repeat)")
+    parser.add_argument("--function", action="append", default=[], metavar="FUNCTION=HANDLER",
+                        help="a function's logical id and handler, to name it (repeat)")
     args = parser.parse_args(argv)
     consumers = dict(c.split("=", 1) for c in args.consumer)
+    functions = dict(f.split("=", 1) for f in args.function)
     sys.path.insert(0, str(ROOT))
     apply_stage_environment(args.stage)
-    template = merge_template(args.stage, args.role or DEFAULT_ROLES, consumers)
+    template = merge_template(args.stage, args.role or DEFAULT_ROLES, consumers, functions)
     text = json.dumps(template, indent=2, sort_keys=True) + "\n"
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -172,3 +172,84 @@ def test_prod_policy_reaches_every_table_and_index(template: dict[str, Any]) -> 
 def test_prod_policy_reaches_every_queue_and_bucket(template: dict[str, Any]) -> None:
     gaps = [arn for arn in pkg.policy_gaps(template, STAGE) if ":dynamodb:" not in arn]
     assert gaps == [], f".chalice/policy-{STAGE}.json grants no SQS/S3 action on: {gaps}"
+
+
+# --- least privilege (issue 12, finding 10) ----------------------------------------------------
+def _statements(template: dict[str, Any], role: str) -> list[dict[str, Any]]:
+    (policy,) = template["Resources"][role]["Properties"]["Policies"]
+    return list(policy["PolicyDocument"]["Statement"])
+
+
+def _listed(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def test_each_function_has_its_own_role_and_writes_only_its_own_logs(template: dict[str, Any]) -> None:
+    functions = resources_of(template, "AWS::Serverless::Function")
+    roles = {fn: props["Properties"]["Role"]["Fn::GetAtt"][0] for fn, props in functions.items()}
+    assert len(set(roles.values())) == len(functions) >= 7
+    configured = merge.stage_config(STAGE)["lambda_functions"]
+    assert all("iam_policy_file" in fn for fn in configured.values())
+    for fn, role in roles.items():
+        name = functions[fn]["Properties"]["FunctionName"]
+        assert name.startswith("groundswell-prod")
+        own = (f"arn:aws:logs:*:*:log-group:/aws/lambda/{name}",
+               f"arn:aws:logs:*:*:log-group:/aws/lambda/{name}:*")
+        logs = [st for st in _statements(template, role)
+                if any(a.startswith("logs:") for a in _listed(st["Action"]))]
+        resources = [r for st in logs for r in _listed(st["Resource"])]
+        assert resources and all(r in own for r in resources), fn
+
+
+def _kind(table: str) -> str:
+    """`pages` of `groundswell-prod-pages` (this process's models carry the dev stage's names)."""
+    return table.split("-", 2)[2]
+
+
+def _scanned_tables() -> set[str]:
+    """Kinds of table whose models the code scans (the CLI's staff-key listing runs with an
+    operator's credentials, not a function's)."""
+    import re
+
+    tables = {m.__name__: _kind(m.Meta.table_name) for m in models()}
+    found = set()
+    for path in (pkg.ROOT / "chalicelib").rglob("*.py"):
+        for model in re.findall(r"(\w+Model)\.scan\(", path.read_text()):
+            if model != "StaffKeyModel":
+                found.add(tables[model])
+    return found
+
+
+def test_the_policies_grant_no_call_the_code_never_makes(template: dict[str, Any]) -> None:
+    prefix = "arn:aws:dynamodb:*:*:table/"
+    for name, policy in pkg.policies(STAGE).items():
+        by_action: dict[str, set[str]] = {}
+        for st in policy["Statement"]:
+            assert st["Effect"] == "Allow" and "*" not in _listed(st["Action"]), name
+            for action in _listed(st["Action"]):
+                by_action.setdefault(action, set()).update(_listed(st["Resource"]))
+        never = {"dynamodb:BatchWriteItem", "dynamodb:DescribeTable", "dynamodb:*"}
+        assert not never & set(by_action), name
+        scanned = {_kind(r.removeprefix(prefix)) for r in by_action["dynamodb:Scan"]}
+        assert scanned == _scanned_tables(), name
+        # deletes happen only inside the transactions that release a reservation or withdraw an
+        # unpaid intake (aggregates, donations) and on web sessions and used links (sessions)
+        deleted = {_kind(r.removeprefix(prefix)) for r in by_action["dynamodb:DeleteItem"]}
+        assert deleted == {"aggregates", "donations", "sessions"}, name
+
+
+def test_only_the_outbox_sends_mail_and_only_from_our_address(template: dict[str, Any]) -> None:
+    from email.utils import parseaddr
+
+    from chalicelib.settings import Settings
+
+    mail_from = PROD_ENV.get("MAIL_FROM") or Settings.model_fields["mail_from"].default
+    mail = [(name, st) for name, policy in pkg.policies(STAGE).items() for st in policy["Statement"]
+            if any(a.startswith("ses:") for a in _listed(st["Action"]))]
+    assert {name for name, _ in mail} == {"policy-prod-drain_outbox.json"}
+    senders = [st for _, st in mail if {"ses:SendEmail", "ses:SendRawEmail"} & set(_listed(st["Action"]))]
+    assert senders and all(st["Condition"] == {"StringEquals": {"ses:FromAddress": parseaddr(mail_from)[1]}}
+                           for st in senders)
+    # reading the account's send quota (the drain's rate) is the only other SES call
+    assert {a for _, st in mail for a in _listed(st["Action"])} == {
+        "ses:SendEmail", "ses:SendRawEmail", "ses:GetAccount"}

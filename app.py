@@ -1,6 +1,7 @@
 """Groundswell: the Chalice app. Wiring only; everything else lives in chalicelib/."""
 
 from chalicelib.api.actions import actions
+from chalicelib.api.after import after
 from chalicelib.api.application import GroundswellApp
 from chalicelib.api.committees import committees
 from chalicelib.api.console import console
@@ -25,7 +26,7 @@ from chalicelib.api.webhooks import webhooks
 
 app = GroundswellApp(app_name="groundswell")
 for blueprint in (health, pages, donations, webhooks, donor_pages, committees, jobs, exports,
-                  actions, invitations, hosts, recurring, express, reports, fec_reports, employment,
+                  actions, invitations, hosts, after, recurring, express, reports, fec_reports, employment,
                   payouts, reviews, console):
     app.register_blueprint(blueprint)
 app.register_blueprint(openapi)

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from chalicelib.exports.service import ExportService
     from chalicelib.fec_reports.notices import NoticeService
     from chalicelib.fec_reports.service import ReportService
+    from chalicelib.followups.after import AfterService
     from chalicelib.followups.hosting import HostService
     from chalicelib.followups.service import FollowupService
     from chalicelib.giving.express import ExpressService
@@ -338,6 +339,13 @@ def followups() -> FollowupService:
 
 
 @lru_cache(maxsize=1)
+def after() -> AfterService:
+    from chalicelib.followups.after import AfterService
+
+    return AfterService(followups().store, tokens())
+
+
+@lru_cache(maxsize=1)
 def hosting() -> HostService:
     from chalicelib.followups.hosting import HostService
 
@@ -384,7 +392,7 @@ def reset() -> None:
     for built in (stripe_gateway, job_stripe_gateway, page_service, donation_store, giving_service,
                   express_service, monthly_gifts, staff_keys, outbox_store, dispatcher, committees,
                   export_service, fec_report_service, notice_service,
-                  payout_service, reconciler, tokens, mailer, followups, hosting, sns_verifier,
+                  payout_service, reconciler, tokens, mailer, followups, hosting, after, sns_verifier,
                   report_service, console_sessions, signin, dashboard, best_efforts, reviews, settings,
                   problems):
         built.cache_clear()

@@ -42,6 +42,7 @@ EMPLOYMENT = "employment"  # a best-efforts answer (subject: donor id)
 SIGNIN = "signin"  # a staff member's console sign-in link (subject: staff key digest)
 PORTAL = "portal"  # a donor's sign-in link to their portal (subject: donor id)
 HOST = "host"  # an action's host page: roster, check-in, walk-ins (subjects: action id, host ref)
+FEEDBACK = "feedback"  # an attendee's "How was it?" and offer to host (subject: invitation id)
 
 PURPOSES: Mapping[str, Purpose] = {p.code: p for p in (
     # Answering an invitation stays possible until well after most actions take place.
@@ -62,6 +63,8 @@ PURPOSES: Mapping[str, Purpose] = {p.code: p for p in (
     # and the days after it when a host records who came. Naming the host, it stops working
     # when an organizer hands the action to someone else.
     Purpose(HOST, timedelta(days=90)),
+    # Asked an hour after the event; an answer a month later still tells us something.
+    Purpose(FEEDBACK, timedelta(days=30)),
 )}
 _MAC_BYTES = 16
 

@@ -146,6 +146,18 @@ ROUTES: dict[tuple[str, str], Op] = {
                               html=True, errors=HTML, status=(410,)),
     ("POST", "/i/{token}"): Op("Answer an invitation from its page (a form post)", "pages",
                                html=True, errors=HTML, status=(409, 410), form=RSVP_FORM),
+    ("GET", "/f/{token}"): Op("How was it? Five ratings, one tap each (HTML); records nothing",
+                              "pages", html=True, errors=HTML, status=(410,),
+                              query={"rating": {"type": "string", "enum": ["1", "2", "3", "4", "5"]}}),
+    ("POST", "/f/{token}"): Op("Record an attendee's rating from its page (a form post)", "pages",
+                               html=True, errors=HTML, status=(409, 410), form={
+                                   "type": "object", "properties": {"rating": {
+                                       "type": "string", "enum": ["1", "2", "3", "4", "5"]}}}),
+    ("POST", "/f/{token}/host"): Op("Offer to host one (after a 4 or 5): a proposed action",
+                                    "pages", html=True, errors=HTML, status=(409, 410), form={
+                                        "type": "object", "properties": {
+                                            "title": {"type": "string"},
+                                            "description": {"type": "string"}}}),
     ("GET", "/h/{token}"): Op("The host's page: roster, check-in, walk-ins (HTML)", "pages",
                               html=True, errors=HTML, status=(410,)),
     ("POST", "/h/{token}"): Op("Check in or add a walk-in from the host's page (a form post)",
@@ -188,7 +200,16 @@ ROUTES: dict[tuple[str, str], Op] = {
                                             roles=("finance",)),
     ("POST", "/api/admin/actions"): Op("Create an action (event, phonebank, canvass…)", "staff",
                                        ok=201, body="ActionCreate", roles=("organizer",)),
-    ("GET", "/api/admin/actions"): Op("List actions", "staff", roles=("organizer",)),
+    ("GET", "/api/admin/actions"): Op(
+        "List actions (`status=proposed`: supporters' offers waiting for approval)", "staff",
+        roles=("organizer",), query={"status": {"type": "string", "enum": [
+            "proposed", "declined", "active", "closed"]}}),
+    ("POST", "/api/admin/actions/{action_id}/approve"): Op(
+        "Approve a supporter's proposed action (it opens; they get their host link)", "staff",
+        roles=("organizer",), status=(409,)),
+    ("POST", "/api/admin/actions/{action_id}/decline"): Op(
+        "Decline a supporter's proposed action (they are told)", "staff", roles=("organizer",),
+        status=(409,)),
     ("GET", "/api/admin/actions/{action_id}"): Op("An action with its invitations and RSVPs", "staff",
                                                   roles=("organizer",)),
     ("PUT", "/api/admin/actions/{action_id}"): Op("Update the given fields of an action", "staff",

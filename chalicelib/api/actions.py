@@ -3,6 +3,8 @@ recruiting record (what their share link brought in)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from chalice.app import Blueprint, Response
 
 from chalicelib import deps
@@ -13,6 +15,7 @@ actions = Blueprint(__name__)
 ORGANIZERS = ("organizer",)
 DONOR_VIEWERS = ("organizer", "finance")
 PII_ROLES = ("finance", "admin")
+ACTION_STATUSES = ("proposed", "declined", "active", "closed")
 
 
 @actions.route("/api/admin/actions", methods=["POST"])
@@ -30,8 +33,36 @@ def create_action() -> Response:
 @actions.route("/api/admin/actions", methods=["GET"])
 @handles_errors
 def list_actions() -> Response:
+    """Every action, or only those of one `status` (`proposed`: supporters' offers to host,
+    waiting for approval; `declined`, `active`, `closed`)."""
+    from chalicelib.errors import InvalidInput
+
     require_staff(actions.current_request, *ORGANIZERS)
-    return json_response({"actions": [a.view() for a in deps.followups().list_actions()]})
+    found = deps.followups().list_actions()
+    params: Mapping[str, str] = actions.current_request.query_params or {}
+    status = params.get("status")
+    if status is not None:
+        if status not in ACTION_STATUSES:
+            raise InvalidInput("invalid_request", "Unknown status.",
+                               fields={"status": " or ".join(ACTION_STATUSES)})
+        found = deps.after().proposals(found, status)
+    return json_response({"actions": [a.view() for a in found]})
+
+
+@actions.route("/api/admin/actions/{action_id}/approve", methods=["POST"])
+@handles_errors
+def approve_action(action_id: str) -> Response:
+    """Open a supporter's proposed action (its host is told, with their host link)."""
+    require_staff(actions.current_request, *ORGANIZERS)
+    return json_response(deps.after().review(action_id, "approved").view())
+
+
+@actions.route("/api/admin/actions/{action_id}/decline", methods=["POST"])
+@handles_errors
+def decline_action(action_id: str) -> Response:
+    """Decline a supporter's proposed action (they are told, kindly)."""
+    require_staff(actions.current_request, *ORGANIZERS)
+    return json_response(deps.after().review(action_id, "declined").view())
 
 
 @actions.route("/api/admin/actions/{action_id}", methods=["GET"])

@@ -136,6 +136,19 @@ def wrap_up(action: Action) -> OutboxMessage | None:
                          action.ends_at, {"action_id": action.action_id})
 
 
+# "How was it?" goes this long after the end, when people are home.
+AFTER_DELAY = timedelta(hours=1)
+
+
+def after_event(invitation_id: str, action: Action, now: datetime) -> list[OutboxMessage]:
+    """An attendee's "How was it?", due an hour after a dated action ends (at once when that
+    is past); one per attendee, however often they are checked in."""
+    if action.ends_at is None:
+        return []
+    return [OutboxMessage(f"{planning.AFTER}#{invitation_id}", planning.AFTER,
+                          max(action.ends_at + AFTER_DELAY, now), {"invitation_id": invitation_id})]
+
+
 # Check-in opens this long before a dated action starts (people arrive early).
 CHECK_IN_OPENS = timedelta(hours=2)
 
@@ -147,9 +160,10 @@ def check_in(invitation: Invitation, action: Action, now: datetime) -> RsvpChang
         return None
     if action.starts_at is not None and now < action.starts_at - CHECK_IN_OPENS:
         raise Conflict("check_in_not_open", "Check-in opens two hours before the start.")
+    after = after_event(invitation.invitation_id, action, now)
     if invitation.status in SEATED:
-        return RsvpChange(invitation, "attended", now)
-    return RsvpChange(invitation, "attended", now, seat=1, at_the_door=True,
+        return RsvpChange(invitation, "attended", now, messages=after)
+    return RsvpChange(invitation, "attended", now, seat=1, at_the_door=True, messages=after,
                       waiting=-1 if invitation.status == "waitlisted" else 0)
 
 

@@ -143,6 +143,7 @@ class HostService:
         if data.consent and (known is None or not known.invitable):
             messages.append(OutboxMessage(f"{planning.WELCOME}#{person_id}", planning.WELCOME, now,
                                           {"person_id": person_id}))
+        messages += attendance.after_event(invitation_id, action, now)
         walked_in = Invitation(invitation_id, person_id, action.action_id, "attended", now,
                                f"walkin#{action.action_id}", responded_at=now)
         if self.store.record_walk_in(walked_in, messages):

@@ -86,6 +86,17 @@ class RsvpRequest(_Strict):
     share_contact: StrictBool = False
 
 
+class RatingRequest(_Strict):
+    rating: Annotated[StrictInt, Field(ge=1, le=5)]
+
+
+class ProposalRequest(_Strict):
+    """A supporter's offer to host: what, and when and where in their own words."""
+
+    title: Annotated[str, Field(min_length=1, max_length=120)]
+    description: Annotated[str, Field(max_length=2000)] = ""
+
+
 class CheckInRequest(_Strict):
     invitation_id: Annotated[str, Field(min_length=3, max_length=200, pattern=r"^[A-Za-z0-9_.#-]+$")]
 

@@ -72,6 +72,15 @@ class Action:
     active: bool = True
     waiting: int = 0  # on the waitlist: the first of them gets the next seat given back
     host: Host | None = None
+    # A supporter's proposal: `proposed` until an organizer approves (`approved`) or declines it.
+    review: str | None = None
+
+    @property
+    def status(self) -> str:
+        """`proposed`, `declined`, `active` or `closed` (what organizers filter by)."""
+        if self.review in ("proposed", "declined"):
+            return self.review
+        return "active" if self.active else "closed"
 
     @property
     def seats_left(self) -> int | None:
@@ -105,6 +114,7 @@ class Action:
             "seats_left": self.seats_left,
             "waiting": self.waiting,
             "host": self.host.view() if self.host else None,
+            "status": self.status,
             "pages": list(self.pages),
             "active": self.active,
             "created_at": isoformat_utc(self.created_at),
@@ -129,6 +139,7 @@ class Invitation:
     waitlisted_at: datetime | None = None  # while `waitlisted`: the place in the line
     # When the person agreed (with their yes) that the host may see their email.
     contact_shared_at: datetime | None = None
+    rating: int | None = None  # "How was it?", 1 to 5, from an attendee
 
     @property
     def answered(self) -> bool:
@@ -152,6 +163,7 @@ class Invitation:
             "invited_at": isoformat_utc(self.invited_at),
             "responded_at": isoformat_utc(self.responded_at) if self.responded_at else None,
             "waitlisted_at": isoformat_utc(self.waitlisted_at) if self.waitlisted_at else None,
+            "rating": self.rating,
         }
 
 

@@ -27,6 +27,8 @@ WELCOME = "welcome"
 EVENT_REMINDER = "event_reminder"  # the day before: confirm or cancel
 SEATED = "seated"  # a seat freed and went to the first on the waitlist
 WRAP_UP = "wrap_up"  # an action ended: the seats nobody checked in are no-shows
+AFTER = "after"  # an hour after the end, to each attendee: how was it, and what next
+PROPOSAL_REVIEWED = "proposal_reviewed"  # an organizer approved or declined a supporter's action
 CONFIRM_SIGNUP = "confirm_signup"
 
 

@@ -81,6 +81,9 @@ class FollowupStore(Protocol):
     def waitlist_position(self, invitation: Invitation) -> int: ...
     def apply_rsvp(self, change: RsvpChange) -> None: ...
     def record_walk_in(self, invitation: Invitation, messages: list[OutboxMessage]) -> bool: ...
+    def record_rating(self, invitation_id: str, rating: int, now: datetime) -> bool: ...
+    def review_action(self, action_id: str, decision: str, now: datetime,
+                      messages: Sequence[OutboxMessage]) -> bool: ...
     # the send ledger
     def mail_record(self, message_id: str) -> MailRecord | None: ...
     def begin_send(self, message_id: str, kind: str, person_id: str, now: datetime) -> bool: ...
@@ -454,6 +457,8 @@ class FollowupService:
             planning.WELCOME: self.deliver_welcome,
             planning.EVENT_REMINDER: self.deliver_event_reminder,
             planning.SEATED: self.deliver_seated,
+            planning.AFTER: self.deliver_after,
+            planning.PROPOSAL_REVIEWED: self.deliver_proposal_reviewed,
             planning.CONFIRM_SIGNUP: self.deliver_confirmation,
             planning.CREDIT: self.credit_sharer,
         }
@@ -494,6 +499,49 @@ class FollowupService:
             token = self.tokens.issue(tokens.EXPRESS, donation.donor_id, donation.committee_id)
             express = self.link(f"/express/{donation.page_slug}?t={token}")
         return {"cancel_url": cancel, "express_url": express}
+
+    def deliver_after(self, message: OutboxMessage) -> Delivered:
+        """An hour after the event, to someone who came: "How was it?" (five one-tap links)
+        and the next best action for them. Only to people who agreed to hear from us."""
+        done = self._already_sent(message)
+        if done:
+            return done
+        invitation = self.store.get_invitation(str(message.payload.get("invitation_id")))
+        if invitation is None or invitation.status != "attended":
+            return Delivered("skipped: did not attend")
+        action = self.store.get_action(invitation.action_id)
+        person = self.store.get_person(invitation.person_id)
+        if action is None or person is None:
+            raise PermanentFailure("action or person not found")
+        self._require_mailable(person)
+        if not person.invitable:
+            return Delivered("skipped: no consent to write")
+        picks = self._invite(person, message, person.share_page, limit=1)
+        rate_url = self.link("/f/" + self.tokens.issue(tokens.FEEDBACK, invitation.invitation_id))
+        email = self._compose("after", f"How was {action.title}?", person, message, picks,
+                              attended=action, rate_url=rate_url)
+        return self._send(message, person.person_id, email)
+
+    def deliver_proposal_reviewed(self, message: OutboxMessage) -> Delivered:
+        """Tell a supporter what became of the action they offered to host (approved: with
+        their host link)."""
+        done = self._already_sent(message)
+        if done:
+            return done
+        action = self.store.get_action(str(message.payload.get("action_id")))
+        if action is None or action.host is None or action.host.kind != "supporter":
+            return Delivered("skipped: no supporter host")
+        person = self.store.get_person(action.host.ref)
+        if person is None:
+            raise PermanentFailure("person not found")
+        self._require_mailable(person)
+        approved = message.payload.get("decision") == "approved"
+        host_url = self.link("/h/" + self.tokens.issue(tokens.HOST, action.action_id, action.host.ref)) \
+            if approved else None
+        subject = f"You are hosting {action.title}" if approved else f"About {action.title}"
+        email = self._compose("proposal_reviewed", subject, person, message, [], proposal=action,
+                              approved=approved, host_url=host_url)
+        return self._send(message, person.person_id, email)
 
     def deliver_welcome(self, message: OutboxMessage) -> Delivered:
         """A confirmed supporter's first invitations."""
@@ -636,7 +684,8 @@ class FollowupService:
         logs.warning("send outcome unknown; not sending again", message_id=message.message_id)
         return Delivered(f"unconfirmed: attempt {record.attempts} was interrupted during the send")
 
-    def _invite(self, person: Person, message: OutboxMessage, page_slug: str | None) -> list[Action]:
+    def _invite(self, person: Person, message: OutboxMessage, page_slug: str | None,
+                limit: int | None = None) -> list[Action]:
         """The actions this message invites to: those chosen by an earlier attempt of it, else
         the best matches, if the person wants invitations and has had none in the last day."""
         if not person.invitable:
@@ -650,7 +699,7 @@ class FollowupService:
             return []
         who = Audience(person.zip, person.state, tuple(person.interests), page_slug)
         picks = rank(self.store.list_actions(), who, now, exclude={i.action_id for i in known},
-                     limit=self.config.max_invitations)
+                     limit=limit or self.config.max_invitations)
         if not picks or not self.store.claim_invitation_slot(person.person_id, message.message_id, now):
             return []
         self.store.record_invitations([

@@ -30,7 +30,7 @@ from chalicelib.followups.model import (
     MailRecord,
     Person,
 )
-from chalicelib.followups.planning import SEATED
+from chalicelib.followups.planning import AFTER, SEATED
 from chalicelib.outbox.model import OutboxMessage
 from chalicelib.paging import Slice
 from chalicelib.storage import paging
@@ -75,10 +75,15 @@ class FollowupRepository:
     # --- actions --------------------------------------------------------------------------
     def create_action(self, action: Action, messages: Sequence[OutboxMessage] = ()) -> None:
         """Save a new action with what it schedules (its wrap-up), in one transaction."""
-        with TransactWrite(connection=self._connection) as tx:
-            for message in messages:
-                tx.save(self.outbox.item(message, action.created_at))
-            tx.save(_action_item(action), condition=ActionModel.action_id.does_not_exist())
+        try:
+            with TransactWrite(connection=self._connection) as tx:
+                for message in messages:
+                    tx.save(self.outbox.item(message, action.created_at))
+                tx.save(_action_item(action), condition=ActionModel.action_id.does_not_exist())
+        except TransactWriteError as exc:
+            if "ConditionalCheckFailed" in _reasons(exc):
+                raise Conflict("action_exists", "This action exists already.") from None
+            raise
 
     def update_action(self, action_id: str, changes: Mapping[str, Any], now: datetime,
                       messages: Sequence[OutboxMessage] = ()) -> Action:
@@ -344,6 +349,38 @@ class FollowupRepository:
             raise
         return True
 
+    def record_rating(self, invitation_id: str, rating: int, now: datetime) -> bool:
+        """An attendee's "How was it?" (the last answer stands); False unless they attended."""
+        i = InvitationModel
+        try:
+            InvitationModel(invitation_id).update(
+                actions=[i.rating.set(rating), i.rated_at.set(now)],
+                condition=i.invitation_id.exists() & (i.status == "attended"))
+        except UpdateError as exc:
+            if condition_failed(exc):
+                return False
+            raise
+        return True
+
+    def review_action(self, action_id: str, decision: str, now: datetime,
+                      messages: Sequence[OutboxMessage]) -> bool:
+        """Approve (opens it) or decline a supporter's proposed action, once, with the message
+        that tells them; False when it is not (or no longer) a proposal."""
+        a = ActionModel
+        try:
+            with TransactWrite(connection=self._connection) as tx:
+                for message in messages:
+                    tx.save(self.outbox.item(message, now),
+                            condition=OutboxModel.message_id.does_not_exist())
+                tx.update(ActionModel(action_id), actions=[
+                    a.review.set(decision), a.active.set(decision == "approved"), a.updated_at.set(now),
+                ], condition=a.review == "proposed")
+        except TransactWriteError as exc:
+            if "ConditionalCheckFailed" in _reasons(exc):
+                return False
+            raise
+        return True
+
     def get_invitation(self, invitation_id: str) -> Invitation | None:
         try:
             return _invitation(InvitationModel.get(invitation_id, consistent_read=True))
@@ -418,7 +455,7 @@ class FollowupRepository:
                     # The day-before message may be saved again (a yes after a cancel): the
                     # send ledger never sends one message id twice. A seat notice is new.
                     condition = (OutboxModel.message_id.does_not_exist()
-                                 if message.kind == SEATED else None)
+                                 if message.kind in (SEATED, AFTER) else None)
                     tx.save(self.outbox.item(message, change.at), condition=condition)
                 if updates:
                     condition = conditions[0]
@@ -497,6 +534,7 @@ def _action_item(a: Action) -> ActionModel:
         ends_at=a.ends_at, virtual=a.virtual, capacity=a.capacity, seats_taken=a.seats_taken,
         pages=list(a.pages), active=a.active, created_at=a.created_at, updated_at=a.updated_at,
         host={"kind": a.host.kind, "ref": a.host.ref, "name": a.host.name} if a.host else None,
+        review=a.review,
         location=LocationFields(city=a.location.city, state=a.location.state, zip=a.location.zip)
         if a.location else None,
     )
@@ -512,7 +550,7 @@ def _action(i: ActionModel) -> Action:
         virtual=bool(i.virtual), capacity=int(i.capacity) if i.capacity is not None else None,
         seats_taken=int(i.seats_taken or 0), pages=[str(p) for p in i.pages or []],
         active=i.active is not False, waiting=int(i.waiting or 0),
-        host=Host(**i.host) if i.host else None,
+        host=Host(**i.host) if i.host else None, review=i.review,
     )
 
 
@@ -522,6 +560,7 @@ def _invitation(i: InvitationModel) -> Invitation:
         status=i.status, invited_at=_utc(i.invited_at) or i.invited_at, message_id=i.message_id,
         responded_at=_utc(i.responded_at), waitlisted_at=_utc(i.waitlisted_at),
         contact_shared_at=_utc(i.contact_shared_at),
+        rating=int(i.rating) if i.rating is not None else None,
     )
 
 

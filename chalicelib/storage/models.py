@@ -689,6 +689,7 @@ class ActionModel(Model):
     # How many wait for a seat: a seat given back goes to the first of them in the same write.
     waiting = NumberAttribute(default=0)
     host = JSONAttribute(null=True)  # {"kind": staff|supporter, "ref", "name"}
+    review = UnicodeAttribute(null=True)  # a supporter's proposal: proposed | approved | declined
     pages = ListAttribute(of=UnicodeAttribute, default=list)
     active = BooleanAttribute(default=True)
     created_at = UTCDateTimeAttribute()
@@ -742,6 +743,8 @@ class InvitationModel(Model):
     waitlisted_at = UTCDateTimeAttribute(null=True)
     waitlist_key = UnicodeAttribute(null=True)  # `{waitlisted_at}#{invitation_id}` while waiting
     contact_shared_at = UTCDateTimeAttribute(null=True)  # agreed the host may see their email
+    rating = NumberAttribute(null=True)  # "How was it?" 1-5, from an attendee
+    rated_at = UTCDateTimeAttribute(null=True)
 
     by_action = InvitationsByAction()
     by_person = InvitationsByPerson()

@@ -1,6 +1,6 @@
 """axe-core finds no WCAG 2.1 A/AA violation on any donor-facing page, each opened as a donor
 would (real tokens, real records): /donate/{slug}, its thank-you page, /express/, /i/, /u/,
-/s/, /c/, /e/ and the host's /h/."""
+/s/, /c/, /e/, the host's /h/ and the attendee's /f/."""
 
 from __future__ import annotations
 
@@ -70,7 +70,9 @@ def test_every_donor_page_passes_axe(browser, live_server: str, local_stack) -> 
     store.upsert_donor(Person(guest, f"{guest}@example.org", "Lee", "00501", "NY"), subscribe=False,
                        now=datetime.now(timezone.utc))
     store.record_invitations([Invitation(invitation_id_for(guest, action.action_id), guest,
-                                         action.action_id, "yes", datetime.now(timezone.utc), "test#a11y")])
+                                         action.action_id, "attended", datetime.now(timezone.utc),
+                                         "test#a11y")])
+    store.record_rating(invitation_id_for(guest, action.action_id), 5, datetime.now(timezone.utc))
     pages = {
         "donate": f"/donate/{slug}",
         "thanks": f"/donate/{slug}/thanks?donation_id={saved['donation_id']}",
@@ -81,6 +83,8 @@ def test_every_donor_page_passes_axe(browser, live_server: str, local_stack) -> 
         "employment": f"/e/{t.issue(tokens.EMPLOYMENT, saved['donor_id'])}",
         "cancel": f"/c/{t.issue(tokens.CANCEL_PLAN, subscription_id or '')}",
         "host": f"/h/{t.issue(tokens.HOST, action.action_id, host.ref)}",
+        # An attendee who rated it 5: the ratings and the offer to host.
+        "feedback": f"/f/{t.issue(tokens.FEEDBACK, invitation_id_for(guest, action.action_id))}",
     }
     for width in (1280, 360):
         context = browser.new_context(viewport={"width": width, "height": 900})

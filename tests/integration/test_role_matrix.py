@@ -37,6 +37,8 @@ ALLOWED: dict[tuple[str, str], tuple[str, ...]] = {
     ("POST", "/api/admin/actions"): ORGANIZER,
     ("GET", "/api/admin/actions/{action_id}"): ORGANIZER,
     ("PUT", "/api/admin/actions/{action_id}"): ORGANIZER,
+    ("POST", "/api/admin/actions/{action_id}/approve"): ORGANIZER,
+    ("POST", "/api/admin/actions/{action_id}/decline"): ORGANIZER,
     ("GET", "/api/admin/donors/{donor_id}"): BOTH,
     ("GET", "/api/admin/payouts"): FINANCE,
     ("GET", "/api/admin/payouts/{payout_id}"): FINANCE,

@@ -153,3 +153,16 @@ def test_only_unchecked_seats_become_no_shows_and_the_wrap_up_names_the_end() ->
     moved = wrap_up(replace(action(), ends_at=T0 + timedelta(days=4)))
     assert moved is not None and moved.message_id != planned.message_id
     assert wrap_up(replace(action(), ends_at=None)) is None
+
+
+def test_each_check_in_plans_one_after_event_message_an_hour_after_the_end() -> None:
+    from chalicelib.followups.attendance import check_in
+
+    soon = action(starts=timedelta(hours=1))
+    change = check_in(invitation("yes"), soon, T0)
+    assert change is not None
+    [after] = change.messages
+    assert (after.message_id, after.kind) == ("after#p1.act_1", "after")
+    assert after.due_at == soon.ends_at + timedelta(hours=1)  # type: ignore[operator]
+    late = check_in(invitation("no_show"), action(starts=timedelta(hours=-5)), T0)
+    assert late is not None and late.messages[0].due_at == T0  # the hour is past: at once

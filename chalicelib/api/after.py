@@ -9,8 +9,8 @@ from collections.abc import Mapping
 from chalice.app import Blueprint, Response
 
 from chalicelib import deps
+from chalicelib.api.html import FORM, JSON, form_fields, html_errors, page
 from chalicelib.api.http import STATUS, validated
-from chalicelib.api.invitations import FORM, JSON, _form, _page, html_errors
 from chalicelib.errors import DomainError
 
 after = Blueprint(__name__)
@@ -20,7 +20,7 @@ def _feedback(token: str, status: int = 200, notice: str | None = None, proposed
               chosen: str | None = None) -> Response:
     service = deps.after()
     invitation, action = service.attendance(token)
-    return _page("feedback.html", status, action=action, invitation=invitation, notice=notice,
+    return page("feedback.html", status, action=action, invitation=invitation, notice=notice,
                  offer=service.offers_hosting(invitation) and not proposed, proposed=proposed,
                  chosen=chosen, form_action=f"/f/{token}")
 
@@ -39,7 +39,7 @@ def feedback_page(token: str) -> Response:
 def rate(token: str) -> Response:
     from chalicelib.followups.input import RatingRequest
 
-    form = _form(after.current_request)
+    form = form_fields(after.current_request)
     rating = validated(RatingRequest, {"rating": int(form["rating"])}
                        if form.get("rating", "").isdigit() else form)
     try:
@@ -56,7 +56,7 @@ def rate(token: str) -> Response:
 def propose(token: str) -> Response:
     from chalicelib.followups.input import ProposalRequest
 
-    proposal = validated(ProposalRequest, _form(after.current_request))
+    proposal = validated(ProposalRequest, form_fields(after.current_request))
     try:
         deps.after().propose(token, proposal)
     except DomainError as err:

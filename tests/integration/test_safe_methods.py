@@ -132,6 +132,7 @@ class Seeded:
             "/s/": t.issue(tokens.CONFIRM, donor_id_for(signup_email)),
             "/e/": t.issue(tokens.EMPLOYMENT, self.donor_id),
             "/h/": detail["host_url"].rsplit("/", 1)[1],
+            "/f/": t.issue(tokens.FEEDBACK, invitations[0].invitation_id),
         }
         self.queries = {
             "/donate/{slug}": f"?t={t.issue(tokens.DONOR, self.donor_id)}&refcode=safe&amount=2700",

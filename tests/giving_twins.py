@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from chalicelib.compliance.committees import Committee, CommitteeDefaults, default_committee
+from chalicelib.compliance.committees import Committee, CommitteeDefaults, OverNetDebt, default_committee
 from chalicelib.compliance.limits import OverLimit
 from chalicelib.errors import ProviderBusy, ProviderUnavailable
 from chalicelib.giving.events import PaymentEvent
@@ -115,6 +115,8 @@ class MemoryDonations:
         r = reservation
         if not r.exposure_ceiling.allows(self.aggregate(r.holder, r.scope).exposure_cents):
             raise OverLimit()
+        if r.debt_key is not None and not r.debt_ceiling.allows(self.aggregate(*r.debt_key).exposure_cents):
+            raise OverNetDebt(r.debt_key[1])
         if r.linked and not r.person_unchanged.allows(self.aggregate(r.person, r.scope).net_cents):
             raise StaleRead("the person's giving changed")
         if express is not None:
@@ -125,6 +127,8 @@ class MemoryDonations:
             self.used_links[express.use_key] = express.use_expires_at
         held = self.aggregates.setdefault((r.holder, r.scope), Aggregate())
         held.reserved_cents += r.cents
+        if r.debt_key is not None:
+            self.aggregates.setdefault(r.debt_key, Aggregate()).reserved_cents += r.cents
         self.donations[donation.donation_id] = copy.deepcopy(donation)
         return None
 
@@ -208,6 +212,11 @@ class MemoryDonations:
         holder = aggregate.reservation_holder or donation.donor_id
         self.aggregates.setdefault((holder, aggregate.scope), Aggregate()).reserved_cents += \
             aggregate.reserved_cents
+        if aggregate.debt_key is not None:
+            debt = self.aggregates.setdefault(aggregate.debt_key, Aggregate())
+            debt.net_cents += aggregate.net_cents
+            debt.contributions += aggregate.contributions
+            debt.reserved_cents += aggregate.reserved_cents
         self.outbox.extend(messages)
         if counters is not None:
             self.counters[event.event_id] = counters

@@ -155,6 +155,14 @@ class Committee:
             return requested
         raise ElectionNotOpen(requested, offered_open)  # a later cycle's
 
+    def debt_limit(self, code: str, when: datetime) -> int | None:
+        """What may be raised in all toward a held election's debts (its `net_debt_cents`);
+        None while the election is ahead (or for a committee without a calendar)."""
+        election = self.election(code)
+        if election is None or not election.held_before(self.local_date(when)):
+            return None
+        return election.net_debt_cents
+
     def renewal_designation(self, when: datetime, plan_election: str) -> str:
         """A monthly gift's election for the invoice paid at `when`: its plan's while that is
         ahead, else the next one (a renewal after the primary counts toward the general); the

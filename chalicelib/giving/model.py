@@ -192,6 +192,8 @@ class Donation:
     variant_id: str | None = None
     # Given with a placeholder employer or occupation: the donor is asked (best efforts).
     best_efforts_flag: bool = False
+    # Designated for an election already held: it counts toward that election's net debt.
+    toward_debt: bool = False
     subscription_id: str | None = None
     invoice_id: str | None = None
     customer_id: str | None = None

@@ -96,6 +96,10 @@ class Reservation:
     cents: int
     limit_cents: int
     person_net_cents: int = 0
+    # A gift toward a held election's debts also reserves on the election's debt counter
+    # (`debt_key`: holder and scope), which may reach `debt_limit_cents` in all.
+    debt_key: tuple[str, str] | None = None
+    debt_limit_cents: int = 0
 
     @property
     def linked(self) -> bool:
@@ -106,6 +110,11 @@ class Reservation:
     def exposure_ceiling(self) -> Ceiling:
         """The most the holder's exposure (net + reserved) may be for this reservation to fit."""
         return ceiling(self.limit_cents, self.cents, self.person_net_cents)
+
+    @property
+    def debt_ceiling(self) -> Ceiling:
+        """The most the election's debt counter may hold for this gift to fit in its debts."""
+        return ceiling(self.debt_limit_cents, self.cents)
 
     @property
     def person_unchanged(self) -> Ceiling:
@@ -143,6 +152,8 @@ class AggregateChange:
     expected_net_cents: int | None = None
     # The donor id holding the reservation, when not the donation's donor (see Reservation).
     reservation_holder: str | None = None
+    # The held election's debt counter, moved like the aggregate (gifts toward its debts).
+    debt_key: tuple[str, str] | None = None
 
     @property
     def is_zero(self) -> bool:
@@ -322,7 +333,9 @@ class GivingService:
             client_ip=client_ip, variant_id=request.variant_id,
             best_efforts_flag=needs_best_efforts(snapshot),
         )
-        existing = self._create_pending(donation, committee.limit_cents, express)
+        debt_limit = committee.debt_limit(election, now)
+        donation.toward_debt = debt_limit is not None
+        existing = self._create_pending(donation, committee.limit_cents, express, debt_limit or 0)
         if existing is not None:
             return self._continue(existing, fingerprint, page, request, express)
         try:
@@ -357,7 +370,7 @@ class GivingService:
         return page
 
     def _create_pending(self, donation: Donation, limit_cents: int,
-                        express: ExpressUse | None) -> Donation | None:
+                        express: ExpressUse | None, debt_limit_cents: int = 0) -> Donation | None:
         """Store the pending donation with its reservation (422 over_limit past the limit); the
         stored donation if its id exists already. A linked person's net giving is read first
         and the commit requires it unchanged, so a concurrent success means reading again."""
@@ -367,7 +380,8 @@ class GivingService:
                 holder=holder, person=donation.donor_id, scope=donation.limit_scope,
                 cents=donation.reserved_cents, limit_cents=limit_cents,
                 person_net_cents=(self.store.aggregate_net(donation.donor_id, donation.limit_scope)
-                                  if holder != donation.donor_id else 0))
+                                  if holder != donation.donor_id else 0),
+                debt_key=debt_key(donation), debt_limit_cents=debt_limit_cents)
             try:
                 return self.store.create_pending(donation, reservation, express)
             except StaleRead:
@@ -559,6 +573,7 @@ class GivingService:
             net_cents=delta.cents, contributions=delta.contributions, reserved_cents=-release,
             net_limit_cents=limit,
             reservation_holder=donation.reserved_by if release else None,
+            debt_key=debt_key(donation),
         )
 
     def _counters(self, event: PaymentEvent, donation: Donation, new: PaymentState,
@@ -636,6 +651,12 @@ class GivingService:
         """A donation's movements in time order: gross, and fee, net and payout once paid out."""
         return sorted(self.store.movements_of_donation(donation_id),
                       key=lambda m: (m.occurred_at, m.movement_id))
+
+
+def debt_key(donation: Donation) -> tuple[str, str] | None:
+    """The debt counter of the held election a gift is designated for (None: not toward debt).
+    Only gifts after an election write it, so it is no hot key."""
+    return (f"debt#{donation.committee_id}", donation.election) if donation.toward_debt else None
 
 
 def _donation_id(slug: str, idempotency_key: str | None) -> str:

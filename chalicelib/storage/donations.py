@@ -14,6 +14,7 @@ from pynamodb.exceptions import DoesNotExist, TransactGetError, TransactWriteErr
 from pynamodb.transactions import TransactGet, TransactWrite
 
 from chalicelib.compliance.best_efforts import Answer
+from chalicelib.compliance.committees import OverNetDebt
 from chalicelib.compliance.limits import Ceiling, OverLimit
 from chalicelib.compliance.reviews import CardCheck, CardShared
 from chalicelib.giving.events import PaymentEvent
@@ -133,6 +134,8 @@ class DonationRepository:
                 raise LinkUsed() from None
             if "aggregate" in failed:
                 raise OverLimit() from None
+            if "debt" in failed and reservation.debt_key is not None:
+                raise OverNetDebt(reservation.debt_key[1]) from None
             if failed & {"person", "express"}:  # read before the commit, changed since
                 raise StaleRead("the donor's giving changed since it was read") from exc
             if _retryable(exc, _reasons(exc)):
@@ -149,6 +152,11 @@ class DonationRepository:
             a.reserved_cents.add(r.cents), a.exposure_cents.add(r.cents),
             a.net_cents.add(0), a.contribution_count.add(0),
         ], _within(a.exposure_cents, r.exposure_ceiling))
+        if r.debt_key is not None:  # toward a held election's debts: within what they are
+            tx.update("debt", DonorAggregateModel(*r.debt_key), [
+                a.reserved_cents.add(r.cents), a.exposure_cents.add(r.cents),
+                a.net_cents.add(0), a.contribution_count.add(0),
+            ], _within(a.exposure_cents, r.debt_ceiling))
         if r.linked:  # the person's net, as read, has not grown since
             tx.check("person", DonorAggregateModel, r.person, _within(a.net_cents, r.person_unchanged),
                      range_key=r.scope)
@@ -520,6 +528,8 @@ class DonationRepository:
         """Net giving moves on the donor's aggregate; a reservation is released where it is
         held (the email's own aggregate, for a person linked by name and ZIP)."""
         a = DonorAggregateModel
+        if change.debt_key is not None and not change.is_zero:  # its debts retired, or not
+            tx.update("debt", DonorAggregateModel(*change.debt_key), _aggregate_changes(change))
         holder = change.reservation_holder
         if holder and holder != donor_id and change.reserved_cents:
             tx.update("reservation", DonorAggregateModel(holder, change.scope), [
@@ -794,7 +804,7 @@ def _to_item(d: Donation, pending_shards: int = 10) -> DonationModel:
         reserved_by=d.reserved_by,
         excess_refund_cents=d.excess_refund_cents, excess_reason=d.excess_reason,
         declines=d.declines, failure_reason=d.failure_reason,
-        best_efforts_flag=d.best_efforts_flag, client_ip=d.client_ip,
+        best_efforts_flag=d.best_efforts_flag, toward_debt=d.toward_debt or None, client_ip=d.client_ip,
         variant_id=d.variant_id, subscription_id=d.subscription_id, invoice_id=d.invoice_id,
         customer_id=d.customer_id,
         pending_shard=(f"pending#{shard_for(d.donation_id, pending_shards)}"
@@ -828,6 +838,7 @@ def _from_item(i: DonationModel) -> Donation:
         excess_refund_cents=int(i.excess_refund_cents or 0), excess_reason=i.excess_reason,
         declines=int(i.declines or 0), failure_reason=i.failure_reason,
         client_ip=i.client_ip, variant_id=i.variant_id, best_efforts_flag=bool(i.best_efforts_flag),
+        toward_debt=bool(i.toward_debt),
         subscription_id=i.subscription_id,
         invoice_id=i.invoice_id, customer_id=i.customer_id,
         attestations=dict(i.attestations or {}),

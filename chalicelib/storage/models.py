@@ -156,6 +156,8 @@ class DonationModel(Model):
     failure_reason = UnicodeAttribute(null=True)
     # Employer or occupation missing or a placeholder the FEC rejects ("best efforts").
     best_efforts_flag = BooleanAttribute(default=False)
+    # Designated for a held election: counted on that election's debt counter.
+    toward_debt = BooleanAttribute(null=True)
     # The donor's answer to its request: employer, occupation, when (UTC) and the committee's
     # local day (ISO date) it came.
     best_efforts_employer = UnicodeAttribute(null=True)

@@ -14,7 +14,7 @@ from pynamodb.exceptions import DoesNotExist
 from chalicelib.giving.model import donor_id_for
 from chalicelib.giving.service import _donation_id
 from chalicelib.storage.models import DonationModel, DonorAggregateModel
-from tests.helpers import ORGANIZER_KEY, ElectionCalendar, donation_body, page_body, staff
+from tests.helpers import ORGANIZER_KEY, ElectionCalendar, donation_body, page_body, staff, stripe_event
 
 pytestmark = pytest.mark.stack
 
@@ -59,10 +59,20 @@ def test_the_server_designates_and_a_donor_chooses_only_what_the_page_offers(api
 def test_a_held_election_takes_gifts_only_toward_its_net_debt(api) -> None:
     calendar = ElectionCalendar(api)
     debts = calendar.page(calendar.primary, [calendar.primary, calendar.held])
-    status, started, _ = give(api, debts, 5_000, calendar.held)
-    assert status == 201 and api.donation(started["donation_id"])["election"] == calendar.held
     status, answer, _ = give(api, debts, 5_001, calendar.held)
     assert status == 422 and answer["error"]["code"] == "over_net_debt", answer
+    status, started, _ = give(api, debts, 3_000, calendar.held)
+    assert status == 201 and api.donation(started["donation_id"])["election"] == calendar.held
+    paid = stripe_event("payment_intent.succeeded", id=started["client_secret"].split("_secret_")[0],
+                        amount=3_000, metadata={"donation_id": started["donation_id"]})
+    assert api.webhook(paid)[0] == 200
+    counter = DonorAggregateModel.get(f"debt#{calendar.committee_id}", calendar.held, consistent_read=True)
+    assert (counter.net_cents, counter.reserved_cents, counter.exposure_cents) == (3_000, 0, 3_000)
+    # Gifts toward the debts are summed: $30 pending leaves $20 of the $50.
+    status, answer, _ = give(api, debts, 2_001, calendar.held)
+    assert status == 422 and answer["error"]["code"] == "over_net_debt", answer
+    status, started, _ = give(api, debts, 2_000, calendar.held)
+    assert status == 201, started
     # A page whose own election is over sends an undesignated gift to the next election.
     past = calendar.page(calendar.held)
     status, started, _ = give(api, past, 2_700, None)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import date, datetime, timezone
+from typing import Any
 
 import pytest
 
@@ -131,3 +132,36 @@ def test_after_a_lost_primary_or_a_withdrawal_no_later_election_takes_gifts(stat
             lost.designate(at("2026-06-10T12:00"), requested, "G2026", BOTH, 2_700)
     # The primary's debts may still be retired.
     assert lost.designate(at("2026-06-10T12:00"), "P2026", "G2026", BOTH, 50_000) == "P2026"
+
+
+def test_gifts_toward_a_held_elections_debts_are_summed_against_them() -> None:
+    from chalicelib.giving.events import PaymentEvent as Event
+    from tests.giving_twins import paid
+
+    w = World("2026-06-10T12:00")  # the primary is held, with $500 of debts
+    debt = ("debt#C00000001", "P2026")
+
+    def give(cents: int, n: int) -> Any:
+        request = donation_request(cents, f"d{n}@example.org", f"key-debt-{n:04d}", "P2026",
+                                   first=f"D{n}", last="Doe", zip_=f"6070{n}")
+        return w.giving.start_donation("spring", request).donation
+
+    first = give(30_000, 1)
+    assert first.toward_debt and w.store.aggregate(*debt).exposure_cents == 30_000
+    with pytest.raises(OverNetDebt):  # $300 pending + $300 > $500: nothing written
+        give(30_000, 2)
+    assert w.store.aggregate(*debt).exposure_cents == 30_000
+    give(20_000, 3)  # exactly to the debts
+    # A failure gives its room back; a success keeps it; a refund gives it back again.
+    w.giving.apply_event(Event("evt_f", "payment_intent.payment_failed", Fact("failed"), first.donation_id,
+                               first.payment_intent_id, w.clock.now, amount_cents=30_000, currency="usd"))
+    assert w.store.aggregate(*debt).exposure_cents == 20_000
+    fourth = give(30_000, 4)
+    w.giving.apply_event(paid(w.giving.donation(fourth.donation_id)))
+    assert (w.store.aggregate(*debt).net_cents, w.store.aggregate(*debt).exposure_cents) == (30_000, 50_000)
+    w.giving.apply_event(Event("evt_r", "charge.refunded", Fact("refunded", refunded_cents=30_000), None,
+                               fourth.payment_intent_id, w.clock.now))
+    assert w.store.aggregate(*debt).exposure_cents == 20_000
+    # A gift to an election still ahead touches no debt counter.
+    ahead = w.giving.start_donation("spring", donation_request(2_700, "e@example.org", "key-ahead-0001"))
+    assert not ahead.donation.toward_debt

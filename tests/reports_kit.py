@@ -122,14 +122,20 @@ class MemoryReports:
         self.items[report_id] = replace(report, **changes)  # type: ignore[arg-type]
         return True
 
-    def built(self, report_id: str, form: str, files: dict[str, str], error_count: int,
-              warning_count: int, now: datetime) -> bool:
+    def built(self, report_id: str, requested_at: datetime, form: str, files: dict[str, str],
+              error_count: int, warning_count: int, now: datetime) -> bool:
+        report = self.items.get(report_id)
+        if report is None or report.created_at != requested_at:
+            return False
         return self._move(report_id, "building", status="draft", form=form, files=files,
                           error_count=error_count, warning_count=warning_count, built_at=now,
                           error=None)
 
-    def failed(self, report_id: str, error: str, now: datetime) -> None:
-        self._move(report_id, "building", status="failed", error=error, built_at=now)
+    def failed(self, report_id: str, error: str, now: datetime,
+               requested_at: datetime | None = None) -> None:
+        report = self.items.get(report_id)
+        if report is not None and requested_at in (None, report.created_at):
+            self._move(report_id, "building", status="failed", error=error, built_at=now)
 
     def finalized(self, report_id: str, files: dict[str, str], treasurer_name: str,
                   date_signed: date, warning_count: int, now: datetime) -> bool:

@@ -50,12 +50,16 @@ class ReportStore(Protocol):
 
     def of_committee(self, committee_id: str) -> list[StoredReport]: ...
 
-    def built(self, report_id: str, form: str, files: dict[str, str], error_count: int,
-              warning_count: int, now: datetime) -> bool:
-        """A building report becomes a draft; False when it was not building any more."""
+    def built(self, report_id: str, requested_at: datetime, form: str, files: dict[str, str],
+              error_count: int, warning_count: int, now: datetime) -> bool:
+        """The report asked for at `requested_at` and building becomes a draft; False when it
+        is not building any more, or was asked for again since (that request's build counts)."""
         ...
 
-    def failed(self, report_id: str, error: str, now: datetime) -> None: ...
+    def failed(self, report_id: str, error: str, now: datetime,
+               requested_at: datetime | None = None) -> None:
+        """A building report (asked for at `requested_at`, when given) failed."""
+        ...
 
     def finalized(self, report_id: str, files: dict[str, str], treasurer_name: str,
                   date_signed: date, warning_count: int, now: datetime) -> bool:
@@ -195,8 +199,9 @@ class ReportService:
 
     # --- the build ------------------------------------------------------------------------
     def run(self, report_id: str) -> StoredReport | None:
-        """Build a queued report; None when it is not building (built already, final). A
-        failure marks it failed (with the error's code) and is raised again."""
+        """Build a queued report; None when it is not building (built already, final) or was
+        asked for again while this build ran. A failure marks it failed (with the error's code)
+        and is raised again."""
         report = self.reports.get(report_id)
         if report is None or report.status != "building":
             return None
@@ -205,10 +210,11 @@ class ReportService:
             files, files_view = self._write_build(report, built)
         except BaseException as exc:
             code = f"{exc.code}: {exc.message}" if isinstance(exc, DomainError) else "internal_error"
-            self.reports.failed(report_id, code, self.clock())
+            self.reports.failed(report_id, code, self.clock(), report.created_at)
             raise
-        self.reports.built(report_id, built.form_type, files, len(files_view["errors"]),
-                           len(files_view["warnings"]), self.clock())
+        if not self.reports.built(report_id, report.created_at, built.form_type, files,
+                                  len(files_view["errors"]), len(files_view["warnings"]), self.clock()):
+            return None  # asked for again while this build ran: the newer request's build counts
         return self.reports.get(report_id)
 
     def _build(self, report: StoredReport) -> Report:
@@ -237,7 +243,10 @@ class ReportService:
         view["warnings"] += [f.view() for f in self._committee_warnings(report)]
         build = {"header": built.header, "form": built.form, "rows": built.rows,
                  "sources": built.sources}
-        files = {"build": _key(report, "build.json"), "view": _key(report, "view.json")}
+        # Each request's build has files of its own: a build overtaken by a newer request
+        # leaves its files unused, never overwriting the newer one's.
+        stamp = f"{report.created_at:%Y%m%dT%H%M%S%f}"
+        files = {"build": _key(report, f"build-{stamp}.json"), "view": _key(report, f"view-{stamp}.json")}
         self._put(files["build"], json.dumps(build).encode(), "application/json")
         self._put(files["view"], json.dumps(view).encode(), "application/json")
         return files, view

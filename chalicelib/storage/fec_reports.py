@@ -45,18 +45,23 @@ class ReportRepository:
     def of_committee(self, committee_id: str) -> list[StoredReport]:
         return [_report(i) for i in FilingReportModel.by_committee.query(committee_id)]
 
-    def built(self, report_id: str, form: str, files: dict[str, str], error_count: int,
-              warning_count: int, now: datetime) -> bool:
+    def built(self, report_id: str, requested_at: datetime, form: str, files: dict[str, str],
+              error_count: int, warning_count: int, now: datetime) -> bool:
         m = FilingReportModel
         return _update(report_id, [m.status.set("draft"), m.form.set(form), m.files.set(files),
                                    m.error_count.set(error_count),
                                    m.warning_count.set(warning_count), m.built_at.set(now),
-                                   m.error.remove()], m.status == "building")
+                                   m.error.remove()],
+                       (m.status == "building") & (m.created_at == requested_at))
 
-    def failed(self, report_id: str, error: str, now: datetime) -> None:
+    def failed(self, report_id: str, error: str, now: datetime,
+               requested_at: datetime | None = None) -> None:
         m = FilingReportModel
+        condition = m.status == "building"
+        if requested_at is not None:
+            condition = condition & (m.created_at == requested_at)
         _update(report_id, [m.status.set("failed"), m.error.set(error[:500]), m.built_at.set(now)],
-                m.status == "building")
+                condition)
 
     def finalized(self, report_id: str, files: dict[str, str], treasurer_name: str,
                   date_signed: date, warning_count: int, now: datetime) -> bool:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
 import fecfile
@@ -263,3 +263,24 @@ def test_a_best_efforts_answer_after_the_report_is_a_memo_entry_in_the_next() ->
     assert memo["memo_code"] is True and memo["contributor_employer"] == "City Library"
     assert memo["contribution_date"] == "2026-06-05"
     assert "received 2026-07-08" in memo["memo_text_description"]
+
+
+def test_a_build_overtaken_by_a_newer_request_leaves_the_newer_one_to_count() -> None:
+    service, reports, ledger, _ = build()
+    moments = iter(NOW + timedelta(seconds=n) for n in range(100))
+    service.clock = lambda: next(moments)
+    report = service.request("C00123456", *Q2, requested_by="Dana")
+    reads = ledger.movements
+
+    def asked_again_meanwhile(*args: Any) -> Any:
+        ledger.movements = reads  # type: ignore[method-assign]
+        ledger.list.append(gift(12, "ned", 9_000, "2026-06-20T17:00"))  # arrives, and finance
+        ledger.donations_by_id.update(donations([ledger.list[-1]]))  # asks for the report again
+        service.request("C00123456", *Q2, requested_by="Dana")
+        return reads(*args)
+
+    ledger.movements = asked_again_meanwhile  # type: ignore[method-assign]
+    assert service.run(report.report_id) is None  # its result is not recorded
+    assert reports.items[report.report_id].status == "building"
+    assert service.run(report.report_id) is not None  # the newer request's build is
+    assert line(service.view(report.report_id), "11aii") == 190.00  # with the gift that arrived

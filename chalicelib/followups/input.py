@@ -102,8 +102,8 @@ class CheckInRequest(_Strict):
 
 
 class WalkInRequest(_Strict):
-    first_name: Annotated[str, Field(min_length=1, max_length=100)]
-    last_name: Annotated[str, Field(min_length=1, max_length=100)]
+    first_name: Annotated[DonorText, Field(min_length=1, max_length=100)]
+    last_name: Annotated[DonorText, Field(min_length=1, max_length=100)]
     email: Email
     zip: Annotated[str, Field(pattern=r"^\d{5}(-?\d{4})?$")]
     # Invitations to come: only when the person says so at the door.

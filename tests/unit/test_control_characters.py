@@ -7,7 +7,7 @@ from pydantic import ValidationError
 
 from chalicelib.compliance.best_efforts import read_answer
 from chalicelib.errors import InvalidInput
-from chalicelib.followups.input import SignupRequest
+from chalicelib.followups.input import SignupRequest, WalkInRequest
 from chalicelib.giving.model import control_character
 
 
@@ -23,9 +23,13 @@ def test_real_names_are_text(text: str) -> None:
     assert control_character(text) is None
 
 
-def test_the_signup_form_and_the_best_efforts_answer_refuse_them() -> None:
+def test_the_signup_walk_in_and_best_efforts_forms_refuse_them() -> None:
     with pytest.raises(ValidationError):
         SignupRequest.model_validate({"email": "sam@example.org", "first_name": "Sam\x00"})
+    with pytest.raises(ValidationError) as walk_in:
+        WalkInRequest.model_validate({"email": "sam@example.org", "first_name": "Sam",
+                                      "last_name": "Lee\u202e", "zip": "62701"})
+    assert [e["loc"] for e in walk_in.value.errors()] == [("last_name",)]
     with pytest.raises(InvalidInput) as caught:
         read_answer({"employer": "Acme\r\nInc", "occupation": "Clerk\u202e"})
     assert set(caught.value.fields) == {"employer", "occupation"}

@@ -93,7 +93,7 @@ def run() -> Section:
             "&election=P2026&committee_id=C00123456": organizer,
             "/admin/donations?q=" + donation_id: finance, f"/admin/donations/{donation_id}": finance,
             "/admin/exports": finance, made.headers["Location"]: finance, "/admin/payouts": finance,
-            "/admin/filings": finance,
+            "/admin/filings": finance, "/admin/notices": finance,
         }
         rows = []
         for path, browser in pages.items():

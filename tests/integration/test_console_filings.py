@@ -66,3 +66,31 @@ def test_finance_builds_finalizes_downloads_and_amends_a_quarter(client, api) ->
     assert "(amendment)" in amendment and "amends FEC-1234567" in amendment
     listed = text(c.get(listing))
     assert listed.count('href="/admin/filings/rpt_') == 2 and "amendment 1" in listed
+
+
+def test_finance_downloads_a_48_hour_notice_and_records_it_filed(client, api) -> None:
+    from tests.followups_kit import delivered, drain_until
+    from tests.reports_kit import Campaign, committee_id
+    from tests.reports_kit import configure as configure_calendar
+
+    campaign = Campaign(api, committee_id())
+    configure_calendar(api, campaign, elections=None)
+    gift = campaign.give(donor("Ana"), 100_000, "2026-05-23", hour=17)  # ten days before the primary
+    configure_calendar(api, campaign)
+    drain_until(delivered(f"notice_check#{gift['donation_id']}"))
+    c = finance(client)
+    listed = text(c.get("/admin/notices"))
+    row = listed[listed.index(gift["donation_id"]):]
+    row = row[:row.index("</tr>")]
+    assert "Record as filed" in row and "overdue" in row  # due 2026-05-25, long past
+    notice_id = re.search(r'/admin/notices/([^/"]+)/download', row)[1]
+    download = c.get(f"/admin/notices/{notice_id}/download")
+    assert download.status_code == 302
+    form6 = requests.get(download.headers["Location"], timeout=10).text
+    assert form6.startswith("HDR") and "F65" in form6
+    assert c.submit("/admin/notices", f"/admin/notices/{notice_id}/filed", {}).status_code == 303
+    row = text(c.get("/admin/notices"))
+    row = row[row.index(gift["donation_id"]):]
+    assert "filed" in row[:row.index("</tr>")] and "Record as filed" not in row[:row.index("</tr>")]
+    again = c.submit("/admin/notices", f"/admin/notices/{notice_id}/filed", {})
+    assert again.status_code == 409  # recorded once

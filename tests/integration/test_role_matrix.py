@@ -85,6 +85,9 @@ CONSOLE_ALLOWED: dict[tuple[str, str], tuple[str, ...]] = {
     ("POST", "/admin/filings/{report_id}/finalize"): FINANCE,
     ("POST", "/admin/filings/{report_id}/amend"): FINANCE,
     ("GET", "/admin/filings/{report_id}/download"): FINANCE,
+    ("GET", "/admin/notices"): FINANCE,
+    ("GET", "/admin/notices/{notice_id}/download"): FINANCE,
+    ("POST", "/admin/notices/{notice_id}/filed"): FINANCE,
     ("POST", "/admin/logout"): BOTH,
 }
 CONSOLE_PATH = re.compile(r"^/admin(/|$)")

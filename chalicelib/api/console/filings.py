@@ -4,8 +4,6 @@ same service and rules as `/api/admin/reports` (chalicelib/fec_reports/)."""
 
 from __future__ import annotations
 
-import re
-
 from chalice.app import Response
 
 from chalicelib import deps, logs
@@ -22,10 +20,11 @@ from chalicelib.api.console.web import (
     staff_page,
 )
 from chalicelib.api.http import validated
+from chalicelib.compliance.committees import COMMITTEE_ID
 from chalicelib.errors import InvalidInput
 from chalicelib.staff.signin import SignedIn
 
-_COMMITTEE = re.compile(r"^C\d{8}$")
+NOTICES_PER_PAGE = 25
 
 
 @console.route("/admin/filings", methods=["GET"])
@@ -56,7 +55,7 @@ def _filings_page(signed: SignedIn, values: dict[str, str], errors: dict[str, st
                   status: int = 200) -> Response:
     committee_id = values.get("committee_id", "")
     reports = (deps.fec_report_service().of_committee(committee_id)
-               if _COMMITTEE.fullmatch(committee_id) else [])
+               if COMMITTEE_ID.fullmatch(committee_id) else [])
     return render("console/filings.html", signed, status, values=values, errors=errors, reports=reports,
                   building=any(r.status == "building" for r in reports))
 
@@ -122,3 +121,35 @@ def _filing_page(signed: SignedIn, report_id: str, values: dict[str, str], error
     report = deps.fec_report_service().view(report_id)
     return render("console/filing.html", signed, status, report=report, values=values, errors=errors,
                   lines=summary_lines(report.get("lines") or {}))
+
+
+# --- 48-hour notices ------------------------------------------------------------------------
+@console.route("/admin/notices", methods=["GET"])
+@staff_page(FINANCE)
+def notices(signed: SignedIn) -> Response:
+    from datetime import datetime, timezone
+
+    listed = deps.notice_service().list(None)
+    start = int(after) if (after := params(request()).get("after", "")).isascii() and after.isdigit() else 0
+    shown = listed[start:start + NOTICES_PER_PAGE]
+    more = start + NOTICES_PER_PAGE < len(listed)
+    return render("console/notices.html", signed, notices=shown, now=datetime.now(timezone.utc),
+                  pending=sum(1 for n in listed if n.filed_at is None),
+                  next_url=f"/admin/notices?after={start + NOTICES_PER_PAGE}" if more else None)
+
+
+@console.route("/admin/notices/{notice_id}/download", methods=["GET"])
+@staff_page(FINANCE)
+def download_notice(signed: SignedIn, notice_id: str) -> Response:
+    """The notice's Form 6, signed today, as a fresh presigned link."""
+    url, _ = deps.notice_service().file_url(notice_id)
+    return Response(body="", status_code=302, headers={"Location": url, "Cache-Control": "no-store",
+                                                       "Referrer-Policy": "no-referrer"})
+
+
+@console.route("/admin/notices/{notice_id}/filed", methods=["POST"], content_types=[FORM])
+@staff_page(FINANCE)
+def notice_filed(signed: SignedIn, notice_id: str) -> Response:
+    deps.notice_service().mark_filed(notice_id)
+    logs.info("notice filed", notice_id=notice_id, via="console")
+    return redirect("/admin/notices")

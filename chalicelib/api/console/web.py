@@ -64,6 +64,7 @@ NAV: list[NavItem] = [
     NavItem("Exports", "/admin/exports", FINANCE),
     NavItem("Payouts", "/admin/payouts", FINANCE),
     NavItem("FEC reports", "/admin/filings", FINANCE),
+    NavItem("48-hour notices", "/admin/notices", FINANCE),
 ]
 
 

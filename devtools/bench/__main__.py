@@ -15,7 +15,7 @@ import subprocess
 import sys
 from datetime import datetime, timezone
 
-from devtools.bench import cold_start, console, cost, export, throughput, work
+from devtools.bench import cold_start, console, cost, export, scale_model, throughput, work
 from devtools.bench.common import ROOT, Section, local_stack
 
 DOC = ROOT / "docs" / "performance.md"
@@ -37,6 +37,16 @@ def machine() -> str:
 
 def load() -> str:
     return "/".join(f"{x:.1f}" for x in os.getloadavg())
+
+
+def reserved_concurrency() -> dict[str, int]:
+    """Each function's reserved concurrency in the prod stage (.chalice/config.json)."""
+    import json
+
+    config = json.loads((ROOT / ".chalice" / "config.json").read_text())
+    functions = config["stages"]["prod"].get("lambda_functions", {})
+    return {name: int(f["reserved_concurrency"]) for name, f in functions.items()
+            if "reserved_concurrency" in f}
 
 
 def render(sections: list[Section], when: datetime, loads: tuple[str, str]) -> str:
@@ -89,6 +99,10 @@ def main(argv: list[str] | None = None) -> None:
     sections[-1].show()
     sections.insert(4, cost.run(sections[1].data))
     sections[4].show()
+    sections.append(scale_model.section(sections[1].data, sections[2].data,
+                                        {**cost.PRICES, **scale_model.EDGE_PRICES}, cost.LAMBDA_GB,
+                                        reserved_concurrency()))
+    sections[-1].show()
     sections.sort(key=lambda s: s.title)
     missed = [f"{s.title}: {f.name}" for s in sections for f in s.figures if f.ok is False]
     if not (args.quick or args.no_write):

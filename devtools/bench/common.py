@@ -101,11 +101,12 @@ class LocalStack:
 def local_stack() -> Iterator[LocalStack]:
     """moto's server and the Stripe stand-in on free ports, this process pointed at them, every
     table, queue and bucket created and staff keys seeded; all stopped afterwards."""
-    from devtools.seed import seed_staff_keys
-
     with stack.local_services(LOGS, DEV_ORGANIZER_KEY=ORGANIZER_KEY, DEV_FINANCE_KEY=FINANCE_KEY,
                               STRIPE_WEBHOOK_SECRET=WEBHOOK_SECRET,
                               POWERTOOLS_LOG_LEVEL="WARNING") as services:
+        # Imported once the stage's environment is set: the models read settings on import.
+        from devtools.seed import seed_staff_keys
+
         seed_staff_keys()
         yield LocalStack(services.env, services.moto_port, services.stripe_port)
 

@@ -13,6 +13,7 @@ page; at 1,000 donations/s the hottest key then takes writes/N x 1,000 writes pe
 
 from __future__ import annotations
 
+import re
 import time
 from collections import Counter, defaultdict
 from typing import Any
@@ -28,6 +29,7 @@ from devtools.bench.common import (
     hottest,
     key_family,
     median,
+    new_id,
     new_page,
     signed,
     succeeded_event,
@@ -39,7 +41,8 @@ DUPLICATES = 50  # webhooks delivered a second time
 RATE = 1000  # donations per second to one page, for the ceiling
 PARTITION_WCU = 1000  # DynamoDB's write limit per partition (units per second)
 AMOUNTS = (1000, 2700, 5000, 10000)
-STEPS = ("page view", "script", "intake", "webhook", "thank-you page")
+STEPS = ("page view", "script", "beacon", "progress", "intake", "webhook", "thank-you page")
+VIEW_STEPS = ("page view", "script", "beacon", "progress")  # what every visitor's view costs
 
 
 class Visit:
@@ -56,6 +59,11 @@ class Visit:
             return http.get(f"/donate/{self.slug}?amount={self.amount}")
         if name == "script":
             return http.get("/assets/donate.js")
+        if name == "beacon":  # a new visitor's count (the page's script sends it once)
+            return http.post(f"/api/pages/{self.slug}/visits", body="{}", headers={
+                "Content-Type": "application/json", "Cookie": f"gs_vid={new_id(22)}"})
+        if name == "progress":
+            return http.get(f"/api/pages/{self.slug}/progress")
         if name == "intake":
             r = http.post(f"/api/pages/{self.slug}/donations", body=_json(donation_body(self.amount)),
                           headers=donor_headers())
@@ -99,6 +107,7 @@ def run() -> tuple[Section, Section]:
     slug = new_page()
     with Client(app, stage_name="dev") as client:
         durations: dict[str, list[float]] = defaultdict(list)
+        sizes: dict[str, list[float]] = defaultdict(list)
         for i in range(3 + TIMED):  # three warm-ups (clients built, committee cached), then timed
             visit = Visit(client, slug, RNG.choice(AMOUNTS))
             for step in STEPS:
@@ -108,6 +117,7 @@ def run() -> tuple[Section, Section]:
                 _check(r, step, "applied" if step == "webhook" else None)
                 if i >= 3:
                     durations[step].append(elapsed)
+                    sizes[step].append(float(len(r.body or b"")))
             t = time.perf_counter()
             _check(visit.deliver(), "duplicate", "duplicate")
             if i >= 3:
@@ -119,6 +129,7 @@ def run() -> tuple[Section, Section]:
         except Exception as exc:  # the outbox's handlers are not the bench's to fix
             delivery["error"] = f"{type(exc).__name__}: {exc}"
 
+        stripe_since = time.time()
         recorder = Recorder()
         recorder.attach()
         windows: dict[str, list[Window]] = defaultdict(list)
@@ -150,10 +161,26 @@ def run() -> tuple[Section, Section]:
     written = sum(1 for step in ("intake", "webhook") for w in windows[step] for c in w.calls
                   for label, _ in c.partition_writes if label.startswith(outbox))
     delivery["messages_per_donation"] = written / DONATIONS
+    delivery["due_per_donation"] = delivery.get("sent", 0) / DONATIONS
+    w = delivery.get("window")
+    delivery["emails_per_donation"] = (sum(v for k, v in w.other.items() if k.startswith("ses"))
+                                       / DONATIONS) if w else 0.0
     work = _work_section(windows, durations)
     work.data["delivery"] = delivery
+    work.data["bytes"] = {step: median(v) for step, v in sizes.items()}
+    work.data["stripe_per_intake"] = _stripe_requests(settings().stripe_api_base, stripe_since) / DONATIONS
     work.notes.append(_delivery_note(delivery))
     return work, _ceiling_section(windows, settings())
+
+
+def _stripe_requests(base: str | None, since: float) -> int:
+    """Server-side requests the stand-in received since `since` (its arrival log)."""
+    import requests
+
+    if not base:
+        return 0
+    seen = requests.get(f"{base}/_standin/requests", params={"since": since}, timeout=30).json()
+    return sum(1 for r in seen["requests"] if r["path"].startswith("/v1/"))
 
 
 def _drain() -> tuple[int, float]:
@@ -243,6 +270,23 @@ def _ops(ops: dict[str, float]) -> str:
     return ", ".join(one(k, v) for k, v in sorted(ops.items(), key=lambda kv: -kv[1])) or "none"
 
 
+def _families(windows: dict[str, list[Window]]) -> list[dict[str, Any]]:
+    """Each key family's keys and write units per unit of what drives it: a donation (intake,
+    webhook, thank-you page) or a page view (its beacon and reads), for the scale model."""
+    out = []
+    for driver, steps in (("donation", ("intake", "webhook", "thank-you page")),
+                          ("view", VIEW_STEPS)):
+        calls = [c for step in steps for w in windows[step] for c in w.calls]
+        n = len(windows[steps[0]])
+        families: dict[str, list[float]] = defaultdict(list)
+        for label, _, units in hottest(calls):
+            # Per-visitor or per-IP keys with a window or shard number are still one key each.
+            families[re.sub(r"[0-9a-f]{16,}", "<id>", key_family(label))].append(units)
+        for family, units in families.items():
+            out.append({"label": family, "keys": len(units), "wru": sum(units) / n, "driver": driver})
+    return out
+
+
 def _ceiling_section(windows: dict[str, list[Window]], s: Any) -> Section:
     calls = [c for step in ("intake", "webhook") for w in windows[step] for c in w.calls]
     n = len(windows["webhook"])
@@ -263,7 +307,9 @@ def _ceiling_section(windows: dict[str, list[Window]], s: Any) -> Section:
         Figure("peak donations/s the configured shards allow",
                f"{PARTITION_WCU / expected_units:,.0f}/s (`{spread[0][0]}`: {spread[0][3]:.1f} WRU "
                f"per donation over {spread[0][1]} keys)"),
-    ], data={"hottest": rows[:10]})
+    ], data={"hottest": rows[:10], "families": _families(windows), "shards": {
+        "COUNTER_SHARDS": s.counter_shards, "PENDING_SHARDS": s.pending_shards,
+        "OUTBOX_SHARDS": s.outbox_shards, "LEDGER_SHARDS": s.ledger_shards}})
     table = ["| key family (`<n>`: shard) | keys | writes per donation | WRU per donation | "
              "writes/s per key at 1,000/s (even spread) | hottest key in run, writes/s |",
              "|---|---:|---:|---:|---:|---:|"]

@@ -284,3 +284,22 @@ def test_a_build_overtaken_by_a_newer_request_leaves_the_newer_one_to_count() ->
     assert reports.items[report.report_id].status == "building"
     assert service.run(report.report_id) is not None  # the newer request's build is
     assert line(service.view(report.report_id), "11aii") == 190.00  # with the gift that arrived
+
+
+def test_a_pac_files_form_3x_aggregating_by_calendar_year() -> None:
+    pac = house_committee(type="pac", name="Springfield Neighbors PAC", candidate=None, elections=(),
+                          previous_general_date=None, limit_cents=500_000)
+    movements = [gift(1, "ana", 15_000, "2025-12-10T17:00"),  # last year: not in 2026's aggregate
+                 gift(2, "ana", 10_000, "2026-05-20T17:00", fee=320),
+                 gift(3, "bo", 30_000, "2026-05-21T17:00", fee=900),
+                 back(4, "refund", -5_000, "2026-05-22T17:00", of=3, donor="bo")]
+    service, _, _, _ = build(pac, movements)
+    view = built(service, "Q2", D("2026-04-01"), D("2026-06-30"))
+    lines = view["lines"]
+    assert view["form"] == "F3XN" and view["errors"] == []
+    assert lines[field_name("F3X", "11ai")] == 300.00  # Bo's; Ana's $100 is her first of 2026
+    assert lines[field_name("F3X", "11aii")] == 100.00
+    assert lines[field_name("F3X", "28a")] == 50.00
+    assert lines[field_name("F3X", "21b")] == 12.20
+    assert lines[field_name("F3X", "8")] == (500_000 + 15_000 + 40_000 - 5_000 - 1_220) / 100
+    assert view["counts"]["SB28A"] == 1 and view["counts"]["SA11AI"] == 1

@@ -18,7 +18,7 @@ from pydantic import (
 )
 
 from chalicelib.followups.model import ActionKind
-from chalicelib.giving.intake import DonorText, Email, StateCode
+from chalicelib.giving.intake import DonorParagraphs, DonorText, Email, StateCode
 
 Slug = Annotated[str, Field(pattern=r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")]
 Interests = Annotated[list[ActionKind], Field(max_length=6)]
@@ -93,8 +93,8 @@ class RatingRequest(_Strict):
 class ProposalRequest(_Strict):
     """A supporter's offer to host: what, and when and where in their own words."""
 
-    title: Annotated[str, Field(min_length=1, max_length=120)]
-    description: Annotated[str, Field(max_length=2000)] = ""
+    title: Annotated[DonorText, Field(min_length=1, max_length=120)]
+    description: Annotated[DonorParagraphs, Field(max_length=2000)] = ""
 
 
 class CheckInRequest(_Strict):

@@ -34,16 +34,27 @@ MIN_DONATION_CENTS = 100
 # Stripe's own ceiling for one card payment; legal limits are checked separately.
 MAX_DONATION_CENTS = 99_999_999
 
-def _one_line(value: str) -> str:
-    found = control_character(value)
+
+def _refuse(found: str | None) -> None:
     if found is not None:
         raise ValueError(f"must not contain control characters (found U+{ord(found):04X})")
+
+
+def _one_line(value: str) -> str:
+    _refuse(control_character(value))
+    return value
+
+
+def _paragraphs(value: str) -> str:
+    _refuse(control_character(value, line_breaks=True))
     return value
 
 
 # A line of donor text (a name, an address line, an employer): no control characters, which
 # would break the receipt, the FEC file or the CSV later. The one rule for every donor form.
 DonorText = Annotated[str, AfterValidator(_one_line)]
+# What a supporter writes in paragraphs (a proposal's description): line breaks, nothing else.
+DonorParagraphs = Annotated[str, AfterValidator(_paragraphs)]
 Text = Annotated[DonorText, Field(min_length=1, max_length=200)]
 
 

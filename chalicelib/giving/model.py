@@ -24,12 +24,15 @@ def normalize_email(email: str) -> str:
 _BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
 
-def control_character(value: str) -> str | None:
+def control_character(value: str, *, line_breaks: bool = False) -> str | None:
     """The first character of `value` that has no place in a line of donor text: a control
     character (C0, DEL, C1: tabs, line breaks, escapes, NUL), a line or paragraph separator, a
-    bidirectional control or half a surrogate pair; None when there is none. (The input models'
-    `DonorText` applies it; forms read by hand call it too.)"""
+    bidirectional control or half a surrogate pair; None when there is none. `line_breaks`
+    allows CR and LF (text written in paragraphs; a form's textarea sends CRLF). (The input
+    models' `DonorText` and `DonorParagraphs` apply it; forms read by hand call it too.)"""
     for ch in value:
+        if line_breaks and ch in "\r\n":
+            continue
         if ch in _BIDI_CONTROLS or unicodedata.category(ch) in ("Cc", "Cs", "Zl", "Zp"):
             return ch
     return None

@@ -7,7 +7,7 @@ from pydantic import ValidationError
 
 from chalicelib.compliance.best_efforts import read_answer
 from chalicelib.errors import InvalidInput
-from chalicelib.followups.input import SignupRequest, WalkInRequest
+from chalicelib.followups.input import ProposalRequest, SignupRequest, WalkInRequest
 from chalicelib.giving.model import control_character
 
 
@@ -34,3 +34,13 @@ def test_the_signup_walk_in_and_best_efforts_forms_refuse_them() -> None:
         read_answer({"employer": "Acme\r\nInc", "occupation": "Clerk\u202e"})
     assert set(caught.value.fields) == {"employer", "occupation"}
     assert read_answer({"employer": "Acme\n", "occupation": "Clerk"}) == ("Acme", "Clerk")
+
+
+def test_a_hosting_proposal_keeps_its_paragraphs_and_nothing_else() -> None:
+    text = "Door-knocking on Elm St.\r\n\r\nBring water."
+    assert ProposalRequest.model_validate({"title": "Canvass", "description": text}).description == text
+    for bad in ({"title": "Canvass\r\nnow", "description": ""},
+                {"title": "Canvass", "description": "Bring water.\x1b[2J"},
+                {"title": "Canvass", "description": "Bring\u202e water"}):
+        with pytest.raises(ValidationError):
+            ProposalRequest.model_validate(bad)

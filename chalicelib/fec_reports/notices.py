@@ -11,6 +11,7 @@ election. Every send goes through the outbox's one delivery path (`send`, the se
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta, timezone
@@ -32,6 +33,7 @@ from chalicelib.outbox.model import Delivered, OutboxMessage
 from chalicelib.staff.auth import StaffKey
 
 URL_TTL = timedelta(minutes=15)
+NOTICE_ID = re.compile(r"ntc_[0-9a-f]{24}")
 
 
 @dataclass(frozen=True)
@@ -178,7 +180,7 @@ class NoticeService:
         return filed
 
     def _get(self, notice_id: str) -> StoredNotice:
-        notice = self.notices.get(notice_id)
+        notice = self.notices.get(notice_id) if NOTICE_ID.fullmatch(notice_id) else None
         if notice is None:
             raise NotFound("notice_not_found", f"No notice '{notice_id}'.")
         return notice

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
@@ -34,6 +35,7 @@ from chalicelib.filing.validation import Finding, validate
 
 URL_TTL = timedelta(minutes=15)
 MAX_FINDINGS_IN_ERROR = 50
+REPORT_ID = re.compile(r"rpt_[0-9a-f]{24}(-a[0-9]{1,4})?")
 
 
 class ReportStore(Protocol):
@@ -294,7 +296,8 @@ class ReportService:
         return self._get(report_id)
 
     def _get(self, report_id: str) -> StoredReport:
-        report = self.reports.get(report_id)
+        # Not one of our ids (too long for a key, say): no such report, and nothing is read.
+        report = self.reports.get(report_id) if REPORT_ID.fullmatch(report_id) else None
         if report is None:
             raise NotFound("report_not_found", f"No report '{report_id}'.")
         return report

@@ -94,5 +94,7 @@ def test_a_large_gift_ten_days_before_the_primary_gets_a_notice_others_do_not(
     status, again = api.call("POST", f"/api/admin/notices/{notice['notice_id']}/filed",
                              headers=staff(FINANCE_KEY))
     assert status == 409 and again["error"]["code"] == "notice_filed"
-    assert api.call("GET", "/api/admin/notices/ntc_none/file", headers=staff(FINANCE_KEY))[0] == 404
+    for unknown in ("ntc_none", "ntc_" + "0" * 24, "x" * 3000):
+        assert api.call("GET", f"/api/admin/notices/{unknown}/file", headers=staff(FINANCE_KEY))[0] == 404
+        assert api.call("POST", f"/api/admin/notices/{unknown}/filed", headers=staff(FINANCE_KEY))[0] == 404
     assert api.call("GET", "/api/admin/notices?committee_id=nope", headers=staff(FINANCE_KEY))[0] == 400

@@ -101,8 +101,12 @@ def test_a_period_off_the_calendar_is_400_and_writes_nothing(api: Any) -> None:
                               staff(ORGANIZER_KEY))
     assert status == 403
     assert run_queues() == 0  # nothing was queued
-    status, answer = api.call("GET", "/api/admin/reports/rpt_nothing", headers=staff(FINANCE_KEY))
-    assert status == 404 and answer["error"]["code"] == "report_not_found"
+    for unknown in ("rpt_nothing", "rpt_" + "0" * 24, "x" * 3000):
+        status, answer = api.call("GET", f"/api/admin/reports/{unknown}", headers=staff(FINANCE_KEY))
+        assert status == 404 and answer["error"]["code"] == "report_not_found"
+        status, answer = api.call("POST", f"/api/admin/reports/{unknown}/amend",
+                                  {"fec_report_id": "FEC-1"}, staff(FINANCE_KEY))
+        assert status == 404, answer
 
 
 def test_a_quarter_built_reviewed_finalized_downloaded_and_amended(api: Any) -> None:

@@ -95,7 +95,7 @@ def test_a_full_donation_logs_json_with_request_ids_and_no_personal_data_or_secr
                  donor["phone"], "867 5309", donor["address"]["line1"], "Evergreen",
                  donor["address"]["city"], donor["employer"], donor["occupation"],
                  started["client_secret"], settings().stripe_secret_key, WEBHOOK_SECRET,
-                 settings().token_secret, ORGANIZER_KEY, FINANCE_KEY]
+                 settings().token_secret, settings().identity_secret, ORGANIZER_KEY, FINANCE_KEY]
     leaked = [value for value in forbidden if value.lower() in text.lower()]
     assert not leaked, f"leaked {leaked} in:\n{text}"
     for pattern in (EMAIL_PATTERN, CARD_PATTERN, SECRET_PATTERN):

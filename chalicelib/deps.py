@@ -154,21 +154,22 @@ def planners() -> list[Planner]:
 
 def outbox_handlers() -> dict[str, Handler]:
     """Who delivers each kind of outbox message."""
-    from chalicelib.compliance.best_efforts import best_efforts_handler
+    from chalicelib.compliance.best_efforts import BEST_EFFORTS_KIND, best_efforts_handler
     from chalicelib.compliance.excess import excess_refund_handler, refund_handler
     from chalicelib.compliance.reviews import REVIEW_REFUND
     from chalicelib.fec_reports.planning import NOTICE_CHECK
     from chalicelib.giving.velocity import CANCEL_KIND, card_testing_cancel_handler
     from chalicelib.staff.signin import SIGNIN_MESSAGE
 
-    # Best-efforts requests go through the follow-ups' send path (the send ledger) like receipts.
-    ask = best_efforts_handler(donation_store(), committees(), followups().send_once, tokens(),
+    # Best-efforts requests go through the follow-ups' send path for transactional mail (the
+    # send ledger; never to a suppressed address, whatever the donor chose about invitations).
+    ask = best_efforts_handler(donation_store(), committees(), followups().send_transactional, tokens(),
                                followups().link, page_service().store)
 
     return {"refund_excess": excess_refund_handler(job_stripe_gateway()),
             CANCEL_KIND: card_testing_cancel_handler(job_stripe_gateway()),
             REVIEW_REFUND: refund_handler(job_stripe_gateway(), "review"),
-            "best_efforts_request": ask, SIGNIN_MESSAGE: signin().deliver_link,
+            BEST_EFFORTS_KIND: ask, SIGNIN_MESSAGE: signin().deliver_link,
             NOTICE_CHECK: notice_service().check,
             **followups().handlers(), **hosting().handlers()}
 

@@ -228,8 +228,15 @@ class MemoryDonations:
     def save_plan(self, plan: RecurringPlan) -> None:
         self.plans[plan.subscription_id] = plan
 
-    def end_plan(self, subscription_id: str, when: datetime) -> EventOutcome:
-        return EventOutcome.APPLIED if self.plans.pop(subscription_id, None) else EventOutcome.UNMATCHED
+    def end_plan(self, subscription_id: str, when: datetime,
+                 notice: OutboxMessage | None = None) -> EventOutcome:
+        plan = self.plans.get(subscription_id)
+        if plan is None:
+            return EventOutcome.UNMATCHED
+        if plan.status != "canceled":
+            self.plans[subscription_id] = replace(plan, status="canceled")
+            self.outbox.extend([notice] if notice else [])
+        return EventOutcome.APPLIED
 
     def link_invoice_payment(self, donation_id: str, payment_intent_id: str) -> bool:
         return donation_id in self.donations

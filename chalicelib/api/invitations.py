@@ -93,15 +93,16 @@ def unsubscribe_page(token: str) -> Response:
 @invitations.route("/u/{token}", methods=["POST"], content_types=ANY_BODY)
 @html_errors
 def unsubscribe_form(token: str) -> Response:
-    deps.followups().unsubscribe(token)
-    return notice("You are unsubscribed",
-                  "You will get no more email from us. Thank you for all you have done.")
+    deps.followups().unsubscribe(token, "unsubscribe_page")
+    return notice("You are unsubscribed from invitations",
+                  "You will get no more invitations or reminders from us. Receipts for your gifts "
+                  "still come. Thank you for all you have done.")
 
 
 @invitations.route("/api/unsubscribe/{token}", methods=["POST"], content_types=ANY_BODY)
 @handles_errors
 def unsubscribe(token: str) -> Response:
-    deps.followups().unsubscribe(token)
+    deps.followups().unsubscribe(token, "one_click")
     return json_response({"unsubscribed": True})
 
 

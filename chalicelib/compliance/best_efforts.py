@@ -62,13 +62,16 @@ def law_notice(committee_type: str) -> str:
             f"exceed $200 in {period}.")
 
 
+BEST_EFFORTS_KIND = "best_efforts_request"  # the outbox kind of the request (transactional mail)
+
+
 def plan_best_efforts_request(donation: Donation, new: PaymentState,
                               now: datetime) -> Sequence[OutboxMessage]:
     """When a flagged contribution succeeds, queue its one request for the missing information
     (keyed by the contribution, so a redelivered event or a second drain sends nothing more)."""
     if not (new.paid and not donation.state.paid and needs_best_efforts(donation.donor)):
         return []
-    return [OutboxMessage(f"best_efforts#{donation.donation_id}", "best_efforts_request", now,
+    return [OutboxMessage(f"best_efforts#{donation.donation_id}", BEST_EFFORTS_KIND, now,
                           {"donor_id": donation.donor_id, "donation_id": donation.donation_id})]
 
 
@@ -85,9 +88,11 @@ def best_efforts_handler(donations: DonationSource, committees: CommitteeSource,
                          tokens: Any, link: Callable[[str], str], pages: Any,
                          ) -> Callable[[OutboxMessage], Delivered]:
     """Ask the donor of one flagged contribution for their employer and occupation, with a
-    signed link to a one-question form; sent through `send_once` (the send ledger), so a retry
-    or a second drain never mails twice. Nothing is sent once the contribution is answered (an
-    answer to another request covers it) or no longer stands (failed, refunded in full)."""
+    signed link to a one-question form; sent through `send_once` (the send ledger, and the
+    transactional rule: never to a suppressed address, whatever the donor chose about
+    invitations), so a retry or a second drain never mails twice. Nothing is sent once the
+    contribution is answered (an answer to another request covers it) or no longer stands
+    (failed, refunded in full)."""
     from chalicelib import tokens as purposes
     from chalicelib.giving.model import donor_id_for
 

@@ -137,7 +137,7 @@ class HostService:
             person_id=person_id, email=data.email, first_name=data.first_name,
             last_name=data.last_name, zip=data.zip[:5],
             share_code=self.tokens.share_code(person_id) if data.consent else None),
-            subscribe=data.consent, now=now)
+            subscribe=data.consent, now=now, source="walk_in")
         invitation_id = invitation_id_for(person_id, action.action_id)
         messages: list[OutboxMessage] = []
         if data.consent and (known is None or not known.invitable):

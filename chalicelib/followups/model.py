@@ -167,6 +167,32 @@ class Invitation:
         }
 
 
+# What a person may consent to, each on its own: invitations (events, phone banks, canvasses,
+# and the reminders and welcomes that carry them) and, later, text messages. Receipts and other
+# transactional mail need no consent (see `followups/consent.py`).
+INVITATIONS, SMS = "invitations", "sms"
+CONSENT_PURPOSES = (INVITATIONS, SMS)
+
+
+@dataclass(frozen=True)
+class Consent:
+    """A person's latest answer for one purpose: given or withdrawn, when, and how: the
+    `source` (`donation_opt_in`, `walk_in`, `signup_confirmed`, `unsubscribe_page`,
+    `one_click`, `complaint`)."""
+
+    given: bool
+    at: datetime
+    source: str
+
+    def record(self) -> dict[str, object]:
+        return {"given": self.given, "at": self.at.isoformat(), "source": self.source}
+
+    @classmethod
+    def from_record(cls, record: dict[str, object]) -> Consent:
+        return cls(bool(record["given"]), datetime.fromisoformat(str(record["at"])),
+                   str(record["source"]))
+
+
 @dataclass
 class Person:
     """Someone we may write to: a donor or a supporter who signed up (keyed like donors)."""
@@ -190,14 +216,14 @@ class Person:
     last_invited_at: datetime | None = None
     last_invitation_message: str | None = None
     pending_signup: dict[str, object] = field(default_factory=dict)
-
-    @property
-    def may_receive_mail(self) -> bool:
-        return self.suppressed is None and self.unsubscribed_at is None
+    # Per purpose, when and how consent was last given or withdrawn. For invitations the state
+    # itself is `subscribed` and `unsubscribed_at` (what the conditional writes test).
+    consents: dict[str, Consent] = field(default_factory=dict)
 
     @property
     def invitable(self) -> bool:
-        return self.may_receive_mail and self.subscribed
+        """Invitations may go: the address works, consent given and not withdrawn."""
+        return self.suppressed is None and self.unsubscribed_at is None and self.subscribed
 
     def invitation_slot_free(self, now: datetime, message_id: str) -> bool:
         """Whether `message_id` may carry invitations now (the once-a-day cap)."""

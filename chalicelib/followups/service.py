@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from chalicelib import logs, tokens
 from chalicelib.errors import InvalidInput, NotFound, ProviderUnavailable
-from chalicelib.followups import planning
+from chalicelib.followups import consent, planning
 from chalicelib.followups.attendance import RsvpChange, decide, seat_waiting, wrap_up
 from chalicelib.followups.errors import AddressRefused, SendRefused, StaleInvitation
 from chalicelib.followups.feedback import complaint_alarm, suppressions
@@ -39,7 +39,8 @@ from chalicelib.followups.model import (
     Person,
     invitation_id_for,
 )
-from chalicelib.giving.model import Donation, donor_id_for
+from chalicelib.giving.model import Donation, RecurringPlan, donor_id_for
+from chalicelib.giving.recurring import CANCELLED, PLAN_ENDED
 from chalicelib.giving.velocity import SignupLimits, check_signup, signup_expiry, signup_keys
 from chalicelib.outbox.model import Deferred, Delivered, Handler, OutboxMessage, PermanentFailure
 from chalicelib.pages.model import Page
@@ -62,9 +63,10 @@ class FollowupStore(Protocol):
     # people
     def get_person(self, person_id: str) -> Person | None: ...
     def person_by_share_code(self, code: str) -> Person | None: ...
-    def upsert_donor(self, person: Person, subscribe: bool, now: datetime) -> Person: ...
+    def upsert_donor(self, person: Person, subscribe: bool, now: datetime,
+                     source: str = "donation_opt_in") -> Person: ...
     def claim_invitation_slot(self, person_id: str, message_id: str, now: datetime) -> bool: ...
-    def unsubscribe(self, person_id: str, now: datetime) -> None: ...
+    def unsubscribe(self, person_id: str, now: datetime, source: str) -> None: ...
     def suppress(self, person_id: str, email: str, reason: str, now: datetime) -> None: ...
     def request_signup(self, person_id: str, email: str, pending: Mapping[str, Any], now: datetime,
                        confirmation: OutboxMessage) -> bool: ...
@@ -100,6 +102,7 @@ class Mailer(Protocol):
 
 class DonationSource(Protocol):
     def get(self, donation_id: str) -> Donation | None: ...
+    def plan(self, subscription_id: str) -> RecurringPlan | None: ...
 
 
 class InvitationSwitch(Protocol):
@@ -341,8 +344,10 @@ class FollowupService:
         """Refuse a bad or expired unsubscribe link before its page offers the button."""
         self.tokens.read(token, tokens.UNSUBSCRIBE)
 
-    def unsubscribe(self, token: str) -> None:
-        self.store.unsubscribe(self.tokens.read(token, tokens.UNSUBSCRIBE), self.clock())
+    def unsubscribe(self, token: str, source: str) -> None:
+        """Withdraw the invitations consent (`source`: the page's button or a mail client's
+        one-click POST). Receipts and other transactional mail still go."""
+        self.store.unsubscribe(self.tokens.read(token, tokens.UNSUBSCRIBE), self.clock(), source)
 
     def after_giving(self, slug: str, donation_id: str,
                      window: timedelta) -> tuple[str | None, list[dict[str, object]]]:
@@ -453,6 +458,7 @@ class FollowupService:
     def handlers(self) -> dict[str, Handler]:
         return {
             planning.THANKS: self.deliver_thanks,
+            PLAN_ENDED: self.deliver_plan_ended,
             planning.REMINDER: self.deliver_reminder,
             planning.WELCOME: self.deliver_welcome,
             planning.EVENT_REMINDER: self.deliver_event_reminder,
@@ -481,7 +487,7 @@ class FollowupService:
             state=d.state, interests=interests, share_code=self.tokens.share_code(person_id),
             share_page=donation.page_slug,
         ), subscribe=donation.email_opt_in or bool(interests), now=self.clock())
-        self._require_mailable(person)
+        self._require_mailable(person, message)
         page = self.pages.get(donation.page_slug)
         picks = self._invite(person, message, donation.page_slug)
         email = self._compose("thanks", f"Thank you, {person.first_name or 'friend'}", person,
@@ -550,7 +556,7 @@ class FollowupService:
             return done
         self._hold_if_paused()
         person = self._person(message)
-        self._require_mailable(person)
+        self._require_mailable(person, message)
         picks = self._invite(person, message, person.share_page)
         page = self.pages.get(person.share_page) if person.share_page else None
         email = self._compose("welcome", "Welcome aboard: here is how to take part", person,
@@ -564,7 +570,7 @@ class FollowupService:
             return done
         self._hold_if_paused()
         person = self._person(message)
-        self._require_mailable(person)
+        self._require_mailable(person, message)
         if not person.invitable:
             return Delivered("skipped: not subscribed to invitations")
         invitations = self.store.invitations_of_person(person.person_id)
@@ -624,7 +630,7 @@ class FollowupService:
         person = self.store.get_person(invitation.person_id)
         if person is None:
             raise PermanentFailure("person not found")
-        self._require_mailable(person)
+        self._require_mailable(person, message)
         return invitation, action, person
 
     def deliver_confirmation(self, message: OutboxMessage) -> Delivered:
@@ -667,11 +673,8 @@ class FollowupService:
         return person
 
     @staticmethod
-    def _require_mailable(person: Person) -> None:
-        if person.suppressed:
-            raise PermanentFailure(f"address suppressed ({person.suppressed})")
-        if person.unsubscribed_at is not None:
-            raise PermanentFailure("unsubscribed")
+    def _require_mailable(person: Person, message: OutboxMessage) -> None:
+        consent.require(person, message.kind)
 
     def _already_sent(self, message: OutboxMessage) -> Delivered | None:
         record = self.store.mail_record(message.message_id)
@@ -724,6 +727,36 @@ class FollowupService:
                        unsubscribe_url=self.link(f"/api/unsubscribe/{unsubscribe}"),
                        unsubscribe_page=self.link(f"/u/{unsubscribe}"), person=person,
                        invitations=links, share_url=share_url, **context)
+
+    def send_transactional(self, message: OutboxMessage, recipient_id: str,
+                           email: OutgoingEmail) -> Delivered:
+        """Deliver transactional mail composed elsewhere (a best-efforts request) through the
+        one delivery path: the send ledger, and never to a suppressed address (an unsubscribe
+        from invitations does not stop it)."""
+        person = self.store.get_person(donor_id_for(email.to))
+        if person is not None:
+            self._require_mailable(person, message)
+        return self.send_once(message, recipient_id, email)
+
+    def deliver_plan_ended(self, message: OutboxMessage) -> Delivered:
+        """The email that confirms a monthly gift stopped (the donor cancelled it, or Stripe
+        ended it after its renewals kept failing): transactional."""
+        done = self._already_sent(message)
+        if done:
+            return done
+        plan = self.donations.plan(str(message.payload.get("subscription_id")))
+        if plan is None:
+            raise PermanentFailure("plan not found")
+        d = plan.donor
+        person_id = donor_id_for(d.email)
+        person = self.store.get_person(person_id) or Person(person_id, d.email, d.first_name)
+        self._require_mailable(person, message)
+        cancelled = message.payload.get("reason") == CANCELLED
+        subject = "Your monthly gift is cancelled" if cancelled else "Your monthly gift has ended"
+        email = self._compose("plan_ended", subject, person, message, [],
+                              page=self.pages.get(plan.page_slug), amount_cents=plan.amount_cents,
+                              cancelled=cancelled, page_url=self.link(f"/donate/{plan.page_slug}"))
+        return self._send(message, person_id, email)
 
     def send_once(self, message: OutboxMessage, recipient_id: str, email: OutgoingEmail) -> Delivered:
         """Deliver an email composed elsewhere (the console's sign-in link) through this one

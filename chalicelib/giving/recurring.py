@@ -14,6 +14,19 @@ from typing import Protocol
 from chalicelib import tokens
 from chalicelib.errors import NotFound
 from chalicelib.giving.model import RecurringPlan
+from chalicelib.outbox.model import OutboxMessage
+
+PLAN_ENDED = "plan_ended"  # the outbox kind of the email that tells the donor their gift stopped
+# Why a plan ended, as the email says it: the donor's own cancel, or Stripe ending it (the
+# renewals kept failing, or staff cancelled it in Stripe's dashboard).
+CANCELLED, ENDED = "cancelled", "ended"
+
+
+def plan_ended_notice(subscription_id: str, reason: str, now: datetime) -> OutboxMessage:
+    """The email that confirms a monthly gift stopped: transactional (it goes to a donor who
+    unsubscribed from invitations), one per plan whoever ended it first."""
+    return OutboxMessage(f"{PLAN_ENDED}#{subscription_id}", PLAN_ENDED, now,
+                         {"subscription_id": subscription_id, "reason": reason})
 
 
 class Subscriptions(Protocol):
@@ -22,7 +35,8 @@ class Subscriptions(Protocol):
 
 class Plans(Protocol):
     def plan(self, subscription_id: str) -> RecurringPlan | None: ...
-    def end_plan(self, subscription_id: str, when: datetime) -> object: ...
+    def end_plan(self, subscription_id: str, when: datetime,
+                 notice: OutboxMessage | None = None) -> object: ...
 
 
 class TokenReader(Protocol):
@@ -52,9 +66,11 @@ class MonthlyGifts:
         return plan
 
     def cancel(self, token: str) -> RecurringPlan:
-        """Cancel the subscription at Stripe now (no further charge) and mark the plan ended.
-        Cancelling twice is fine."""
+        """Cancel the subscription at Stripe now (no further charge), mark the plan ended and
+        queue the email that confirms it. Cancelling twice is fine (one email)."""
         plan = self.plan_for(token)
         self.stripe.cancel_subscription(plan.subscription_id)
-        self.plans.end_plan(plan.subscription_id, self.clock())
+        now = self.clock()
+        self.plans.end_plan(plan.subscription_id, now,
+                            plan_ended_notice(plan.subscription_id, CANCELLED, now))
         return plan

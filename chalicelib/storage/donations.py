@@ -389,17 +389,22 @@ class DonationRepository:
             created_at=i.created_at,
         )
 
-    def end_plan(self, subscription_id: str, when: datetime) -> EventOutcome:
-        try:
-            RecurringPlanModel(subscription_id).update(
-                actions=[RecurringPlanModel.status.set("canceled"),
-                         RecurringPlanModel.canceled_at.set(RecurringPlanModel.canceled_at | when)],
-                condition=RecurringPlanModel.subscription_id.exists())
-        except UpdateError as exc:
-            if condition_failed(exc):
-                return EventOutcome.UNMATCHED
-            raise
-        return EventOutcome.APPLIED
+    def end_plan(self, subscription_id: str, when: datetime,
+                 notice: OutboxMessage | None = None) -> EventOutcome:
+        """Mark the plan ended; `notice` (the donor's email saying so) is queued in the same
+        transaction, only by the write that ends it, so a second cancel or Stripe's
+        `customer.subscription.deleted` after the donor's own cancel queues nothing more."""
+        m = RecurringPlanModel
+        tx = TaggedWrite(self._connection)
+        tx.update("plan", RecurringPlanModel(subscription_id),
+                  actions=[m.status.set("canceled"), m.canceled_at.set(m.canceled_at | when)],
+                  condition=m.subscription_id.exists() & (m.status != "canceled"))
+        if notice is not None:
+            tx.save("notice", self.outbox.item(notice, when),
+                    condition=OutboxModel.message_id.does_not_exist())
+        if _commit_unless(tx, {"plan", "notice"}, "ending a plan"):
+            return EventOutcome.APPLIED
+        return EventOutcome.APPLIED if self.plan(subscription_id) else EventOutcome.UNMATCHED
 
     def link_invoice_payment(self, donation_id: str, payment_intent_id: str) -> bool:
         """Set a renewal's PaymentIntent; True if linked or already known (a first invoice)."""

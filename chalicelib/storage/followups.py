@@ -23,7 +23,10 @@ from chalicelib.followups.attendance import RsvpChange
 from chalicelib.followups.errors import StaleInvitation
 from chalicelib.followups.model import (
     INVITATION_GAP,
+    INVITATIONS,
+    SMS,
     Action,
+    Consent,
     Host,
     Invitation,
     Location,
@@ -165,8 +168,11 @@ class FollowupRepository:
             return _person(item)
         return None
 
-    def upsert_donor(self, person: Person, subscribe: bool, now: datetime) -> Person:
-        """Create or refresh a donor's person record from their latest contribution."""
+    def upsert_donor(self, person: Person, subscribe: bool, now: datetime,
+                     source: str = "donation_opt_in") -> Person:
+        """Create or refresh a donor's person record from their latest contribution; with
+        `subscribe`, the invitations consent is recorded as given by `source` unless the person
+        answered before (an unsubscribe stays in force, and so does its record)."""
         m = PersonModel
         actions: list[Any] = [
             m.email.set(person.email), m.created_at.set(m.created_at | now), m.updated_at.set(now),
@@ -184,6 +190,8 @@ class FollowupRepository:
             actions.append(m.interests.set(list(person.interests)))  # type: ignore[arg-type]
         if subscribe:  # consent given now; an unsubscribe stays in force (unsubscribed_at)
             actions.append(m.subscribed.set(True))
+            given = Consent(True, now, source).record()
+            actions.append(m.consent_invitations.set(m.consent_invitations | given))
         item = PersonModel(person.person_id)
         item.update(actions=actions)
         return _person(item)
@@ -203,11 +211,14 @@ class FollowupRepository:
             raise
         return True
 
-    def unsubscribe(self, person_id: str, now: datetime) -> None:
+    def unsubscribe(self, person_id: str, now: datetime, source: str) -> None:
+        """Withdraw the invitations consent (the first withdrawal's time stays)."""
         m = PersonModel
+        withdrawn = Consent(False, now, source).record()
         try:
             PersonModel(person_id).update(
-                actions=[m.unsubscribed_at.set(m.unsubscribed_at | now), m.updated_at.set(now)],
+                actions=[m.unsubscribed_at.set(m.unsubscribed_at | now),
+                         m.consent_invitations.set(withdrawn), m.updated_at.set(now)],
                 condition=m.person_id.exists())
         except UpdateError as exc:
             if not condition_failed(exc):
@@ -224,6 +235,7 @@ class FollowupRepository:
         ]
         if reason == "complaint":
             actions.append(m.unsubscribed_at.set(m.unsubscribed_at | now))
+            actions.append(m.consent_invitations.set(Consent(False, now, "complaint").record()))
         PersonModel(person_id).update(actions=actions)
 
     def request_signup(self, person_id: str, email: str, pending: Mapping[str, Any], now: datetime,
@@ -262,6 +274,7 @@ class FollowupRepository:
             m.subscribed.set(True), m.confirmed_at.set(m.confirmed_at | now),
             m.unsubscribed_at.remove(), m.pending_signup.remove(), m.updated_at.set(now),
             m.share_code.set(m.share_code | share_code),
+            m.consent_invitations.set(Consent(True, now, "signup_confirmed").record()),
         ]
         if pending.get("first_name"):
             actions.append(m.first_name.set(str(pending["first_name"])))
@@ -574,4 +587,6 @@ def _person(i: PersonModel) -> Person:
         recruited_count=int(i.recruited_count or 0), recruited_cents=int(i.recruited_cents or 0),
         last_invited_at=_utc(i.last_invited_at), last_invitation_message=i.last_invitation_message,
         pending_signup=dict(i.pending_signup or {}),
+        consents={purpose: Consent.from_record(record) for purpose, record in (
+            (INVITATIONS, i.consent_invitations), (SMS, i.consent_sms)) if record},
     )

@@ -803,6 +803,9 @@ class PersonModel(Model):
     last_invited_at = UTCDateTimeAttribute(null=True)
     last_invitation_message = UnicodeAttribute(null=True)
     pending_signup = JSONAttribute(null=True)  # signup fields awaiting confirmation
+    # When and how each purpose's consent was last given or withdrawn (`Consent.record()`).
+    consent_invitations = JSONAttribute(null=True)
+    consent_sms = JSONAttribute(null=True)
     confirmation_sent_at = UTCDateTimeAttribute(null=True)
     signup_refcode = UnicodeAttribute(null=True)
     created_at = UTCDateTimeAttribute()

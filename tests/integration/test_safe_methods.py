@@ -31,6 +31,7 @@ from tests.helpers import (
     staff,
     stripe_event,
 )
+from tests.reports_kit import Campaign, committee_id, donor
 
 pytestmark = pytest.mark.stack
 
@@ -103,13 +104,24 @@ class Seeded:
             "kind": "contributions_csv", "from": "2026-01-01", "to": "2026-12-31"}, staff(admin_key))
         assert status in (201, 202), export
         self.export_id = export["export_id"]
-        # A quarterly report of a committee whose books are set up, built.
-        filer = "C" + str(uuid.uuid4().int)[:8]
-        assert api.call("PUT", f"/api/admin/committees/{filer}", committee_body(
-            opening_cash_on_hand_cents=500_000, opening_cash_as_of="2024-11-06"), staff(admin_key))[0] == 200
+        # A committee whose books are set up: a $1,000 gift ten days before its primary (a
+        # 48-hour notice), and its quarterly report, built and finalized.
+        filer = Campaign(api, committee_id())
+        books = {"opening_cash_on_hand_cents": 500_000, "opening_cash_as_of": "2024-11-06"}
+        # Gifts are designated from the calendar as it is when they are made: elections after.
+        for body in (committee_body(elections=None, **books), committee_body(**books)):
+            assert api.call("PUT", f"/api/admin/committees/{filer.committee_id}", body,
+                            staff(admin_key))[0] == 200
+            if body.get("elections") is None:
+                large = filer.give(donor("Ana"), 100_000, "2026-05-23", hour=17)
+        drain_until(delivered(f"notice_check#{large['donation_id']}"))
+        status, found = api.call("GET", f"/api/admin/notices?committee_id={filer.committee_id}",
+                                 headers=staff(admin_key))
+        assert status == 200 and found["notices"], found
+        self.notice_id = found["notices"][0]["notice_id"]
         status, report = api.call("POST", "/api/admin/reports", {
-            "committee_id": filer, "report_code": "Q2", "from": "2026-05-14", "to": "2026-06-30"},
-            staff(admin_key))
+            "committee_id": filer.committee_id, "report_code": "Q2", "from": "2026-05-14",
+            "to": "2026-06-30"}, staff(admin_key))
         assert status in (201, 202), report
         self.report_id = report["report_id"]
         run_queues()
@@ -155,7 +167,8 @@ class Seeded:
         values = {"slug": self.slug, "action_id": self.action_id, "donation_id": self.donation_id,
                   "donor_id": self.donor_id, "committee_id": self.committee_id,
                   "export_id": self.export_id, "payout_id": self.payout_id, "name": "donate.js",
-                  "code": self.share_code, "report_id": self.report_id}
+                  "code": self.share_code, "report_id": self.report_id,
+                  "notice_id": self.notice_id}
 
         def value(match: re.Match[str]) -> str:
             name = match[1]

@@ -123,6 +123,11 @@ class SesMailer:
                 self._budget()
             except BudgetExhausted as exc:
                 raise SendThrottled("send rate used up") from exc
+            except Exception as exc:
+                # The budget's own store failed (a throttled or timed-out DynamoDB write): SES
+                # was never asked, so the message is known unsent and may be tried again, never
+                # left marked as perhaps sent.
+                raise SendRefused(f"send budget unavailable: {type(exc).__name__}") from exc
         try:
             response = self.client.send_email(**request)
         except ClientError as exc:

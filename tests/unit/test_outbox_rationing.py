@@ -6,8 +6,13 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from chalicelib.followups.errors import SendThrottled
+import pytest
+from botocore.exceptions import ClientError
+
+from chalicelib.followups.errors import SendRefused, SendThrottled
+from chalicelib.followups.model import OutgoingEmail
 from chalicelib.followups.planning import CONFIRM_SIGNUP, REMINDER, THANKS, WELCOME, send_priority
+from chalicelib.notify.ses import SesMailer
 from chalicelib.outbox.dispatcher import Claimed, Dispatcher
 from chalicelib.outbox.model import Delivered, OutboxMessage
 
@@ -102,3 +107,22 @@ def test_a_drain_stops_claiming_when_its_time_is_up() -> None:
     report = Dispatcher(outbox, {THANKS: slow}, clock, time_limit=timedelta(seconds=45)).drain()
     assert report.sent == 5
     assert sum(i["status"] == "pending" for i in outbox.items.values()) == 5
+
+
+def test_a_send_budget_that_cannot_be_read_means_not_sent_never_perhaps_sent() -> None:
+    """The budget's DynamoDB write failing (throttled, timed out) happens before SES is asked:
+    the message is known unsent (SendRefused, so the send ledger's mark is taken back and the
+    outbox tries again), not left marked as perhaps sent, which would never be sent."""
+    class NeverCalled:
+        def send_email(self, **request: object) -> dict[str, str]:
+            raise AssertionError("SES was asked although the send budget could not be read")
+
+    def budget() -> None:
+        raise ClientError({"Error": {"Code": "ProvisionedThroughputExceededException"}}, "UpdateItem")
+
+    mailer = SesMailer("us-east-1", "campaign@example.org", client=NeverCalled(), budget=budget)
+    email = OutgoingEmail(to="ana@example.org", subject="Thank you", html="<p>Thanks</p>", text="Thanks",
+                          unsubscribe_url="", message_id="thanks#1")
+    with pytest.raises(SendRefused) as refused:
+        mailer.send(email)
+    assert not isinstance(refused.value, SendThrottled)

@@ -234,6 +234,10 @@ ROUTES: dict[tuple[str, str], Op] = {
         body="ReportRequest", roles=("finance",), status=(409,),
         ok_body={"type": "object", "properties": {"report_id": {"type": "string"},
                                                   "status": {"type": "string"}}}),
+    ("GET", "/api/admin/reports"): Op(
+        "A committee's reports and amendments, newest first (status, form, counts of "
+        "errors and warnings)", "staff", roles=("finance",),
+        query={"committee_id": {"type": "string", "pattern": "^C[0-9]{8}$"}}),
     ("GET", "/api/admin/reports/{report_id}"): Op(
         "A report: status (building, draft, final, failed), form, every summary line of columns A "
         "and B in dollars, rows per schedule line, errors and warnings", "staff", roles=("finance",)),

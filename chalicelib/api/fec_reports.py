@@ -34,6 +34,18 @@ def request_report() -> Response:
                          headers={"Location": f"/api/admin/reports/{report.report_id}"})
 
 
+@fec_reports.route("/api/admin/reports", methods=["GET"])
+@handles_errors
+def list_reports() -> Response:
+    """`?committee_id=` (required): the committee's reports and amendments, newest first."""
+    require_staff(fec_reports.current_request, *FINANCE)
+    params: Mapping[str, str] = fec_reports.current_request.query_params or {}
+    committee_id = _committee_param(params, required=True)
+    assert committee_id is not None
+    service = deps.fec_report_service()
+    return json_response({"reports": [service.summary(r) for r in service.of_committee(committee_id)]})
+
+
 @fec_reports.route("/api/admin/reports/{report_id}", methods=["GET"])
 @handles_errors
 def get_report(report_id: str) -> Response:
@@ -85,11 +97,7 @@ def list_notices() -> Response:
     """`?committee_id=`: that committee's 48-hour notices only."""
     require_staff(fec_reports.current_request, *FINANCE)
     params: Mapping[str, str] = fec_reports.current_request.query_params or {}
-    committee_id = params.get("committee_id") or None
-    if committee_id is not None and not re.fullmatch(r"C\d{8}", committee_id):
-        raise InvalidInput("invalid_request", "Unknown committee.",
-                           fields={"committee_id": "must be an FEC committee id such as C00123456"})
-    notices = deps.notice_service().list(committee_id)
+    notices = deps.notice_service().list(_committee_param(params, required=False))
     return json_response({"notices": [n.view() for n in notices]})
 
 
@@ -108,6 +116,17 @@ def notice_filed(notice_id: str) -> Response:
     notice = deps.notice_service().mark_filed(notice_id)
     logs.info("notice filed", notice_id=notice_id)
     return json_response(notice.view())
+
+
+def _committee_param(params: Mapping[str, str], *, required: bool) -> str | None:
+    committee_id = params.get("committee_id") or None
+    if committee_id is None and required:
+        raise InvalidInput("invalid_request", "Name the committee.",
+                           fields={"committee_id": "required"})
+    if committee_id is not None and not re.fullmatch(r"C\d{8}", committee_id):
+        raise InvalidInput("invalid_request", "Unknown committee.",
+                           fields={"committee_id": "must be an FEC committee id such as C00123456"})
+    return committee_id
 
 
 @fec_reports.on_sqs_message(queue=queue_name("reports"), batch_size=1)

@@ -164,6 +164,14 @@ class ReportService:
         """What finance sees of a report: its state and, once built, its lines, counts per
         schedule line, errors and warnings."""
         report = self._get(report_id)
+        body = self.summary(report)
+        if "view" in report.files and report.status in ("draft", "final"):
+            body.update(json.loads(self.files.read(report.files["view"])))
+        return body
+
+    @staticmethod
+    def summary(report: StoredReport) -> dict[str, Any]:
+        """A report's state, without its lines and findings (a listing's row)."""
         body: dict[str, Any] = {
             "report_id": report.report_id, "committee_id": report.committee_id,
             "status": report.status, "report_code": report.report_code,
@@ -177,8 +185,6 @@ class ReportService:
         if report.status == "final":
             body.update(treasurer_name=report.treasurer_name,
                         date_signed=report.date_signed.isoformat() if report.date_signed else None)
-        if "view" in report.files and report.status in ("draft", "final"):
-            body.update(json.loads(self.files.read(report.files["view"])))
         return body
 
     def of_committee(self, committee_id: str, limit: int = 50) -> list[StoredReport]:

@@ -156,6 +156,11 @@ def test_a_quarter_built_reviewed_finalized_downloaded_and_amended(api: Any) -> 
     assert status == 409 and answer["error"]["code"] == "report_final"
     status, answer = ask(api, campaign)
     assert status == 409 and answer["error"]["code"] == "report_final"
+    status, listed = api.call("GET", f"/api/admin/reports?committee_id={campaign.committee_id}",
+                              headers=staff(FINANCE_KEY))
+    assert status == 200 and [(r["report_id"], r["status"]) for r in listed["reports"]] == [
+        (report_id, "final")]
+    assert api.call("GET", "/api/admin/reports", headers=staff(FINANCE_KEY))[0] == 400
 
     text, records = files(api, report_id)
     form, rows = records[0], records[1:]

@@ -43,6 +43,7 @@ ALLOWED: dict[tuple[str, str], tuple[str, ...]] = {
     ("GET", "/api/admin/payouts"): FINANCE,
     ("GET", "/api/admin/payouts/{payout_id}"): FINANCE,
     ("POST", "/api/admin/reports"): FINANCE,
+    ("GET", "/api/admin/reports"): FINANCE,
     ("GET", "/api/admin/reports/{report_id}"): FINANCE,
     ("POST", "/api/admin/reports/{report_id}/finalize"): FINANCE,
     ("GET", "/api/admin/reports/{report_id}/file"): FINANCE,

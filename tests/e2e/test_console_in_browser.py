@@ -196,7 +196,8 @@ def test_a_morning_in_the_console(browser, live_server: str, local_stack, mailbo
                      "exports": "/admin/exports", "export": export_path, "payouts": "/admin/payouts",
                      "payout": f"/admin/payouts/{payout_id}",
                      "filings": f"/admin/filings?committee_id={committee_id}",
-                     "filing": f"/admin/filings/{asked.json()['report_id']}", "notices": "/admin/notices"}
+                     "filing": f"/admin/filings/{asked.json()['report_id']}", "notices": "/admin/notices",
+                     "reviews": "/admin/reviews"}
     anonymous = browser.new_context(viewport={"width": 360, "height": 800}, bypass_csp=True)
     check_and_shoot(anonymous, live_server, {"login": "/admin/login"}, 360)
     anonymous.close()

@@ -161,3 +161,25 @@ def test_only_finance_and_admin_see_the_queue(api) -> None:
     status, error = api.call("POST", "/api/admin/reviews/don_nope", {"decision": "accept"},
                              staff(FINANCE_KEY))
     assert status == 404 and error["error"]["code"] == "review_not_found"
+
+
+def test_the_console_lists_the_queue_and_decides_with_its_buttons(api, client, local_stack) -> None:
+    from tests.console_kit import Console, staff_key, text
+
+    slug, _ = campaign(api)
+    flagged = give(api, slug)
+    api.webhook(charged(api, local_stack, flagged, "pm_card_br"))
+    desk = Console(client)
+    assert desk.sign_in_with_key(staff_key("finance")).status_code == 303
+    page = desk.get("/admin/reviews")
+    assert page.status_code == 200
+    assert flagged["donation_id"] in text(page) and "Card issued in BR" in text(page)
+    action = f"/admin/reviews/{flagged['donation_id']}"
+    forged = desk.post(action, {"decision": "accept"}, csrf="not-the-token")
+    assert forged.status_code == 403 and queue(api)[flagged["donation_id"]]["review_status"] == "open"
+    done = desk.submit("/admin/reviews", action, {"decision": "accept"})
+    assert done.status_code == 303 and done.headers["Location"].startswith("/admin/reviews")
+    assert flagged["donation_id"] not in queue(api)
+    again = desk.submit("/admin/reviews", action, {"decision": "refund"})
+    assert again.status_code == 409 and "decided" in text(again)
+    assert api.donation(flagged["donation_id"])["status"] == "succeeded"

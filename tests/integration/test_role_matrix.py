@@ -77,6 +77,8 @@ CONSOLE_ALLOWED: dict[tuple[str, str], tuple[str, ...]] = {
     ("GET", "/admin/exports/{export_id}/download"): FINANCE,
     ("GET", "/admin/payouts"): FINANCE,
     ("GET", "/admin/payouts/{payout_id}"): FINANCE,
+    ("GET", "/admin/reviews"): FINANCE,
+    ("POST", "/admin/reviews/{donation_id}"): FINANCE,
     ("GET", "/admin/donations"): FINANCE,
     ("GET", "/admin/donations/{donation_id}"): FINANCE,
     ("GET", "/admin/donors/{donor_id}"): FINANCE,

@@ -136,3 +136,24 @@ def donation(signed: SignedIn, donation_id: str) -> Response:
     service = deps.giving_service()
     found = service.donation(donation_id)
     return render("console/donation.html", signed, d=found, movements=service.movements(donation_id))
+
+
+# --- the review queue ---------------------------------------------------------------------
+@console.route("/admin/reviews", methods=["GET"])
+@staff_page(FINANCE)
+def reviews(signed: SignedIn) -> Response:
+    listed = deps.reviews().queue(PAGE_SIZE, _after())
+    return render("console/reviews.html", signed, reviews=listed.items,
+                  decided=params(request()).get("decided"),
+                  next_url=f"/admin/reviews?after={listed.after}" if listed.after else None)
+
+
+@console.route("/admin/reviews/{donation_id}", methods=["POST"], content_types=[FORM])
+@staff_page(FINANCE)
+def decide_review(signed: SignedIn, donation_id: str) -> Response:
+    from urllib.parse import quote
+
+    decided = deps.reviews().decide(donation_id, field(form(request()), "decision"), signed.staff.name)
+    logs.info("review decided", donation_id=decided.donation_id, decision=decided.review_status,
+              via="console")
+    return redirect(f"/admin/reviews?decided={quote(decided.donation_id)}")

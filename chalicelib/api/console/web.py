@@ -65,6 +65,7 @@ NAV: list[NavItem] = [
     NavItem("Payouts", "/admin/payouts", FINANCE),
     NavItem("FEC reports", "/admin/filings", FINANCE),
     NavItem("48-hour notices", "/admin/notices", FINANCE),
+    NavItem("Reviews", "/admin/reviews", FINANCE),
 ]
 
 

@@ -43,6 +43,9 @@ SIGNIN = "signin"  # a staff member's console sign-in link (subject: staff key d
 PORTAL = "portal"  # a donor's sign-in link to their portal (subject: donor id)
 HOST = "host"  # an action's host page: roster, check-in, walk-ins (subjects: action id, host ref)
 FEEDBACK = "feedback"  # an attendee's "How was it?" and offer to host (subject: invitation id)
+# Intake refused a gift for an attestation; the page sends it back with the next attempt, so a
+# changed answer is a review signal (subject: the refused attestations, joined by "+").
+REFUSAL = "refusal"
 
 PURPOSES: Mapping[str, Purpose] = {p.code: p for p in (
     # Answering an invitation stays possible until well after most actions take place.
@@ -65,6 +68,8 @@ PURPOSES: Mapping[str, Purpose] = {p.code: p for p in (
     Purpose(HOST, timedelta(days=90)),
     # Asked an hour after the event; an answer a month later still tells us something.
     Purpose(FEEDBACK, timedelta(days=30)),
+    # As long as a donor may plausibly still be on the page.
+    Purpose(REFUSAL, timedelta(days=1)),
 )}
 _MAC_BYTES = 16
 

@@ -18,11 +18,21 @@ PII_ROLES = ("finance", "admin")
 @donations.route("/api/pages/{slug}/donations", methods=["POST"])
 @handles_errors
 def start_donation(slug: str) -> Response:
+    from chalicelib.compliance.reviews import attestation_signals, refusal_note
+    from chalicelib.errors import InvalidInput
     from chalicelib.giving.intake import DonationRequest
 
     http = donations.current_request
-    request = validated(DonationRequest, read_json(http))
-    started = deps.giving_service().start_donation(slug, request, client_ip(http))
+    try:
+        request = validated(DonationRequest, read_json(http))
+    except InvalidInput as err:
+        note = refusal_note(deps.tokens(), err.fields)
+        if note:  # nothing is written; the page sends the note back with its next attempt
+            err.extra["attestations_refused"] = note
+        raise
+    signals = attestation_signals(deps.tokens(), request.attestations_refused)
+    started = deps.giving_service().start_donation(slug, request, client_ip(http),
+                                                   review_signals=signals)
     d = started.donation
     logs.info("donation started", donation_id=d.donation_id, page=slug, amount_cents=d.amount_cents)
     return json_response({

@@ -68,6 +68,9 @@
   var card = stripe.elements().create("card");
   card.mount("#card-element");
   // One key per page view: a double-click or a retry finds the same donation.
+  // A refusal for an attestation carries a signed note; the next attempt sends it back, so the
+  // campaign's staff review a gift whose answers changed (nothing is stored with the refusal).
+  var attestationsRefused = null;
   var idempotencyKey = "web-" + (window.crypto && crypto.randomUUID ? crypto.randomUUID() : String(Date.now()) + Math.random().toString(16).slice(2));
   var amountInput = document.getElementById("amount");
   var recurring = document.getElementById("recurring");
@@ -183,9 +186,15 @@
     if (checked("save_payment_method")) payload.save_payment_method = true;
     if (form.dataset.variant) payload.variant_id = form.dataset.variant;
     if (refcode) payload.refcode = refcode;
+    if (attestationsRefused) payload.attestations_refused = attestationsRefused;
     startDonation(payload, 0).then(function (result) {
       wait.hidden = true;
-      if (!result.ok) { showErrors(result.body.error || { message: "Something went wrong." }); return null; }
+      if (!result.ok) {
+        var error = result.body.error || { message: "Something went wrong." };
+        if (error.attestations_refused) attestationsRefused = error.attestations_refused;
+        showErrors(error);
+        return null;
+      }
       var donation = result.body;
       return stripe.confirmCardPayment(donation.client_secret, {
         payment_method: {

@@ -11,6 +11,11 @@ finance (or an admin) decides `accept` or `refund`. The signals:
   one committee in one election cycle (a PAC: calendar year). The first holder's name digest is
   kept per card, committee and cycle; a gift by another name on it is flagged, the first is not.
 
+- `attestations_changed`: intake refused an attempt because an attestation was not given (the
+  400 carries a signed `attestations_refused` note and writes nothing), and the next attempt
+  from that page came back with every attestation given and the note. The contribution is
+  created in review. A tampered note counts too (`refused` is then `unknown`).
+
 A refund decision goes through the outbox's exactly-once refund path (`refund_review`, a Stripe
 idempotency key derived from the donation), and its `charge.refunded` webhook lowers the totals.
 """
@@ -18,7 +23,7 @@ idempotency key derived from the donation), and its `charge.refunded` webhook lo
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Literal, Protocol
@@ -188,3 +193,28 @@ def review_view(d: Donation) -> dict[str, object]:
             "page": d.page_slug, "donor_id": d.donor_id, "card_country": d.card_country,
             "signals": d.review_signals, "review_status": d.review_status,
             "created_at": isoformat_utc(d.created_at)}
+
+
+def refusal_note(tokens: Any, fields: Mapping[str, str]) -> str | None:
+    """The signed note a 400 carries when intake refused attestations (None for other errors)."""
+    from chalicelib import tokens as purposes
+
+    refused = sorted(f.split(".", 1)[1] for f in fields if f.startswith("attestations."))
+    if not refused:
+        return None
+    return str(tokens.issue(purposes.REFUSAL, "+".join(refused)))
+
+
+def attestation_signals(tokens: Any, note: str | None) -> list[dict[str, str]]:
+    """The signal of a gift sent back with an earlier refusal's note: the attestations first
+    refused, or `unknown` when the note is not genuine (tampered, expired: still a change)."""
+    from chalicelib import tokens as purposes
+    from chalicelib.errors import DomainError
+
+    if not note:
+        return []
+    try:
+        refused = tokens.read(note, purposes.REFUSAL)
+    except DomainError:
+        refused = "unknown"
+    return [{"signal": "attestations_changed", "refused": refused}]

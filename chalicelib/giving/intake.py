@@ -154,6 +154,9 @@ class DonationRequest(_Strict):
     interests: Annotated[list[ActionKind], Field(max_length=6)] | None = None
     donor: DonorInput
     attestations: AttestationsInput
+    # The signed note of an earlier attempt on this page refused for an attestation (the 400's
+    # `attestations_refused`): the donor changed an answer, a signal for review.
+    attestations_refused: Annotated[str, Field(max_length=512)] | None = None
 
     @field_validator("election")
     @classmethod
@@ -179,6 +182,6 @@ class DonationRequest(_Strict):
 
     def fingerprint(self, page_slug: str) -> str:
         """A digest of what was asked, so a reused idempotency key with other content is caught."""
-        body = self.model_dump(mode="json", exclude={"idempotency_key"})
+        body = self.model_dump(mode="json", exclude={"idempotency_key", "attestations_refused"})
         canonical = json.dumps({"page": page_slug, **body}, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(canonical.encode()).hexdigest()

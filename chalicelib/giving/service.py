@@ -304,7 +304,8 @@ class GivingService:
         self.planners = list(planners)
 
     def start_donation(self, slug: str, request: DonationRequest, client_ip: str | None = None,
-                       express: ExpressUse | None = None) -> StartedDonation:
+                       express: ExpressUse | None = None,
+                       review_signals: Sequence[dict[str, str]] = ()) -> StartedDonation:
         """Record a pending donation and its PaymentIntent; a repeated idempotency key gets the
         first donation back and creates no second PaymentIntent. An express gift (`express`)
         charges the saved card and uses up its link in the donation's own transaction."""
@@ -333,6 +334,8 @@ class GivingService:
             reserved_by=snapshot.donor_id if snapshot.donor_id != person else None,
             client_ip=client_ip, variant_id=request.variant_id,
             best_efforts_flag=needs_best_efforts(snapshot),
+            # A signal at intake (compliance/reviews.py) creates the donation in review.
+            review_signals=list(review_signals), review_status="open" if review_signals else None,
         )
         debt_limit = committee.debt_limit(election, now)
         donation.toward_debt = debt_limit is not None

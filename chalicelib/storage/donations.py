@@ -810,6 +810,9 @@ def _to_item(d: Donation, pending_shards: int = 10) -> DonationModel:
         excess_refund_cents=d.excess_refund_cents, excess_reason=d.excess_reason,
         declines=d.declines, failure_reason=d.failure_reason,
         best_efforts_flag=d.best_efforts_flag, toward_debt=d.toward_debt or None, client_ip=d.client_ip,
+        review_signals=d.review_signals or None, review_status=d.review_status,
+        review_queue="open" if d.review_status == "open" else None,
+        review_flagged_at=d.created_at if d.review_status == "open" else None,
         variant_id=d.variant_id, subscription_id=d.subscription_id, invoice_id=d.invoice_id,
         customer_id=d.customer_id,
         pending_shard=(f"pending#{shard_for(d.donation_id, pending_shards)}"

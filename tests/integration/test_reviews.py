@@ -183,3 +183,34 @@ def test_the_console_lists_the_queue_and_decides_with_its_buttons(api, client, l
     again = desk.submit("/admin/reviews", action, {"decision": "refund"})
     assert again.status_code == 409 and "decided" in text(again)
     assert api.donation(flagged["donation_id"])["status"] == "succeeded"
+
+
+def test_a_gift_whose_attestations_changed_after_a_refusal_is_queued(api, local_stack) -> None:
+    slug, _ = campaign(api)
+    body = donation_body(5_000, email=f"rv.{uuid.uuid4().hex[:10]}@example.org")
+    body["attestations"]["us_citizen_or_permanent_resident"] = False
+    status, refused = api.call("POST", f"/api/pages/{slug}/donations", body)
+    assert status == 400 and "attestations.us_citizen_or_permanent_resident" in refused["error"]["fields"]
+    note = refused["error"]["attestations_refused"]
+    before = set(queue(api))
+
+    body["attestations"]["us_citizen_or_permanent_resident"] = True
+    body["attestations_refused"] = note  # as the page sends it back
+    status, started = api.call("POST", f"/api/pages/{slug}/donations", body)
+    assert status == 201, started
+    assert set(queue(api)) - before == {started["donation_id"]}  # the refusal itself wrote nothing
+    review = queue(api)[started["donation_id"]]
+    assert review["signals"] == [{"signal": "attestations_changed",
+                                  "refused": "us_citizen_or_permanent_resident"}]
+    assert review["status"] == "pending"
+    api.webhook(charged(api, local_stack, started, "pm_card_visa"))
+    assert queue(api)[started["donation_id"]]["status"] == "succeeded"
+
+    tampered = donation_body(2_000, email=f"rv.{uuid.uuid4().hex[:10]}@example.org")
+    tampered["attestations_refused"] = note[:-3] + "abc"
+    status, other = api.call("POST", f"/api/pages/{slug}/donations", tampered)
+    assert status == 201
+    assert queue(api)[other["donation_id"]]["signals"] == [{"signal": "attestations_changed",
+                                                            "refused": "unknown"}]
+    plain = give(api, slug)
+    assert plain["donation_id"] not in queue(api)

@@ -94,3 +94,37 @@ def test_bad_decisions_change_nothing() -> None:
     with pytest.raises(NotFound):  # not under review
         reviews.decide("don_2", "accept", "Dana")
     assert [d.donation_id for d in reviews.queue(10).items] == ["don_1"] and store.outbox == []
+
+
+def test_a_refusal_for_attestations_carries_a_note_that_names_them() -> None:
+    from chalicelib.compliance.reviews import attestation_signals, refusal_note
+    from chalicelib.tokens import Tokens
+
+    tokens = Tokens("unit-test-secret-0123456789", lambda: T0)
+    assert refusal_note(tokens, {"donor.email": "invalid"}) is None
+    note = refusal_note(tokens, {"attestations.own_funds": "x", "attestations.personal_card": "x",
+                                 "donor.zip": "x"})
+    assert note is not None
+    assert attestation_signals(tokens, note) == [{"signal": "attestations_changed",
+                                                  "refused": "own_funds+personal_card"}]
+    assert attestation_signals(tokens, note + "x")[0]["refused"] == "unknown"
+    assert attestation_signals(tokens, None) == []
+    later = Tokens("unit-test-secret-0123456789", lambda: T0.replace(day=3))
+    assert attestation_signals(later, note)[0]["refused"] == "unknown"  # a day later: expired
+
+
+def test_an_intake_signal_creates_the_donation_in_review() -> None:
+    from chalicelib.giving.service import GivingService
+    from tests.giving_twins import MemoryPages, MemoryPayments, donation_request, page
+
+    store = MemoryDonations()
+    giving = GivingService(store, MemoryPages(page()), MemoryPayments(),
+                           MemoryCommittees(default_committee("C00000001", CommitteeDefaults())),
+                           clock=lambda: T0)
+    signal = {"signal": "attestations_changed", "refused": "own_funds"}
+    started = giving.start_donation("spring", donation_request(2_700, "ana@example.org", "key-00001"),
+                                    review_signals=[signal])
+    stored = store.donations[started.donation.donation_id]
+    assert (stored.review_status, stored.review_signals) == ("open", [signal])
+    plain = giving.start_donation("spring", donation_request(2_700, "bo@example.org", "key-00002"))
+    assert store.donations[plain.donation.donation_id].review_status is None

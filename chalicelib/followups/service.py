@@ -519,7 +519,7 @@ class FollowupService:
         person = self.store.get_person(invitation.person_id)
         if action is None or person is None:
             raise PermanentFailure("action or person not found")
-        self._require_mailable(person)
+        self._require_mailable(person, message)
         if not person.invitable:
             return Delivered("skipped: no consent to write")
         picks = self._invite(person, message, person.share_page, limit=1)
@@ -540,7 +540,7 @@ class FollowupService:
         person = self.store.get_person(action.host.ref)
         if person is None:
             raise PermanentFailure("person not found")
-        self._require_mailable(person)
+        self._require_mailable(person, message)
         approved = message.payload.get("decision") == "approved"
         host_url = self.link("/h/" + self.tokens.issue(tokens.HOST, action.action_id, action.host.ref)) \
             if approved else None

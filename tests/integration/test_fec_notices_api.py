@@ -98,3 +98,27 @@ def test_a_large_gift_ten_days_before_the_primary_gets_a_notice_others_do_not(
         assert api.call("GET", f"/api/admin/notices/{unknown}/file", headers=staff(FINANCE_KEY))[0] == 404
         assert api.call("POST", f"/api/admin/notices/{unknown}/filed", headers=staff(FINANCE_KEY))[0] == 404
     assert api.call("GET", "/api/admin/notices?committee_id=nope", headers=staff(FINANCE_KEY))[0] == 400
+
+
+def test_a_large_gift_s_webhook_still_costs_two_dynamodb_requests(api: Any) -> None:
+    """The notice check rides in the webhook's own transaction (one more outbox item), so a
+    $1,000 success is still one TransactGetItems and one TransactWriteItems; a duplicate one."""
+    from chalicelib import deps
+    from tests.dynamo_counter import dynamodb_requests
+    from tests.helpers import stripe_event
+    from tests.reports_kit import at, pi_id
+
+    campaign = Campaign(api, committee_id())
+    configure(api, campaign, elections=None)
+    started = campaign.start(donor("Eve"), 100_000)
+    paid = stripe_event("payment_intent.succeeded", id=pi_id(started), amount=100_000,
+                        amount_received=100_000, metadata={"donation_id": started["donation_id"]})
+    paid["created"] = at("2026-05-23", 17)
+    deps.committees().get(campaign.committee_id)  # the committee as the webhook's container caches it
+    with dynamodb_requests() as first:
+        assert api.webhook(paid)[1]["outcome"] == "applied"
+    assert sum(first.values()) <= 2, first
+    with dynamodb_requests() as again:
+        assert api.webhook(paid)[1]["outcome"] == "duplicate"
+    assert sum(again.values()) <= 1, again
+    assert deps.outbox_store().get(f"notice_check#{started['donation_id']}") is not None

@@ -11,7 +11,8 @@ from chalice.app import Blueprint, Response
 
 from chalicelib import deps, logs
 from chalicelib.api import caching, visitors
-from chalicelib.api.http import error_response, handles_errors
+from chalicelib.api.html import html_errors
+from chalicelib.api.http import error_response
 from chalicelib.config import settings
 
 donor_pages = Blueprint(__name__)
@@ -31,7 +32,7 @@ def _html(body: str, status: int = 200, headers: dict[str, str] | None = None) -
 
 
 @donor_pages.route("/donate/{slug}", methods=["GET"])
-@handles_errors
+@html_errors
 def donate(slug: str) -> Response:
     """The donation page as this visitor sees it (their bucket's A/B variant; a returning
     donor's own ladder with `?t=`, never cached; `?amount=` preselected). Counts nothing: its
@@ -48,7 +49,7 @@ def donate(slug: str) -> Response:
 
 
 @donor_pages.route("/donate/{slug}/thanks", methods=["GET"])
-@handles_errors
+@html_errors
 def thanks(slug: str) -> Response:
     from chalicelib.pages.render import render_thanks
 

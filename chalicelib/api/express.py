@@ -9,6 +9,7 @@ from chalice.app import Blueprint, Response
 
 from chalicelib import deps, logs
 from chalicelib.api.donations import client_ip
+from chalicelib.api.html import html_errors
 from chalicelib.api.http import handles_errors, json_response, read_json, validated
 from chalicelib.pages.model import isoformat_utc
 
@@ -43,7 +44,7 @@ def revoke_express() -> Response:
 
 
 @express.route("/express/{slug}", methods=["GET"])
-@handles_errors
+@html_errors
 def express_page(slug: str) -> Response:
     """The confirmation step: the saved card, the amount, the ZIP code when the amount needs
     it. Opening it charges and changes nothing."""

@@ -21,6 +21,9 @@ from chalicelib.errors import DomainError
 
 JSON = "application/json"
 FORM = "application/x-www-form-urlencoded"
+# The routes a person's browser opens, and their forms: every error there is a page, including
+# the ones Chalice or the middleware answer before a view runs (415, 405, 413, 503).
+PEOPLES_ROUTES = ("/c/", "/u/", "/i/", "/s/", "/e/", "/h/", "/f/", "/r/", "/express/", "/donate/")
 
 HTML_HEADERS: dict[str, str | list[str]] = {
     "Content-Type": "text/html; charset=utf-8",
@@ -68,13 +71,23 @@ def notice(heading: str, message: str, status: int = 200,
     return page("notice.html", status, headers, heading=heading, message=message, link=None)
 
 
+def for_people(route: str) -> bool:
+    """Whether `route` (a request's resource path) answers a person's browser."""
+    return route.startswith(PEOPLES_ROUTES)
+
+
+def status_page(status: int, message: str, headers: dict[str, str | list[str]] | None = None) -> Response:
+    """An error answered before any view ran, as a page."""
+    return notice(HEADINGS.get(status, "That did not go through"), message, status, headers)
+
+
 def error_page(err: DomainError) -> Response:
     """A domain error as the page a person sees, with the status the API would answer."""
     status = STATUS[err.kind]
     headers: dict[str, str | list[str]] = {}
     if "retry_after" in err.extra:
         headers["Retry-After"] = str(err.extra["retry_after"])
-    return notice(HEADINGS.get(status, "That did not go through"), err.message, status, headers)
+    return status_page(status, err.message, headers)
 
 
 def html_errors(view: Callable[..., Response]) -> Callable[..., Response]:

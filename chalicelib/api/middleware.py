@@ -10,6 +10,7 @@ from typing import Any
 from chalice.app import Request, Response
 
 from chalicelib import logs
+from chalicelib.api.html import for_people, status_page
 from chalicelib.api.http import error_response
 from chalicelib.config import NotConfigured, problems, settings
 
@@ -38,7 +39,9 @@ def fail_closed(event: Any, get_response: Callable[[Any], Any]) -> Any:
 def limit_body_size(event: Request, get_response: Callable[[Request], Response]) -> Response:
     limit = settings().max_body_bytes
     if len(event.raw_body or b"") > limit:
-        return error_response(413, "body_too_large", f"The request body exceeds {limit} bytes.")
+        message = f"The request body exceeds {limit} bytes."
+        return (status_page(413, message) if for_people(event.path or "")
+                else error_response(413, "body_too_large", message))
     return get_response(event)
 
 
@@ -52,7 +55,8 @@ _CHALICE_CODES = {
 
 def project_errors(event: Request, get_response: Callable[[Request], Response]) -> Response:
     """Chalice's own error answers (415 for a media type a route does not take, 405, and the 500
-    it gives for an unhandled exception, which it has logged) in the project's error body."""
+    it gives for an unhandled exception, which it has logged) in the project's error body, or as
+    a page on the routes people's browsers open."""
     response = get_response(event)
     body = response.body
     if response.status_code < 400 or not isinstance(body, dict) or set(body) != {"Code", "Message"}:
@@ -60,7 +64,8 @@ def project_errors(event: Request, get_response: Callable[[Request], Response]) 
     code = _CHALICE_CODES.get(str(body["Code"]), "error")
     message = ("Something went wrong on our side; it has been logged." if response.status_code >= 500
                else str(body["Message"]))
-    converted = error_response(response.status_code, code, message)
+    converted = (status_page(response.status_code, message) if for_people(event.path or "")
+                 else error_response(response.status_code, code, message))
     for name, value in response.headers.items():
         if name.lower() != "content-type":
             converted.headers[name] = value

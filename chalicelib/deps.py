@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from chalicelib.pages.service import PageService
     from chalicelib.payments.gateway import StripeGateway
     from chalicelib.payouts.service import PayoutService
+    from chalicelib.portal.service import PortalService
     from chalicelib.reports.dashboard import Dashboard
     from chalicelib.reports.refcodes import RefcodeReports
     from chalicelib.sessions.service import SessionService
@@ -159,6 +160,7 @@ def outbox_handlers() -> dict[str, Handler]:
     from chalicelib.compliance.reviews import REVIEW_REFUND
     from chalicelib.fec_reports.planning import NOTICE_CHECK
     from chalicelib.giving.velocity import CANCEL_KIND, card_testing_cancel_handler
+    from chalicelib.portal.service import PORTAL_MESSAGE
     from chalicelib.staff.signin import SIGNIN_MESSAGE
 
     # Best-efforts requests go through the follow-ups' send path for transactional mail (the
@@ -170,6 +172,7 @@ def outbox_handlers() -> dict[str, Handler]:
             CANCEL_KIND: card_testing_cancel_handler(job_stripe_gateway()),
             REVIEW_REFUND: refund_handler(job_stripe_gateway(), "review"),
             BEST_EFFORTS_KIND: ask, SIGNIN_MESSAGE: signin().deliver_link,
+            PORTAL_MESSAGE: portal().deliver_link,
             NOTICE_CHECK: notice_service().check,
             **followups().handlers(), **hosting().handlers()}
 
@@ -388,12 +391,43 @@ def signin() -> SigninService:
                          s.public_base_url, lambda: followups().send_once)
 
 
+@lru_cache(maxsize=1)
+def portal_sessions() -> SessionService:
+    """The donor portal's sessions: cookie `gs_portal` on /me, PORTAL_SESSION_MINUTES long."""
+    from datetime import timedelta
+
+    from chalicelib.sessions.model import SessionKind
+    from chalicelib.sessions.service import SessionService
+    from chalicelib.storage.web_sessions import WebSessionRepository
+
+    kind = SessionKind("portal", "gs_portal", "/me", timedelta(minutes=settings().portal_session_minutes))
+    return SessionService(WebSessionRepository(), kind)
+
+
+@lru_cache(maxsize=1)
+def portal() -> PortalService:
+    from datetime import timedelta
+
+    from chalicelib.giving.velocity import SignupLimits
+    from chalicelib.portal.service import PortalRules, PortalService
+    from chalicelib.storage.asks import DonorGivingReader
+    from chalicelib.storage.portal import PortalRepository
+    from chalicelib.storage.velocity import SignupCounters
+
+    s = require_ready()
+    rules = PortalRules(timedelta(seconds=s.portal_link_gap_seconds),
+                        SignupLimits(3600, s.portal_links_per_ip, 5 * s.portal_links_per_ip))
+    return PortalService(PortalRepository(), donation_store(), DonorGivingReader(), committees(), tokens,
+                         portal_sessions(), s.public_base_url, lambda: followups().send_once,
+                         counters=SignupCounters(), rules=rules)
+
+
 def reset() -> None:
     """Forget built services and settings (tests that change the environment)."""
     for built in (stripe_gateway, job_stripe_gateway, page_service, donation_store, giving_service,
                   express_service, monthly_gifts, staff_keys, outbox_store, dispatcher, committees,
                   export_service, fec_report_service, notice_service,
                   payout_service, reconciler, tokens, mailer, followups, hosting, after, sns_verifier,
-                  report_service, console_sessions, signin, dashboard, best_efforts, reviews, settings,
-                  problems):
+                  report_service, console_sessions, signin, portal_sessions, portal, dashboard, best_efforts,
+                  reviews, settings, problems):
         built.cache_clear()

@@ -124,6 +124,14 @@ class Settings(BaseSettings):
     # --- the staff console ----------------------------------------------------------------------
     console_session_hours: Annotated[float, Field(gt=0, le=24 * 7)] = 12
 
+    # --- the donor portal (/me) -----------------------------------------------------------------
+    # A donor's session is short: it opens their giving history and their monthly gifts.
+    portal_session_minutes: Annotated[float, Field(gt=0, le=24 * 60)] = 30
+    # Links asked for from one IP per hour (a 429 past it), and the least time between two
+    # links emailed to one donor (asked again sooner: the same 202, no second email).
+    portal_links_per_ip: Count = 10
+    portal_link_gap_seconds: Annotated[int, Field(ge=0)] = 120
+
     @field_validator("ses_notification_topics", mode="before")
     @classmethod
     def _comma_list(cls, value: object) -> object:

@@ -93,6 +93,29 @@ ROUTES: dict[tuple[str, str], Op] = {
         body="RevokeRequest", status=(410,),
         ok_body={"type": "object", "properties": {"revoked": {"type": "boolean"},
                                                   "revoked_at": {"type": "string"}}}),
+    ("POST", "/api/portal/link"): Op(
+        "Email a single-use link to the donor's portal (`/me`) if the address gave; the same 202 "
+        "whether or not it did (at most one email per donor every PORTAL_LINK_GAP_SECONDS)",
+        "public", ok=202, body="PortalLinkRequest", status=(429,),
+        ok_body={"type": "object", "properties": {"status": {"type": "string", "enum": ["accepted"]}}}),
+    ("GET", "/me"): Op("The donor portal (HTML): with `t`, the emailed link's sign-in button (uses "
+                       "nothing up); signed in, the donor's own giving; else the form to ask for a link",
+                       "portal", html=True, errors=HTML, status=(410,), query={"t": TOKEN}),
+    ("POST", "/me/link"): Op("Ask for a portal link from the page (a form post; CSRF double-submit)",
+                             "portal", ok=303, errors=HTML, status=(403, 429),
+                             form={"type": "object", "properties": {"email": {"type": "string"}}}),
+    ("POST", "/me/signin"): Op("Use the emailed link up and start a portal session (cookie `gs_portal`)",
+                               "portal", ok=303, errors=HTML, status=(403, 410),
+                               form={"type": "object", "properties": {"t": TOKEN}}),
+    ("POST", "/me/logout"): Op("End the portal session", "portal", ok=303, errors=HTML, status=(403,),
+                               form=OBJECT),
+    ("GET", "/me/data.json"): Op("The donor's data as a JSON download (signed in; else 303 to /me)",
+                                 "portal"),
+    ("POST", "/me/receipts/{donation_id}/resend"): Op(
+        "Email the receipt of one of the donor's own contributions again (through the outbox)",
+        "portal", ok=303, errors=HTML, status=(403,), form=OBJECT),
+    ("POST", "/me/express/revoke"): Op("Stop every express link sent to the donor so far", "portal",
+                                       ok=303, errors=HTML, status=(403,), form=OBJECT),
     ("POST", "/webhooks/stripe"): Op(
         "Stripe's signed events, applied exactly once (no call back to Stripe); a 5xx asks Stripe "
         "to deliver again", "webhooks", ok_body=WEBHOOK_ANSWER, raw_body=True),
@@ -312,11 +335,12 @@ def request_models() -> dict[str, Any]:
     from chalicelib.giving.express import ExpressRequest, RevokeRequest
     from chalicelib.giving.intake import DonationRequest
     from chalicelib.pages.input import PageCreate, PageUpdate, VisitBeacon
+    from chalicelib.portal.input import PortalLinkRequest
 
     models = (DonationRequest, ExpressRequest, RevokeRequest, PageCreate, PageUpdate, CommitteeInput,
               ExportRequest, ActionCreate, ActionUpdate, RsvpRequest, SignupRequest, VisitBeacon,
               ReportRequest, FinalizeRequest, AmendRequest, ReviewDecision, CheckInRequest,
-              WalkInRequest)
+              WalkInRequest, PortalLinkRequest)
     return {m.__name__: m for m in models}
 
 

@@ -182,11 +182,12 @@ def network(ip: str) -> str:
     return str(ipaddress.ip_network(f"{address}/{prefix}", strict=False))
 
 
-def signup_keys(ip: str, now: datetime, limits: SignupLimits) -> list[str]:
+def signup_keys(ip: str, now: datetime, limits: SignupLimits, what: str = "signup") -> list[str]:
     """Counters of this and the last window, for the address and for its network (hashed):
-    `[ip now, ip before, network now, network before]`; a signup adds to the two "now" ones."""
+    `[ip now, ip before, network now, network before]`; a signup adds to the two "now" ones.
+    `what` names the counted act (a signup, a portal link: each mail sent in our name)."""
     w = int(now.timestamp()) // limits.window_seconds
-    return [f"signup#{kind}#{_digest(value)}#{n}"
+    return [f"{what}#{kind}#{_digest(value)}#{n}"
             for kind, value in (("ip", ip_bucket(ip)), ("net", network(ip))) for n in (w, w - 1)]
 
 
@@ -195,10 +196,11 @@ def signup_expiry(now: datetime, limits: SignupLimits) -> datetime:
     return now + timedelta(seconds=2 * limits.window_seconds)
 
 
-def check_signup(counts: Mapping[str, int], ip: str, now: datetime, limits: SignupLimits) -> None:
+def check_signup(counts: Mapping[str, int], ip: str, now: datetime, limits: SignupLimits,
+                 what: str = "signup") -> None:
     """Refuse a signup past `per_ip` from the address or `per_network` from its /24 (/64) in the
     sliding window (the last window counted by its overlap, as for intake)."""
-    ip_now, ip_before, net_now, net_before = signup_keys(ip, now, limits)
+    ip_now, ip_before, net_now, net_before = signup_keys(ip, now, limits, what)
     elapsed = (int(now.timestamp()) % limits.window_seconds) / limits.window_seconds
     for key_now, key_before, cap in ((ip_now, ip_before, limits.per_ip),
                                      (net_now, net_before, limits.per_network)):

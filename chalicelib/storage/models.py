@@ -242,6 +242,8 @@ class DonorModel(Model):
     express_revoked_at = UTCDateTimeAttribute(null=True)
     # "Best efforts": when the donor last answered a request for employer and occupation.
     employment_answered_at = UTCDateTimeAttribute(null=True)
+    # The donor portal: when a sign-in link was last queued for this donor (one per gap).
+    portal_link_requested_at = UTCDateTimeAttribute(null=True)
 
 
 class RecurringPlanModel(Model):

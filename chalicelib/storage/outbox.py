@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import hashlib
 from datetime import datetime
+from typing import Any
 
-from pynamodb.exceptions import UpdateError
+from pynamodb.connection import Connection
+from pynamodb.exceptions import PutError, TransactWriteError, UpdateError
+from pynamodb.models import Model
+from pynamodb.transactions import TransactWrite
 
 from chalicelib.outbox.dispatcher import Claimed
 from chalicelib.outbox.model import OutboxMessage
@@ -74,6 +78,29 @@ class OutboxRepository:
     def mark_failed(self, item: Claimed, error: str, now: datetime) -> None:
         self._finish(item, OutboxModel.status.set("failed"), OutboxModel.last_error.set(error),
                      OutboxModel.pending_shard.remove(), OutboxModel.version.add(1))
+
+    def enqueue(self, message: OutboxMessage, now: datetime) -> None:
+        """Queue one message on its own; the same message id again writes nothing."""
+        try:
+            self.item(message, now).save(condition=OutboxModel.message_id.does_not_exist())
+        except PutError as exc:
+            if not condition_failed(exc):
+                raise
+
+    def queue_with_update(self, region: str, message: OutboxMessage, now: datetime, item: Model,
+                          actions: list[Any], condition: Any) -> bool:
+        """Queue `message` and update `item` in one transaction (a sign-in link and the slot
+        that allows one per minute); False, nothing written, when `condition` refuses."""
+        try:
+            with TransactWrite(connection=Connection(region=region)) as tx:
+                tx.save(self.item(message, now), condition=OutboxModel.message_id.does_not_exist())
+                tx.update(item, actions=actions, condition=condition)
+        except TransactWriteError as exc:
+            if any(r is not None and r.code == "ConditionalCheckFailed"
+                   for r in exc.cancellation_reasons or []):
+                return False
+            raise
+        return True
 
     def get(self, message_id: str) -> OutboxModel | None:
         try:

@@ -5,14 +5,12 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from pynamodb.connection import Connection
-from pynamodb.exceptions import DoesNotExist, TransactWriteError
-from pynamodb.transactions import TransactWrite
+from pynamodb.exceptions import DoesNotExist
 
 from chalicelib.config import settings
 from chalicelib.outbox.model import OutboxMessage
 from chalicelib.staff.auth import StaffKey
-from chalicelib.storage.models import OutboxModel, StaffKeyModel
+from chalicelib.storage.models import StaffKeyModel
 from chalicelib.storage.outbox import OutboxRepository
 
 
@@ -50,20 +48,10 @@ class StaffKeyRepository:
         """Take the key's sign-in slot (at most one emailed link per `gap`) and queue the link's
         email in the same transaction; False (nothing written) when the slot is taken."""
         m = StaffKeyModel
-        outbox = OutboxRepository(settings().outbox_shards)
-        try:
-            with TransactWrite(connection=Connection(region=settings().region)) as tx:
-                tx.save(outbox.item(message, now), condition=OutboxModel.message_id.does_not_exist())
-                tx.update(StaffKeyModel(key_hash), actions=[m.signin_requested_at.set(now)],
-                          condition=m.key_hash.exists() & m.revoked_at.does_not_exist()
-                          & (m.signin_requested_at.does_not_exist()
-                             | (m.signin_requested_at <= now - gap)))
-        except TransactWriteError as exc:
-            if any(r is not None and r.code == "ConditionalCheckFailed"
-                   for r in exc.cancellation_reasons or []):
-                return False
-            raise
-        return True
+        return OutboxRepository(settings().outbox_shards).queue_with_update(
+            settings().region, message, now, StaffKeyModel(key_hash), [m.signin_requested_at.set(now)],
+            m.key_hash.exists() & m.revoked_at.does_not_exist()
+            & (m.signin_requested_at.does_not_exist() | (m.signin_requested_at <= now - gap)))
 
     def all(self) -> list[StaffKey]:
         # The CLI's listing: a campaign has a handful of staff keys.

@@ -200,13 +200,15 @@ def public_form(view: Callable[..., Response]) -> Callable[..., Response]:
     return wrapper
 
 
-def login_token(req: Request) -> tuple[str, dict[str, str | list[str]]]:
-    """The sign-in forms' CSRF token (the cookie's, or a new one and the cookie to set)."""
-    current = cookies(req).get(LOGIN_COOKIE, "")
+def login_token(req: Request, name: str = LOGIN_COOKIE,
+                path: str = "/admin") -> tuple[str, dict[str, str | list[str]]]:
+    """The sign-in forms' CSRF token (the cookie's, or a new one and the cookie to set): a
+    double-submit token for forms before there is a session (the portal's too, on its path)."""
+    current = cookies(req).get(name, "")
     if re.fullmatch(r"[A-Za-z0-9_-]{32,64}", current):
         return current, {}
     token = secrets.token_urlsafe(32)
-    cookie = f"{LOGIN_COOKIE}={token}; Path=/admin; Max-Age=3600; HttpOnly; SameSite=Strict"
+    cookie = f"{name}={token}; Path={path}; Max-Age=3600; HttpOnly; SameSite=Strict"
     return token, {"Set-Cookie": cookie + ("; Secure" if secure(req) else "")}
 
 

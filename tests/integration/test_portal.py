@@ -1,0 +1,165 @@
+"""The donor portal over real connections (moto's server, the Stripe stand-in): asking for a
+link reveals nothing and sends nothing for an unknown address, the emailed link works once, the
+session is the portal's own, and a donor sees only their own giving (another donor's receipt
+cannot be resent, their data never appears)."""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.console_kit import Console, text
+from tests.followups_kit import delivered, drain_until
+from tests.helpers import ElectionCalendar, donation_body, run_queues, stripe_event
+from tests.mail import mirrored, sent_to, text_of
+
+pytestmark = pytest.mark.stack
+LINK = re.compile(r"https?://[^/\s]+(/me\?t=[A-Za-z0-9_.=-]+)")
+
+
+@pytest.fixture(scope="module")
+def mailbox(local_stack, tmp_path_factory: pytest.TempPathFactory):
+    with mirrored(tmp_path_factory.mktemp("portal-mail")) as folder:
+        yield folder
+
+
+def ip() -> str:
+    return f"198.51.{uuid.uuid4().int % 250}.{uuid.uuid4().int % 250 + 1}"
+
+
+def give(api: Any, slug: str, cents: int, email: str) -> str:
+    status, started = api.call("POST", f"/api/pages/{slug}/donations", donation_body(cents, email=email))
+    assert status == 201, started
+    intent = started["client_secret"].split("_secret_")[0]
+    status, _ = api.webhook(stripe_event("payment_intent.succeeded", id=intent, amount=cents,
+                                         amount_received=cents,
+                                         metadata={"donation_id": started["donation_id"]}))
+    assert status == 200
+    drain_until(delivered(f"thanks#{started['donation_id']}"))
+    return str(started["donation_id"])
+
+
+def ask(api: Any, email: str, address: str | None = None) -> tuple[int, Any]:
+    return api.call("POST", "/api/portal/link", {"email": email},
+                    headers={"X-Forwarded-For": address or ip()})
+
+
+def portal_links() -> int:
+    from chalicelib.storage.models import OutboxModel
+
+    return sum(1 for _ in OutboxModel.scan(OutboxModel.kind == "portal_link"))
+
+
+def emailed_link(mailbox: Path, email: str) -> str:
+    (message,) = drain_until(lambda: [m for m in sent_to(mailbox, email) if "/me?t=" in text_of(m)])
+    assert "List-Unsubscribe" not in message  # transactional
+    return LINK.search(text_of(message))[1]
+
+
+def signed_in(client: Any, link: str) -> Console:
+    browser = Console(client)
+    shown = browser.get(link)
+    assert shown.status_code == 200 and "Open my giving" in text(shown)
+    done = browser.post("/me/signin", {"t": link.split("t=", 1)[1]}, csrf=browser.csrf(link))
+    assert done.status_code == 303 and done.headers["Location"] == "/me", text(done)
+    return browser
+
+
+def test_an_unknown_address_gets_the_same_202_and_nothing_is_queued_or_sent(api, mailbox) -> None:
+    nobody = f"nobody.{uuid.uuid4().hex[:8]}@example.org"
+    before = portal_links()
+    status, body = ask(api, nobody)
+    assert status == 202 and body == {"status": "accepted"}
+    run_queues()
+    assert portal_links() == before and sent_to(mailbox, nobody) == []
+    assert ask(api, "not an address")[0] == 400
+
+
+def test_the_link_works_once_and_opens_a_strict_session_of_its_own(client, api, mailbox) -> None:
+    slug = api.create_page()["slug"]
+    email = f"p.{uuid.uuid4().hex[:10]}@example.org"
+    donation_id = give(api, slug, 2700, email)
+    assert ask(api, email)[0] == 202
+    assert ask(api, email)[0] == 202  # asked again within the gap: the same answer, one email
+    link = emailed_link(mailbox, email)
+    token = link.split("t=", 1)[1]
+
+    browser = Console(client)
+    assert browser.get(link).status_code == 200 and browser.get(link).status_code == 200  # GETs use nothing
+    csrf = browser.csrf(link)
+    assert browser.post("/me/signin", {"t": token}).status_code == 403  # no CSRF token: refused
+    done = browser.post("/me/signin", {"t": token}, csrf=csrf)
+    assert done.status_code == 303
+    cookie = next(v for v in done.headers["Set-Cookie"] if v.startswith("gs_portal="))
+    assert {"HttpOnly", "SameSite=Strict", "Path=/me"} <= {p.strip() for p in cookie.split(";")}
+    page = text(browser.get("/me"))
+    assert donation_id in page and "<td>$27</td>" in page
+
+    again = Console(client)
+    reused = again.post("/me/signin", {"t": token}, csrf=again.csrf(link))
+    assert reused.status_code == 410 and "gs_portal" not in again.cookies
+    assert again.get(link[:-3] + "AAA").status_code == 400  # tampered
+    # The portal's cookie opens nothing of the console's, and the console's sign-in is elsewhere.
+    assert browser.get("/admin/").status_code == 303
+
+    assert browser.post("/me/logout", {}, csrf=browser.csrf("/me")).status_code == 303
+    assert "Your giving," not in text(browser.get("/me"))
+
+
+def test_a_donor_sees_resends_and_downloads_only_their_own_giving(client, api, mailbox) -> None:
+    calendar = ElectionCalendar(api)
+    slug = calendar.page(calendar.primary)
+    mine, theirs = (f"{who}.{uuid.uuid4().hex[:8]}@example.org" for who in ("me", "other"))
+    my_gift = give(api, slug, 5000, mine)
+    their_gift = give(api, slug, 7700, theirs)
+    ask(api, mine)
+    browser = signed_in(client, emailed_link(mailbox, mine))
+
+    page = text(browser.get("/me"))
+    assert my_gift in page and their_gift not in page and theirs not in page
+    assert calendar.primary in page and "$3,450" in page  # $3,500 less the $50 given
+
+    csrf = browser.csrf("/me")
+    refused = browser.post(f"/me/receipts/{their_gift}/resend", {}, csrf=csrf)
+    assert refused.status_code == 404
+    assert browser.post(f"/me/receipts/{my_gift}/resend", {}).status_code == 403  # no CSRF token
+    receipts = len(sent_to(mailbox, mine))
+    assert browser.post(f"/me/receipts/{my_gift}/resend", {}, csrf=csrf).status_code == 303
+    drain_until(lambda: len(sent_to(mailbox, mine)) > receipts)
+    run_queues()
+    assert len(sent_to(mailbox, theirs)) == 1  # their first receipt only
+
+    download = browser.get("/me/data.json")
+    assert download.status_code == 200 and "attachment" in download.headers["Content-Disposition"]
+    data = json.loads(text(download))
+    assert [c["donation_id"] for c in data["contributions"]] == [my_gift]
+    assert data["donor"]["email"] == mine and theirs not in text(download)
+    remaining = {r["election"]: r["remaining_cents"] for r in data["remaining"]}
+    assert remaining[calendar.primary] == 345_000 and remaining[calendar.general] == 350_000
+
+    assert Console(client).get("/me/data.json").status_code == 303  # no session: back to /me
+
+
+def test_revoking_express_links_from_the_portal_records_it_on_the_donor(client, api, mailbox) -> None:
+    from chalicelib.giving.model import donor_id_for
+    from chalicelib.storage.models import DonorModel
+
+    slug = api.create_page()["slug"]
+    email = f"x.{uuid.uuid4().hex[:10]}@example.org"
+    give(api, slug, 1500, email)
+    ask(api, email)
+    browser = signed_in(client, emailed_link(mailbox, email))
+    assert DonorModel.get(donor_id_for(email)).express_revoked_at is None
+    assert browser.post("/me/express/revoke", {}, csrf=browser.csrf("/me")).status_code == 303
+    assert DonorModel.get(donor_id_for(email)).express_revoked_at is not None
+
+
+def test_links_from_one_ip_are_limited(api) -> None:
+    address = ip()
+    answers = [ask(api, f"flood.{n}.{uuid.uuid4().hex[:6]}@example.org", address)[0] for n in range(11)]
+    assert answers[:10] == [202] * 10 and answers[10] == 429

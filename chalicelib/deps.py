@@ -12,6 +12,7 @@ from chalicelib.config import bucket_name, problems, queue_name, require_ready, 
 
 if TYPE_CHECKING:
     from chalicelib.compliance.best_efforts import BestEffortsAnswers
+    from chalicelib.compliance.committees import CommitteeService
     from chalicelib.compliance.reviews import ReviewService
     from chalicelib.exports.service import ExportService
     from chalicelib.fec_reports.notices import NoticeService
@@ -34,6 +35,7 @@ if TYPE_CHECKING:
     from chalicelib.reports.dashboard import Dashboard
     from chalicelib.reports.refcodes import RefcodeReports
     from chalicelib.sessions.service import SessionService
+    from chalicelib.staff.auth import StaffAuth
     from chalicelib.staff.signin import SigninService
     from chalicelib.storage.committees import CommitteeRepository
     from chalicelib.storage.donations import DonationRepository
@@ -241,6 +243,22 @@ def committees() -> CommitteeRepository:
 
 
 @lru_cache(maxsize=1)
+def committee_service() -> CommitteeService:
+    from datetime import datetime, timezone
+
+    from chalicelib.compliance.committees import CommitteeService
+
+    return CommitteeService(committees(), lambda: datetime.now(timezone.utc))
+
+
+@lru_cache(maxsize=1)
+def staff_auth() -> StaffAuth:
+    from chalicelib.staff.auth import StaffAuth
+
+    return StaffAuth(staff_keys())
+
+
+@lru_cache(maxsize=1)
 def staff_keys() -> StaffKeyRepository:
     from chalicelib.storage.staff_keys import StaffKeyRepository
 
@@ -425,7 +443,8 @@ def portal() -> PortalService:
 def reset() -> None:
     """Forget built services and settings (tests that change the environment)."""
     for built in (stripe_gateway, job_stripe_gateway, page_service, donation_store, giving_service,
-                  express_service, monthly_gifts, staff_keys, outbox_store, dispatcher, committees,
+                  express_service, monthly_gifts, committee_service, staff_auth, staff_keys,
+                  outbox_store, dispatcher, committees,
                   export_service, fec_report_service, notice_service,
                   payout_service, reconciler, tokens, mailer, followups, hosting, after, sns_verifier,
                   report_service, console_sessions, signin, portal_sessions, portal, dashboard, best_efforts,

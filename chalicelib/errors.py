@@ -63,3 +63,20 @@ class ProviderBusy(ProviderUnavailable):
         super().__init__("payment_provider_busy",
                          "Lots of people are giving right now; one moment, then try again.",
                          extra={"retry_after": retry_after})
+
+
+def transient(exc: Exception) -> bool:
+    """Storage throttled, timed out or conflicting after botocore's retries, or a write that kept
+    conflicting: nothing was written, so the client (or Stripe) may simply retry (503)."""
+    from chalicelib.giving.service import StaleRead
+    from chalicelib.storage.errors import is_transient
+
+    return isinstance(exc, StaleRead) or is_transient(exc)
+
+
+def failure_cause(exc: Exception) -> str | None:
+    """What a storage failure was (its response code, or its cause's type), for the logs."""
+    from chalicelib.storage.errors import response_code
+
+    cause = getattr(exc, "cause", None)
+    return response_code(exc) or (type(cause).__name__ if cause is not None else None)

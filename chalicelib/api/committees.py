@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
 
 from chalice.app import Blueprint, Response
 
 from chalicelib import deps
 from chalicelib.api.auth import require_staff
 from chalicelib.api.http import handles_errors, json_response, read_json, validated
-from chalicelib.compliance.committees import configure
 from chalicelib.errors import InvalidInput
 
 committees = Blueprint(__name__)
@@ -27,22 +25,18 @@ def put_committee(committee_id: str) -> Response:
         raise InvalidInput("invalid_request", "Not an FEC committee id.",
                            fields={"committee_id": "must look like C00123456"})
     data = validated(CommitteeInput, read_json(committees.current_request))
-    repo = deps.committees()
-    now = datetime.now(timezone.utc)
-    committee = configure(committee_id, data, repo.find(committee_id), repo.defaults, now)
-    repo.save(committee, now)
-    return json_response(committee.view())
+    return json_response(deps.committee_service().configure(committee_id, data).view())
 
 
 @committees.route("/api/admin/committees/{committee_id}", methods=["GET"])
 @handles_errors
 def get_committee(committee_id: str) -> Response:
     require_staff(committees.current_request, *FINANCE)
-    return json_response(deps.committees().get(committee_id).view())
+    return json_response(deps.committee_service().get(committee_id).view())
 
 
 @committees.route("/api/admin/committees", methods=["GET"])
 @handles_errors
 def list_committees() -> Response:
     require_staff(committees.current_request, *FINANCE)
-    return json_response({"committees": [c.view() for c in deps.committees().list()]})
+    return json_response({"committees": [c.view() for c in deps.committee_service().list()]})

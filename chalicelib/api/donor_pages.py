@@ -44,7 +44,7 @@ def donate(slug: str) -> Response:
     visit = visitors.visit(request, audience.bucket)
     page, view = deps.page_service().view(slug, visit)
     html = render_donate(page, view, settings().stripe_js_url, visit.amount_cents,
-                         committee_type=deps.committees().get(page.committee_id).type)
+                         committee_type=deps.committee_service().get(page.committee_id).type)
     return _html(html, headers=audience.headers)
 
 

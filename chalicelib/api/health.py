@@ -13,7 +13,7 @@ health = Blueprint(__name__)
 @health.route("/api/health", methods=["GET"])
 def health_check() -> Response:
     try:
-        deps.page_service().store.get("__health__")
+        deps.page_service().check_storage()
     except Exception:  # any storage failure means "not ready"; details stay in the logs
         return error_response(503, "not_ready", "Storage is not reachable yet.")
     return json_response({"ok": True})

@@ -16,8 +16,8 @@ from typing import Any
 from chalice.app import Request, Response
 
 from chalicelib import logs
-from chalicelib.api.http import STATUS, read_json, transient
-from chalicelib.errors import DomainError
+from chalicelib.api.http import STATUS, read_json
+from chalicelib.errors import DomainError, transient
 
 JSON = "application/json"
 FORM = "application/x-www-form-urlencoded"

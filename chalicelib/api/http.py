@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from chalice.app import Request, Response
 
 from chalicelib import logs
-from chalicelib.errors import DomainError, InvalidInput
+from chalicelib.errors import DomainError, InvalidInput, failure_cause, transient
 
 if TYPE_CHECKING:
     from pydantic import BaseModel
@@ -59,27 +59,12 @@ def handles_errors(view: Callable[..., Response]) -> Callable[..., Response]:
             # Storage throttled or timed out after botocore's own retries, or a write kept
             # conflicting: nothing was committed, so the client (or Stripe) may simply retry.
             logs.warning("storage unavailable, retry asked", error=type(exc).__name__,
-                         cause=_cause(exc))
+                         cause=failure_cause(exc))
             response = error_response(503, "try_again", "The request could not be completed now; retry.")
             response.headers["Retry-After"] = "1"
             return response
 
     return wrapper
-
-
-def _cause(exc: Exception) -> str | None:
-    from chalicelib.storage.errors import response_code
-
-    cause = getattr(exc, "cause", None)
-    return response_code(exc) or (type(cause).__name__ if cause is not None else None)
-
-
-def transient(exc: Exception) -> bool:
-    """Storage throttled, timed out or conflicting after its retries: nothing was written."""
-    from chalicelib.giving.service import StaleRead
-    from chalicelib.storage.errors import is_transient
-
-    return isinstance(exc, StaleRead) or is_transient(exc)
 
 
 def read_json(request: Request) -> Any:

@@ -9,10 +9,10 @@ local date in the committee's `time_zone` (see `compliance.elections`).
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, Protocol
 
 from chalicelib.compliance.elections import (
     DEFAULT_TIME_ZONE,
@@ -280,3 +280,34 @@ def configure(committee_id: str, data: CommitteeInput, stored: Committee | None,
         opening_cash_on_hand_cents=data.opening_cash_on_hand_cents,
         opening_cash_as_of=data.opening_cash_as_of,
     )
+
+
+class CommitteeStore(Protocol):
+    defaults: CommitteeDefaults
+
+    def get(self, committee_id: str) -> Committee: ...
+    def find(self, committee_id: str) -> Committee | None: ...
+    def save(self, committee: Committee, now: datetime) -> None: ...
+    def list(self) -> list[Committee]: ...
+
+
+class CommitteeService:
+    """Committees as finance keeps them: what the views call (never the store itself)."""
+
+    def __init__(self, store: CommitteeStore, clock: Callable[[], datetime]) -> None:
+        self.store = store
+        self.clock = clock
+
+    def configure(self, committee_id: str, data: CommitteeInput) -> Committee:
+        """Save the committee as finance sends it (see `configure`)."""
+        now = self.clock()
+        committee = configure(committee_id, data, self.store.find(committee_id), self.store.defaults, now)
+        self.store.save(committee, now)
+        return committee
+
+    def get(self, committee_id: str) -> Committee:
+        """The committee (the defaults of its id when finance never configured it)."""
+        return self.store.get(committee_id)
+
+    def list(self) -> list[Committee]:
+        return self.store.list()

@@ -159,6 +159,10 @@ class PageService:
                                "A page may offer only elections on its committee's calendar.",
                                fields=fields)
 
+    def check_storage(self) -> None:
+        """Raise if the pages' storage cannot be read (readiness: any answer, even none, will do)."""
+        self.store.get("__health__")
+
     def get(self, slug: str, consistent: bool = False) -> Page:
         page = self.store.get(slug, consistent)
         if page is None:

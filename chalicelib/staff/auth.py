@@ -69,3 +69,13 @@ def authorize(store: StaffKeyStore, authorization: str | None, allowed: tuple[st
     if not may(found.role, allowed):
         raise Forbidden("forbidden", f"This route needs the role {' or '.join(allowed)}.")
     return found
+
+
+class StaffAuth:
+    """The role check the views call, over the stored keys."""
+
+    def __init__(self, store: StaffKeyStore) -> None:
+        self.store = store
+
+    def authorize(self, authorization: str | None, allowed: tuple[str, ...]) -> StaffKey:
+        return authorize(self.store, authorization, allowed)

@@ -214,7 +214,7 @@ def login_token(req: Request, name: str = LOGIN_COOKIE,
 
 def _failed(exc: Exception, signed: SignedIn | None) -> Response:
     """Domain errors as a page with the API's status; storage trouble as a 503 page."""
-    from chalicelib.api.http import transient
+    from chalicelib.errors import transient
 
     if isinstance(exc, DomainError):
         status = STATUS[exc.kind]

@@ -59,6 +59,9 @@ def cases(slug: str) -> list[tuple[str, str, int, dict[str, str] | None]]:
         ("GET", f"/express/{slug}?t={tampered(tokens.EXPRESS, 'dnr_x', 'C00123456')}", 400, None),
         ("GET", f"/express/{slug}?t={expired(tokens.EXPRESS, 'dnr_x', 'C00123456')}", 410, None),
         ("GET", f"/express/{slug}", 400, None),  # no token at all
+        ("GET", f"/me?t={tampered(tokens.PORTAL, 'dnr_x')}", 400, None),
+        ("GET", f"/me?t={expired(tokens.PORTAL, 'dnr_x')}", 410, None),
+        ("POST", "/me/signin", 415, {"Content-Type": "application/json"}),
         ("GET", f"/c/{tampered(tokens.UNSUBSCRIBE, 'p')}", 400, None),  # another purpose's token
         ("GET", "/donate/no-such-page", 404, None),
         ("GET", "/donate/no-such-page/thanks", 404, None),

@@ -119,6 +119,7 @@ class Seeded:
                                  headers=staff(admin_key))
         assert status == 200 and found["notices"], found
         self.notice_id = found["notices"][0]["notice_id"]
+        self.filer_id = filer.committee_id
         status, report = api.call("POST", "/api/admin/reports", {
             "committee_id": filer.committee_id, "report_code": "Q2", "from": "2026-05-14",
             "to": "2026-06-30"}, staff(admin_key))
@@ -136,6 +137,11 @@ class Seeded:
 
         status, detail = api.call("GET", f"/api/admin/actions/{self.action_id}", headers=staff(ORGANIZER_KEY))
         assert status == 200 and detail["host_url"], detail  # the organizer who made it hosts it
+        # The donor signed in to their portal (its link, its button, its own cookie).
+        self.portal = Console(api.client)
+        link = f"/me?t={t.issue(tokens.PORTAL, self.donor_id)}"
+        signed = self.portal.post("/me/signin", {"t": link.split("t=", 1)[1]}, csrf=self.portal.csrf(link))
+        assert signed.status_code == 303 and signed.headers["Location"] == "/me", signed.body[:300]
         staff_digest = hash_key(admin_key)
         self.tokens = {
             "/c/": t.issue(tokens.CANCEL_PLAN, self.subscription_id),
@@ -155,6 +161,7 @@ class Seeded:
             "/admin/donations": f"?q={self.donation_id}",
             "/admin/preview": f"?slug={self.slug}",
             "/api/admin/reports/refcodes": f"?page={self.slug}",
+            "/api/admin/reports": f"?committee_id={self.filer_id}",
             "/admin/reports/refcodes": f"?page={self.slug}",
         }
 
@@ -183,6 +190,8 @@ class Seeded:
             return staff(self.admin_key)
         if route.startswith("/admin"):
             return self.console._headers()
+        if route.startswith("/me"):
+            return self.portal._headers()
         return {"Cookie": "gs_vid=safe-methods-visitor"}
 
 

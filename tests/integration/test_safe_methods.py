@@ -124,7 +124,7 @@ class Seeded:
             "committee_id": filer.committee_id, "report_code": "Q2", "from": "2026-05-14",
             "to": "2026-06-30"}, staff(admin_key))
         assert status in (201, 202), report
-        self.report_id = report["report_id"]
+        self.report_id, self.filer_id = report["report_id"], filer.committee_id
         run_queues()
         status, final = api.call("POST", f"/api/admin/reports/{self.report_id}/finalize", {
             "treasurer_name": "Dana M. Okafor", "date_signed": "2026-07-10"}, staff(admin_key))
@@ -163,6 +163,9 @@ class Seeded:
             "/api/admin/reports/refcodes": f"?page={self.slug}",
             "/api/admin/reports": f"?committee_id={self.filer_id}",
             "/admin/reports/refcodes": f"?page={self.slug}",
+            "/api/admin/reports": f"?committee_id={self.filer_id}",
+            "/admin/filings": f"?committee_id={self.filer_id}",
+            "/api/admin/notices": f"?committee_id={self.filer_id}",
         }
 
     def start(self, body: dict[str, Any]) -> dict[str, Any]:

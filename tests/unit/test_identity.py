@@ -48,6 +48,9 @@ def test_the_ids_depend_on_the_secret(secret: pytest.MonkeyPatch) -> None:
 
 def test_without_the_secret_no_id_is_made(secret: pytest.MonkeyPatch) -> None:
     secret.delenv("IDENTITY_SECRET")
+    # Not a local dev stage (the dev default would apply there), whatever the suite ran before:
+    # the integration tests' local stack points AWS_ENDPOINT_URL at loopback.
+    secret.delenv("AWS_ENDPOINT_URL", raising=False)
     settings.cache_clear()
     assert not settings().local_dev and "IDENTITY_SECRET is not set" in settings().problems()
     with pytest.raises(RuntimeError, match="IDENTITY_SECRET"):

@@ -163,7 +163,6 @@ class Seeded:
             "/api/admin/reports/refcodes": f"?page={self.slug}",
             "/api/admin/reports": f"?committee_id={self.filer_id}",
             "/admin/reports/refcodes": f"?page={self.slug}",
-            "/api/admin/reports": f"?committee_id={self.filer_id}",
             "/admin/filings": f"?committee_id={self.filer_id}",
             "/api/admin/notices": f"?committee_id={self.filer_id}",
         }

@@ -20,8 +20,8 @@ from tests.console_kit import staff_key
 from tests.e2e.axe import assert_accessible
 from tests.e2e.test_donate_in_browser import browser, fill_donor  # noqa: F401 - the fixture
 from tests.followups_kit import drain_until
-from tests.helpers import FINANCE_KEY, run_queues, staff, wait_for
-from tests.integration.test_fec_reports_api import CALENDAR, Q2
+from tests.helpers import FINANCE_KEY, committee_body, run_queues, staff, wait_for
+from tests.integration.test_fec_reports_api import Q2
 from tests.mail import mirrored, sent_to, text_of
 
 pytestmark = [pytest.mark.stack, pytest.mark.server, pytest.mark.browser]
@@ -184,7 +184,7 @@ def test_a_morning_in_the_console(browser, live_server: str, local_stack, mailbo
 
     # A quarter's report to the FEC, built and waiting to be finalized.
     committee_id = "C" + str(uuid.uuid4().int)[:8]
-    requests.put(f"{live_server}/api/admin/committees/{committee_id}", json=CALENDAR,
+    requests.put(f"{live_server}/api/admin/committees/{committee_id}", json=committee_body(),
                  headers=staff(FINANCE_KEY), timeout=10).raise_for_status()
     asked = requests.post(f"{live_server}/api/admin/reports", json={"committee_id": committee_id, **Q2},
                           headers=staff(FINANCE_KEY), timeout=10)

@@ -429,6 +429,7 @@ def portal() -> PortalService:
     from chalicelib.giving.velocity import SignupLimits
     from chalicelib.portal.service import PortalRules, PortalService
     from chalicelib.storage.asks import DonorGivingReader
+    from chalicelib.storage.followups import FollowupRepository
     from chalicelib.storage.portal import PortalRepository
     from chalicelib.storage.velocity import SignupCounters
 
@@ -437,7 +438,8 @@ def portal() -> PortalService:
                         SignupLimits(3600, s.portal_links_per_ip, 5 * s.portal_links_per_ip))
     return PortalService(PortalRepository(), donation_store(), DonorGivingReader(), committees(), tokens,
                          portal_sessions(), s.public_base_url, lambda: followups().send_once,
-                         counters=SignupCounters(), rules=rules)
+                         lambda: FollowupRepository(s.region, outbox_store()), counters=SignupCounters(),
+                         rules=rules)
 
 
 def reset() -> None:

@@ -114,6 +114,10 @@ ROUTES: dict[tuple[str, str], Op] = {
     ("POST", "/me/receipts/{donation_id}/resend"): Op(
         "Email the receipt of one of the donor's own contributions again (through the outbox)",
         "portal", ok=303, errors=HTML, status=(403,), form=OBJECT),
+    ("POST", "/me/consents/invitations"): Op(
+        "Give (`given=yes`) or withdraw the invitations consent from the portal", "portal", ok=303,
+        errors=HTML, status=(403,),
+        form={"type": "object", "properties": {"given": {"type": "string", "enum": ["yes", "no"]}}}),
     ("POST", "/me/express/revoke"): Op("Stop every express link sent to the donor so far", "portal",
                                        ok=303, errors=HTML, status=(403,), form=OBJECT),
     ("POST", "/webhooks/stripe"): Op(

@@ -163,3 +163,12 @@ def resend_receipt(session: Session, donation_id: str) -> Response:
 def revoke_express(session: Session) -> Response:
     deps.portal().revoke_express(session.subject)
     return _redirect(f"{PATH}?done=express")
+
+
+@portal.route("/me/consents/invitations", methods=["POST"], content_types=[FORM])
+@signed_in
+def set_invitations(session: Session) -> Response:
+    """`given=yes` gives the invitations consent, anything else withdraws it."""
+    given = form_fields(_request()).get("given") == "yes"
+    deps.portal().set_invitations(session.subject, given)
+    return _redirect(f"{PATH}?done=consent")

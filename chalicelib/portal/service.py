@@ -23,7 +23,7 @@ from typing import Any, Protocol
 from chalicelib.compliance.committees import Committee
 from chalicelib.compliance.limits import remaining_cents
 from chalicelib.errors import InvalidInput, NotFound
-from chalicelib.followups.model import OutgoingEmail
+from chalicelib.followups.model import CONSENT_PURPOSES, INVITATIONS, Consent, OutgoingEmail, Person
 from chalicelib.giving.model import Donation, ExpressDonor, RecurringPlan, donor_id_for
 from chalicelib.giving.velocity import SignupLimits, check_signup, signup_expiry, signup_keys
 from chalicelib.outbox.model import Delivered, OutboxMessage, PermanentFailure
@@ -69,6 +69,14 @@ class CommitteeSource(Protocol):
     def get(self, committee_id: str) -> Committee: ...
 
 
+class People(Protocol):
+    """The donor's person record (consents) in the follow-ups' store."""
+
+    def get_person(self, person_id: str) -> Person | None: ...
+    def unsubscribe(self, person_id: str, now: datetime, source: str) -> None: ...
+    def resubscribe(self, person_id: str, now: datetime, source: str) -> None: ...
+
+
 class Counters(Protocol):
     def counts(self, keys: list[str]) -> dict[str, int]: ...
     def add(self, keys: list[str], expires: datetime) -> None: ...
@@ -95,7 +103,9 @@ class PortalView:
     # Express links: whether a saved card can be charged by one, and when they were last revoked.
     saved_card: bool
     express_revoked_at: datetime | None
-    extra: dict[str, Any] = field(default_factory=dict)
+    # Per purpose (followups.model.CONSENT_PURPOSES): whether it is given now, and the latest
+    # answer (when and how), None when they never answered.
+    consents: dict[str, tuple[bool, Consent | None]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -111,7 +121,8 @@ def _utcnow() -> datetime:
 class PortalService:
     def __init__(self, store: PortalStore, records: DonorRecords, exposures: Exposures,
                  committees: CommitteeSource, tokens: Callable[[], LinkTokens], sessions: SessionService,
-                 base_url: str, send: Callable[[], SendOnce], counters: Counters | None = None,
+                 base_url: str, send: Callable[[], SendOnce], people: Callable[[], People],
+                 counters: Counters | None = None,
                  rules: PortalRules | None = None, clock: Callable[[], datetime] = _utcnow) -> None:
         self.store = store
         self.records = records
@@ -121,6 +132,7 @@ class PortalService:
         self.sessions = sessions
         self.base_url = base_url.rstrip("/")
         self._send = send
+        self._people = people
         self.counters = counters
         self.rules = rules or PortalRules()
         self.clock = clock
@@ -202,7 +214,26 @@ class PortalService:
                  if p is not None and p.donor_id == donor_id]
         return PortalView(donor_id, donor, contributions, self._allowances(donor_id, contributions),
                           plans, saved_card=donor.customer_id is not None,
-                          express_revoked_at=donor.revoked_at)
+                          express_revoked_at=donor.revoked_at, consents=self._consents(donor))
+
+    def _consents(self, donor: ExpressDonor) -> dict[str, tuple[bool, Consent | None]]:
+        person = self._people().get_person(donor_id_for(donor.snapshot.email))
+        if person is None:
+            return {p: (False, None) for p in CONSENT_PURPOSES}
+        found: dict[str, tuple[bool, Consent | None]] = {
+            p: (c.given, c) for p, c in person.consents.items() if p in CONSENT_PURPOSES}
+        found[INVITATIONS] = (person.invitable, person.consents.get(INVITATIONS))
+        return {p: found.get(p, (False, None)) for p in CONSENT_PURPOSES}
+
+    def set_invitations(self, donor_id: str, given: bool) -> None:
+        """Give or withdraw the invitations consent from the portal (source `portal`). Texts
+        are not sent yet, so their consent is shown and not offered."""
+        donor = self.records.express_donor(donor_id)
+        if donor is None:
+            raise NotFound("donor_not_found", "There is no giving record for this session.")
+        person_id = donor_id_for(donor.snapshot.email)
+        people = self._people()
+        (people.resubscribe if given else people.unsubscribe)(person_id, self.clock(), "portal")
 
     def _allowances(self, donor_id: str, contributions: list[Donation]) -> list[Allowance]:
         now = self.clock()
@@ -249,6 +280,8 @@ class PortalService:
             "remaining": [_plain(a.__dict__) for a in v.allowances],
             "express_links": {"saved_card": v.saved_card,
                               "revoked_at": _iso(v.express_revoked_at)},
+            "consents": {p: {"given": given, **(_plain(c.__dict__) if c else {})}
+                         for p, (given, c) in v.consents.items()},
             "exported_at": _iso(self.clock()),
         }
 

@@ -211,19 +211,30 @@ class FollowupRepository:
             raise
         return True
 
+    def resubscribe(self, person_id: str, now: datetime, source: str) -> None:
+        """Give the invitations consent again (the person asked for it themselves, signed in to
+        their portal by a link sent to this address: no further confirmation is needed)."""
+        m = PersonModel
+        self._invitations_consent(person_id, Consent(True, now, source), now,
+                                  [m.subscribed.set(True), m.unsubscribed_at.remove()])
+
     def unsubscribe(self, person_id: str, now: datetime, source: str) -> None:
         """Withdraw the invitations consent (the first withdrawal's time stays)."""
         m = PersonModel
-        withdrawn = Consent(False, now, source).record()
+        self._invitations_consent(person_id, Consent(False, now, source), now,
+                                  [m.unsubscribed_at.set(m.unsubscribed_at | now)])
+
+    def _invitations_consent(self, person_id: str, answer: Consent, now: datetime,
+                             actions: list[Any]) -> None:
+        m = PersonModel
         try:
             PersonModel(person_id).update(
-                actions=[m.unsubscribed_at.set(m.unsubscribed_at | now),
-                         m.consent_invitations.set(withdrawn), m.updated_at.set(now)],
+                actions=[*actions, m.consent_invitations.set(answer.record()), m.updated_at.set(now)],
                 condition=m.person_id.exists())
         except UpdateError as exc:
             if not condition_failed(exc):
                 raise
-            raise NotFound("person_not_found", "Nobody to unsubscribe.") from None
+            raise NotFound("person_not_found", "Nobody with this address.") from None
 
     def suppress(self, person_id: str, email: str, reason: str, now: datetime) -> None:
         """Never mail this address again (a hard bounce or a complaint); creates the record if

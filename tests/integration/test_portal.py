@@ -70,6 +70,14 @@ def signed_in(client: Any, link: str) -> Console:
     return browser
 
 
+def donor_signed_in(client: Any, api: Any, mailbox: Path, prefix: str) -> tuple[Console, str]:
+    """A donor who gave $15 once, signed in to their portal from the emailed link."""
+    email = f"{prefix}.{uuid.uuid4().hex[:10]}@example.org"
+    give(api, api.create_page()["slug"], 1500, email)
+    ask(api, email)
+    return signed_in(client, emailed_link(mailbox, email)), email
+
+
 def test_an_unknown_address_gets_the_same_202_and_nothing_is_queued_or_sent(api, mailbox) -> None:
     nobody = f"nobody.{uuid.uuid4().hex[:8]}@example.org"
     before = portal_links()
@@ -149,11 +157,7 @@ def test_revoking_express_links_from_the_portal_records_it_on_the_donor(client, 
     from chalicelib.giving.model import donor_id_for
     from chalicelib.storage.models import DonorModel
 
-    slug = api.create_page()["slug"]
-    email = f"x.{uuid.uuid4().hex[:10]}@example.org"
-    give(api, slug, 1500, email)
-    ask(api, email)
-    browser = signed_in(client, emailed_link(mailbox, email))
+    browser, email = donor_signed_in(client, api, mailbox, "x")
     assert DonorModel.get(donor_id_for(email)).express_revoked_at is None
     assert browser.post("/me/express/revoke", {}, csrf=browser.csrf("/me")).status_code == 303
     assert DonorModel.get(donor_id_for(email)).express_revoked_at is not None
@@ -163,3 +167,25 @@ def test_links_from_one_ip_are_limited(api) -> None:
     address = ip()
     answers = [ask(api, f"flood.{n}.{uuid.uuid4().hex[:6]}@example.org", address)[0] for n in range(11)]
     assert answers[:10] == [202] * 10 and answers[10] == 429
+
+
+def test_the_donor_turns_invitations_off_and_on_from_the_portal(client, api, mailbox) -> None:
+    from chalicelib import deps
+    from chalicelib.giving.model import donor_id_for
+
+    browser, email = donor_signed_in(client, api, mailbox, "c")
+    people = deps.followups().store
+    assert "Stop invitations" in text(browser.get("/me"))  # they ticked the gift's opt-in
+    assert browser.post("/me/consents/invitations", {"given": "no"}).status_code == 403  # no CSRF
+    assert people.get_person(donor_id_for(email)).invitable
+    assert browser.post("/me/consents/invitations", {"given": "no"},
+                        csrf=browser.csrf("/me")).status_code == 303
+    person = people.get_person(donor_id_for(email))
+    assert not person.invitable and person.consents["invitations"].source == "portal"
+    assert "Send me invitations" in text(browser.get("/me"))
+    data = json.loads(text(browser.get("/me/data.json")))
+    assert data["consents"]["invitations"]["given"] is False and data["consents"]["sms"]["given"] is False
+    assert browser.post("/me/consents/invitations", {"given": "yes"},
+                        csrf=browser.csrf("/me")).status_code == 303
+    person = people.get_person(donor_id_for(email))
+    assert person.invitable and person.consents["invitations"].given is True

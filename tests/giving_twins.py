@@ -42,6 +42,7 @@ from chalicelib.giving.velocity import (
 )
 from chalicelib.outbox.model import OutboxMessage
 from chalicelib.pages.model import Page
+from chalicelib.sessions.model import Session
 from chalicelib.tokens import LinkUsed
 
 T0 = datetime(2026, 10, 1, 12, 0, tzinfo=timezone.utc)
@@ -358,6 +359,36 @@ class MemoryVelocity:
 
     def card_counts(self, fingerprint: str, now: datetime) -> dict[str, int]:
         return {k: self.hits[k] for k in card_keys(fingerprint, now, self.limits) if k in self.hits}
+
+
+class MemorySessions:
+    """Browser sessions (any kind) and used single-use links."""
+
+    def __init__(self) -> None:
+        self.items: dict[str, Session] = {}
+        self.used: set[str] = set()
+
+    def put(self, session: Session) -> None:
+        assert session.session_hash not in self.items
+        self.items[session.session_hash] = session
+
+    def get(self, key: str) -> Session | None:
+        return self.items.get(key)
+
+    def delete(self, key: str) -> None:
+        self.items.pop(key, None)
+
+    def delete_subject(self, subject: str) -> int:
+        gone = [k for k, s in self.items.items() if s.subject == subject]
+        for k in gone:
+            del self.items[k]
+        return len(gone)
+
+    def consume_once(self, key: str, expires_at: datetime) -> bool:
+        if key in self.used:
+            return False
+        self.used.add(key)
+        return True
 
 
 class MemoryPages:

@@ -13,11 +13,12 @@ from chalicelib.outbox.model import Delivered, OutboxMessage, PermanentFailure
 from chalicelib.pages.experiments import ArmStats, credible_interval
 from chalicelib.reports.dashboard import recent
 from chalicelib.reports.refcodes import ContributionFact
-from chalicelib.sessions.model import Session, SessionKind, session_hash
+from chalicelib.sessions.model import SessionKind, session_hash
 from chalicelib.sessions.service import SessionService, csrf_ok
 from chalicelib.staff.auth import StaffKey, email_key, hash_key
 from chalicelib.staff.signin import LINK_TTL, SigninService
 from chalicelib.tokens import LinkUsed, Tokens
+from tests.giving_twins import MemorySessions
 
 T0 = datetime(2026, 11, 2, 12, 0, tzinfo=timezone.utc)
 SECRET = "unit-test-secret-0123456789"
@@ -29,34 +30,6 @@ class Clock:
 
     def __call__(self) -> datetime:
         return self.now
-
-
-class MemorySessions:
-    def __init__(self) -> None:
-        self.items: dict[str, Session] = {}
-        self.used: set[str] = set()
-
-    def put(self, session: Session) -> None:
-        assert session.session_hash not in self.items
-        self.items[session.session_hash] = session
-
-    def get(self, key: str) -> Session | None:
-        return self.items.get(key)
-
-    def delete(self, key: str) -> None:
-        self.items.pop(key, None)
-
-    def delete_subject(self, subject: str) -> int:
-        gone = [k for k, s in self.items.items() if s.subject == subject]
-        for k in gone:
-            del self.items[k]
-        return len(gone)
-
-    def consume_once(self, key: str, expires_at: datetime) -> bool:
-        if key in self.used:
-            return False
-        self.used.add(key)
-        return True
 
 
 class MemoryStaff:

@@ -31,7 +31,7 @@ from chalicelib.paging import Slice
 from chalicelib.sessions.model import Session
 from chalicelib.sessions.service import SessionService, Started
 from chalicelib.staff.signin import LinkTokens, SendOnce
-from chalicelib.tokens import PORTAL, PURPOSES, Claims, LinkUsed
+from chalicelib.tokens import CANCEL_PLAN, PORTAL, PURPOSES, Claims, LinkUsed
 
 PORTAL_MESSAGE = "portal_link"  # the outbox kind of a sign-in email
 RESEND_KIND = "thanks"  # a receipt sent again is the thank-you receipt (followups.planning.THANKS)
@@ -106,6 +106,9 @@ class PortalView:
     # Per purpose (followups.model.CONSENT_PURPOSES): whether it is given now, and the latest
     # answer (when and how), None when they never answered.
     consents: dict[str, tuple[bool, Consent | None]] = field(default_factory=dict)
+    # Each active monthly gift's cancel page (`/c/{token}`, the receipts' link: a GET shows the
+    # gift and a button, the POST cancels at Stripe and the donor is emailed that it stopped).
+    cancel_paths: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -214,7 +217,9 @@ class PortalService:
                  if p is not None and p.donor_id == donor_id]
         return PortalView(donor_id, donor, contributions, self._allowances(donor_id, contributions),
                           plans, saved_card=donor.customer_id is not None,
-                          express_revoked_at=donor.revoked_at, consents=self._consents(donor))
+                          express_revoked_at=donor.revoked_at, consents=self._consents(donor),
+                          cancel_paths={p.subscription_id: "/c/" + self._tokens().issue(
+                              CANCEL_PLAN, p.subscription_id) for p in plans if p.status == "active"})
 
     def _consents(self, donor: ExpressDonor) -> dict[str, tuple[bool, Consent | None]]:
         person = self._people().get_person(donor_id_for(donor.snapshot.email))

@@ -32,8 +32,9 @@ def ip() -> str:
     return f"198.51.{uuid.uuid4().int % 250}.{uuid.uuid4().int % 250 + 1}"
 
 
-def give(api: Any, slug: str, cents: int, email: str) -> str:
-    status, started = api.call("POST", f"/api/pages/{slug}/donations", donation_body(cents, email=email))
+def give(api: Any, slug: str, cents: int, email: str, **body: Any) -> str:
+    status, started = api.call("POST", f"/api/pages/{slug}/donations",
+                               donation_body(cents, email=email, **body))
     assert status == 201, started
     intent = started["client_secret"].split("_secret_")[0]
     status, _ = api.webhook(stripe_event("payment_intent.succeeded", id=intent, amount=cents,
@@ -189,3 +190,16 @@ def test_the_donor_turns_invitations_off_and_on_from_the_portal(client, api, mai
                         csrf=browser.csrf("/me")).status_code == 303
     person = people.get_person(donor_id_for(email))
     assert person.invitable and person.consents["invitations"].given is True
+
+
+def test_a_monthly_gift_is_listed_with_its_cancel_page(client, api, mailbox) -> None:
+    email = f"m.{uuid.uuid4().hex[:10]}@example.org"
+    give(api, api.create_page()["slug"], 1900, email, recurring="monthly", recurring_consent=True)
+    ask(api, email)
+    browser = signed_in(client, emailed_link(mailbox, email))
+    page = text(browser.get("/me"))
+    assert "$19 a month" in page and "active" in page
+    cancel = re.search(r'href="(/c/[A-Za-z0-9_.=-]+)"', page)
+    assert cancel, page
+    shown = browser.get(cancel[1])  # the receipts' cancel page: a button, nothing done yet
+    assert shown.status_code == 200 and "Cancel my monthly gift" in text(shown)

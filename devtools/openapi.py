@@ -35,6 +35,9 @@ class Op:
     ok: int = 200
     ok_body: dict[str, Any] | None = None  # schema of the 2xx JSON body (None: an object)
     html: bool = False  # the 2xx answer is an HTML page
+    # A JSON download for a signed-in browser; signed out, a 303 to the page (which a client
+    # following redirects reads as that HTML page).
+    download: bool = False
     errors: str = JSON  # the media type of error answers (JSON error body, or an HTML page)
     roles: tuple[str, ...] = ()  # staff roles (besides admin); empty: no staff key needed
     body: str | None = None  # the pydantic model of the JSON request body
@@ -110,7 +113,7 @@ ROUTES: dict[tuple[str, str], Op] = {
     ("POST", "/me/logout"): Op("End the portal session", "portal", ok=303, errors=HTML, status=(403,),
                                form=OBJECT),
     ("GET", "/me/data.json"): Op("The donor's data as a JSON download (signed in; else 303 to /me)",
-                                 "portal"),
+                                 "portal", download=True, errors=HTML, status=(303,)),
     ("POST", "/me/receipts/{donation_id}/resend"): Op(
         "Email the receipt of one of the donor's own contributions again (through the outbox)",
         "portal", ok=303, errors=HTML, status=(403,), form=OBJECT),
@@ -317,7 +320,8 @@ ERROR = {
 }
 STATUS_TEXT = {
     400: "Malformed or invalid", 401: "No or unknown staff key", 403: "Wrong role",
-    404: "Not found", 409: "Conflict", 410: "Expired link", 413: "Body over 64 KB",
+    303: "Not signed in: to the page", 404: "Not found", 409: "Conflict", 410: "Expired link",
+    413: "Body over 64 KB", 415: "Not a form post",
     422: "Refused by a rule (e.g. over the contribution limit, card declined)",
     429: "Rate limited (Retry-After)", 503: "Try again (storage or the payment provider)",
 }
@@ -381,9 +385,15 @@ def _operation(method: str, path: str, op: Op, operation_id: str,
         operation["requestBody"] = body
     responses: dict[str, Any] = {str(op.ok): _ok(op)}
     statuses = {400, 404, 413, 503, *op.status}
+    if op.form is not None and not op.body and not op.raw_body:
+        statuses.add(415)  # a form route refuses any other media type before its view runs
     if op.roles:
         statuses |= {401, 403}
     for status in sorted(statuses):
+        if status == 303:
+            responses["303"] = {"description": STATUS_TEXT[303],
+                                "headers": {"Location": {"schema": {"type": "string"}}}}
+            continue
         media = op.errors
         responses[str(status)] = {"description": STATUS_TEXT[status],
                                   "content": {media: {"schema": {"$ref": "#/components/schemas/Error"}}
@@ -393,8 +403,11 @@ def _operation(method: str, path: str, op: Op, operation_id: str,
 
 
 def _ok(op: Op) -> dict[str, Any]:
-    if op.ok == 302:
+    if op.ok in (302, 303):  # a redirect (303: see the result of a form's POST), no body to read
         return {"description": "Redirect", "headers": {"Location": {"schema": {"type": "string"}}}}
+    if op.download:
+        return {"description": "A download (JSON), or the page after the redirect", "content": {
+            JSON: {"schema": OBJECT}, "text/html": {"schema": {"type": "string"}}}}
     if op.html:
         return {"description": "A page or script", "content": {
             "text/html": {"schema": {"type": "string"}},

@@ -20,6 +20,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
+from chalicelib.clock import utcnow
 from chalicelib.errors import DomainError, InvalidInput
 
 
@@ -108,12 +109,9 @@ def _unb64(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
-def _utcnow() -> datetime:
-    return datetime.now(timezone.utc)
-
 
 class Tokens:
-    def __init__(self, secret: str, clock: Callable[[], datetime] = _utcnow,
+    def __init__(self, secret: str, clock: Callable[[], datetime] = utcnow,
                  lifetimes: Mapping[str, timedelta] | None = None) -> None:
         if len(secret) < 16:
             raise ValueError("TOKEN_SECRET must be set to at least 16 characters")

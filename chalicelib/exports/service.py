@@ -19,6 +19,7 @@ from dataclasses import asdict, dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Protocol
 
+from chalicelib.clock import utcnow
 from chalicelib.compliance.committees import Committee
 from chalicelib.errors import DomainError, InvalidInput, NotFound, ProviderUnavailable
 from chalicelib.exports import fec
@@ -159,9 +160,6 @@ class _Plan:
     totals: Totals
 
 
-def _utcnow() -> datetime:
-    return datetime.now(timezone.utc)
-
 
 def day_bounds(from_day: date, to_day: date) -> tuple[datetime, datetime]:
     """[start, end) of an export's range: whole UTC days, `to_day` included."""
@@ -171,7 +169,7 @@ def day_bounds(from_day: date, to_day: date) -> tuple[datetime, datetime]:
 
 class ExportService:
     def __init__(self, jobs: ExportJobs, ledger: Ledger, committees: Committees, files: Files,
-                 queue: JobQueue, clock: Callable[[], datetime] = _utcnow,
+                 queue: JobQueue, clock: Callable[[], datetime] = utcnow,
                  url_ttl: timedelta = URL_TTL, progress_every: int = PROGRESS_EVERY,
                  payouts: Payouts | None = None) -> None:
         self.jobs = jobs

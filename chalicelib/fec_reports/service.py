@@ -17,9 +17,10 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
 from typing import Any, Protocol
 
+from chalicelib.clock import utcnow
 from chalicelib.compliance.committees import Committee
 from chalicelib.errors import Conflict, DomainError, NotFound, ProviderUnavailable
 from chalicelib.exports.service import Files, JobQueue
@@ -96,9 +97,6 @@ class ReportFiles:
     expires_at: datetime
 
 
-def _utcnow() -> datetime:
-    return datetime.now(timezone.utc)
-
 
 def report_id_for(committee_id: str, report_code: str, from_day: date, to_day: date) -> str:
     """The one id of a committee's report for a period: asking again builds the same report."""
@@ -108,7 +106,7 @@ def report_id_for(committee_id: str, report_code: str, from_day: date, to_day: d
 
 class ReportService:
     def __init__(self, reports: ReportStore, ledger: Ledger, committees: Committees,
-                 files: ReadableFiles, queue: JobQueue, clock: Callable[[], datetime] = _utcnow,
+                 files: ReadableFiles, queue: JobQueue, clock: Callable[[], datetime] = utcnow,
                  url_ttl: timedelta = URL_TTL) -> None:
         self.reports = reports
         self.ledger = ledger

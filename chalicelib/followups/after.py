@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from chalicelib import logs, tokens
+from chalicelib.clock import utcnow
 from chalicelib.errors import Conflict, NotFound
 from chalicelib.followups import planning
 from chalicelib.followups.hosting import display_name
@@ -30,9 +31,6 @@ HOST_OFFER_FROM = 4
 DECISIONS = ("approved", "declined")
 
 
-def _utcnow() -> datetime:
-    return datetime.now(timezone.utc)
-
 
 def proposal_id_for(invitation_id: str) -> str:
     """One proposal per attendance: offering twice from the same link proposes once."""
@@ -41,7 +39,7 @@ def proposal_id_for(invitation_id: str) -> str:
 
 class AfterService:
     def __init__(self, store: FollowupStore, tokens_: tokens.Tokens,
-                 clock: Callable[[], datetime] = _utcnow) -> None:
+                 clock: Callable[[], datetime] = utcnow) -> None:
         self.store = store
         self.tokens = tokens_
         self.clock = clock

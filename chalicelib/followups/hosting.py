@@ -15,10 +15,11 @@ import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from chalicelib import logs, tokens
+from chalicelib.clock import utcnow
 from chalicelib.errors import DomainError, NotFound, ProviderUnavailable
 from chalicelib.followups import attendance, planning
 from chalicelib.followups.errors import StaleInvitation
@@ -48,9 +49,6 @@ class RosterEntry:
                 "email": self.email}
 
 
-def _utcnow() -> datetime:
-    return datetime.now(timezone.utc)
-
 
 def display_name(person: Person | None) -> str:
     if person is None or not person.first_name:
@@ -60,7 +58,7 @@ def display_name(person: Person | None) -> str:
 
 class HostService:
     def __init__(self, store: FollowupStore, tokens_: tokens.Tokens, config: FollowupConfig,
-                 clock: Callable[[], datetime] = _utcnow) -> None:
+                 clock: Callable[[], datetime] = utcnow) -> None:
         self.store = store
         self.tokens = tokens_
         self.config = config

@@ -18,10 +18,11 @@ import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
 from chalicelib import logs, tokens
+from chalicelib.clock import utcnow
 from chalicelib.errors import InvalidInput, NotFound, ProviderUnavailable
 from chalicelib.followups import consent, planning
 from chalicelib.followups.attendance import RsvpChange, decide, seat_waiting, wrap_up
@@ -143,14 +144,11 @@ class ActionPage:
     invitations: Slice[Invitation]
 
 
-def _utcnow() -> datetime:
-    return datetime.now(timezone.utc)
-
 
 class FollowupService:
     def __init__(self, store: FollowupStore, mailer: Mailer, tokens_: tokens.Tokens,
                  donations: DonationSource, pages: PageSource, config: FollowupConfig,
-                 clock: Callable[[], datetime] = _utcnow,
+                 clock: Callable[[], datetime] = utcnow,
                  signup_counters: SignupCounterStore | None = None,
                  pause: InvitationSwitch | None = None) -> None:
         # Invitations paused (SES complaints above the alarm): receipts still go, without them.

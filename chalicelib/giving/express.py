@@ -22,11 +22,12 @@ import hashlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Annotated, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, field_validator
 
+from chalicelib.clock import utcnow
 from chalicelib.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
 from chalicelib.giving.intake import (
     MAX_DONATION_CENTS,
@@ -149,14 +150,11 @@ class ExpressStore(Protocol):
     def revoke_express(self, donor_id: str, when: datetime) -> bool: ...
 
 
-def _utcnow() -> datetime:
-    return datetime.now(timezone.utc)
-
 
 class ExpressService:
     def __init__(self, giving: GivingService, store: ExpressStore, pages: PageSource,
                  payments: PaymentProvider, tokens: Tokens, rules: ExpressRules,
-                 clock: Callable[[], datetime] = _utcnow) -> None:
+                 clock: Callable[[], datetime] = utcnow) -> None:
         self.giving = giving
         self.store = store
         self.pages = pages

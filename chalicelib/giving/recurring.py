@@ -8,10 +8,11 @@ a message, so opening a link must never act.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Protocol
 
 from chalicelib import tokens
+from chalicelib.clock import utcnow
 from chalicelib.errors import NotFound
 from chalicelib.giving.model import RecurringPlan
 from chalicelib.outbox.model import OutboxMessage
@@ -43,15 +44,12 @@ class TokenReader(Protocol):
     def read(self, token: str, purpose: str) -> str: ...
 
 
-def _utcnow() -> datetime:
-    return datetime.now(timezone.utc)
-
 
 class MonthlyGifts:
     """What a donor does with a monthly gift from a link: see it, cancel it."""
 
     def __init__(self, plans: Plans, stripe: Subscriptions, tokens_: TokenReader,
-                 clock: Callable[[], datetime] = _utcnow) -> None:
+                 clock: Callable[[], datetime] = utcnow) -> None:
         self.plans = plans
         self.stripe = stripe
         self.tokens = tokens_

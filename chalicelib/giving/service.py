@@ -11,10 +11,11 @@ import re
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
 
 from chalicelib import logs, metrics
+from chalicelib.clock import utcnow
 from chalicelib.compliance.best_efforts import needs_best_efforts
 from chalicelib.compliance.committees import Committee
 from chalicelib.compliance.limits import Ceiling, ceiling, excess_cents
@@ -287,13 +288,10 @@ class StartedDonation:
 MAX_EVENT_ATTEMPTS = 5
 
 
-def _utcnow() -> datetime:
-    return datetime.now(timezone.utc)
-
 
 class GivingService:
     def __init__(self, store: DonationStore, pages: PageSource, payments: PaymentProvider,
-                 committees: CommitteeSource, clock: Callable[[], datetime] = _utcnow,
+                 committees: CommitteeSource, clock: Callable[[], datetime] = utcnow,
                  planners: Sequence[Planner] = (), velocity: VelocityGuard | None = None) -> None:
         self.store = store
         self.velocity = velocity

@@ -12,9 +12,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Protocol
 
+from chalicelib.clock import utcnow
 from chalicelib.errors import NotFound
 from chalicelib.paging import Slice
 from chalicelib.payouts.model import (
@@ -88,13 +89,10 @@ class Outcome:
         return "applied" if self.applied else "duplicate"
 
 
-def _utcnow() -> datetime:
-    return datetime.now(timezone.utc)
-
 
 class PayoutService:
     def __init__(self, store: PayoutStore, stripe: Callable[[], PayoutSource], queue: PayoutQueue,
-                 clock: Callable[[], datetime] = _utcnow) -> None:
+                 clock: Callable[[], datetime] = utcnow) -> None:
         self.store = store
         self._stripe = stripe  # built only by the job: the webhook never calls Stripe
         self.queue = queue

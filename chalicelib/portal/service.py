@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any, Protocol
 
+from chalicelib.clock import utcnow
 from chalicelib.compliance.committees import Committee
 from chalicelib.compliance.limits import remaining_cents
 from chalicelib.errors import InvalidInput, NotFound
@@ -117,16 +118,13 @@ class PortalRules:
     links: SignupLimits = field(default_factory=lambda: SignupLimits(3600, 10, 50))
 
 
-def _utcnow() -> datetime:
-    return datetime.now(timezone.utc)
-
 
 class PortalService:
     def __init__(self, store: PortalStore, records: DonorRecords, exposures: Exposures,
                  committees: CommitteeSource, tokens: Callable[[], LinkTokens], sessions: SessionService,
                  base_url: str, send: Callable[[], SendOnce], people: Callable[[], People],
                  counters: Counters | None = None,
-                 rules: PortalRules | None = None, clock: Callable[[], datetime] = _utcnow) -> None:
+                 rules: PortalRules | None = None, clock: Callable[[], datetime] = utcnow) -> None:
         self.store = store
         self.records = records
         self.exposures = exposures

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
+from chalicelib.clock import utcnow
 from chalicelib.pages.model import Page, PageTotals
 from chalicelib.paging import Slice
 from chalicelib.reports.refcodes import ContributionFact, ContributionSource
@@ -68,9 +69,6 @@ class PageSummary:
     time_zone: str = "UTC"
 
 
-def _utcnow() -> datetime:
-    return datetime.now(timezone.utc)
-
 
 def today(facts: list[ContributionFact], day: date, zone: str, visitors: int) -> Today:
     """The facts of one page paid on `day` in `zone`."""
@@ -99,7 +97,7 @@ def recent(facts: list[ContributionFact], now: datetime, hours: int = HOURS) -> 
 
 class Dashboard:
     def __init__(self, pages: PageListing, contributions: ContributionSource,
-                 clock: Callable[[], datetime] = _utcnow) -> None:
+                 clock: Callable[[], datetime] = utcnow) -> None:
         self.pages = pages
         self.contributions = contributions
         self.clock = clock

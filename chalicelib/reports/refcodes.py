@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Protocol
 
+from chalicelib.clock import utcnow
 from chalicelib.errors import InvalidInput
 
 DEFAULT_DAYS = 30
@@ -45,9 +46,6 @@ class VisitorCounts(Protocol):
     def refcode_visitors(self, pairs: Iterable[tuple[str, str]]) -> dict[tuple[str, str], int]: ...
 
 
-def _utcnow() -> datetime:
-    return datetime.now(timezone.utc)
-
 
 def parse_range(from_text: str | None, to_text: str | None, today: date) -> tuple[date, date]:
     """Inclusive UTC days; defaults to the last 30 days. 400 for bad dates or a range over a year."""
@@ -70,7 +68,7 @@ def parse_range(from_text: str | None, to_text: str | None, today: date) -> tupl
 
 class RefcodeReports:
     def __init__(self, store: ContributionSource, visits: VisitorCounts,
-                 clock: Callable[[], datetime] = _utcnow) -> None:
+                 clock: Callable[[], datetime] = utcnow) -> None:
         self.store = store
         self.visits = visits
         self.clock = clock

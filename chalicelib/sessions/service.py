@@ -10,9 +10,10 @@ from __future__ import annotations
 import hmac
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Protocol
 
+from chalicelib.clock import utcnow
 from chalicelib.sessions.model import (
     Session,
     SessionKind,
@@ -40,13 +41,10 @@ class Started:
     session_id: str
 
 
-def _utcnow() -> datetime:
-    return datetime.now(timezone.utc)
-
 
 class SessionService:
     def __init__(self, store: SessionStore, kind: SessionKind,
-                 clock: Callable[[], datetime] = _utcnow) -> None:
+                 clock: Callable[[], datetime] = utcnow) -> None:
         self.store = store
         self.kind = kind
         self.clock = clock

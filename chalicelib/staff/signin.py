@@ -14,9 +14,10 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Protocol
 
+from chalicelib.clock import utcnow
 from chalicelib.errors import InvalidInput, Unauthenticated
 from chalicelib.followups.model import OutgoingEmail
 from chalicelib.outbox.model import Delivered, OutboxMessage, PermanentFailure
@@ -52,14 +53,11 @@ class SignedIn:
     staff: StaffKey
 
 
-def _utcnow() -> datetime:
-    return datetime.now(timezone.utc)
-
 
 class SigninService:
     def __init__(self, staff: StaffDirectory, tokens: Callable[[], LinkTokens], sessions: SessionService,
                  email_secret: Callable[[], str], base_url: str, send: Callable[[], SendOnce],
-                 clock: Callable[[], datetime] = _utcnow) -> None:
+                 clock: Callable[[], datetime] = utcnow) -> None:
         self.staff = staff
         self._tokens = tokens
         self.sessions = sessions

@@ -32,7 +32,7 @@ from chalicelib.paging import Slice
 from chalicelib.sessions.model import Session
 from chalicelib.sessions.service import SessionService, Started
 from chalicelib.staff.signin import LinkTokens, SendOnce
-from chalicelib.tokens import CANCEL_PLAN, PORTAL, PURPOSES, Claims, LinkUsed
+from chalicelib.tokens import CANCEL_PLAN, PORTAL, PURPOSES, Claims
 
 PORTAL_MESSAGE = "portal_link"  # the outbox kind of a sign-in email
 RESEND_KIND = "thanks"  # a receipt sent again is the thank-you receipt (followups.planning.THANKS)
@@ -187,9 +187,8 @@ class PortalService:
         """A portal session for the link's donor; the link is used up (then 410 `link_used`)."""
         claims = self._tokens().claims(token, PORTAL)
         donor = self._holder(claims)
-        if not self.sessions.consume_once(claims.use_key, claims.expires_at + timedelta(hours=1)):
-            raise LinkUsed("This link to your giving was used already; ask for a new one.")
-        return self.sessions.start(donor.donor_id, "donor", donor.snapshot.first_name)
+        return self.sessions.start_with_link(claims, donor.donor_id, "donor", donor.snapshot.first_name,
+                                             "This link to your giving was used already; ask for a new one.")
 
     def _holder(self, claims: Claims) -> ExpressDonor:
         donor = self.records.express_donor(claims.subject)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hmac
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from chalicelib.clock import utcnow
@@ -21,6 +21,9 @@ from chalicelib.sessions.model import (
     new_session_id,
     session_hash,
 )
+from chalicelib.tokens import Claims, LinkUsed
+
+LINK_USE_KEPT = timedelta(hours=1)
 
 
 class SessionStore(Protocol):
@@ -73,8 +76,12 @@ class SessionService:
         """End every session of `subject`; how many there were."""
         return self.store.delete_subject(subject)
 
-    def consume_once(self, key: str, expires_at: datetime) -> bool:
-        return self.store.consume_once(key, expires_at)
+    def start_with_link(self, claims: Claims, subject: str, role: str, name: str, used: str) -> Started:
+        """Use a single-use link up and start a session for it; `LinkUsed` (410, with the `used`
+        message) if it was used before. The use is kept (with a TTL) a little past the link's end."""
+        if not self.store.consume_once(claims.use_key, claims.expires_at + LINK_USE_KEPT):
+            raise LinkUsed(used)
+        return self.start(subject, role, name)
 
 
 def csrf_ok(session_token: str, submitted: str | None) -> bool:

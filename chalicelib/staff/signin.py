@@ -24,7 +24,7 @@ from chalicelib.outbox.model import Delivered, OutboxMessage, PermanentFailure
 from chalicelib.sessions.model import Session
 from chalicelib.sessions.service import SessionService, Started
 from chalicelib.staff.auth import StaffKey, email_key, hash_key, live_key
-from chalicelib.tokens import PURPOSES, SIGNIN, Claims, LinkUsed
+from chalicelib.tokens import PURPOSES, SIGNIN, Claims
 
 SIGNIN_MESSAGE = "staff_signin"  # the outbox kind
 LINK_TTL = PURPOSES[SIGNIN].lifetime  # 15 minutes, single use
@@ -110,10 +110,8 @@ class SigninService:
         """A session for the link's key; the link is used up (a second use is 410 `link_used`)."""
         claims = self._tokens().claims(token, SIGNIN)
         found = self._holder(claims)
-        # The use is kept (with a TTL) a little past the link's own end.
-        if not self.sessions.consume_once(claims.use_key, claims.expires_at + timedelta(hours=1)):
-            raise LinkUsed("This sign-in link was used already; ask for a new one.")
-        return self.sessions.start(found.key_hash, found.role, found.name)
+        return self.sessions.start_with_link(claims, found.key_hash, found.role, found.name,
+                                             "This sign-in link was used already; ask for a new one.")
 
     def _holder(self, claims: Claims) -> StaffKey:
         found = self.staff.find(claims.subject)

@@ -56,14 +56,12 @@ def get_report(report_id: str) -> Response:
 @fec_reports.route("/api/admin/reports/{report_id}/finalize", methods=["POST"])
 @handles_errors
 def finalize_report(report_id: str) -> Response:
-    from chalicelib.compliance.input import split_name
     from chalicelib.fec_reports.input import FinalizeRequest
-    from chalicelib.filing.model import Name
 
     require_staff(fec_reports.current_request, *FINANCE)
     data = validated(FinalizeRequest, read_json(fec_reports.current_request))
     service = deps.fec_report_service()
-    service.finalize(report_id, Name(*split_name(data.treasurer_name)), data.date_signed)
+    service.finalize(report_id, data.treasurer, data.date_signed)
     logs.info("report finalized", report_id=report_id)
     return json_response(service.view(report_id))
 

@@ -8,6 +8,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from chalicelib.compliance.input import Day, split_name
+from chalicelib.filing.model import Name
 
 REPORT_CODE = re.compile(r"^(Q[1-3]|YE|MY|M([2-9]|1[0-2])|12[PRCSG]|30[GSR])$")
 
@@ -33,6 +34,11 @@ class FinalizeRequest(_Strict):
     def _full_name(cls, value: str) -> str:
         split_name(value)
         return value
+
+    @property
+    def treasurer(self) -> Name:
+        """The treasurer as the FEC's fields name them (first, last, middle)."""
+        return Name(*split_name(self.treasurer_name))
 
 
 class AmendRequest(_Strict):

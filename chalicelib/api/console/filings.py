@@ -69,17 +69,14 @@ def filing(signed: SignedIn, report_id: str) -> Response:
 @console.route("/admin/filings/{report_id}/finalize", methods=["POST"], content_types=[FORM])
 @staff_page(FINANCE)
 def finalize_filing(signed: SignedIn, report_id: str) -> Response:
-    from chalicelib.compliance.input import split_name
     from chalicelib.errors import Conflict
     from chalicelib.fec_reports.input import FinalizeRequest
-    from chalicelib.filing.model import Name
 
     data = form(request())
     values = {k: field(data, k) for k in ("treasurer_name", "date_signed")}
     try:
         asked = validated(FinalizeRequest, {k: v for k, v in values.items() if v})
-        treasurer = Name(*split_name(asked.treasurer_name))
-        deps.fec_report_service().finalize(report_id, treasurer, asked.date_signed)
+        deps.fec_report_service().finalize(report_id, asked.treasurer, asked.date_signed)
     except InvalidInput as err:
         return _filing_page(signed, report_id, values, err.fields or {"form": err.message}, status=400)
     except Conflict as err:

@@ -128,7 +128,6 @@ class MovementLedger:
     def __init__(self, shards: int, page_size: int = PAGE_SIZE) -> None:
         self.shards = shards
         self.page_size = page_size
-        self._pool: ThreadPoolExecutor | None = None
 
     def movements(self, committee_id: str, start: datetime, end: datetime) -> Iterator[LedgerMovement]:
         """Movements with `start <= occurred_at < end`: month by month (UTC), each month's
@@ -141,11 +140,12 @@ class MovementLedger:
     def _started(self, streams: list[Iterator[LedgerMovement]]) -> list[Iterator[LedgerMovement]]:
         """Each shard's first Query, sent at once: a replay crosses many months, some of them
         quiet, and a quiet month then costs one round trip instead of one per shard. Later
-        pages are read as the merge consumes them."""
-        if self._pool is None:
-            MovementModel._get_connection().connection.client  # noqa: B018 - build it on this thread
-            self._pool = ThreadPoolExecutor(max_workers=self.shards, thread_name_prefix="ledger")
-        firsts = list(self._pool.map(lambda stream: next(stream, None), streams))
+        pages are read as the merge consumes them. The pool lives for this one step: one kept
+        between invocations once left a build in the full suite waiting forever on a first
+        page, and a pool per step is cheap and carries nothing over."""
+        MovementModel._get_connection().connection.client  # noqa: B018 - build it on this thread
+        with ThreadPoolExecutor(max_workers=min(self.shards, 10), thread_name_prefix="ledger") as pool:
+            firsts = list(pool.map(lambda stream: next(stream, None), streams))
         return [itertools.chain((first,), stream)
                 for first, stream in zip(firsts, streams, strict=True) if first is not None]
 

@@ -42,6 +42,9 @@ DONOR = "donor"  # a donor's own ask ladder on a page (subject: donor id)
 EMPLOYMENT = "employment"  # a best-efforts answer (subject: donor id)
 SIGNIN = "signin"  # a staff member's console sign-in link (subject: staff key digest)
 PORTAL = "portal"  # a donor's sign-in link to their portal (subject: donor id)
+# A failed monthly renewal's email: a sign-in link to the portal, to replace the card (subject:
+# donor id). It opens /me like a `portal` link but lives long enough to be read.
+CARD = "card"
 HOST = "host"  # an action's host page: roster, check-in, walk-ins (subjects: action id, host ref)
 FEEDBACK = "feedback"  # an attendee's "How was it?" and offer to host (subject: invitation id)
 # Intake refused a gift for an attestation; the page sends it back with the next attempt, so a
@@ -63,6 +66,8 @@ PURPOSES: Mapping[str, Purpose] = {p.code: p for p in (
     Purpose(EMPLOYMENT, timedelta(days=180)),
     Purpose(SIGNIN, timedelta(minutes=15), single_use=True),
     Purpose(PORTAL, timedelta(minutes=30), single_use=True),
+    # Stripe retries a failed renewal over days (3, 5, 7): the link lasts until the last try.
+    Purpose(CARD, timedelta(days=7), single_use=True),
     # Issued afresh each time an organizer opens the action; it must last through the event
     # and the days after it when a host records who came. Naming the host, it stops working
     # when an organizer hands the action to someone else.

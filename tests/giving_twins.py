@@ -239,6 +239,16 @@ class MemoryDonations:
             self.outbox.extend([notice] if notice else [])
         return EventOutcome.APPLIED
 
+    def queue_plan_notice(self, subscription_id: str, message: OutboxMessage,
+                          now: datetime) -> EventOutcome:
+        plan = self.plans.get(subscription_id)
+        if plan is None or plan.status == "canceled":
+            return EventOutcome.UNMATCHED
+        if any(m.message_id == message.message_id for m in self.outbox):
+            return EventOutcome.DUPLICATE
+        self.outbox.append(message)
+        return EventOutcome.APPLIED
+
     def link_invoice_payment(self, donation_id: str, payment_intent_id: str) -> bool:
         return donation_id in self.donations
 

@@ -12,11 +12,10 @@ from __future__ import annotations
 from chalicelib.compliance.best_efforts import BEST_EFFORTS_KIND
 from chalicelib.followups import planning
 from chalicelib.followups.model import Person
-from chalicelib.giving.recurring import PLAN_ENDED
+from chalicelib.giving.recurring import PLAN_ENDED, RENEWAL_FAILED
 from chalicelib.outbox.model import PermanentFailure
 
-# A failed renewal's own notice would join this set; today Stripe's retries end in PLAN_ENDED.
-TRANSACTIONAL = frozenset({planning.THANKS, PLAN_ENDED, BEST_EFFORTS_KIND})
+TRANSACTIONAL = frozenset({planning.THANKS, PLAN_ENDED, RENEWAL_FAILED, BEST_EFFORTS_KIND})
 
 
 def require(person: Person, kind: str) -> None:

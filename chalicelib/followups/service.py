@@ -41,7 +41,7 @@ from chalicelib.followups.model import (
     invitation_id_for,
 )
 from chalicelib.giving.model import Donation, RecurringPlan, donor_id_for
-from chalicelib.giving.recurring import CANCELLED, PLAN_ENDED
+from chalicelib.giving.recurring import CANCELLED, PLAN_ENDED, RENEWAL_FAILED
 from chalicelib.giving.velocity import SignupLimits, check_signup, signup_expiry, signup_keys
 from chalicelib.outbox.model import Deferred, Delivered, Handler, OutboxMessage, PermanentFailure
 from chalicelib.pages.model import Page
@@ -457,6 +457,7 @@ class FollowupService:
         return {
             planning.THANKS: self.deliver_thanks,
             PLAN_ENDED: self.deliver_plan_ended,
+            RENEWAL_FAILED: self.deliver_renewal_failed,
             planning.REMINDER: self.deliver_reminder,
             planning.WELCOME: self.deliver_welcome,
             planning.EVENT_REMINDER: self.deliver_event_reminder,
@@ -754,6 +755,31 @@ class FollowupService:
         email = self._compose("plan_ended", subject, person, message, [],
                               page=self.pages.get(plan.page_slug), amount_cents=plan.amount_cents,
                               cancelled=cancelled, page_url=self.link(f"/donate/{plan.page_slug}"))
+        return self._send(message, person_id, email)
+
+    def deliver_renewal_failed(self, message: OutboxMessage) -> Delivered:
+        """A monthly renewal's payment failed: tell the donor, with a signed link into their
+        portal (`/me`, purpose `card`) to replace the card, and the gift's cancel link.
+        Transactional; skipped once the plan has ended (its own email says so)."""
+        done = self._already_sent(message)
+        if done:
+            return done
+        plan = self.donations.plan(str(message.payload.get("subscription_id")))
+        if plan is None:
+            raise PermanentFailure("plan not found")
+        if plan.status == "canceled":
+            return Delivered("skipped: the plan has ended")
+        d = plan.donor
+        person_id = donor_id_for(d.email)
+        person = self.store.get_person(person_id) or Person(person_id, d.email, d.first_name)
+        self._require_mailable(person, message)
+        amount = message.payload.get("amount_cents")
+        email = self._compose(
+            "renewal_failed", "Your monthly gift's payment did not go through", person, message, [],
+            page=self.pages.get(plan.page_slug),
+            amount_cents=amount if isinstance(amount, int) and amount > 0 else plan.amount_cents,
+            portal_url=self.link("/me?t=" + self.tokens.issue(tokens.CARD, plan.donor_id)),
+            cancel_url=self.link("/c/" + self.tokens.issue(tokens.CANCEL_PLAN, plan.subscription_id)))
         return self._send(message, person_id, email)
 
     def send_once(self, message: OutboxMessage, recipient_id: str, email: OutgoingEmail) -> Delivered:

@@ -127,7 +127,11 @@ def _recurring_event(event_id: str, event_type: str, obj: dict[str, Any],
     donation_id = (str_or_id(metadata.get("first_donation_id")) if first
                    else invoice_donation_id(invoice_id))
     if event_type == "invoice.payment_failed" and not first:
-        return None  # Stripe retries renewals; nothing was pending on our side
+        # Stripe retries a renewal; nothing was pending on our side, but the donor is told once
+        # per invoice, with a link to replace the card (GivingService.apply_event).
+        return PaymentEvent(event_id, event_type, Fact("failed"), None, None, occurred_at,
+                            subscription_id=subscription_id, invoice_id=invoice_id,
+                            amount_cents=_int(obj.get("amount_due")), currency=_str(obj.get("currency")))
     fact = Fact("paid") if event_type == "invoice.paid" else Fact("failed")
     return PaymentEvent(event_id, event_type, fact, donation_id, None, occurred_at,
                         subscription_id=subscription_id, invoice_id=invoice_id, first_invoice=first,

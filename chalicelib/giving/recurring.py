@@ -23,6 +23,19 @@ PLAN_ENDED = "plan_ended"  # the outbox kind of the email that tells the donor t
 CANCELLED, ENDED = "cancelled", "ended"
 
 
+RENEWAL_FAILED = "renewal_failed"  # the outbox kind of the email that says a renewal failed
+
+
+def renewal_failed_notice(subscription_id: str, invoice_id: str, amount_cents: int | None,
+                          now: datetime) -> OutboxMessage:
+    """The email that tells a donor a monthly renewal's payment failed, with a link to replace
+    the card: one per invoice (its id is the message's), however often Stripe retries it or
+    delivers its `invoice.payment_failed`; transactional like the receipt."""
+    return OutboxMessage(f"{RENEWAL_FAILED}#{invoice_id}", RENEWAL_FAILED, now,
+                         {"subscription_id": subscription_id, "invoice_id": invoice_id,
+                          "amount_cents": amount_cents})
+
+
 def plan_ended_notice(subscription_id: str, reason: str, now: datetime) -> OutboxMessage:
     """The email that confirms a monthly gift stopped: transactional (it goes to a donor who
     unsubscribed from invitations), one per plan whoever ended it first."""

@@ -218,6 +218,8 @@ class DonationStore(Protocol):
     def end_plan(self, subscription_id: str, when: datetime,
                  notice: OutboxMessage | None = None) -> EventOutcome: ...
     def link_invoice_payment(self, donation_id: str, payment_intent_id: str) -> bool: ...
+    def queue_plan_notice(self, subscription_id: str, message: OutboxMessage,
+                          now: datetime) -> EventOutcome: ...
     # finance's lookup
     def donor_ids_for_email(self, email_donor_id: str) -> list[str]: ...
     def donations_page(self, donor_id: str, limit: int, after: str | None) -> Slice[Donation]: ...
@@ -461,6 +463,8 @@ class GivingService:
 
     def apply_event(self, event: PaymentEvent) -> EventOutcome:
         """Apply a verified Stripe event once: marker and effects commit together."""
+        if event.type == "invoice.payment_failed" and not event.first_invoice:
+            return self._renewal_failed(event)
         donation, duplicate = self.store.load_for_event(event)
         card: float | None = None
         for _ in range(MAX_EVENT_ATTEMPTS):
@@ -554,6 +558,21 @@ class GivingService:
             customer_id=plan.customer_id, stored=False,
             best_efforts_flag=needs_best_efforts(plan.donor),
         )
+
+    def _renewal_failed(self, event: PaymentEvent) -> EventOutcome:
+        """A renewal's payment failed: nothing changes on our side (Stripe retries it, and
+        ends the plan after the last try), but the donor is told, once per invoice: the notice's
+        id is the invoice's, so a redelivery or Stripe's next retry writes nothing (one
+        TransactWriteItems: the plan still active, the notice new). Not a plan of ours (or one
+        already ended): unmatched."""
+        from chalicelib.giving.recurring import renewal_failed_notice
+
+        if not event.subscription_id or not event.invoice_id:
+            return EventOutcome.IGNORED
+        now = self.clock()
+        return self.store.queue_plan_notice(
+            event.subscription_id,
+            renewal_failed_notice(event.subscription_id, event.invoice_id, event.amount_cents, now), now)
 
     def _link_invoice_payment(self, event: PaymentEvent) -> EventOutcome:
         """Record which PaymentIntent paid a renewal, so its refunds and disputes find it."""

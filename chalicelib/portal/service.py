@@ -32,7 +32,7 @@ from chalicelib.paging import Slice
 from chalicelib.sessions.model import Session
 from chalicelib.sessions.service import SessionService, Started
 from chalicelib.staff.signin import LinkTokens, SendOnce
-from chalicelib.tokens import CANCEL_PLAN, PORTAL, PURPOSES, Claims
+from chalicelib.tokens import CANCEL_PLAN, CARD, PORTAL, PURPOSES, Claims
 
 PORTAL_MESSAGE = "portal_link"  # the outbox kind of a sign-in email
 RESEND_KIND = "thanks"  # a receipt sent again is the thank-you receipt (followups.planning.THANKS)
@@ -181,14 +181,23 @@ class PortalService:
     # --- signing in -----------------------------------------------------------------------
     def link_holder(self, token: str) -> ExpressDonor:
         """Whose genuine, unexpired link this is (a GET only shows it: nothing is used up)."""
-        return self._holder(self._tokens().claims(token, PORTAL))
+        return self._holder(self._claims(token))
 
     def with_link(self, token: str) -> Started:
         """A portal session for the link's donor; the link is used up (then 410 `link_used`)."""
-        claims = self._tokens().claims(token, PORTAL)
+        claims = self._claims(token)
         donor = self._holder(claims)
         return self.sessions.start_with_link(claims, donor.donor_id, "donor", donor.snapshot.first_name,
                                              "This link to your giving was used already; ask for a new one.")
+
+    def _claims(self, token: str) -> Claims:
+        """A sign-in link's claims: the portal's own (`portal`), or a failed renewal's email's
+        (`card`, which opens the portal to replace the card)."""
+        tokens_ = self._tokens()
+        try:
+            return tokens_.claims(token, PORTAL)
+        except InvalidInput:
+            return tokens_.claims(token, CARD)
 
     def _holder(self, claims: Claims) -> ExpressDonor:
         donor = self.records.express_donor(claims.subject)

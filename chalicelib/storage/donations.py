@@ -406,6 +406,30 @@ class DonationRepository:
             return EventOutcome.APPLIED
         return EventOutcome.APPLIED if self.plan(subscription_id) else EventOutcome.UNMATCHED
 
+    def queue_plan_notice(self, subscription_id: str, message: OutboxMessage,
+                          now: datetime) -> EventOutcome:
+        """Queue a notice about an active plan (a failed renewal's): one TransactWriteItems, the
+        plan checked active and the message new. DUPLICATE when the message exists already,
+        UNMATCHED when there is no such plan or it ended."""
+        m = RecurringPlanModel
+        tx = TaggedWrite(self._connection)
+        tx.check("plan", RecurringPlanModel, subscription_id,
+                 m.subscription_id.exists() & (m.status != "canceled"))
+        tx.save("notice", self.outbox.item(message, now),
+                condition=OutboxModel.message_id.does_not_exist())
+        try:
+            tx.commit()
+        except TransactWriteError as exc:
+            failed = tx.failed(exc)
+            if "plan" in failed:
+                return EventOutcome.UNMATCHED
+            if "notice" in failed:
+                return EventOutcome.DUPLICATE
+            if _retryable(exc, _reasons(exc)):
+                raise StaleRead("queueing a plan's notice conflicted; retry") from exc
+            raise
+        return EventOutcome.APPLIED
+
     def link_invoice_payment(self, donation_id: str, payment_intent_id: str) -> bool:
         """Set a renewal's PaymentIntent; True if linked or already known (a first invoice)."""
         try:

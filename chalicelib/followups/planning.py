@@ -58,8 +58,11 @@ class FollowupPlanner:
             return []
         donation_id = donation.donation_id
         payload = {"donation_id": donation_id}
+        thanks: dict[str, str] = dict(payload)
+        if donation.next_charge_on is not None:  # a monthly receipt states its next charge (AB 775)
+            thanks["next_charge_on"] = donation.next_charge_on.isoformat()
         messages = [
-            OutboxMessage(f"{THANKS}#{donation_id}", THANKS, now, payload),
+            OutboxMessage(f"{THANKS}#{donation_id}", THANKS, now, thanks),
             OutboxMessage(f"{REMINDER}#{donation_id}", REMINDER, now + self.reminder_delay,
                           {**payload, "after": f"{THANKS}#{donation_id}"}),
         ]

@@ -491,6 +491,7 @@ class FollowupService:
         picks = self._invite(person, message, donation.page_slug)
         email = self._compose("thanks", f"Thank you, {person.first_name or 'friend'}", person,
                               message, picks, page=page, amount_cents=donation.amount_cents,
+                              next_charge=_long_date(message.payload.get("next_charge_on")),
                               **self._receipt_links(donation))
         return self._send(message, person.person_id, email)
 
@@ -808,3 +809,14 @@ class FollowupService:
             raise
         self.store.finish_send(message.message_id, ses_message_id, self.clock())
         return Delivered(ses_message_id)
+
+
+def _long_date(value: Any) -> str | None:
+    """An ISO date as a receipt states it ("January 2, 2027"); None when absent or malformed."""
+    from datetime import date
+
+    try:
+        day = date.fromisoformat(str(value)) if value else None
+    except ValueError:
+        return None
+    return f"{day:%B} {day.day}, {day.year}" if day else None

@@ -52,6 +52,9 @@ class PaymentEvent:
     committee_id: str | None = None
     # The payment's three-letter currency, lower case as Stripe writes it.
     currency: str | None = None
+    # A paid invoice of a monthly gift: the end of the period it paid for, when the next
+    # charge falls (its first line's period, as Stripe bills a subscription in advance).
+    period_end: datetime | None = None
 
 
 def read_event(event: Any, *, livemode: bool) -> PaymentEvent | None:
@@ -136,7 +139,16 @@ def _recurring_event(event_id: str, event_type: str, obj: dict[str, Any],
     return PaymentEvent(event_id, event_type, fact, donation_id, None, occurred_at,
                         subscription_id=subscription_id, invoice_id=invoice_id, first_invoice=first,
                         amount_cents=_int(obj.get("amount_paid")), currency=_str(obj.get("currency")),
-                        committee_id=str_or_id(metadata.get("committee_id")))
+                        committee_id=str_or_id(metadata.get("committee_id")),
+                        period_end=_period_end(obj) if event_type == "invoice.paid" else None)
+
+
+def _period_end(invoice: dict[str, Any]) -> datetime | None:
+    """When the period an invoice paid for ends: its subscription line's `period.end`."""
+    lines = (invoice.get("lines") or {}).get("data") or []
+    first = lines[0] if lines and isinstance(lines[0], dict) else {}
+    end = _int((first.get("period") or {}).get("end"))
+    return datetime.fromtimestamp(end, timezone.utc) if end else None
 
 
 def not_its_payment(event: PaymentEvent, donation: Donation) -> str | None:

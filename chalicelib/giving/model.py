@@ -203,6 +203,9 @@ class Donation:
     version: int = 0
     # False for a renewal's contribution that its `invoice.paid` event creates.
     stored: bool = True
+    # Not stored: a monthly charge's next charge date (the committee's local date), read from
+    # its paid invoice while the event is applied, for the receipt the planners queue.
+    next_charge_on: date | None = None
 
     @property
     def recurring(self) -> bool:

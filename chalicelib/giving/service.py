@@ -18,6 +18,7 @@ from chalicelib import logs, metrics
 from chalicelib.clock import utcnow
 from chalicelib.compliance.best_efforts import needs_best_efforts
 from chalicelib.compliance.committees import Committee
+from chalicelib.compliance.elections import local_date
 from chalicelib.compliance.limits import Ceiling, ceiling, excess_cents
 from chalicelib.errors import Conflict, InvalidInput, NotFound, ProviderBusy
 from chalicelib.giving.events import PaymentEvent, awaits_its_payment, not_its_payment
@@ -492,6 +493,9 @@ class GivingService:
             new_state = merge(donation.state, event.fact)
             delta = totals_delta(donation.state, new_state)
             now = self.clock()
+            if event.period_end is not None and new_state.paid and not donation.state.paid:
+                zone = self.committees.get(donation.committee_id).zone
+                donation = replace(donation, next_charge_on=local_date(event.period_end, zone))
             messages = [m for plan in self.planners for m in plan(donation, new_state, now)]
             aggregate = self._aggregate_change(donation, new_state, delta)
             counters = self._counters(event, donation, new_state, delta)

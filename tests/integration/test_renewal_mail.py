@@ -110,3 +110,43 @@ def test_a_failed_invoice_of_a_plan_not_ours_queues_nothing(api, stripe_api, loc
     failed["data"]["object"]["parent"]["subscription_details"]["subscription"] = "sub_not_ours"
     assert api.webhook(failed)[1]["outcome"] == "unmatched"
     assert outbox_item(f"renewal_failed#{failed['data']['object']['id']}") is None
+
+
+def _long(day: Any) -> str:
+    return f"{day:%B} {day.day}, {day.year}"
+
+
+def test_each_monthly_receipt_states_the_amount_the_next_charge_and_how_to_cancel(
+        api, stripe_api, local_stack, mailbox: Path) -> None:
+    from datetime import datetime, timezone
+
+    from chalicelib import deps
+    from chalicelib.compliance.elections import local_date
+    from chalicelib.giving.model import invoice_donation_id
+
+    email, donation, client = monthly_gift(api, stripe_api, local_stack)
+    subscription_id = donation["subscription_id"]
+    zone = deps.committees().get(donation["committee_id"]).zone
+
+    def next_charge() -> str:
+        end = client.v1.subscriptions.retrieve(subscription_id)["items"]["data"][0]["current_period_end"]
+        return _long(local_date(datetime.fromtimestamp(end, timezone.utc), zone))
+
+    first_next = next_charge()
+    stripe_api.post(f"{stripe_api.base_url}/_standin/subscriptions/{subscription_id}/advance",
+                    timeout=10).raise_for_status()
+    renewal = next(e for e in _events(stripe_api, "invoice.paid", subscription_id)
+                   if e["data"]["object"]["billing_reason"] == "subscription_cycle")
+    for _ in range(2):  # delivered twice: one contribution, one receipt
+        assert api.webhook(renewal)[0] == 200
+    renewal_id = invoice_donation_id(renewal["data"]["object"]["id"])
+    drain_until(delivered(f"thanks#{renewal_id}"))
+    second_next = next_charge()
+    assert second_next != first_next
+
+    receipts = sent_to(mailbox, email)
+    assert len(receipts) == 2, [m["Subject"] for m in receipts]
+    for receipt, when in zip(receipts, (first_next, second_next), strict=True):
+        text = text_of(receipt)
+        assert f"monthly gift of $15 a month; the next charge is on {when}." in text, text
+        assert re.search(r"https?://[^/\s]+/c/[A-Za-z0-9_.=-]+", text), text

@@ -34,6 +34,8 @@ CommitteeStatus = Literal["active", "lost_primary", "withdrawn"]
 FilingFrequency = Literal["quarterly", "monthly"]
 
 COMMITTEE_ID = re.compile(r"C\d{8}")  # an FEC committee id
+# Monthly gifts end this many days after the cycle's last election unless the committee says.
+RECURRING_GRACE_DAYS = 30
 
 
 class ElectionNotOpen(DomainError):
@@ -94,6 +96,9 @@ class Committee:
     filing_frequency: FilingFrequency = "quarterly"
     opening_cash_on_hand_cents: int = 0
     opening_cash_as_of: date | None = None
+    # The local day every new monthly gift ends (stamped as the subscription's `cancel_at`);
+    # None: RECURRING_GRACE_DAYS after the last election of the cycle (`monthly_gifts_end`).
+    recurring_ends_at: date | None = None
 
     @property
     def zone(self) -> str:
@@ -163,6 +168,26 @@ class Committee:
             return None
         return election.net_debt_cents
 
+    def recurring_end_day(self, when: datetime) -> date | None:
+        """The local day monthly gifts started at `when` end: the committee's setting, else
+        30 days after the last election of the cycle containing `when` (None for a PAC or a
+        calendar without elections in that cycle: the gift runs until the donor stops it)."""
+        if self.recurring_ends_at is not None:
+            return self.recurring_ends_at
+        if self.type == "pac":
+            return None
+        cycle = self.cycle(self.local_date(when))
+        dates = [e.date for e in self.elections if cycle.contains(e.date)]
+        return max(dates) + timedelta(days=RECURRING_GRACE_DAYS) if dates else None
+
+    def monthly_gifts_end(self, when: datetime) -> datetime | None:
+        """When a monthly gift started at `when` is cancelled (the `cancel_at` of its
+        subscription): the start of its end day in the committee's zone; None when there is
+        none or it is not after `when` (Stripe refuses a `cancel_at` in the past)."""
+        day = self.recurring_end_day(when)
+        end = local_midnight(day, self.zone) if day else None
+        return end if end is not None and end > when else None
+
     def renewal_designation(self, when: datetime, plan_election: str) -> str:
         """A monthly gift's election for the invoice paid at `when`: its plan's while that is
         ahead, else the next one (a renewal after the primary counts toward the general); the
@@ -199,6 +224,7 @@ class Committee:
             "filing_frequency": self.filing_frequency,
             "opening_cash_on_hand_cents": self.opening_cash_on_hand_cents,
             "opening_cash_as_of": _day(self.opening_cash_as_of),
+            "recurring_ends_at": _day(self.recurring_ends_at),
         }
         if self.type == "candidate":
             c = self.candidate
@@ -279,6 +305,7 @@ def configure(committee_id: str, data: CommitteeInput, stored: Committee | None,
         status=status, status_date=status_date, filing_frequency=data.filing_frequency,
         opening_cash_on_hand_cents=data.opening_cash_on_hand_cents,
         opening_cash_as_of=data.opening_cash_as_of,
+        recurring_ends_at=data.recurring_ends_at,
     )
 
 

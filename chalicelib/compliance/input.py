@@ -124,6 +124,8 @@ class CommitteeInput(_Strict):
     # here begin; every receipt and disbursement from that day on is in the ledger.
     opening_cash_on_hand_cents: Annotated[StrictInt, Field(ge=0, le=10**12)] = 0
     opening_cash_as_of: Day | None = None
+    # The local day every new monthly gift ends (None: 30 days after the cycle's last election).
+    recurring_ends_at: Day | None = None
 
     @field_validator("time_zone")
     @classmethod

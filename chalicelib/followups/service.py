@@ -18,7 +18,7 @@ import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
 from chalicelib import logs, tokens
@@ -491,9 +491,22 @@ class FollowupService:
         picks = self._invite(person, message, donation.page_slug)
         email = self._compose("thanks", f"Thank you, {person.first_name or 'friend'}", person,
                               message, picks, page=page, amount_cents=donation.amount_cents,
-                              next_charge=_long_date(message.payload.get("next_charge_on")),
+                              **self._monthly_terms(donation, message),
                               **self._receipt_links(donation))
         return self._send(message, person.person_id, email)
+
+    def _monthly_terms(self, donation: Donation, message: OutboxMessage) -> dict[str, Any]:
+        """What a monthly charge's receipt states besides its amount and cancel link (AB 775):
+        the next charge date, from the paid invoice, and the day the gift ends by itself (the
+        committee's `recurring_ends_at`); no next charge when the gift ends first."""
+        if not donation.subscription_id:
+            return {"next_charge": None, "ends_on": None}
+        plan = self.donations.plan(donation.subscription_id)
+        ends_on = plan.ends_on if plan else None
+        next_on = _day(message.payload.get("next_charge_on"))
+        if next_on is not None and ends_on is not None and next_on >= ends_on:
+            next_on = None
+        return {"next_charge": _long_date(next_on), "ends_on": _long_date(ends_on)}
 
     def _receipt_links(self, donation: Donation) -> dict[str, str | None]:
         """Every receipt of a monthly gift carries its one-step cancel link; a donor who saved a
@@ -811,12 +824,14 @@ class FollowupService:
         return Delivered(ses_message_id)
 
 
-def _long_date(value: Any) -> str | None:
-    """An ISO date as a receipt states it ("January 2, 2027"); None when absent or malformed."""
-    from datetime import date
-
+def _day(value: Any) -> date | None:
+    """An ISO date from a payload; None when absent or malformed."""
     try:
-        day = date.fromisoformat(str(value)) if value else None
+        return date.fromisoformat(str(value)) if value else None
     except ValueError:
         return None
+
+
+def _long_date(day: date | None) -> str | None:
+    """A date as a receipt states it ("January 2, 2027")."""
     return f"{day:%B} {day.day}, {day.year}" if day else None

@@ -152,6 +152,9 @@ class RecurringPlan:
     customer_id: str
     status: str
     created_at: datetime
+    # The committee's local day the subscription ends by itself (its `cancel_at` is that day's
+    # start: the committee's `recurring_ends_at`), None when it runs until stopped.
+    ends_on: date | None = None
 
 
 def invoice_donation_id(invoice_id: str) -> str:

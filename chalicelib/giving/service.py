@@ -265,7 +265,8 @@ class PaymentProvider(Protocol):
                         idempotency_key: str) -> str: ...
     def create_monthly_subscription(self, *, amount_cents: int, donation_id: str, page_slug: str,
                                     committee_id: str, customer_id: str, description: str,
-                                    idempotency_key: str) -> PaymentIntentRef: ...
+                                    idempotency_key: str,
+                                    cancel_at: datetime | None = None) -> PaymentIntentRef: ...
     def saved_card(self, customer_id: str) -> SavedCard | None: ...
     def charge_saved_card(self, *, customer_id: str, payment_method_id: str, amount_cents: int,
                           donation_id: str, page_slug: str, committee_id: str, receipt_email: str,
@@ -440,16 +441,21 @@ class GivingService:
                 email=d.email, name=f"{d.first_name} {d.last_name}", donor_id=donation.donor_id,
                 idempotency_key=f"{key}-customer")
         if request.recurring and customer_id:
+            # Monthly gifts end with the election (the committee's `recurring_ends_at`).
+            committee = self.committees.get(donation.committee_id)
+            ends_at = committee.monthly_gifts_end(donation.created_at)
+            ends_on = committee.recurring_end_day(donation.created_at) if ends_at else None
             intent = self.payments.create_monthly_subscription(
                 amount_cents=donation.amount_cents, donation_id=donation.donation_id,
                 page_slug=page.slug, committee_id=donation.committee_id, customer_id=customer_id,
-                description=f"Monthly contribution to {page.title}", idempotency_key=key)
+                description=f"Monthly contribution to {page.title}", idempotency_key=key,
+                cancel_at=ends_at)
             self.store.save_plan(RecurringPlan(
                 subscription_id=intent.subscription_id or "", first_donation_id=donation.donation_id,
                 donor_id=donation.donor_id, donor=donation.donor, page_slug=page.slug,
                 committee_id=donation.committee_id, election=donation.election,
                 amount_cents=donation.amount_cents, customer_id=customer_id, status="active",
-                created_at=self.clock()))
+                created_at=self.clock(), ends_on=ends_on))
         else:
             intent = self.payments.create_payment_intent(
                 amount_cents=donation.amount_cents, donation_id=donation.donation_id,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
+from datetime import datetime
 from typing import Any
 
 import stripe
@@ -112,23 +113,28 @@ class StripeGateway:
 
     def create_monthly_subscription(self, *, amount_cents: int, donation_id: str, page_slug: str,
                                     committee_id: str, customer_id: str, description: str,
-                                    idempotency_key: str) -> PaymentIntentRef:
+                                    idempotency_key: str,
+                                    cancel_at: datetime | None = None) -> PaymentIntentRef:
         """A monthly plan whose first invoice the donor confirms like a one-time gift; its later
-        invoices are charged by Stripe and arrive as `invoice.paid` events."""
+        invoices are charged by Stripe and arrive as `invoice.paid` events. `cancel_at` ends it
+        by itself (Stripe's Unix timestamp; the committee's `recurring_ends_at`)."""
         try:
             price = self.client.v1.prices.create(
                 params={"currency": CURRENCY, "unit_amount": amount_cents,
                         "recurring": {"interval": "month"},
                         "product_data": {"name": description[:200]}},
                 options={"idempotency_key": f"{idempotency_key}-price"})
+            params: stripe.params.SubscriptionCreateParams = {
+                "customer": customer_id, "items": [{"price": price.id}],
+                "payment_behavior": "default_incomplete",
+                "payment_settings": {"save_default_payment_method": "on_subscription"},
+                "metadata": {"first_donation_id": donation_id, "page": page_slug,
+                             "committee_id": committee_id},
+                "expand": ["latest_invoice.confirmation_secret"]}
+            if cancel_at is not None:
+                params["cancel_at"] = int(cancel_at.timestamp())
             subscription = self.client.v1.subscriptions.create(
-                params={"customer": customer_id, "items": [{"price": price.id}],
-                        "payment_behavior": "default_incomplete",
-                        "payment_settings": {"save_default_payment_method": "on_subscription"},
-                        "metadata": {"first_donation_id": donation_id, "page": page_slug,
-                                     "committee_id": committee_id},
-                        "expand": ["latest_invoice.confirmation_secret"]},
-                options={"idempotency_key": idempotency_key})
+                params=params, options={"idempotency_key": idempotency_key})
         except stripe.StripeError as exc:
             raise _unavailable(exc) from exc
         invoice = subscription.latest_invoice

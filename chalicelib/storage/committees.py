@@ -89,6 +89,7 @@ def _calendar(c: Committee) -> dict[str, Any]:
         "elections": [{"code": e.code, "date": e.date.isoformat(), "net_debt_cents": e.net_debt_cents}
                       for e in c.elections],
         "status": c.status, "status_date": _iso(c.status_date),
+        "recurring_ends_at": _iso(c.recurring_ends_at),
     }
 
 
@@ -118,4 +119,5 @@ def _from_item(item: CommitteeModel) -> Committee:
         filing_frequency=item.filing_frequency or "quarterly",  # type: ignore[arg-type]
         opening_cash_on_hand_cents=int(item.opening_cash_on_hand_cents or 0),
         opening_cash_as_of=_day(item.opening_cash_as_of),
+        recurring_ends_at=_day(cal.get("recurring_ends_at")),
     )

@@ -374,6 +374,7 @@ class DonationRepository:
             page_slug=plan.page_slug, committee_id=plan.committee_id, election=plan.election,
             amount_cents=plan.amount_cents, customer_id=plan.customer_id, status=plan.status,
             created_at=plan.created_at,
+            ends_on=plan.ends_on.isoformat() if plan.ends_on else None,
         ).save()
 
     def plan(self, subscription_id: str) -> RecurringPlan | None:
@@ -387,6 +388,7 @@ class DonationRepository:
             page_slug=i.page_slug, committee_id=i.committee_id, election=i.election,
             amount_cents=int(i.amount_cents), customer_id=i.customer_id, status=i.status,
             created_at=i.created_at,
+            ends_on=date.fromisoformat(i.ends_on) if i.ends_on else None,
         )
 
     def end_plan(self, subscription_id: str, when: datetime,

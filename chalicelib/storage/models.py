@@ -264,6 +264,7 @@ class RecurringPlanModel(Model):
     status = UnicodeAttribute()  # active | canceled
     created_at = UTCDateTimeAttribute()
     canceled_at = UTCDateTimeAttribute(null=True)
+    ends_on = UnicodeAttribute(null=True)  # YYYY-MM-DD, local: the subscription's cancel_at day
 
 
 class VelocityModel(Model):

@@ -14,7 +14,7 @@ import pytest
 import stripe
 
 from tests.followups_kit import delivered, drain_until, outbox_item
-from tests.helpers import donation_body
+from tests.helpers import ElectionCalendar, donation_body
 from tests.mail import mirrored, sent_to, text_of
 
 pytestmark = pytest.mark.stack
@@ -35,11 +35,12 @@ def _events(stripe_api: Any, event_type: str, subscription_id: str) -> list[dict
     return sorted(ours, key=lambda e: (e["created"], e["id"]))
 
 
-def monthly_gift(api: Any, stripe_api: Any, local_stack: Any) -> tuple[str, dict[str, Any], Any]:
+def monthly_gift(api: Any, stripe_api: Any, local_stack: Any,
+                 slug: str | None = None) -> tuple[str, dict[str, Any], Any]:
     """A $15 monthly gift whose first invoice is paid and receipted; its donor's email, the
     donation and a Stripe client of the stand-in."""
     email = f"m.{uuid.uuid4().hex[:10]}@example.org"
-    slug = api.create_page()["slug"]
+    slug = slug or api.create_page()["slug"]
     status, started = api.call("POST", f"/api/pages/{slug}/donations", donation_body(
         1500, email=email, recurring="monthly", recurring_consent=True))
     assert status == 201, started
@@ -150,3 +151,36 @@ def test_each_monthly_receipt_states_the_amount_the_next_charge_and_how_to_cance
         text = text_of(receipt)
         assert f"monthly gift of $15 a month; the next charge is on {when}." in text, text
         assert re.search(r"https?://[^/\s]+/c/[A-Za-z0-9_.=-]+", text), text
+
+
+def test_monthly_gifts_end_with_the_election_and_their_receipt_says_so(
+        api, stripe_api, local_stack, mailbox: Path) -> None:
+    from datetime import date, datetime, timedelta, timezone
+
+    calendar = ElectionCalendar(api)  # time zone UTC; the general 300 days ahead
+    general = date.fromisoformat(next(e["date"] for e in calendar.body["elections"]
+                                      if e["code"] == calendar.general))
+    default_end = general + timedelta(days=30)
+    email, donation, client = monthly_gift(api, stripe_api, local_stack, calendar.page(calendar.primary))
+    subscription = client.v1.subscriptions.retrieve(donation["subscription_id"])
+    midnight = datetime(default_end.year, default_end.month, default_end.day, tzinfo=timezone.utc)
+    assert subscription.cancel_at == int(midnight.timestamp())
+    [receipt] = sent_to(mailbox, email)
+    assert f"It ends by itself on {_long(default_end)}, after the election" in text_of(receipt)
+
+    # Finance sets the day itself: new gifts end then (a gift already made keeps its own).
+    chosen = date.today() + timedelta(days=45)
+    saved = calendar.configure(recurring_ends_at=chosen.isoformat())
+    assert saved["recurring_ends_at"] == chosen.isoformat()
+    email, later, client = monthly_gift(api, stripe_api, local_stack, calendar.page(calendar.primary))
+    chosen_midnight = datetime(chosen.year, chosen.month, chosen.day, tzinfo=timezone.utc)
+    assert client.v1.subscriptions.retrieve(later["subscription_id"]).cancel_at == int(
+        chosen_midnight.timestamp())
+    first = client.v1.subscriptions.retrieve(donation["subscription_id"])
+    assert first.cancel_at == int(midnight.timestamp())
+    [receipt] = sent_to(mailbox, email)
+    assert f"It ends by itself on {_long(chosen)}" in text_of(receipt), text_of(receipt)
+    status, error = api.call("PUT", f"/api/admin/committees/{calendar.committee_id}",
+                             {**calendar.body, "recurring_ends_at": "next spring"},
+                             {"Authorization": "Bearer dev-finance-key", "Content-Type": "application/json"})
+    assert status == 400 and "recurring_ends_at" in str(error), error

@@ -143,3 +143,23 @@ def test_what_finance_may_not_send(changes: dict[str, Any], field: str) -> None:
     with pytest.raises(InvalidInput) as raised:
         validated(CommitteeInput, committee_body(**changes))
     assert any(f == field or f.startswith(field + ".") for f in raised.value.fields), raised.value.fields
+
+
+def test_monthly_gifts_end_30_days_after_the_cycle_s_last_election_at_local_midnight() -> None:
+    from dataclasses import replace
+    from datetime import timedelta
+
+    c = candidate("2024-11-05", ("P2026", "2026-03-17"), ("G2026", "2026-11-03"))
+    given = datetime(2026, 4, 1, 15, tzinfo=timezone.utc)
+    assert c.recurring_end_day(given) == date(2026, 12, 3)
+    # The start of December 3 in Chicago (CST, UTC-6).
+    assert c.monthly_gifts_end(given) == datetime(2026, 12, 3, 6, tzinfo=timezone.utc)
+    assert PAC.monthly_gifts_end(given) is None  # a PAC's gifts run until stopped
+    assert candidate("2024-11-05").monthly_gifts_end(given) is None  # no elections: none
+    # After the end day a new gift gets no cancel_at (Stripe refuses one in the past).
+    assert c.monthly_gifts_end(datetime(2026, 12, 3, 7, tzinfo=timezone.utc)) is None
+    # The committee's own day wins, for a PAC too.
+    chosen = replace(PAC, recurring_ends_at=date(2026, 6, 30))
+    assert chosen.monthly_gifts_end(given) == datetime(2026, 6, 30, 7, tzinfo=timezone.utc)
+    assert replace(c, recurring_ends_at=date(2026, 5, 1)).recurring_end_day(given + timedelta(days=1)) \
+        == date(2026, 5, 1)

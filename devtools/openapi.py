@@ -219,6 +219,11 @@ ROUTES: dict[tuple[str, str], Op] = {
     ("GET", "/api/admin/donations/{donation_id}"): Op(
         "One donation; the donor's contact details for finance only", "staff",
         roles=("organizer", "finance")),
+    ("POST", "/api/admin/contributions"): Op(
+        "Enter a check, cash or a wire received: recorded succeeded at once (designation, limit, "
+        "aggregates and ledger as online; cash over $100 per person per election and anonymous "
+        "cash over $50 are 422 with the rule; the same idempotency_key returns the same donation)",
+        "staff", ok=201, body="OfflineContribution", roles=("finance",), status=(409, 422)),
     ("PUT", "/api/admin/committees/{committee_id}"): Op(
         "Set a committee's type and limits", "staff", body="CommitteeInput", roles=("finance",),
         path_params={"committee_id": {"type": "string", "pattern": "^C[0-9]{8}$"}}),
@@ -342,13 +347,14 @@ def request_models() -> dict[str, Any]:
     )
     from chalicelib.giving.express import ExpressRequest, RevokeRequest
     from chalicelib.giving.intake import DonationRequest
+    from chalicelib.giving.offline import OfflineContribution
     from chalicelib.pages.input import PageCreate, PageUpdate, VisitBeacon
     from chalicelib.portal.input import PortalLinkRequest
 
     models = (DonationRequest, ExpressRequest, RevokeRequest, PageCreate, PageUpdate, CommitteeInput,
               ExportRequest, ActionCreate, ActionUpdate, RsvpRequest, SignupRequest, VisitBeacon,
               ReportRequest, FinalizeRequest, AmendRequest, ReviewDecision, CheckInRequest,
-              WalkInRequest, PortalLinkRequest)
+              WalkInRequest, PortalLinkRequest, OfflineContribution)
     return {m.__name__: m for m in models}
 
 

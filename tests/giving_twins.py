@@ -15,6 +15,7 @@ from typing import Any
 
 from chalicelib.compliance.committees import Committee, CommitteeDefaults, OverNetDebt, default_committee
 from chalicelib.compliance.limits import OverLimit
+from chalicelib.compliance.offline import CashOverLimit
 from chalicelib.errors import ProviderBusy, ProviderUnavailable
 from chalicelib.giving.events import PaymentEvent
 from chalicelib.giving.ledger import PaymentState, TotalsDelta
@@ -180,9 +181,13 @@ class MemoryDonations:
     def commit_event(self, event: PaymentEvent, donation: Donation, new_state: PaymentState,
                      delta: TotalsDelta, aggregate: AggregateChange, now: datetime,
                      messages: Any = (), excess: ExcessRefund | None = None,
-                     decline: Decline | None = None, counters: Any = None) -> EventOutcome:
+                     decline: Decline | None = None, counters: Any = None,
+                     cash: AggregateChange | None = None) -> EventOutcome:
         if event.event_id in self.markers:
             return EventOutcome.DUPLICATE
+        if cash is not None and cash.net_ceiling is not None and not cash.net_ceiling.allows(
+                self.aggregate(donation.donor_id, cash.scope).net_cents):
+            raise CashOverLimit()
         stored = self.donations.get(donation.donation_id)
         if stored is not None and stored.version != donation.version:
             raise StaleRead("donation changed")
@@ -218,6 +223,9 @@ class MemoryDonations:
             debt.net_cents += aggregate.net_cents
             debt.contributions += aggregate.contributions
             debt.reserved_cents += aggregate.reserved_cents
+        if cash is not None:
+            self.aggregates.setdefault((donation.donor_id, cash.scope), Aggregate()).net_cents += \
+                cash.net_cents
         self.outbox.extend(messages)
         if counters is not None:
             self.counters[event.event_id] = counters

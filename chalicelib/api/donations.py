@@ -44,6 +44,21 @@ def start_donation(slug: str) -> Response:
     }, 201)
 
 
+@donations.route("/api/admin/contributions", methods=["POST"])
+@handles_errors
+def record_contribution() -> Response:
+    """A check, cash or a wire finance received (docs/reports.md, "Enter checks")."""
+    from chalicelib.giving.offline import OfflineContribution
+
+    require_staff(donations.current_request, "finance")
+    entry = validated(OfflineContribution, read_json(donations.current_request))
+    d = deps.giving_service().record_offline(entry)
+    logs.info("offline contribution recorded", donation_id=d.donation_id, method=entry.method,
+              amount_cents=d.amount_cents)
+    return json_response({**staff_view(d, with_pii=True), "method": d.channel,
+                          "reference": d.reference, "deposit_batch": d.deposit_batch}, 201)
+
+
 @donations.route("/api/admin/donations/{donation_id}", methods=["GET"])
 @handles_errors
 def get_donation(donation_id: str) -> Response:

@@ -209,6 +209,11 @@ class Donation:
     # Not stored: a monthly charge's next charge date (the committee's local date), read from
     # its paid invoice while the event is applied, for the receipt the planners queue.
     next_charge_on: date | None = None
+    # A gift received off the pages (check, cash, wire; None online), its reference (a check
+    # number) and the deposit it was banked in.
+    channel: str | None = None
+    reference: str | None = None
+    deposit_batch: str | None = None
 
     @property
     def recurring(self) -> bool:

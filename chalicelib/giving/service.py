@@ -19,10 +19,16 @@ from chalicelib.clock import utcnow
 from chalicelib.compliance.best_efforts import needs_best_efforts
 from chalicelib.compliance.committees import Committee
 from chalicelib.compliance.elections import local_date
-from chalicelib.compliance.limits import Ceiling, ceiling, excess_cents
+from chalicelib.compliance.limits import Ceiling, OverLimit, ceiling, excess_cents
+from chalicelib.compliance.offline import (
+    CASH_LIMIT_CENTS,
+    cash_scope,
+    check_anonymous,
+    received_at,
+)
 from chalicelib.errors import Conflict, InvalidInput, NotFound, ProviderBusy
 from chalicelib.giving.events import PaymentEvent, awaits_its_payment, not_its_payment
-from chalicelib.giving.ledger import PaymentState, TotalsDelta, merge, totals_delta
+from chalicelib.giving.ledger import Fact, PaymentState, TotalsDelta, merge, totals_delta
 from chalicelib.giving.model import (
     Donation,
     DonorSnapshot,
@@ -50,6 +56,7 @@ from chalicelib.paging import Slice
 
 if TYPE_CHECKING:
     from chalicelib.giving.intake import DonationRequest
+    from chalicelib.giving.offline import OfflineContribution
 
 
 DONATION_ID = re.compile(r"don_[0-9a-f]{32}")
@@ -212,7 +219,8 @@ class DonationStore(Protocol):
                      messages: Sequence[OutboxMessage],
                      excess: ExcessRefund | None = None,
                      decline: Decline | None = None,
-                     counters: CommitCounters = NO_COUNTERS) -> EventOutcome: ...
+                     counters: CommitCounters = NO_COUNTERS,
+                     cash: AggregateChange | None = None) -> EventOutcome: ...
     def aggregate_net(self, donor_id: str, scope: str) -> int: ...
     def plan(self, subscription_id: str) -> RecurringPlan | None: ...
     def save_plan(self, plan: RecurringPlan) -> None: ...
@@ -648,6 +656,73 @@ class GivingService:
         return self.store.commit_event(event, donation, new_state, delta, guarded, now,
                                        [*messages, refund], excess, counters=counters)
 
+    def record_offline(self, entry: OfflineContribution) -> Donation:
+        """A check, cash or a wire finance received: intake and success at once, in one
+        transaction (the `commit_event` of a renewal's contribution), with no call to Stripe.
+        The same designation, limit, aggregates and ledger movement as an online gift; cash
+        also counts on the person's cash for the election, within its limit. The same
+        idempotency key answers the first donation and writes nothing; reused with other
+        details it is a 409."""
+        if entry.donor is None:
+            check_anonymous(entry.method, entry.amount_cents)
+        committee = self.committees.get(entry.committee_id)
+        when = received_at(entry.received_on, committee.zone)
+        donation_id = _donation_id(f"offline:{entry.committee_id}", entry.idempotency_key)
+        fingerprint = entry.fingerprint()
+        existing = self.store.get(donation_id)
+        if existing is not None:
+            return self._same_entry(existing, fingerprint)
+        election = committee.designate(when, entry.election, entry.election or "",
+                                       _all_codes(committee), entry.amount_cents)
+        if not election:  # a committee without a calendar: finance names the election
+            raise InvalidInput("invalid_request", "Name the election this contribution is for.",
+                               fields={"election": "required: the committee has no calendar"})
+        snapshot = entry.donor_snapshot()
+        person = self.store.resolve_donor(snapshot)
+        scope = committee.limit_scope(election, when)
+        donation = Donation(
+            donation_id=donation_id, page_slug=OFFLINE_PAGE, committee_id=committee.committee_id,
+            election=election, donor=snapshot, donor_id=person, created_at=when,
+            fingerprint=fingerprint, state=PaymentState(amount_cents=entry.amount_cents),
+            idempotency_key=entry.idempotency_key,
+            attestations=entry.attestations.model_dump() if entry.attestations else {},
+            limit_scope=scope, best_efforts_flag=needs_best_efforts(snapshot), stored=False,
+            channel=entry.method, reference=entry.reference, deposit_batch=entry.deposit_batch,
+        )
+        debt_limit = committee.debt_limit(election, when)
+        donation.toward_debt = debt_limit is not None
+        event = PaymentEvent(f"offline#{donation_id}", f"offline.{entry.method}", Fact("paid"),
+                             donation_id, None, when, amount_cents=entry.amount_cents)
+        new_state = merge(donation.state, event.fact)
+        delta = totals_delta(donation.state, new_state)
+        aggregate = replace(self._aggregate_change(donation, new_state, delta),
+                            net_limit_cents=committee.limit_cents)
+        cash = (AggregateChange(cash_scope(scope, election), entry.amount_cents, 1, 0,
+                                net_limit_cents=CASH_LIMIT_CENTS)
+                if entry.method == "cash" else None)
+        now = self.clock()
+        messages = [m for plan in self.planners for m in plan(donation, new_state, now)]
+        try:
+            outcome = self.store.commit_event(event, donation, new_state, delta, aggregate, now,
+                                              messages, cash=cash)
+        except SuccessOverLimit:
+            raise OverLimit() from None
+        stored = self.store.get(donation_id)
+        if stored is None:
+            raise StaleRead("the offline contribution was not recorded")
+        if outcome is EventOutcome.DUPLICATE:  # a concurrent entry with the same key
+            return self._same_entry(stored, fingerprint)
+        metrics.contribution(OFFLINE_PAGE, delta.cents)
+        return stored
+
+    @staticmethod
+    def _same_entry(existing: Donation, fingerprint: str) -> Donation:
+        if existing.fingerprint != fingerprint:
+            raise Conflict("idempotency_key_reused",
+                           "This idempotency_key was used for a different contribution.",
+                           fields={"idempotency_key": "already used with other details"})
+        return existing
+
     def donation(self, donation_id: str) -> Donation:
         found = self.store.get(donation_id)
         if found is None:
@@ -692,6 +767,17 @@ def debt_key(donation: Donation) -> tuple[str, str] | None:
     """The debt counter of the held election a gift is designated for (None: not toward debt).
     Only gifts after an election write it, so it is no hot key."""
     return (f"debt#{donation.committee_id}", donation.election) if donation.toward_debt else None
+
+
+# The page every contribution received off the pages counts on (its own thermometer, so no
+# campaign page's total moves with a check).
+OFFLINE_PAGE = "offline"
+
+
+def _all_codes(committee: Committee) -> list[str]:
+    """Finance may designate any election of the committee's calendar (designate still
+    refuses one not open, and one held beyond its debts)."""
+    return [e.code for e in committee.elections]
 
 
 def _donation_id(slug: str, idempotency_key: str | None) -> str:

@@ -16,6 +16,7 @@ from pynamodb.transactions import TransactGet, TransactWrite
 from chalicelib.compliance.best_efforts import Answer
 from chalicelib.compliance.committees import OverNetDebt
 from chalicelib.compliance.limits import Ceiling, OverLimit
+from chalicelib.compliance.offline import CashOverLimit
 from chalicelib.compliance.reviews import CardCheck, CardShared
 from chalicelib.giving.events import PaymentEvent
 from chalicelib.giving.ledger import Movement, PaymentState, TotalsDelta, movements
@@ -485,9 +486,11 @@ class DonationRepository:
                      messages: Sequence[OutboxMessage] = (),
                      excess: ExcessRefund | None = None,
                      decline: Decline | None = None,
-                     counters: CommitCounters = NO_COUNTERS) -> EventOutcome:
+                     counters: CommitCounters = NO_COUNTERS,
+                     cash: AggregateChange | None = None) -> EventOutcome:
         """Write the event's marker and all its effects, as the service decided them, in one
-        transaction."""
+        transaction. `cash` moves the donor's cash counter for the election (a gift in
+        currency), within its limit (CashOverLimit past it, nothing written)."""
         old = donation.state
         marker = ProcessedEventModel(
             event.event_id, type=event.type, donation_id=donation.donation_id,
@@ -515,6 +518,9 @@ class DonationRepository:
                 tx.update("identity", DonorIdentityModel(identity), [
                     DonorIdentityModel.donor_id.set(DonorIdentityModel.donor_id | donation.donor_id)])
         self._change_aggregates(tx, donation.donor_id, aggregate)
+        if cash is not None:
+            tx.update("cash", DonorAggregateModel(donation.donor_id, cash.scope),
+                      _aggregate_changes(cash), _aggregate_condition(cash))
         if not delta.is_zero:
             shard = shard_for(donation.donation_id, self.counter_shards)
             tx.update("counter", CounterShardModel(counter_id(donation.page_slug, shard)), [
@@ -545,6 +551,8 @@ class DonationRepository:
                 return EventOutcome.DUPLICATE
             if "donation" in failed:
                 raise StaleRead("donation changed since it was read") from exc
+            if "cash" in failed:
+                raise CashOverLimit() from exc
             if "aggregate" in failed:
                 if aggregate.net_limit_cents is not None:
                     raise SuccessOverLimit() from exc
@@ -828,6 +836,7 @@ def _to_item(d: Donation, pending_shards: int = 10) -> DonationModel:
         refunded_cents=s.refunded_cents, dispute=s.dispute, donor_id=d.donor_id,
         donor=DonorFields(**{k: getattr(donor, k) for k in _DONOR_FIELDS}),
         refcode=d.refcode, email_opt_in=d.email_opt_in, attestations=d.attestations,
+        channel=d.channel, reference=d.reference, deposit_batch=d.deposit_batch,
         interests=list(d.interests) or None,
         idempotency_key=d.idempotency_key, fingerprint=d.fingerprint,
         payment_intent_id=d.payment_intent_id, charge_id=d.charge_id, paid_at=d.paid_at,
@@ -883,4 +892,5 @@ def _from_item(i: DonationModel) -> Donation:
         card_country=i.card_country,
         review_signals=[dict(x) for x in i.review_signals or []],
         review_status=i.review_status,
+        channel=i.channel, reference=i.reference, deposit_batch=i.deposit_batch,
     )

@@ -136,6 +136,10 @@ class DonationModel(Model):
     donor_id = UnicodeAttribute()
     donor = DonorFields()
     refcode = UnicodeAttribute(null=True)
+    # Received off the pages (giving/offline.py): check, cash or wire, and what finance noted.
+    channel = UnicodeAttribute(null=True)
+    reference = UnicodeAttribute(null=True)
+    deposit_batch = UnicodeAttribute(null=True)
     email_opt_in = BooleanAttribute(default=False)
     interests = ListAttribute(of=UnicodeAttribute, null=True)  # action kinds (follow-ups)
     attestations = JSONAttribute(default=dict)

@@ -1,0 +1,60 @@
+"""What finance enters for a contribution received off the pages (a check, cash, a wire),
+validated with pydantic. Imported only by its route."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import date
+from typing import Annotated, Literal
+
+from pydantic import Field, StrictInt, field_validator
+
+from chalicelib.compliance.elections import ELECTION_CODE
+from chalicelib.giving.intake import (
+    MAX_DONATION_CENTS,
+    AttestationsInput,
+    DonorInput,
+    DonorText,
+    _Strict,
+)
+from chalicelib.giving.model import DonorSnapshot
+
+OfflineMethod = Literal["check", "cash", "wire"]
+
+
+class OfflineContribution(_Strict):
+    committee_id: Annotated[str, Field(pattern=r"^C\d{8}$")]
+    method: OfflineMethod
+    amount_cents: Annotated[StrictInt, Field(ge=1, le=MAX_DONATION_CENTS)]
+    received_on: date
+    reference: Annotated[DonorText, Field(max_length=100)] | None = None
+    deposit_batch: Annotated[str, Field(max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")] | None = None
+    election: str | None = None
+    idempotency_key: Annotated[str, Field(min_length=8, max_length=128,
+                                          pattern=r"^[A-Za-z0-9_.:-]+$")]
+    # None: an anonymous gift (refused by rule, see compliance/offline.py).
+    donor: DonorInput | None = None
+    attestations: AttestationsInput | None = None
+
+    @field_validator("election")
+    @classmethod
+    def _election(cls, value: str | None) -> str | None:
+        if value is not None and not ELECTION_CODE.fullmatch(value.upper()):
+            raise ValueError("must be an FEC election code such as P2026 or G2026")
+        return value.upper() if value else None
+
+    def donor_snapshot(self) -> DonorSnapshot:
+        assert self.donor is not None
+        d, a = self.donor, self.donor.address
+        return DonorSnapshot(
+            first_name=d.first_name, last_name=d.last_name, email=d.email, phone=d.phone,
+            address_line1=a.line1, address_line2=a.line2 or None, city=a.city, state=a.state,
+            zip=a.zip, employer=d.employer, occupation=d.occupation,
+        )
+
+    def fingerprint(self) -> str:
+        """A digest of what was entered, so a reused idempotency key with other content is caught."""
+        body = self.model_dump(mode="json", exclude={"idempotency_key"})
+        canonical = json.dumps(body, sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(canonical.encode()).hexdigest()

@@ -1,0 +1,74 @@
+"""Checks, cash and wires finance enters (`POST /api/admin/contributions`), through the stack:
+the gift is in the contributions export, counts against a later online gift's limit, and the
+cash rules refuse with the rule named."""
+
+from __future__ import annotations
+
+import csv
+import io
+import time
+import uuid
+from typing import Any
+
+import pytest
+
+from tests.helpers import FINANCE_KEY, ORGANIZER_KEY, donation_body, staff
+from tests.integration.test_exports_api import download, finished, request_export
+from tests.reports_kit import committee_id
+
+pytestmark = pytest.mark.stack
+
+
+def email() -> str:
+    return f"offline.{time.time_ns()}@example.org"
+
+
+def entry(cid: str, cents: int, who: str | None, method: str = "check", **more: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {"committee_id": cid, "method": method, "amount_cents": cents,
+                            "received_on": "2025-01-10", "election": "P2026",
+                            "idempotency_key": f"offline-{uuid.uuid4().hex}", **more}
+    if who is not None:
+        body["donor"] = donation_body(email=who)["donor"]
+    return body
+
+
+def test_a_check_is_in_the_export_and_counts_against_a_later_online_gift(api: Any) -> None:
+    cid = committee_id()
+    who = email()
+    body = entry(cid, 349_000, who, reference="1042", deposit_batch="dep-2025-01-10")
+    status, made = api.call("POST", "/api/admin/contributions", body, staff(FINANCE_KEY))
+    assert status == 201, made
+    assert made["status"] == "succeeded" and made["method"] == "check" and made["reference"] == "1042"
+    again = api.call("POST", "/api/admin/contributions", body, staff(FINANCE_KEY))
+    assert again == (201, made)  # the same key: the same answer, nothing written twice
+    export_id = request_export(api, "contributions_csv", "2025-01-05", "2025-01-20", cid)
+    rows = list(csv.DictReader(io.StringIO(download(finished(api, export_id)["download_url"]))))
+    assert [(r["donation_id"], r["amount_cents"], r["itemized"]) for r in rows] == [
+        (made["donation_id"], "349000", "true")]
+    page = api.create_page(committee_id=cid, election="P2026")
+    status, refused = api.call("POST", f"/api/pages/{page['slug']}/donations",
+                               donation_body(2_000, email=who))
+    assert status == 422 and refused["error"]["code"] == "over_limit"
+    over = entry(cid, 2_000, who)
+    status, refused = api.call("POST", "/api/admin/contributions", over, staff(FINANCE_KEY))
+    assert status == 422 and refused["error"]["code"] == "over_limit"
+
+
+def test_cash_over_100_from_one_person_is_refused_with_the_rule(api: Any) -> None:
+    cid = committee_id()
+    status, refused = api.call("POST", "/api/admin/contributions",
+                               entry(cid, 10_100, email(), "cash"), staff(FINANCE_KEY))
+    assert status == 422 and refused["error"]["code"] == "cash_over_limit"
+    assert "110.4" in refused["error"]["rule"]
+
+
+def test_anonymous_cash_over_50_is_refused(api: Any) -> None:
+    status, refused = api.call("POST", "/api/admin/contributions",
+                               entry(committee_id(), 5_100, None, "cash"), staff(FINANCE_KEY))
+    assert status == 422 and refused["error"]["code"] == "anonymous_cash_over_limit"
+
+
+def test_organizers_may_not_enter_contributions(api: Any) -> None:
+    status, _ = api.call("POST", "/api/admin/contributions", entry(committee_id(), 1_000, email()),
+                         staff(ORGANIZER_KEY))
+    assert status == 403

@@ -220,9 +220,10 @@ ROUTES: dict[tuple[str, str], Op] = {
         "One donation; the donor's contact details for finance only", "staff",
         roles=("organizer", "finance")),
     ("POST", "/api/admin/contributions"): Op(
-        "Enter a check, cash or a wire received: recorded succeeded at once (designation, limit, "
-        "aggregates and ledger as online; cash over $100 per person per election and anonymous "
-        "cash over $50 are 422 with the rule; the same idempotency_key returns the same donation)",
+        "Enter a check, cash, a wire or an in-kind gift received: recorded succeeded at once "
+        "(designation, limit, aggregates and ledger as online; cash over $100 per person per "
+        "election and anonymous cash over $50 are 422 with the rule; the same idempotency_key "
+        "returns the same donation)",
         "staff", ok=201, body="OfflineContribution", roles=("finance",), status=(409, 422)),
     ("PUT", "/api/admin/committees/{committee_id}"): Op(
         "Set a committee's type and limits", "staff", body="CommitteeInput", roles=("finance",),

@@ -56,7 +56,8 @@ def record_contribution() -> Response:
     logs.info("offline contribution recorded", donation_id=d.donation_id, method=entry.method,
               amount_cents=d.amount_cents)
     return json_response({**staff_view(d, with_pii=True), "method": d.channel,
-                          "reference": d.reference, "deposit_batch": d.deposit_batch}, 201)
+                          "reference": d.reference, "deposit_batch": d.deposit_batch,
+                          "in_kind_description": d.in_kind_description}, 201)
 
 
 @donations.route("/api/admin/donations/{donation_id}", methods=["GET"])

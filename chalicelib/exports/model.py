@@ -93,6 +93,10 @@ class DonationFacts:
     # occupation above are then the answer): the contribution needs a memo entry or amendment.
     best_efforts_answered_on: date | None = None
     excess_refund_cents: int = 0
+    # How it came in: `online`, or what finance entered (`check`, `cash`, `wire`, `in_kind`
+    # with what was given); the filing's Schedule A row type follows it.
+    method: str = "online"
+    in_kind_description: str | None = None
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Iterator
 from datetime import date, datetime, timedelta
-from typing import Protocol
+from typing import Protocol, get_args
 from zoneinfo import ZoneInfo
 
 from chalicelib.errors import Conflict
@@ -34,6 +34,7 @@ from chalicelib.filing.model import (
     FilingCommittee,
     ProcessingFee,
     Receipt,
+    ReceiptMethod,
     Refund,
     ReturnedContribution,
     Transaction,
@@ -86,7 +87,8 @@ def _transactions(committee: FilingCommittee, movement: LedgerMovement, donation
     cents = movement.amount_cents
     if movement.kind == "contribution":
         receipt = Receipt(transaction_id("SA", movement.donation_id), day, cents, person, aggregate,
-                          election)
+                          election, method=_method(donation.method),
+                          in_kind_description=donation.in_kind_description)
         yield receipt
         answered = donation.best_efforts_answered_on
         if answered is not None:  # the donor's facts hold the answer (see compliance.best_efforts)
@@ -109,3 +111,10 @@ def _transactions(committee: FilingCommittee, movement: LedgerMovement, donation
         yield ProcessingFee(transaction_id("SB", f"{movement.movement_id}#fee"), day,
                             movement.fee_cents)
 
+
+_METHODS: dict[str, ReceiptMethod] = {m: m for m in get_args(ReceiptMethod)}
+
+
+def _method(method: str) -> ReceiptMethod:
+    """The filing's receipt method of a donation's (`online` for one it does not know)."""
+    return _METHODS.get(method, "online")

@@ -214,6 +214,7 @@ class Donation:
     channel: str | None = None
     reference: str | None = None
     deposit_batch: str | None = None
+    in_kind_description: str | None = None  # what was given, for `in_kind`
 
     @property
     def recurring(self) -> bool:

@@ -8,7 +8,7 @@ import json
 from datetime import date
 from typing import Annotated, Literal
 
-from pydantic import Field, StrictInt, field_validator
+from pydantic import Field, StrictInt, field_validator, model_validator
 
 from chalicelib.compliance.elections import ELECTION_CODE
 from chalicelib.giving.intake import (
@@ -20,7 +20,7 @@ from chalicelib.giving.intake import (
 )
 from chalicelib.giving.model import DonorSnapshot
 
-OfflineMethod = Literal["check", "cash", "wire"]
+OfflineMethod = Literal["check", "cash", "wire", "in_kind"]
 
 
 class OfflineContribution(_Strict):
@@ -29,6 +29,8 @@ class OfflineContribution(_Strict):
     amount_cents: Annotated[StrictInt, Field(ge=1, le=MAX_DONATION_CENTS)]
     received_on: date
     reference: Annotated[DonorText, Field(max_length=100)] | None = None
+    # What was given, for `in_kind` (required then, refused otherwise).
+    in_kind_description: Annotated[DonorText, Field(min_length=1, max_length=100)] | None = None
     deposit_batch: Annotated[str, Field(max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")] | None = None
     election: str | None = None
     idempotency_key: Annotated[str, Field(min_length=8, max_length=128,
@@ -43,6 +45,12 @@ class OfflineContribution(_Strict):
         if value is not None and not ELECTION_CODE.fullmatch(value.upper()):
             raise ValueError("must be an FEC election code such as P2026 or G2026")
         return value.upper() if value else None
+
+    @model_validator(mode="after")
+    def _in_kind_says_what(self) -> OfflineContribution:
+        if (self.method == "in_kind") != (self.in_kind_description is not None):
+            raise ValueError("in_kind_description is required for in_kind and only for it")
+        return self
 
     def donor_snapshot(self) -> DonorSnapshot:
         assert self.donor is not None

@@ -688,6 +688,7 @@ class GivingService:
             attestations=entry.attestations.model_dump() if entry.attestations else {},
             limit_scope=scope, best_efforts_flag=needs_best_efforts(snapshot), stored=False,
             channel=entry.method, reference=entry.reference, deposit_batch=entry.deposit_batch,
+            in_kind_description=entry.in_kind_description,
         )
         debt_limit = committee.debt_limit(election, when)
         donation.toward_debt = debt_limit is not None

@@ -837,6 +837,7 @@ def _to_item(d: Donation, pending_shards: int = 10) -> DonationModel:
         donor=DonorFields(**{k: getattr(donor, k) for k in _DONOR_FIELDS}),
         refcode=d.refcode, email_opt_in=d.email_opt_in, attestations=d.attestations,
         channel=d.channel, reference=d.reference, deposit_batch=d.deposit_batch,
+        in_kind_description=d.in_kind_description,
         interests=list(d.interests) or None,
         idempotency_key=d.idempotency_key, fingerprint=d.fingerprint,
         payment_intent_id=d.payment_intent_id, charge_id=d.charge_id, paid_at=d.paid_at,
@@ -893,4 +894,5 @@ def _from_item(i: DonationModel) -> Donation:
         review_signals=[dict(x) for x in i.review_signals or []],
         review_status=i.review_status,
         channel=i.channel, reference=i.reference, deposit_batch=i.deposit_batch,
+        in_kind_description=i.in_kind_description,
     )

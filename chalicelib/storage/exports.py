@@ -213,6 +213,7 @@ def _donation(item: DonationModel) -> DonationFacts:
         best_efforts_answered_on=(date.fromisoformat(item.best_efforts_answered_on)
                                   if item.best_efforts_answered_on else None),
         excess_refund_cents=int(item.excess_refund_cents or 0),
+        method=item.channel or "online", in_kind_description=item.in_kind_description,
     )
 
 

@@ -140,6 +140,7 @@ class DonationModel(Model):
     channel = UnicodeAttribute(null=True)
     reference = UnicodeAttribute(null=True)
     deposit_batch = UnicodeAttribute(null=True)
+    in_kind_description = UnicodeAttribute(null=True)
     email_opt_in = BooleanAttribute(default=False)
     interests = ListAttribute(of=UnicodeAttribute, null=True)  # action kinds (follow-ups)
     attestations = JSONAttribute(default=dict)

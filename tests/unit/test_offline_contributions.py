@@ -80,3 +80,13 @@ def test_anonymous_cash_over_50_is_refused() -> None:
 def test_received_on_is_the_committees_local_day() -> None:
     assert received_at(datetime(2026, 7, 4).date(), "America/Los_Angeles") == \
         datetime(2026, 7, 4, 7, 0, tzinfo=timezone.utc)
+
+
+def test_an_in_kind_gift_says_what_was_given() -> None:
+    world = GivingWorld()
+    d = world.giving.record_offline(entry(30_000, "in_kind", in_kind_description="Printing"))
+    assert (d.channel, d.in_kind_description, d.status) == ("in_kind", "Printing", "succeeded")
+    with pytest.raises(ValueError, match="in_kind_description"):
+        entry(30_000, "in_kind", "in-kind-key-2")
+    with pytest.raises(ValueError, match="in_kind_description"):
+        entry(30_000, "check", "check-key-2", in_kind_description="Printing")

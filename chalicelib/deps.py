@@ -160,6 +160,7 @@ def outbox_handlers() -> dict[str, Handler]:
     from chalicelib.compliance.best_efforts import BEST_EFFORTS_KIND, best_efforts_handler
     from chalicelib.compliance.excess import excess_refund_handler, refund_handler
     from chalicelib.compliance.reviews import REVIEW_REFUND
+    from chalicelib.compliance.withdrawal import FORGONE_REFUND
     from chalicelib.fec_reports.planning import NOTICE_CHECK
     from chalicelib.giving.velocity import CANCEL_KIND, card_testing_cancel_handler
     from chalicelib.portal.service import PORTAL_MESSAGE
@@ -173,6 +174,7 @@ def outbox_handlers() -> dict[str, Handler]:
     return {"refund_excess": excess_refund_handler(job_stripe_gateway()),
             CANCEL_KIND: card_testing_cancel_handler(job_stripe_gateway()),
             REVIEW_REFUND: refund_handler(job_stripe_gateway(), "review"),
+            FORGONE_REFUND: refund_handler(job_stripe_gateway(), "forgone"),
             BEST_EFFORTS_KIND: ask, SIGNIN_MESSAGE: signin().deliver_link,
             PORTAL_MESSAGE: portal().deliver_link,
             NOTICE_CHECK: notice_service().check,

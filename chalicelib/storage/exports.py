@@ -39,7 +39,7 @@ _DONATION_FIELDS = (
     "donation_id", "donor", "amount_cents", "refunded_cents", "status", "election", "page_slug",
     "payment_intent_id", "charge_id", "refcode", "paid_at", "recurring", "subscription_id",
     "excess_refund_reason", "excess_reason", "best_efforts_employer", "best_efforts_occupation",
-    "best_efforts_answered_on", "excess_refund_cents",
+    "best_efforts_answered_on", "excess_refund_cents", "channel", "in_kind_description",
 )
 
 

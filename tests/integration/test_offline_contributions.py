@@ -72,3 +72,24 @@ def test_organizers_may_not_enter_contributions(api: Any) -> None:
     status, _ = api.call("POST", "/api/admin/contributions", entry(committee_id(), 1_000, email()),
                          staff(ORGANIZER_KEY))
     assert status == 403
+
+
+def test_an_in_kind_gift_reaches_the_reports_ledger_as_what_was_given(api: Any) -> None:
+    from datetime import datetime, timezone
+
+    from chalicelib.storage.exports import MovementLedger
+
+    cid = committee_id()
+    body = entry(cid, 30_000, email(), "in_kind", in_kind_description="Printing of yard signs")
+    status, made = api.call("POST", "/api/admin/contributions", body, staff(FINANCE_KEY))
+    assert status == 201 and made["in_kind_description"] == "Printing of yard signs", made
+    ledger = MovementLedger(10)
+    moved = list(ledger.movements(cid, datetime(2025, 1, 1, tzinfo=timezone.utc),
+                                  datetime(2025, 2, 1, tzinfo=timezone.utc)))
+    assert [(m.kind, m.amount_cents, m.donation_id) for m in moved] == [
+        ("contribution", 30_000, made["donation_id"])]
+    facts = ledger.donations([made["donation_id"]])[made["donation_id"]]
+    assert (facts.method, facts.in_kind_description) == ("in_kind", "Printing of yard signs")
+    status, refused = api.call("POST", "/api/admin/contributions",
+                               entry(cid, 30_000, email(), "in_kind"), staff(FINANCE_KEY))
+    assert status == 400 and "in_kind_description" in refused["error"]["message"] + str(refused)

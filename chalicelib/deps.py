@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from chalicelib.payouts.service import PayoutService
     from chalicelib.portal.service import PortalService
     from chalicelib.reports.dashboard import Dashboard
+    from chalicelib.reports.participation import ParticipationReport
     from chalicelib.reports.refcodes import RefcodeReports
     from chalicelib.sessions.service import SessionService
     from chalicelib.staff.auth import StaffAuth
@@ -90,6 +91,15 @@ def report_service() -> RefcodeReports:
 
     s = settings()
     return RefcodeReports(RefcodeReportStore(s.ledger_shards), VisitRepository(s.counter_shards))
+
+
+@lru_cache(maxsize=1)
+def participation_report() -> ParticipationReport:
+    from chalicelib.reports.participation import ParticipationReport
+    from chalicelib.storage.followups import FollowupRepository
+
+    require_ready()
+    return ParticipationReport(FollowupRepository(settings().region, outbox_store()))
 
 
 @lru_cache(maxsize=1)

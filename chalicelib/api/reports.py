@@ -15,6 +15,7 @@ from chalicelib.errors import InvalidInput
 reports = Blueprint(__name__)
 _SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
 _COMMITTEE = re.compile(r"^C\d{8}$")
+_ACTION = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
 
 @reports.route("/api/admin/reports/refcodes", methods=["GET"])
@@ -38,3 +39,20 @@ def refcode_report() -> Response:
         deps.page_service().get(page)  # 404 for a page that does not exist
     return json_response(deps.report_service().report(page, params.get("from"), params.get("to"),
                                                       committee_id=committee_id))
+
+
+@reports.route("/api/admin/reports/participation", methods=["GET"])
+@handles_errors
+def participation_report() -> Response:
+    """`?action_id=`: distinct people at each stage of the action's funnel, invited -> rsvp_yes
+    -> confirmed -> attended -> hosted_or_raised (docs/participation.md defines each stage)."""
+    require_staff(reports.current_request, "organizer", "finance", "admin")
+    params: Mapping[str, str] = reports.current_request.query_params or {}
+    action_id = params.get("action_id") or None
+    if params.get("page_slug") or params.get("refcode"):
+        raise InvalidInput("invalid_request", "The funnel is reported per action for now.",
+                           fields={"action_id": "page_slug and refcode are not supported yet"})
+    if action_id is None or not _ACTION.fullmatch(action_id):
+        raise InvalidInput("invalid_request", "Name an action.",
+                           fields={"action_id": "action_id is required"})
+    return json_response(deps.participation_report().for_action(action_id))

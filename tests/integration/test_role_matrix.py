@@ -27,6 +27,7 @@ ALLOWED: dict[tuple[str, str], tuple[str, ...]] = {
     ("GET", "/api/admin/pages/{slug}/history"): ORGANIZER,
     ("GET", "/api/admin/pages/{slug}/results"): ORGANIZER,
     ("GET", "/api/admin/reports/refcodes"): BOTH,
+    ("GET", "/api/admin/reports/participation"): BOTH,
     ("GET", "/api/admin/donations/{donation_id}"): BOTH,
     ("POST", "/api/admin/contributions"): FINANCE,
     ("GET", "/api/admin/committees"): FINANCE,

@@ -167,6 +167,7 @@ class Seeded:
             "/admin/donations": f"?q={self.donation_id}",
             "/admin/preview": f"?slug={self.slug}",
             "/api/admin/reports/refcodes": f"?page={self.slug}",
+            "/api/admin/reports/participation": f"?action_id={self.action_id}",
             "/api/admin/reports": f"?committee_id={self.filer_id}",
             "/admin/reports/refcodes": f"?page={self.slug}",
             "/admin/filings": f"?committee_id={self.filer_id}",

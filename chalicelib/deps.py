@@ -167,14 +167,17 @@ def planners() -> list[Planner]:
 
 def outbox_handlers() -> dict[str, Handler]:
     """Who delivers each kind of outbox message."""
+    from datetime import datetime, timezone
+
     from chalicelib.compliance.best_efforts import BEST_EFFORTS_KIND, best_efforts_handler
     from chalicelib.compliance.excess import excess_refund_handler, refund_handler
     from chalicelib.compliance.reviews import REVIEW_REFUND
-    from chalicelib.compliance.withdrawal import FORGONE_REFUND
+    from chalicelib.compliance.withdrawal import FORGO_JOB, FORGONE_REFUND, forgo_handler
     from chalicelib.fec_reports.planning import NOTICE_CHECK
     from chalicelib.giving.velocity import CANCEL_KIND, card_testing_cancel_handler
     from chalicelib.portal.service import PORTAL_MESSAGE
     from chalicelib.staff.signin import SIGNIN_MESSAGE
+    from chalicelib.storage.exports import MovementLedger
 
     # Best-efforts requests go through the follow-ups' send path for transactional mail (the
     # send ledger; never to a suppressed address, whatever the donor chose about invitations).
@@ -185,6 +188,8 @@ def outbox_handlers() -> dict[str, Handler]:
             CANCEL_KIND: card_testing_cancel_handler(job_stripe_gateway()),
             REVIEW_REFUND: refund_handler(job_stripe_gateway(), "review"),
             FORGONE_REFUND: refund_handler(job_stripe_gateway(), "forgone"),
+            FORGO_JOB: forgo_handler(committees(), MovementLedger(settings().ledger_shards), donation_store(),
+                                     outbox_store(), lambda: datetime.now(timezone.utc)),
             BEST_EFFORTS_KIND: ask, SIGNIN_MESSAGE: signin().deliver_link,
             PORTAL_MESSAGE: portal().deliver_link,
             NOTICE_CHECK: notice_service().check,
@@ -251,7 +256,8 @@ def committees() -> CommitteeRepository:
 
     s = settings()
     return CommitteeRepository(CommitteeDefaults(s.candidate_limit_cents, s.pac_limit_cents,
-                                                 s.itemization_threshold_cents))
+                                                 s.itemization_threshold_cents),
+                               outbox=outbox_store(), region=s.region)
 
 
 @lru_cache(maxsize=1)

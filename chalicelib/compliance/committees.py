@@ -28,6 +28,7 @@ from chalicelib.filing.model import Address, Candidate, Name
 
 if TYPE_CHECKING:
     from chalicelib.compliance.input import CommitteeInput
+    from chalicelib.outbox.model import OutboxMessage
 
 CommitteeType = Literal["candidate", "pac"]
 CommitteeStatus = Literal["active", "lost_primary", "withdrawn"]
@@ -314,7 +315,7 @@ class CommitteeStore(Protocol):
 
     def get(self, committee_id: str) -> Committee: ...
     def find(self, committee_id: str) -> Committee | None: ...
-    def save(self, committee: Committee, now: datetime) -> None: ...
+    def save(self, committee: Committee, now: datetime, queued: OutboxMessage | None = None) -> None: ...
     def list(self) -> list[Committee]: ...
 
 
@@ -328,8 +329,13 @@ class CommitteeService:
     def configure(self, committee_id: str, data: CommitteeInput) -> Committee:
         """Save the committee as finance sends it (see `configure`)."""
         now = self.clock()
-        committee = configure(committee_id, data, self.store.find(committee_id), self.store.defaults, now)
-        self.store.save(committee, now)
+        from chalicelib.compliance.withdrawal import forgo_message
+
+        stored = self.store.find(committee_id)
+        committee = configure(committee_id, data, stored, self.store.defaults, now)
+        # A lost primary or a withdrawal queues, with the change, the refunds of what was
+        # given for the elections it forgoes (once: the same status again queues nothing).
+        self.store.save(committee, now, forgo_message(stored, committee, now))
         return committee
 
     def get(self, committee_id: str) -> Committee:

@@ -10,10 +10,12 @@ told why. This module decides; the store only writes what it returns.
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta, timezone
+from typing import TYPE_CHECKING, Any, Protocol
 
-from chalicelib.outbox.model import OutboxMessage
+from chalicelib.compliance.elections import local_midnight
+from chalicelib.outbox.model import Delivered, OutboxMessage
 
 if TYPE_CHECKING:
     from chalicelib.compliance.committees import Committee
@@ -57,3 +59,67 @@ def forgone_refund(donation: Donation, committee: Committee, now: datetime) -> O
         "why": FORGONE_REASONS.get(committee.status, "the candidate is no longer in this election"),
         "election": donation.election,
     })
+
+
+FORGO_JOB = "forgo_elections"
+
+
+def forgo_message(before: Committee | None, after: Committee, now: datetime) -> OutboxMessage | None:
+    """The one job a status change queues when it forgoes elections (None otherwise): its id
+    names the status and its date, so setting the same status again queues nothing new."""
+    if not newly_forgone(before, after):
+        return None
+    assert after.status_date is not None  # forgone elections need a status date
+    # Due the day the status takes effect (intake closes those elections that day too).
+    due = max(now, local_midnight(after.status_date, after.zone).astimezone(timezone.utc))
+    return OutboxMessage(f"{FORGO_JOB}#{after.committee_id}#{after.status}#{after.status_date.isoformat()}",
+                         FORGO_JOB, due, {"committee_id": after.committee_id})
+
+
+class Movements(Protocol):
+    def movements(self, committee_id: str, start: datetime, end: datetime) -> Iterator[Any]: ...
+
+
+class Donations(Protocol):
+    def get(self, donation_id: str) -> Donation | None: ...
+
+
+class Committees(Protocol):
+    def get(self, committee_id: str) -> Committee: ...
+
+
+class Queue(Protocol):
+    def enqueue(self, message: OutboxMessage, now: datetime) -> None: ...
+
+
+def forgo_handler(committees: Committees, ledger: Movements, donations: Donations, queue: Queue,
+                  clock: Callable[[], datetime]):  # type: ignore[no-untyped-def]
+    """`forgo_elections`: page through the committee's movement ledger (its `by-month` index,
+    never a table scan) over the cycle of the forgone elections, and queue one
+    `refund_forgone#{donation_id}` per contribution designated for one of them. Queueing is
+    conditional on the message id, so a job delivered twice queues each refund once."""
+
+    def forgo(message: OutboxMessage) -> Delivered:
+        committee = committees.get(str(message.payload["committee_id"]))
+        forgone = forgone_elections(committee)
+        if not forgone:
+            return Delivered("nothing forgone")
+        now = clock()
+        days = [e.date for e in committee.elections if e.code in forgone]
+        start = local_midnight(committee.cycle(min(days)).start, committee.zone).astimezone(timezone.utc)
+        seen: set[str] = set()
+        queued = 0
+        for movement in ledger.movements(committee.committee_id, start, now + timedelta(seconds=1)):
+            if movement.kind != "contribution" or movement.election not in forgone:
+                continue
+            if movement.donation_id in seen:
+                continue
+            seen.add(movement.donation_id)
+            donation = donations.get(movement.donation_id)
+            refund = forgone_refund(donation, committee, now) if donation else None
+            if refund is not None:
+                queue.enqueue(refund, now)
+                queued += 1
+        return Delivered(f"{queued} refunds queued")
+
+    return forgo

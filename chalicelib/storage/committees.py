@@ -6,20 +6,27 @@ import time
 from datetime import date, datetime
 from typing import Any
 
+from pynamodb.connection import Connection
 from pynamodb.exceptions import DoesNotExist
+from pynamodb.transactions import TransactWrite
 
 from chalicelib.compliance.committees import Committee, CommitteeDefaults, default_committee
 from chalicelib.compliance.elections import Election
 from chalicelib.filing.model import Address, Candidate, Name
+from chalicelib.outbox.model import OutboxMessage
 from chalicelib.storage.models import CommitteeModel
+from chalicelib.storage.outbox import OutboxRepository
 
 
 class CommitteeRepository:
     """Committees change rarely and are read on every intake and success, so each Lambda
     container keeps them for `ttl_seconds` (a lowered limit takes effect within that time)."""
 
-    def __init__(self, defaults: CommitteeDefaults, ttl_seconds: float = 60.0) -> None:
+    def __init__(self, defaults: CommitteeDefaults, ttl_seconds: float = 60.0,
+                 outbox: OutboxRepository | None = None, region: str | None = None) -> None:
         self.defaults = defaults
+        self.outbox = outbox
+        self.region = region
         self.ttl_seconds = ttl_seconds
         self._cache: dict[str, tuple[float, Committee]] = {}
 
@@ -53,15 +60,24 @@ class CommitteeRepository:
         self._cache[committee_id] = (time.monotonic() + self.ttl_seconds, committee)
         return committee
 
-    def save(self, committee: Committee, now: datetime) -> None:
-        CommitteeModel(committee.committee_id, name=committee.name, type=committee.type,
+    def save(self, committee: Committee, now: datetime, queued: OutboxMessage | None = None) -> None:
+        """Write the committee, and with it, in one transaction, the message its change queues
+        (a lost primary's refunds): both or neither."""
+        item = CommitteeModel(committee.committee_id, name=committee.name, type=committee.type,
                        limit_cents=committee.limit_cents,
                        itemization_threshold_cents=committee.itemization_threshold_cents,
                        time_zone=committee.time_zone, calendar=_calendar(committee),
                        filing_frequency=committee.filing_frequency,
                        opening_cash_on_hand_cents=committee.opening_cash_on_hand_cents,
                        opening_cash_as_of=_iso(committee.opening_cash_as_of),
-                       updated_at=now).save()
+                       updated_at=now)
+        if queued is None:
+            item.save()
+        else:
+            assert self.outbox is not None and self.region is not None, "configured without an outbox"
+            with TransactWrite(connection=Connection(region=self.region)) as tx:
+                tx.save(item)
+                tx.save(self.outbox.item(queued, now))
         self.forget(committee.committee_id)
 
     def forget(self, committee_id: str) -> None:

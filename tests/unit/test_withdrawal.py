@@ -3,22 +3,30 @@ for them (what the donor still has in, none for a held or an active election).""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import replace
 from datetime import date, datetime, timezone
 
 import pytest
 
-from chalicelib.compliance.committees import Committee
+from chalicelib.compliance.committees import Committee, CommitteeDefaults, CommitteeService
 from chalicelib.compliance.elections import Election
 from chalicelib.compliance.excess import refund_handler
+from chalicelib.compliance.input import CommitteeInput
 from chalicelib.compliance.withdrawal import (
+    FORGO_JOB,
     FORGONE_REFUND,
+    forgo_handler,
     forgone_elections,
     forgone_refund,
     newly_forgone,
 )
+from chalicelib.exports.model import LedgerMovement
 from chalicelib.giving.ledger import PaymentState
 from chalicelib.giving.model import Donation, DonorSnapshot
+from chalicelib.outbox.model import OutboxMessage
+from tests.giving_twins import MemoryDonations
+from tests.helpers import committee_body
 
 D = date.fromisoformat
 NOW = datetime(2026, 6, 10, 15, tzinfo=timezone.utc)
@@ -99,3 +107,76 @@ def test_delivering_the_refund_twice_sends_one_idempotency_key() -> None:
     deliver(message)
     deliver(message)
     assert payments.refunds == {"groundswell-forgone-don_1": ("pi_1", 5_000)}
+
+
+# --- the service and the job, against in-memory twins ---------------------------------------
+
+class Committees:
+    """The committee store's twin: what was saved, with the message each save queued."""
+
+    def __init__(self) -> None:
+        self.defaults = CommitteeDefaults()
+        self.saved: dict[str, Committee] = {}
+        self.queued: list[OutboxMessage] = []
+
+    def get(self, committee_id: str) -> Committee:
+        return self.saved[committee_id]
+
+    def find(self, committee_id: str) -> Committee | None:
+        return self.saved.get(committee_id)
+
+    def save(self, committee: Committee, now: datetime, queued: OutboxMessage | None = None) -> None:
+        self.saved[committee.committee_id] = committee
+        self.queued += [queued] if queued else []
+
+    def list(self) -> list[Committee]:
+        return list(self.saved.values())
+
+
+class Queue:
+    def __init__(self) -> None:
+        self.messages: dict[str, OutboxMessage] = {}
+
+    def enqueue(self, message: OutboxMessage, now: datetime) -> None:
+        self.messages.setdefault(message.message_id, message)
+
+
+def movement(d: Donation, kind: str = "contribution") -> LedgerMovement:
+    return LedgerMovement(f"mv_{d.donation_id}_{kind}", kind, d.amount_cents, NOW, d.donation_id,  # type: ignore[arg-type]
+                          d.donor_id, d.committee_id, d.election, d.page_slug, "evt")
+
+
+class Ledger:
+    def __init__(self, *movements: LedgerMovement) -> None:
+        self.items = list(movements)
+        self.asked: list[tuple[str, datetime, datetime]] = []
+
+    def movements(self, committee_id: str, start: datetime, end: datetime) -> Iterator[LedgerMovement]:
+        self.asked.append((committee_id, start, end))
+        return iter([m for m in self.items
+                     if m.committee_id == committee_id and start <= m.occurred_at < end])
+
+
+def test_setting_lost_primary_queues_one_job_and_the_job_one_refund_per_general_gift() -> None:
+    store = Committees()
+    store.saved[ACTIVE.committee_id] = ACTIVE
+    service = CommitteeService(store, lambda: NOW)
+    body = committee_body(elections=[{"code": e.code, "date": e.date.isoformat()} for e in ACTIVE.elections],
+                          previous_general_date="2024-11-05", time_zone="America/Chicago")
+    service.configure(ACTIVE.committee_id, CommitteeInput.model_validate({**body, "status": "lost_primary"}))
+    service.configure(ACTIVE.committee_id, CommitteeInput.model_validate({**body, "status": "lost_primary"}))
+    (job,) = store.queued  # set twice, queued once
+    assert job.kind == FORGO_JOB
+
+    donations = MemoryDonations()
+    gifts = [gift(1, "G2026"), gift(2, "G2026", refunded_cents=1_000), gift(3, "P2026"), gift(4, "R2026")]
+    for g in gifts:
+        donations.donations[g.donation_id] = g
+    ledger = Ledger(*map(movement, gifts), movement(gifts[1], "refund"))
+    queue = Queue()
+    forgo = forgo_handler(store, ledger, donations, queue, lambda: NOW)
+    forgo(job)
+    forgo(job)  # delivered twice
+    assert {m.message_id: m.payload["amount_cents"] for m in queue.messages.values()} == {
+        "refund_forgone#don_1": 5_000, "refund_forgone#don_2": 4_000, "refund_forgone#don_4": 5_000}
+    assert ledger.asked[0][1] == datetime(2024, 11, 6, 6, tzinfo=timezone.utc)  # the cycle, local

@@ -1,0 +1,67 @@
+"""A lost primary through the running stack: gifts paid at the stand-in for the general, the
+status set to `lost_primary` (twice), the queues drained twice: one refund per general gift at
+the stand-in, none for a held election's debts, and the general page takes no more gifts."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import pytest
+import stripe
+
+from chalicelib import deps
+from tests.followups_kit import delivered, drain_until
+from tests.helpers import ElectionCalendar, donation_body
+
+pytestmark = pytest.mark.stack
+
+
+def standin(local_stack: dict[str, Any]) -> stripe.StripeClient:
+    return stripe.StripeClient("sk_test_local_standin", base_addresses={"api": local_stack["stripe_url"]})
+
+
+def paid_gift(api: Any, local_stack: dict[str, Any], slug: str, election: str, cents: int) -> str:
+    """A gift designated for `election`, paid at the stand-in, its signed success delivered;
+    returns its PaymentIntent id."""
+    from tests.conftest import deliver_webhooks_to
+
+    body = donation_body(cents, email=f"lost.{uuid.uuid4().hex[:10]}@example.org")
+    body["election"] = election
+    status, started = api.call("POST", f"/api/pages/{slug}/donations", body)
+    assert status == 201, started
+    deliver_webhooks_to(local_stack, None)  # the stand-in records events; this test delivers them
+    client = standin(local_stack)
+    intent = started["client_secret"].split("_secret_")[0]
+    client.v1.payment_intents.confirm(intent, params={"payment_method": "pm_card_visa"})
+    (event,) = [e for e in client.v1.events.list(params={"type": "payment_intent.succeeded",
+                                                         "limit": 100}).data
+                if e.data.object["id"] == intent]
+    assert api.webhook(event.to_dict())[1]["outcome"] == "applied"
+    return intent
+
+
+def test_a_lost_primary_refunds_each_general_gift_once(api, local_stack) -> None:
+    calendar = ElectionCalendar(api)
+    slug = calendar.page(calendar.general, [calendar.primary, calendar.general])
+    general = [paid_gift(api, local_stack, slug, calendar.general, cents) for cents in (2_700, 4_100)]
+    debts = calendar.page(calendar.held)  # gifts toward a held election's debts are kept
+    kept = paid_gift(api, local_stack, debts, calendar.held, 3_300)
+
+    lost = calendar.configure(status="lost_primary")
+    assert calendar.configure(status="lost_primary")["status_date"] == lost["status_date"]  # again
+    job = f"forgo_elections#{calendar.committee_id}#lost_primary#{lost['status_date']}"
+    assert drain_until(delivered(job)).status == "sent"
+    deps.dispatcher().drain(limit=500)
+    deps.dispatcher().drain(limit=500)  # a second run refunds nothing more
+
+    events = standin(local_stack).v1.events.list(params={"type": "charge.refunded", "limit": 100}).data
+    refunded = [e.data.object for e in events]
+    for intent, cents in zip(general, (2_700, 4_100), strict=True):
+        (one,) = [c for c in refunded if c["payment_intent"] == intent]
+        assert one["amount_refunded"] == cents
+    assert not [c for c in refunded if c["payment_intent"] == kept]
+
+    body = donation_body(2_700, email=f"lost.{uuid.uuid4().hex[:10]}@example.org")
+    status, answer = api.call("POST", f"/api/pages/{slug}/donations", {**body, "election": calendar.general})
+    assert status == 400 and answer["error"]["code"] == "election_not_open", answer

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from chalicelib.giving.model import Donation
 
 FORGONE_REFUND = "refund_forgone"
+FORGONE_NOTICE = "forgone_notice"
 FORGONE_REASONS = {"lost_primary": "the candidate lost the primary election",
                    "withdrawn": "the candidate withdrew from the race"}
 
@@ -59,6 +60,13 @@ def forgone_refund(donation: Donation, committee: Committee, now: datetime) -> O
         "why": FORGONE_REASONS.get(committee.status, "the candidate is no longer in this election"),
         "election": donation.election,
     })
+
+
+def forgone_notice(refund: OutboxMessage) -> OutboxMessage:
+    """The donor's email saying why (`forgone_notice#{donation_id}`, once per refund)."""
+    keep = ("donation_id", "amount_cents", "why", "election")
+    return OutboxMessage(f"{FORGONE_NOTICE}#{refund.payload['donation_id']}", FORGONE_NOTICE, refund.due_at,
+                         {k: refund.payload[k] for k in keep})
 
 
 FORGO_JOB = "forgo_elections"
@@ -119,6 +127,7 @@ def forgo_handler(committees: Committees, ledger: Movements, donations: Donation
             refund = forgone_refund(donation, committee, now) if donation else None
             if refund is not None:
                 queue.enqueue(refund, now)
+                queue.enqueue(forgone_notice(refund), now)
                 queued += 1
         return Delivered(f"{queued} refunds queued")
 

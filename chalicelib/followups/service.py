@@ -771,6 +771,28 @@ class FollowupService:
                               cancelled=cancelled, page_url=self.link(f"/donate/{plan.page_slug}"))
         return self._send(message, person_id, email)
 
+    def deliver_forgone_notice(self, message: OutboxMessage) -> Delivered:
+        """Why a contribution is being refunded in full: the candidate lost the primary or
+        withdrew, so the election it was given for is one they take no part in (queued with
+        the refund, `compliance/withdrawal.py`). Transactional."""
+        done = self._already_sent(message)
+        if done:
+            return done
+        donation = self.donations.get(str(message.payload.get("donation_id")))
+        if donation is None:
+            raise PermanentFailure("donation not found")
+        d = donation.donor
+        person_id = donor_id_for(d.email)
+        person = self.store.get_person(person_id) or Person(person_id, d.email, d.first_name)
+        self._require_mailable(person, message)
+        amount = message.payload.get("amount_cents")
+        email = self._compose("forgone_refund", "Your contribution is being refunded", person, message, [],
+                              page=self.pages.get(donation.page_slug),
+                              amount_cents=amount if isinstance(amount, int) else donation.amount_cents,
+                              why=str(message.payload.get("why") or ""),
+                              election=str(message.payload.get("election") or ""))
+        return self._send(message, person_id, email)
+
     def deliver_renewal_failed(self, message: OutboxMessage) -> Delivered:
         """A monthly renewal's payment failed: tell the donor, with a signed link into their
         portal (`/me`, purpose `card`) to replace the card, and the gift's cancel link.

@@ -5,6 +5,8 @@ the stand-in, none for a held election's debts, and the general page takes no mo
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,20 +15,29 @@ import stripe
 from chalicelib import deps
 from tests.followups_kit import delivered, drain_until
 from tests.helpers import ElectionCalendar, donation_body
+from tests.mail import mirrored, sent_to, text_of
 
 pytestmark = pytest.mark.stack
+
+
+@pytest.fixture(scope="module")
+def mailbox(local_stack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    with mirrored(tmp_path_factory.mktemp("lost_primary")) as folder:
+        yield folder
 
 
 def standin(local_stack: dict[str, Any]) -> stripe.StripeClient:
     return stripe.StripeClient("sk_test_local_standin", base_addresses={"api": local_stack["stripe_url"]})
 
 
-def paid_gift(api: Any, local_stack: dict[str, Any], slug: str, election: str, cents: int) -> str:
+def paid_gift(api: Any, local_stack: dict[str, Any], slug: str, election: str,
+              cents: int) -> tuple[str, str]:
     """A gift designated for `election`, paid at the stand-in, its signed success delivered;
-    returns its PaymentIntent id."""
+    returns its PaymentIntent id and its donor's email."""
     from tests.conftest import deliver_webhooks_to
 
-    body = donation_body(cents, email=f"lost.{uuid.uuid4().hex[:10]}@example.org")
+    email = f"lost.{uuid.uuid4().hex[:10]}@example.org"
+    body = donation_body(cents, email=email)
     body["election"] = election
     status, started = api.call("POST", f"/api/pages/{slug}/donations", body)
     assert status == 201, started
@@ -38,15 +49,15 @@ def paid_gift(api: Any, local_stack: dict[str, Any], slug: str, election: str, c
                                                          "limit": 100}).data
                 if e.data.object["id"] == intent]
     assert api.webhook(event.to_dict())[1]["outcome"] == "applied"
-    return intent
+    return intent, email
 
 
-def test_a_lost_primary_refunds_each_general_gift_once(api, local_stack) -> None:
+def test_a_lost_primary_refunds_each_general_gift_once(api, local_stack, mailbox: Path) -> None:
     calendar = ElectionCalendar(api)
     slug = calendar.page(calendar.general, [calendar.primary, calendar.general])
     general = [paid_gift(api, local_stack, slug, calendar.general, cents) for cents in (2_700, 4_100)]
     debts = calendar.page(calendar.held)  # gifts toward a held election's debts are kept
-    kept = paid_gift(api, local_stack, debts, calendar.held, 3_300)
+    kept, kept_email = paid_gift(api, local_stack, debts, calendar.held, 3_300)
 
     lost = calendar.configure(status="lost_primary")
     assert calendar.configure(status="lost_primary")["status_date"] == lost["status_date"]  # again
@@ -57,9 +68,13 @@ def test_a_lost_primary_refunds_each_general_gift_once(api, local_stack) -> None
 
     events = standin(local_stack).v1.events.list(params={"type": "charge.refunded", "limit": 100}).data
     refunded = [e.data.object for e in events]
-    for intent, cents in zip(general, (2_700, 4_100), strict=True):
+    for (intent, email), cents in zip(general, (2_700, 4_100), strict=True):
         (one,) = [c for c in refunded if c["payment_intent"] == intent]
         assert one["amount_refunded"] == cents
+        (notice,) = [m for m in sent_to(mailbox, email) if "refunded" in m["Subject"]]
+        assert "lost the primary election" in text_of(notice)
+        assert f"your ${cents // 100} contribution" in text_of(notice)
+    assert not [m for m in sent_to(mailbox, kept_email) if "refunded" in m["Subject"]]
     assert not [c for c in refunded if c["payment_intent"] == kept]
 
     body = donation_body(2_700, email=f"lost.{uuid.uuid4().hex[:10]}@example.org")

@@ -15,6 +15,7 @@ from chalicelib.compliance.excess import refund_handler
 from chalicelib.compliance.input import CommitteeInput
 from chalicelib.compliance.withdrawal import (
     FORGO_JOB,
+    FORGONE_NOTICE,
     FORGONE_REFUND,
     forgo_handler,
     forgone_elections,
@@ -177,6 +178,9 @@ def test_setting_lost_primary_queues_one_job_and_the_job_one_refund_per_general_
     forgo = forgo_handler(store, ledger, donations, queue, lambda: NOW)
     forgo(job)
     forgo(job)  # delivered twice
-    assert {m.message_id: m.payload["amount_cents"] for m in queue.messages.values()} == {
+    assert {m.message_id: m.payload["amount_cents"] for m in queue.messages.values()
+            if m.kind == FORGONE_REFUND} == {
         "refund_forgone#don_1": 5_000, "refund_forgone#don_2": 4_000, "refund_forgone#don_4": 5_000}
+    notices = sorted(m.message_id for m in queue.messages.values() if m.kind == FORGONE_NOTICE)
+    assert notices == ["forgone_notice#don_1", "forgone_notice#don_2", "forgone_notice#don_4"]
     assert ledger.asked[0][1] == datetime(2024, 11, 6, 6, tzinfo=timezone.utc)  # the cycle, local

@@ -172,7 +172,14 @@ def outbox_handlers() -> dict[str, Handler]:
     from chalicelib.compliance.best_efforts import BEST_EFFORTS_KIND, best_efforts_handler
     from chalicelib.compliance.excess import excess_refund_handler, refund_handler
     from chalicelib.compliance.reviews import REVIEW_REFUND
-    from chalicelib.compliance.withdrawal import FORGO_JOB, FORGONE_NOTICE, FORGONE_REFUND, forgo_handler
+    from chalicelib.compliance.withdrawal import (
+        FORGO_JOB,
+        FORGONE_NOTICE,
+        FORGONE_REFUND,
+        PLAN_FORGONE,
+        end_plan_handler,
+        forgo_handler,
+    )
     from chalicelib.fec_reports.planning import NOTICE_CHECK
     from chalicelib.giving.velocity import CANCEL_KIND, card_testing_cancel_handler
     from chalicelib.portal.service import PORTAL_MESSAGE
@@ -189,6 +196,8 @@ def outbox_handlers() -> dict[str, Handler]:
             REVIEW_REFUND: refund_handler(job_stripe_gateway(), "review"),
             FORGONE_REFUND: refund_handler(job_stripe_gateway(), "forgone"),
             FORGONE_NOTICE: followups().deliver_forgone_notice,
+            PLAN_FORGONE: end_plan_handler(job_stripe_gateway(), donation_store(),
+                                           lambda: datetime.now(timezone.utc)),
             FORGO_JOB: forgo_handler(committees(), MovementLedger(settings().ledger_shards), donation_store(),
                                      outbox_store(), lambda: datetime.now(timezone.utc)),
             BEST_EFFORTS_KIND: ask, SIGNIN_MESSAGE: signin().deliver_link,

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 
 FORGONE_REFUND = "refund_forgone"
 FORGONE_NOTICE = "forgone_notice"
+PLAN_FORGONE = "end_plan_forgone"
 FORGONE_REASONS = {"lost_primary": "the candidate lost the primary election",
                    "withdrawn": "the candidate withdrew from the race"}
 
@@ -124,6 +125,10 @@ def forgo_handler(committees: Committees, ledger: Movements, donations: Donation
                 continue
             seen.add(movement.donation_id)
             donation = donations.get(movement.donation_id)
+            if donation is not None and donation.subscription_id:
+                # Its renewals would be for an election the candidate takes no part in.
+                queue.enqueue(OutboxMessage(f"{PLAN_FORGONE}#{donation.subscription_id}", PLAN_FORGONE,
+                                            now, {"subscription_id": donation.subscription_id}), now)
             refund = forgone_refund(donation, committee, now) if donation else None
             if refund is not None:
                 queue.enqueue(refund, now)
@@ -132,3 +137,32 @@ def forgo_handler(committees: Committees, ledger: Movements, donations: Donation
         return Delivered(f"{queued} refunds queued")
 
     return forgo
+
+
+class Subscriptions(Protocol):
+    def cancel_subscription(self, subscription_id: str) -> None: ...
+
+
+class Plans(Protocol):
+    def end_plan(self, subscription_id: str, when: datetime,
+                 notice: OutboxMessage | None = None) -> Any: ...
+
+
+def end_plan_handler(stripe: Subscriptions, plans: Plans,
+                     clock: Callable[[], datetime]):  # type: ignore[no-untyped-def]
+    """`end_plan_forgone`: cancel the monthly gift at Stripe (cancelling twice is fine) and
+    mark the plan ended, queueing the donor's `plan_ended` email (reason `forgone`) only with
+    the write that ends it."""
+    from chalicelib.giving.recurring import plan_ended_notice
+
+    def end(message: OutboxMessage) -> Delivered:
+        subscription_id = str(message.payload["subscription_id"])
+        stripe.cancel_subscription(subscription_id)
+        now = clock()
+        plans.end_plan(subscription_id, now, plan_ended_notice(subscription_id, PLAN_FORGONE_REASON, now))
+        return Delivered("plan ended")
+
+    return end
+
+
+PLAN_FORGONE_REASON = "forgone"

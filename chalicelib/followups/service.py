@@ -765,10 +765,12 @@ class FollowupService:
         person = self.store.get_person(person_id) or Person(person_id, d.email, d.first_name)
         self._require_mailable(person, message)
         cancelled = message.payload.get("reason") == CANCELLED
+        forgone = message.payload.get("reason") == "forgone"  # the candidate is out of the race
         subject = "Your monthly gift is cancelled" if cancelled else "Your monthly gift has ended"
         email = self._compose("plan_ended", subject, person, message, [],
                               page=self.pages.get(plan.page_slug), amount_cents=plan.amount_cents,
-                              cancelled=cancelled, page_url=self.link(f"/donate/{plan.page_slug}"))
+                              cancelled=cancelled, forgone=forgone,
+                              page_url=self.link(f"/donate/{plan.page_slug}"))
         return self._send(message, person_id, email)
 
     def deliver_forgone_notice(self, message: OutboxMessage) -> Delivered:

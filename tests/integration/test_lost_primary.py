@@ -80,3 +80,20 @@ def test_a_lost_primary_refunds_each_general_gift_once(api, local_stack, mailbox
     body = donation_body(2_700, email=f"lost.{uuid.uuid4().hex[:10]}@example.org")
     status, answer = api.call("POST", f"/api/pages/{slug}/donations", {**body, "election": calendar.general})
     assert status == 400 and answer["error"]["code"] == "election_not_open", answer
+
+
+def test_a_lost_primary_ends_monthly_plans_for_the_general(api, stripe_api, local_stack,
+                                                            mailbox: Path) -> None:
+    from tests.integration.test_renewal_mail import monthly_gift
+
+    calendar = ElectionCalendar(api)
+    email, donation, client = monthly_gift(api, stripe_api, local_stack, calendar.page(calendar.general))
+    lost = calendar.configure(status="lost_primary")
+    drain_until(delivered(f"forgo_elections#{calendar.committee_id}#lost_primary#{lost['status_date']}"))
+    subscription = donation["subscription_id"]
+    assert drain_until(delivered(f"end_plan_forgone#{subscription}")).status == "sent"
+    drain_until(delivered(f"plan_ended#{subscription}"))
+    deps.dispatcher().drain(limit=500)
+    assert client.v1.subscriptions.retrieve(subscription).status == "canceled"
+    (ended,) = [m for m in sent_to(mailbox, email) if "has ended" in m["Subject"]]
+    assert "no longer in the race" in text_of(ended)

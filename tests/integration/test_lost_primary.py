@@ -97,3 +97,18 @@ def test_a_lost_primary_ends_monthly_plans_for_the_general(api, stripe_api, loca
     assert client.v1.subscriptions.retrieve(subscription).status == "canceled"
     (ended,) = [m for m in sent_to(mailbox, email) if "has ended" in m["Subject"]]
     assert "no longer in the race" in text_of(ended)
+
+
+def test_a_withdrawal_refunds_the_gifts_for_later_elections_once(api, local_stack, mailbox: Path) -> None:
+    calendar = ElectionCalendar(api)
+    slug = calendar.page(calendar.primary, [calendar.primary, calendar.general])
+    intent, email = paid_gift(api, local_stack, slug, calendar.general, 5_000)
+    out = calendar.configure(status="withdrawn")
+    drain_until(delivered(f"forgo_elections#{calendar.committee_id}#withdrawn#{out['status_date']}"))
+    deps.dispatcher().drain(limit=500)
+    deps.dispatcher().drain(limit=500)
+    events = standin(local_stack).v1.events.list(params={"type": "charge.refunded", "limit": 100}).data
+    (one,) = [e.data.object for e in events if e.data.object["payment_intent"] == intent]
+    assert one["amount_refunded"] == 5_000
+    (notice,) = [m for m in sent_to(mailbox, email) if "refunded" in m["Subject"]]
+    assert "withdrew from the race" in text_of(notice)

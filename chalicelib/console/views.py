@@ -69,6 +69,21 @@ def refcode_chart(report: Mapping[str, Any]) -> Chart:
                      max_label=money(max((int(r["amount_cents"]) for r in refs), default=0)))
 
 
+def participation_chart(report: Mapping[str, Any]) -> Chart:
+    """The action's funnel: one bar per stage, the same numbers in the table under it."""
+    stages = list(report["stages"])
+    names = {"invited": "Invited", "rsvp_yes": "Said yes", "confirmed": "Confirmed",
+             "attended": "Attended", "hosted_or_raised": "Hosted or raised"}
+    data = [Datum(names[s["stage"]], float(s["people"]), str(s["people"])) for s in stages]
+    rows = [[names[s["stage"]], str(s["people"])] for s in stages]
+    first, last = stages[0]["people"], stages[-1]["people"]
+    description = (f"People at each stage of {report['title']}: {first} invited, "
+                   f"{last} went on to host or raise.")
+    return bar_chart("participation", "People at each stage", description, data,
+                     columns=["Stage", "People"], rows=rows,
+                     max_label=str(max((int(s["people"]) for s in stages), default=0)))
+
+
 def preview_html(query: Mapping[str, str], now: datetime) -> tuple[str, int]:
     """The donation page for the editor's unsaved fields (never stored, nothing counted)."""
     from chalicelib import deps

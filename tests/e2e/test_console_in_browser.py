@@ -128,6 +128,7 @@ def test_a_morning_in_the_console(browser, live_server: str, local_stack, mailbo
                        "edit-page": f"/admin/pages/{slug}", "results": f"/admin/pages/{slug}/results",
                        "refcodes": f"/admin/reports/refcodes?page={slug}", "actions": "/admin/actions",
                        "recruiters": "/admin/recruiters",
+                       "participation": f"/admin/reports/participation?action_id={made.json()['action_id']}",
                        "preview": "/admin/preview?title=T&headline=H&asks=10&goal=100"
                                   "&deadline=2099-01-01T00:00&election=P2026&committee_id=C00123456"}
 

@@ -4,11 +4,13 @@ host, counted stage by stage exactly as they happened."""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
 
 from chalicelib.giving.model import donor_id_for
+from tests.console_kit import Console, staff_key
 from tests.followups_kit import action_body, invite, iso, now
 from tests.helpers import FINANCE_KEY, ORGANIZER_KEY, staff
 
@@ -23,7 +25,7 @@ def funnel(api, action_id: str, key: str = ORGANIZER_KEY) -> dict:
     return body["counts"]
 
 
-def test_the_funnel_counts_the_people_at_each_stage_exactly(api) -> None:
+def test_the_funnel_counts_the_people_at_each_stage_exactly(api, client) -> None:
     from chalicelib import deps, tokens
 
     starts = now() + timedelta(minutes=30)
@@ -62,6 +64,16 @@ def test_the_funnel_counts_the_people_at_each_stage_exactly(api) -> None:
     assert offered.status_code == 200
     counts = funnel(api, action_id, FINANCE_KEY)
     assert counts == {"invited": 7, "rsvp_yes": 5, "confirmed": 3, "attended": 2, "hosted_or_raised": 1}
+
+    console = Console(client)
+    assert console.sign_in_with_key(staff_key("organizer")).status_code == 303
+    page = console.get(f"/admin/reports/participation?action_id={action_id}")
+    assert page.status_code == 200 and len(page.body) < 60 * 1024
+    html = page.body.decode()
+    assert "<svg" in html and "Funnel party" in html
+    rows = dict(re.findall(r'<th scope="row">([^<]*)</th><td class="n">([^<]*)</td>', html))
+    assert rows == {"Invited": "7", "Said yes": "5", "Confirmed": "3", "Attended": "2",
+                    "Hosted or raised": "1"}
 
 
 def test_the_funnel_needs_a_known_action(api) -> None:

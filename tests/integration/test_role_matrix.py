@@ -73,6 +73,7 @@ CONSOLE_ALLOWED: dict[tuple[str, str], tuple[str, ...]] = {
     ("GET", "/admin/actions"): ORGANIZER,
     ("GET", "/admin/actions/{action_id}"): ORGANIZER,
     ("GET", "/admin/recruiters"): ORGANIZER,
+    ("GET", "/admin/reports/participation"): ORGANIZER,
     ("GET", "/admin/exports"): FINANCE,
     ("POST", "/admin/exports"): FINANCE,
     ("GET", "/admin/exports/{export_id}"): FINANCE,

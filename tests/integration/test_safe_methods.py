@@ -170,6 +170,7 @@ class Seeded:
             "/api/admin/reports/participation": f"?action_id={self.action_id}",
             "/api/admin/reports": f"?committee_id={self.filer_id}",
             "/admin/reports/refcodes": f"?page={self.slug}",
+            "/admin/reports/participation": f"?action_id={self.action_id}",
             "/admin/filings": f"?committee_id={self.filer_id}",
             "/api/admin/notices": f"?committee_id={self.filer_id}",
         }

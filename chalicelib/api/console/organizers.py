@@ -184,6 +184,19 @@ def refcodes(signed: SignedIn) -> Response:
                   chart=refcode_chart(report) if report and report["refcodes"] else None)
 
 
+# --- participation funnel ------------------------------------------------------------------
+@console.route("/admin/reports/participation", methods=["GET"])
+@staff_page(ORGANIZERS)
+def participation(signed: SignedIn) -> Response:
+    from chalicelib.console.views import participation_chart
+
+    query = params(request())
+    action_id = query.get("action_id") or None
+    report = deps.participation_report().for_action(action_id) if action_id else None
+    return render("console/participation.html", signed, query=query, report=report,
+                  chart=participation_chart(report) if report else None)
+
+
 # --- actions ------------------------------------------------------------------------------
 @console.route("/admin/actions", methods=["GET"])
 @staff_page(ORGANIZERS)

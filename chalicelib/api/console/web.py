@@ -58,6 +58,7 @@ NAV: list[NavItem] = [
     NavItem("Dashboard", "/admin/", ORGANIZERS),
     NavItem("New page", "/admin/pages/new", ORGANIZERS),
     NavItem("Refcodes", "/admin/reports/refcodes", STAFF),
+    NavItem("Participation", "/admin/reports/participation", ORGANIZERS),
     NavItem("Actions", "/admin/actions", ORGANIZERS),
     NavItem("Recruiters", "/admin/recruiters", ORGANIZERS),
     NavItem("Donations", "/admin/donations", FINANCE),

@@ -40,7 +40,7 @@ from chalicelib.followups.model import (
     Person,
     invitation_id_for,
 )
-from chalicelib.giving.model import Donation, RecurringPlan, donor_id_for
+from chalicelib.giving.model import Donation, DonorSnapshot, RecurringPlan, donor_id_for
 from chalicelib.giving.recurring import CANCELLED, PLAN_ENDED, RENEWAL_FAILED
 from chalicelib.giving.velocity import SignupLimits, check_signup, signup_expiry, signup_keys
 from chalicelib.outbox.model import Deferred, Delivered, Handler, OutboxMessage, PermanentFailure
@@ -751,6 +751,14 @@ class FollowupService:
             self._require_mailable(person, message)
         return self.send_once(message, recipient_id, email)
 
+    def _mailable_donor(self, donor: DonorSnapshot, message: OutboxMessage) -> tuple[str, Person]:
+        """The person a donation's or plan's donor is (as known, or as the gift names them),
+        checked as mailable for this message."""
+        person_id = donor_id_for(donor.email)
+        person = self.store.get_person(person_id) or Person(person_id, donor.email, donor.first_name)
+        self._require_mailable(person, message)
+        return person_id, person
+
     def deliver_plan_ended(self, message: OutboxMessage) -> Delivered:
         """The email that confirms a monthly gift stopped (the donor cancelled it, or Stripe
         ended it after its renewals kept failing): transactional."""
@@ -760,10 +768,7 @@ class FollowupService:
         plan = self.donations.plan(str(message.payload.get("subscription_id")))
         if plan is None:
             raise PermanentFailure("plan not found")
-        d = plan.donor
-        person_id = donor_id_for(d.email)
-        person = self.store.get_person(person_id) or Person(person_id, d.email, d.first_name)
-        self._require_mailable(person, message)
+        person_id, person = self._mailable_donor(plan.donor, message)
         cancelled = message.payload.get("reason") == CANCELLED
         forgone = message.payload.get("reason") == "forgone"  # the candidate is out of the race
         subject = "Your monthly gift is cancelled" if cancelled else "Your monthly gift has ended"
@@ -783,10 +788,7 @@ class FollowupService:
         donation = self.donations.get(str(message.payload.get("donation_id")))
         if donation is None:
             raise PermanentFailure("donation not found")
-        d = donation.donor
-        person_id = donor_id_for(d.email)
-        person = self.store.get_person(person_id) or Person(person_id, d.email, d.first_name)
-        self._require_mailable(person, message)
+        person_id, person = self._mailable_donor(donation.donor, message)
         amount = message.payload.get("amount_cents")
         email = self._compose("forgone_refund", "Your contribution is being refunded", person, message, [],
                               page=self.pages.get(donation.page_slug),
@@ -807,10 +809,7 @@ class FollowupService:
             raise PermanentFailure("plan not found")
         if plan.status == "canceled":
             return Delivered("skipped: the plan has ended")
-        d = plan.donor
-        person_id = donor_id_for(d.email)
-        person = self.store.get_person(person_id) or Person(person_id, d.email, d.first_name)
-        self._require_mailable(person, message)
+        person_id, person = self._mailable_donor(plan.donor, message)
         amount = message.payload.get("amount_cents")
         email = self._compose(
             "renewal_failed", "Your monthly gift's payment did not go through", person, message, [],

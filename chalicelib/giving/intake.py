@@ -87,6 +87,16 @@ def zip_code(value: str) -> str:
     return value.replace("-", "")
 
 
+def _election_code(value: str) -> str:
+    if not ELECTION_CODE.fullmatch(value.upper()):
+        raise ValueError("must be an FEC election code such as P2026 or G2026")
+    return value.upper()
+
+
+# An election a request names (the committee's calendar decides whether it is open).
+ElectionCode = Annotated[str, AfterValidator(_election_code)]
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
@@ -137,7 +147,7 @@ class AttestationsInput(_Strict):
 
 class DonationRequest(_Strict):
     amount_cents: Annotated[StrictInt, Field(ge=MIN_DONATION_CENTS, le=MAX_DONATION_CENTS)]
-    election: str | None = None
+    election: ElectionCode | None = None
     refcode: Annotated[str, Field(max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")] | None = None
     idempotency_key: Annotated[str, Field(min_length=8, max_length=128,
                                           pattern=r"^[A-Za-z0-9_.:-]+$")] | None = None
@@ -157,13 +167,6 @@ class DonationRequest(_Strict):
     # The signed note of an earlier attempt on this page refused for an attestation (the 400's
     # `attestations_refused`): the donor changed an answer, a signal for review.
     attestations_refused: Annotated[str, Field(max_length=512)] | None = None
-
-    @field_validator("election")
-    @classmethod
-    def _election(cls, value: str | None) -> str | None:
-        if value is not None and not ELECTION_CODE.fullmatch(value.upper()):
-            raise ValueError("must be an FEC election code such as P2026 or G2026")
-        return value.upper() if value else None
 
     @field_validator("recurring_consent")
     @classmethod

@@ -8,14 +8,14 @@ import json
 from datetime import date
 from typing import Annotated, Literal
 
-from pydantic import Field, StrictInt, field_validator, model_validator
+from pydantic import Field, StrictInt, model_validator
 
-from chalicelib.compliance.elections import ELECTION_CODE
 from chalicelib.giving.intake import (
     MAX_DONATION_CENTS,
     AttestationsInput,
     DonorInput,
     DonorText,
+    ElectionCode,
     _Strict,
 )
 from chalicelib.giving.model import DonorSnapshot
@@ -32,19 +32,12 @@ class OfflineContribution(_Strict):
     # What was given, for `in_kind` (required then, refused otherwise).
     in_kind_description: Annotated[DonorText, Field(min_length=1, max_length=100)] | None = None
     deposit_batch: Annotated[str, Field(max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")] | None = None
-    election: str | None = None
+    election: ElectionCode | None = None
     idempotency_key: Annotated[str, Field(min_length=8, max_length=128,
                                           pattern=r"^[A-Za-z0-9_.:-]+$")]
     # None: an anonymous gift (refused by rule, see compliance/offline.py).
     donor: DonorInput | None = None
     attestations: AttestationsInput | None = None
-
-    @field_validator("election")
-    @classmethod
-    def _election(cls, value: str | None) -> str | None:
-        if value is not None and not ELECTION_CODE.fullmatch(value.upper()):
-            raise ValueError("must be an FEC election code such as P2026 or G2026")
-        return value.upper() if value else None
 
     @model_validator(mode="after")
     def _in_kind_says_what(self) -> OfflineContribution:

@@ -47,7 +47,8 @@ def start_donation(slug: str) -> Response:
 @donations.route("/api/admin/contributions", methods=["POST"])
 @handles_errors
 def record_contribution() -> Response:
-    """A check, cash or a wire finance received (docs/reports.md, "Enter checks")."""
+    """A check, cash, a wire, an in-kind or an earmarked gift finance received (docs/reports.md,
+    "Enter checks")."""
     from chalicelib.giving.offline import OfflineContribution
 
     require_staff(donations.current_request, "finance")
@@ -55,9 +56,7 @@ def record_contribution() -> Response:
     d = deps.giving_service().record_offline(entry)
     logs.info("offline contribution recorded", donation_id=d.donation_id, method=entry.method,
               amount_cents=d.amount_cents)
-    return json_response({**staff_view(d, with_pii=True), "method": d.channel,
-                          "reference": d.reference, "deposit_batch": d.deposit_batch,
-                          "in_kind_description": d.in_kind_description}, 201)
+    return json_response(offline_view(d), 201)
 
 
 @donations.route("/api/admin/donations/{donation_id}", methods=["GET"])
@@ -81,6 +80,19 @@ def client_ip(request: Request) -> str | None:
         return viewer.rpartition(":")[0].strip("[]") or None
     identity = (request.context or {}).get("identity") or {}
     return identity.get("sourceIp") or None
+
+
+def offline_view(d: Donation) -> dict[str, object]:
+    """A contribution finance entered, as its entry answers it (with the donor's details)."""
+    conduit = None
+    if d.conduit is not None:
+        c = d.conduit
+        conduit = {"name": c.name, "fec_id": c.fec_id,
+                   "address": {"line1": c.address_line1, "line2": c.address_line2,
+                               "city": c.city, "state": c.state, "zip": c.zip}}
+    return {**staff_view(d, with_pii=True), "method": d.channel, "reference": d.reference,
+            "deposit_batch": d.deposit_batch, "in_kind_description": d.in_kind_description,
+            "conduit": conduit}
 
 
 def staff_view(d: Donation, *, with_pii: bool) -> dict[str, object]:

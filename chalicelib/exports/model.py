@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Literal
 
+from chalicelib.giving.model import Conduit
+
 ExportKind = Literal["contributions_csv", "fec_schedule_a", "ledger_csv"]
 ExportStatus = Literal["queued", "running", "succeeded", "failed"]
 KINDS: tuple[ExportKind, ...] = ("contributions_csv", "fec_schedule_a", "ledger_csv")
@@ -93,10 +95,13 @@ class DonationFacts:
     # occupation above are then the answer): the contribution needs a memo entry or amendment.
     best_efforts_answered_on: date | None = None
     excess_refund_cents: int = 0
-    # How it came in: `online`, or what finance entered (`check`, `cash`, `wire`, `in_kind`
+    # How it came in: `online`, or what finance entered (`check`, `cash`, `wire`, `conduit`
+    # with who forwarded it, `in_kind`
     # with what was given); the filing's Schedule A row type follows it.
     method: str = "online"
     in_kind_description: str | None = None
+    conduit: Conduit | None = None
+    reference: str | None = None  # a check's number, a wire's reference (what finance noted)
 
 
 @dataclass(frozen=True)

@@ -30,8 +30,10 @@ from chalicelib.exports.model import DonationFacts, LedgerMovement
 from chalicelib.exports.service import DONATIONS_PER_READ, chunks
 from chalicelib.filing.ids import transaction_id
 from chalicelib.filing.model import (
+    Address,
     BestEffortsAnswer,
     FilingCommittee,
+    Organization,
     ProcessingFee,
     Receipt,
     ReceiptMethod,
@@ -39,6 +41,7 @@ from chalicelib.filing.model import (
     ReturnedContribution,
     Transaction,
 )
+from chalicelib.giving.model import Conduit
 
 
 class Ledger(Protocol):
@@ -88,7 +91,8 @@ def _transactions(committee: FilingCommittee, movement: LedgerMovement, donation
     if movement.kind == "contribution":
         receipt = Receipt(transaction_id("SA", movement.donation_id), day, cents, person, aggregate,
                           election, method=_method(donation.method),
-                          in_kind_description=donation.in_kind_description)
+                          in_kind_description=donation.in_kind_description,
+                          conduit=_organization(donation.conduit))
         yield receipt
         answered = donation.best_efforts_answered_on
         if answered is not None:  # the donor's facts hold the answer (see compliance.best_efforts)
@@ -110,6 +114,14 @@ def _transactions(committee: FilingCommittee, movement: LedgerMovement, donation
     if movement.fee_cents:
         yield ProcessingFee(transaction_id("SB", f"{movement.movement_id}#fee"), day,
                             movement.fee_cents)
+
+
+def _organization(conduit: Conduit | None) -> Organization | None:
+    """The conduit of an earmarked gift as the filing's organization."""
+    if conduit is None:
+        return None
+    return Organization(conduit.name, Address(conduit.address_line1, conduit.city, conduit.state,
+                                              conduit.zip, conduit.address_line2), conduit.fec_id)
 
 
 _METHODS: dict[str, ReceiptMethod] = {m: m for m in get_args(ReceiptMethod)}

@@ -124,6 +124,27 @@ class DonorSnapshot:
 
 
 @dataclass(frozen=True)
+class Conduit:
+    """The platform or committee that forwarded an earmarked gift (a `conduit` entry): the
+    report's EARMARK_RECEIPT names it and its EARMARK_MEMO carries it as the committee."""
+
+    name: str
+    address_line1: str
+    city: str
+    state: str
+    zip: str
+    address_line2: str | None = None
+    fec_id: str | None = None  # a registered committee's `C…` id (the report requires it)
+
+    def record(self) -> dict[str, str]:
+        return {k: v for k, v in self.__dict__.items() if v is not None}
+
+    @classmethod
+    def from_record(cls, record: dict[str, str] | None) -> Conduit | None:
+        return cls(**record) if record else None
+
+
+@dataclass(frozen=True)
 class ExpressDonor:
     """A donor as express giving sees them: the details on file (an express gift is made in
     them), the saved card's Stripe customer, the express charges of the last day (with the
@@ -215,6 +236,7 @@ class Donation:
     reference: str | None = None
     deposit_batch: str | None = None
     in_kind_description: str | None = None  # what was given, for `in_kind`
+    conduit: Conduit | None = None  # who forwarded it, for `conduit`
 
     @property
     def recurring(self) -> bool:

@@ -1,5 +1,6 @@
-"""What finance enters for a contribution received off the pages (a check, cash, a wire),
-validated with pydantic. Imported only by its route."""
+"""What finance enters for a contribution received off the pages (a check, cash, a wire, an
+in-kind gift, or one forwarded by a conduit), validated with pydantic. Imported only by its
+routes (the single entry and the CSV import)."""
 
 from __future__ import annotations
 
@@ -12,15 +13,31 @@ from pydantic import Field, StrictInt, model_validator
 
 from chalicelib.giving.intake import (
     MAX_DONATION_CENTS,
+    AddressInput,
     AttestationsInput,
     DonorInput,
     DonorText,
     ElectionCode,
     _Strict,
 )
-from chalicelib.giving.model import DonorSnapshot
+from chalicelib.giving.model import Conduit, DonorSnapshot
 
-OfflineMethod = Literal["check", "cash", "wire", "in_kind"]
+OfflineMethod = Literal["check", "cash", "wire", "in_kind", "conduit"]
+OFFLINE_METHODS: tuple[str, ...] = ("check", "cash", "wire", "in_kind", "conduit")
+
+
+class ConduitInput(_Strict):
+    """Who forwarded an earmarked gift: a platform or committee (its FEC id, `C` and 8 digits,
+    is what the report's EARMARK_MEMO needs; without it the report lists an error to fix)."""
+
+    name: Annotated[DonorText, Field(min_length=1, max_length=200)]
+    address: AddressInput
+    fec_id: Annotated[str, Field(pattern=r"^C\d{8}$")] | None = None
+
+    def conduit(self) -> Conduit:
+        a = self.address
+        return Conduit(name=self.name, address_line1=a.line1, address_line2=a.line2 or None,
+                       city=a.city, state=a.state, zip=a.zip, fec_id=self.fec_id)
 
 
 class OfflineContribution(_Strict):
@@ -33,6 +50,8 @@ class OfflineContribution(_Strict):
     in_kind_description: Annotated[DonorText, Field(min_length=1, max_length=100)] | None = None
     deposit_batch: Annotated[str, Field(max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")] | None = None
     election: ElectionCode | None = None
+    # Who forwarded it, for `conduit` (required then, refused otherwise).
+    conduit: ConduitInput | None = None
     idempotency_key: Annotated[str, Field(min_length=8, max_length=128,
                                           pattern=r"^[A-Za-z0-9_.:-]+$")]
     # None: an anonymous gift (refused by rule, see compliance/offline.py).
@@ -43,6 +62,8 @@ class OfflineContribution(_Strict):
     def _in_kind_says_what(self) -> OfflineContribution:
         if (self.method == "in_kind") != (self.in_kind_description is not None):
             raise ValueError("in_kind_description is required for in_kind and only for it")
+        if (self.method == "conduit") != (self.conduit is not None):
+            raise ValueError("conduit is required for the conduit method and only for it")
         return self
 
     def donor_snapshot(self) -> DonorSnapshot:

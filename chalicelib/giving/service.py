@@ -657,8 +657,9 @@ class GivingService:
                                        [*messages, refund], excess, counters=counters)
 
     def record_offline(self, entry: OfflineContribution) -> Donation:
-        """A check, cash or a wire finance received: intake and success at once, in one
-        transaction (the `commit_event` of a renewal's contribution), with no call to Stripe.
+        """A check, cash, a wire, an in-kind or an earmarked gift finance received: intake and
+        success at once, in one transaction (the `commit_event` of a renewal's contribution),
+        with no call to Stripe.
         The same designation, limit, aggregates and ledger movement as an online gift; cash
         also counts on the person's cash for the election, within its limit. The same
         idempotency key answers the first donation and writes nothing; reused with other
@@ -689,6 +690,7 @@ class GivingService:
             limit_scope=scope, best_efforts_flag=needs_best_efforts(snapshot), stored=False,
             channel=entry.method, reference=entry.reference, deposit_batch=entry.deposit_batch,
             in_kind_description=entry.in_kind_description,
+            conduit=entry.conduit.conduit() if entry.conduit else None,
         )
         debt_limit = committee.debt_limit(election, when)
         donation.toward_debt = debt_limit is not None

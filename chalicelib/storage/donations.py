@@ -21,6 +21,7 @@ from chalicelib.compliance.reviews import CardCheck, CardShared
 from chalicelib.giving.events import PaymentEvent
 from chalicelib.giving.ledger import Movement, PaymentState, TotalsDelta, movements
 from chalicelib.giving.model import (
+    Conduit,
     Donation,
     DonorSnapshot,
     ExpressDonor,
@@ -838,6 +839,7 @@ def _to_item(d: Donation, pending_shards: int = 10) -> DonationModel:
         refcode=d.refcode, email_opt_in=d.email_opt_in, attestations=d.attestations,
         channel=d.channel, reference=d.reference, deposit_batch=d.deposit_batch,
         in_kind_description=d.in_kind_description,
+        conduit=d.conduit.record() if d.conduit else None,
         interests=list(d.interests) or None,
         idempotency_key=d.idempotency_key, fingerprint=d.fingerprint,
         payment_intent_id=d.payment_intent_id, charge_id=d.charge_id, paid_at=d.paid_at,
@@ -894,5 +896,5 @@ def _from_item(i: DonationModel) -> Donation:
         review_signals=[dict(x) for x in i.review_signals or []],
         review_status=i.review_status,
         channel=i.channel, reference=i.reference, deposit_batch=i.deposit_batch,
-        in_kind_description=i.in_kind_description,
+        in_kind_description=i.in_kind_description, conduit=Conduit.from_record(i.conduit),
     )

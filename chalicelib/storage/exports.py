@@ -20,6 +20,7 @@ from pynamodb.exceptions import DoesNotExist, UpdateError
 
 from chalicelib.errors import ProviderUnavailable
 from chalicelib.exports.model import DonationFacts, DonorFacts, ExportJob, LedgerMovement
+from chalicelib.giving.model import Conduit
 from chalicelib.paging import Slice
 from chalicelib.storage import paging
 from chalicelib.storage.donations import ledger_key, ledger_months
@@ -39,7 +40,8 @@ _DONATION_FIELDS = (
     "donation_id", "donor", "amount_cents", "refunded_cents", "status", "election", "page_slug",
     "payment_intent_id", "charge_id", "refcode", "paid_at", "recurring", "subscription_id",
     "excess_refund_reason", "excess_reason", "best_efforts_employer", "best_efforts_occupation",
-    "best_efforts_answered_on", "excess_refund_cents", "channel", "in_kind_description",
+    "best_efforts_answered_on", "excess_refund_cents", "channel", "in_kind_description", "conduit",
+    "reference",
 )
 
 
@@ -214,6 +216,7 @@ def _donation(item: DonationModel) -> DonationFacts:
                                   if item.best_efforts_answered_on else None),
         excess_refund_cents=int(item.excess_refund_cents or 0),
         method=item.channel or "online", in_kind_description=item.in_kind_description,
+        conduit=Conduit.from_record(item.conduit), reference=item.reference,
     )
 
 

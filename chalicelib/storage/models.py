@@ -136,11 +136,13 @@ class DonationModel(Model):
     donor_id = UnicodeAttribute()
     donor = DonorFields()
     refcode = UnicodeAttribute(null=True)
-    # Received off the pages (giving/offline.py): check, cash or wire, and what finance noted.
+    # Received off the pages (giving/offline.py): check, cash, wire, in kind or through a
+    # conduit, and what finance noted.
     channel = UnicodeAttribute(null=True)
     reference = UnicodeAttribute(null=True)
     deposit_batch = UnicodeAttribute(null=True)
     in_kind_description = UnicodeAttribute(null=True)
+    conduit = JSONAttribute(null=True)  # giving.model.Conduit.record(), for `conduit`
     email_opt_in = BooleanAttribute(default=False)
     interests = ListAttribute(of=UnicodeAttribute, null=True)  # action kinds (follow-ups)
     attestations = JSONAttribute(default=dict)

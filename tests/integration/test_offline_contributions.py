@@ -93,3 +93,29 @@ def test_an_in_kind_gift_reaches_the_reports_ledger_as_what_was_given(api: Any) 
     status, refused = api.call("POST", "/api/admin/contributions",
                                entry(cid, 30_000, email(), "in_kind"), staff(FINANCE_KEY))
     assert status == 400 and "in_kind_description" in refused["error"]["message"] + str(refused)
+
+
+def test_a_conduit_gift_keeps_its_conduit_through_to_the_reports_ledger(api: Any) -> None:
+    from datetime import datetime, timezone
+
+    from chalicelib.storage.exports import MovementLedger
+
+    cid = committee_id()
+    conduit = {"name": "ActBlue", "fec_id": "C00401224",
+               "address": {"line1": "PO Box 441146", "city": "Somerville", "state": "MA",
+                           "zip": "02144"}}
+    status, made = api.call("POST", "/api/admin/contributions",
+                            entry(cid, 25_000, email(), "conduit", conduit=conduit,
+                                  reference="AB-7781"), staff(FINANCE_KEY))
+    assert status == 201 and made["method"] == "conduit", made
+    assert made["conduit"]["name"] == "ActBlue" and made["conduit"]["fec_id"] == "C00401224"
+    ledger = MovementLedger(10)
+    moved = list(ledger.movements(cid, datetime(2025, 1, 1, tzinfo=timezone.utc),
+                                  datetime(2025, 2, 1, tzinfo=timezone.utc)))
+    facts = ledger.donations([m.donation_id for m in moved])[made["donation_id"]]
+    assert facts.method == "conduit" and facts.conduit is not None
+    assert (facts.conduit.name, facts.conduit.city, facts.reference) == ("ActBlue", "Somerville",
+                                                                         "AB-7781")
+    status, refused = api.call("POST", "/api/admin/contributions",
+                               entry(cid, 25_000, email(), "conduit"), staff(FINANCE_KEY))
+    assert status == 400, refused

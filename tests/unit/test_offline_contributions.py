@@ -90,3 +90,23 @@ def test_an_in_kind_gift_says_what_was_given() -> None:
         entry(30_000, "in_kind", "in-kind-key-2")
     with pytest.raises(ValueError, match="in_kind_description"):
         entry(30_000, "check", "check-key-2", in_kind_description="Printing")
+
+
+def test_a_conduit_gift_keeps_who_forwarded_it_and_counts_like_a_check() -> None:
+    world = GivingWorld()
+    conduit = {"name": "ActBlue", "fec_id": "C00401224",
+               "address": {"line1": "PO Box 441146", "city": "Somerville", "state": "MA",
+                           "zip": "02144"}}
+    d = world.giving.record_offline(entry(25_000, "conduit", conduit=conduit))
+    assert d.channel == "conduit" and d.conduit is not None
+    assert (d.conduit.name, d.conduit.fec_id, d.conduit.zip) == ("ActBlue", "C00401224", "02144")
+    assert world.store.aggregate(d.donor_id, "C00000001#P2026").net_cents == 25_000
+
+
+@pytest.mark.parametrize("method, conduit", [("conduit", None), ("check", {
+    "name": "ActBlue", "address": {"line1": "1 Way", "city": "Austin", "state": "TX", "zip": "78701"}})])
+def test_a_conduit_is_required_for_the_conduit_method_and_only_for_it(method: str, conduit: Any) -> None:
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError, match="conduit is required"):
+        entry(25_000, method, **({"conduit": conduit} if conduit else {}))

@@ -166,6 +166,7 @@
       amount_cents: amountCents(),
       idempotency_key: idempotencyKey,
       email_opt_in: checked("email_opt_in"),
+      sms_opt_in: checked("sms_opt_in"),
       interests: Array.prototype.map.call(form.querySelectorAll('input[name="interests"]:checked'),
                                           function (box) { return box.value; }),
       donor: {

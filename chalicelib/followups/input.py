@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timezone
 from typing import Annotated, Literal
 
@@ -13,10 +14,12 @@ from pydantic import (
     Field,
     StrictBool,
     StrictInt,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
 
+from chalicelib.followups import texts
 from chalicelib.followups.model import ActionKind
 from chalicelib.giving.intake import DonorParagraphs, DonorText, Email, StateCode
 
@@ -117,6 +120,19 @@ class SignupRequest(_Strict):
     interests: Interests = []
     page: Slug | None = None
     refcode: Annotated[str, Field(max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")] | None = None
+    # Texts: the box next to `texts.disclosure` (unchecked by default) needs a textable `phone`.
+    sms_opt_in: StrictBool = False
+    phone: Annotated[str, Field(max_length=30)] | None = Field(default=None, validate_default=True)
+
+    @field_validator("phone")
+    @classmethod
+    def _phone(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value and not re.fullmatch(r"\+?[0-9 ().-]{7,30}", value):
+            raise ValueError("must be a phone number")
+        phone = texts.normalize_phone(value) if value else None
+        if info.data.get("sms_opt_in") and not (phone and texts.textable(phone)):
+            raise ValueError("sms_opt_in needs a phone that can receive texts")
+        return phone
 
     @field_validator("interests")
     @classmethod

@@ -168,7 +168,8 @@ class Invitation:
 
 
 # What a person may consent to, each on its own: invitations (events, phone banks, canvasses,
-# and the reminders and welcomes that carry them) and, later, text messages. Receipts and other
+# and the reminders and welcomes that carry them) and text messages (`sms`, the "texts" of the
+# forms: given only by ticking the box next to `followups.texts.disclosure`). Receipts and other
 # transactional mail need no consent (see `followups/consent.py`).
 INVITATIONS, SMS = "invitations", "sms"
 CONSENT_PURPOSES = (INVITATIONS, SMS)
@@ -178,19 +179,24 @@ CONSENT_PURPOSES = (INVITATIONS, SMS)
 class Consent:
     """A person's latest answer for one purpose: given or withdrawn, when, and how: the
     `source` (`donation_opt_in`, `walk_in`, `signup_confirmed`, `unsubscribe_page`,
-    `one_click`, `complaint`)."""
+    `one_click`, `complaint`; for texts also `text_reply`). `version` names the disclosure a
+    texts consent was given under (`texts.DISCLOSURE_VERSION`)."""
 
     given: bool
     at: datetime
     source: str
+    version: str | None = None
 
     def record(self) -> dict[str, object]:
-        return {"given": self.given, "at": self.at.isoformat(), "source": self.source}
+        found: dict[str, object] = {"given": self.given, "at": self.at.isoformat(), "source": self.source}
+        if self.version:
+            found["version"] = self.version
+        return found
 
     @classmethod
     def from_record(cls, record: dict[str, object]) -> Consent:
         return cls(bool(record["given"]), datetime.fromisoformat(str(record["at"])),
-                   str(record["source"]))
+                   str(record["source"]), str(record["version"]) if record.get("version") else None)
 
 
 @dataclass
@@ -219,6 +225,16 @@ class Person:
     # Per purpose, when and how consent was last given or withdrawn. For invitations the state
     # itself is `subscribed` and `unsubscribed_at` (what the conditional writes test).
     consents: dict[str, Consent] = field(default_factory=dict)
+    phone: str | None = None  # E.164, kept only with a texts consent
+    # The once-a-day cap on non-essential texts: the local day it was last used, and by which message.
+    last_text_day: str | None = None
+    last_text_message: str | None = None
+
+    @property
+    def textable(self) -> bool:
+        """Texts may go: a number, and the texts consent given and not withdrawn (STOP)."""
+        texts = self.consents.get(SMS)
+        return bool(self.phone) and texts is not None and texts.given
 
     @property
     def invitable(self) -> bool:

@@ -24,14 +24,16 @@ from typing import TYPE_CHECKING, Any, Protocol
 from chalicelib import logs, tokens
 from chalicelib.clock import utcnow
 from chalicelib.errors import InvalidInput, NotFound, ProviderUnavailable
-from chalicelib.followups import consent, planning
+from chalicelib.followups import consent, planning, texts
 from chalicelib.followups.attendance import RsvpChange, decide, seat_waiting, wrap_up
 from chalicelib.followups.errors import AddressRefused, SendRefused, StaleInvitation
 from chalicelib.followups.feedback import complaint_alarm, suppressions
 from chalicelib.followups.matching import Audience, rank
 from chalicelib.followups.model import (
+    SMS,
     STATUSES,
     Action,
+    Consent,
     Host,
     Invitation,
     Location,
@@ -65,7 +67,11 @@ class FollowupStore(Protocol):
     def get_person(self, person_id: str) -> Person | None: ...
     def person_by_share_code(self, code: str) -> Person | None: ...
     def upsert_donor(self, person: Person, subscribe: bool, now: datetime,
-                     source: str = "donation_opt_in") -> Person: ...
+                     source: str = "donation_opt_in", texts: Consent | None = None) -> Person: ...
+    def claim_text_slot(self, person_id: str, day: str, message_id: str) -> bool: ...
+    def people_by_phone(self, phone: str) -> list[str]: ...
+    def record_text_reply(self, marker: str, now: datetime, person_ids: Sequence[str],
+                          consent: Consent | None, reply: OutboxMessage | None) -> bool: ...
     def claim_invitation_slot(self, person_id: str, message_id: str, now: datetime) -> bool: ...
     def unsubscribe(self, person_id: str, now: datetime, source: str) -> None: ...
     def suppress(self, person_id: str, email: str, reason: str, now: datetime) -> None: ...
@@ -398,6 +404,9 @@ class FollowupService:
         pending: dict[str, Any] = {k: v for k, v in {
             "first_name": request.first_name, "zip": request.zip[:5] if request.zip else None,
             "interests": list(request.interests), "page": request.page, "refcode": request.refcode,
+            # the texts box: the number and the disclosure's version, recorded once confirmed
+            "phone": request.phone if request.sms_opt_in else None,
+            "sms_version": texts.DISCLOSURE_VERSION if request.sms_opt_in else None,
         }.items() if v}
         confirmation = OutboxMessage(f"{planning.CONFIRM_SIGNUP}#{person_id}#{now:%Y%m%d%H%M%S}",
                                      planning.CONFIRM_SIGNUP, now, {"person_id": person_id})
@@ -484,8 +493,9 @@ class FollowupService:
         person = self.store.upsert_donor(Person(
             person_id=person_id, email=d.email, first_name=d.first_name, zip=d.zip[:5],
             state=d.state, interests=interests, share_code=self.tokens.share_code(person_id),
-            share_page=donation.page_slug,
-        ), subscribe=donation.email_opt_in or bool(interests), now=self.clock())
+            share_page=donation.page_slug, phone=d.phone,
+        ), subscribe=donation.email_opt_in or bool(interests), now=self.clock(),
+            texts=self._texts_consent(person_id, donation))
         self._require_mailable(person, message)
         page = self.pages.get(donation.page_slug)
         picks = self._invite(person, message, donation.page_slug)
@@ -494,6 +504,17 @@ class FollowupService:
                               **self._monthly_terms(donation, message),
                               **self._receipt_links(donation))
         return self._send(message, person.person_id, email)
+
+    def _texts_consent(self, person_id: str, donation: Donation) -> Consent | None:
+        """The texts consent a donation's ticked box gives (at its intake, under the disclosure
+        of that day), unless the person answered since (a STOP after the gift stays in force)."""
+        if not (donation.sms_opt_in and donation.donor.phone):
+            return None
+        known = self.store.get_person(person_id)
+        last = known.consents.get(SMS) if known else None
+        if last is not None and last.at >= donation.created_at:
+            return None
+        return Consent(True, donation.created_at, "donation_opt_in", texts.DISCLOSURE_VERSION)
 
     def _monthly_terms(self, donation: Donation, message: OutboxMessage) -> dict[str, Any]:
         """What a monthly charge's receipt states besides its amount and cancel link (AB 775):

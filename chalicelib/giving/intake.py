@@ -23,6 +23,7 @@ from pydantic import (
 )
 
 from chalicelib.compliance.elections import ELECTION_CODE
+from chalicelib.followups import texts
 from chalicelib.followups.model import ActionKind
 from chalicelib.giving.model import DonorSnapshot, control_character
 
@@ -128,7 +129,7 @@ class DonorInput(_Strict):
     def _phone(cls, value: str | None) -> str | None:
         if value and not re.fullmatch(r"\+?[0-9 ().-]{7,30}", value):
             raise ValueError("must be a phone number")
-        return value or None
+        return texts.normalize_phone(value) if value else None  # E.164, US by default
 
 
 class AttestationsInput(_Strict):
@@ -152,6 +153,9 @@ class DonationRequest(_Strict):
     idempotency_key: Annotated[str, Field(min_length=8, max_length=128,
                                           pattern=r"^[A-Za-z0-9_.:-]+$")] | None = None
     email_opt_in: StrictBool = False
+    # Texts about the campaign's work: the donor ticked the box next to `texts.disclosure`
+    # (unchecked by default), and gave a number texts can reach (`donor.phone`).
+    sms_opt_in: StrictBool = False
     # The page's copy variant the donor saw (A/B tests); counts the conversion.
     variant_id: Annotated[str, Field(max_length=40, pattern=r"^[A-Za-z0-9_-]+$")] | None = None
     # A monthly gift needs the donor's own explicit choice: the box they ticked, sent as both the
@@ -174,6 +178,13 @@ class DonationRequest(_Strict):
         if info.data.get("recurring") and consent is not True:
             raise ValueError("a monthly gift needs the donor's explicit choice (the box they ticked)")
         return consent
+
+    @field_validator("donor")
+    @classmethod
+    def _texts_need_a_phone(cls, donor: DonorInput, info: ValidationInfo) -> DonorInput:
+        if info.data.get("sms_opt_in") and not (donor.phone and texts.textable(donor.phone)):
+            raise ValueError("sms_opt_in needs donor.phone, a number that can receive texts")
+        return donor
 
     def donor_snapshot(self) -> DonorSnapshot:
         d, a = self.donor, self.donor.address

@@ -199,6 +199,9 @@ class Donation:
     state: PaymentState
     refcode: str | None = None
     email_opt_in: bool = False
+    # Ticked the texts box (under `followups.texts.DISCLOSURE_VERSION`), with a textable
+    # `donor.phone`: the thank-you records the consent on the person (source `donation_opt_in`).
+    sms_opt_in: bool = False
     interests: list[str] = field(default_factory=list)  # action kinds (follow-ups)
     idempotency_key: str | None = None
     payment_intent_id: str | None = None

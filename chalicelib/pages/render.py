@@ -33,6 +33,7 @@ def render_donate(page: Page, view: dict, stripe_js_url: str, preselect_cents: i
     console's editor) has no scripts: nothing to pay with, nothing to load. The best-efforts
     notice states the law for the committee's type."""
     from chalicelib.compliance.best_efforts import law_notice
+    from chalicelib.followups.texts import DISCLOSURE_VERSION, disclosure
 
     goal = int(view["goal_cents"]) or 1
     percent = min(100, round(100 * int(view["raised_cents"]) / goal, 1))
@@ -45,6 +46,8 @@ def render_donate(page: Page, view: dict, stripe_js_url: str, preselect_cents: i
         remaining_text=remaining(int(view["seconds_remaining"])),
         variant_id=variant.get("id") or "",  # the control too: its conversions count
         preview=preview, best_efforts_law=law_notice(committee_type),
+        sms_disclosure=disclosure(str(view.get("paid_for_by") or page.title)),
+        sms_version=DISCLOSURE_VERSION,
     )
 
 

@@ -46,6 +46,7 @@ from chalicelib.storage.models import (
     MailModel,
     OutboxModel,
     PersonModel,
+    ProcessedEventModel,
 )
 from chalicelib.storage.outbox import OutboxRepository
 
@@ -169,14 +170,18 @@ class FollowupRepository:
         return None
 
     def upsert_donor(self, person: Person, subscribe: bool, now: datetime,
-                     source: str = "donation_opt_in") -> Person:
+                     source: str = "donation_opt_in", texts: Consent | None = None) -> Person:
         """Create or refresh a donor's person record from their latest contribution; with
         `subscribe`, the invitations consent is recorded as given by `source` unless the person
-        answered before (an unsubscribe stays in force, and so does its record)."""
+        answered before (an unsubscribe stays in force, and so does its record). With `texts`
+        (the service decided it is newer than the person's last answer), the texts consent and
+        `person.phone` are recorded as they are."""
         m = PersonModel
         actions: list[Any] = [
             m.email.set(person.email), m.created_at.set(m.created_at | now), m.updated_at.set(now),
         ]
+        if texts is not None and person.phone:
+            actions += [m.phone.set(person.phone), m.consent_sms.set(texts.record())]
         # Only what is known: an index key (share_code) may not be an empty string.
         for attribute, value in ((m.first_name, person.first_name), (m.last_name, person.last_name),
                                  (m.share_code, person.share_code), (m.share_page, person.share_page)):
@@ -207,6 +212,51 @@ class FollowupRepository:
                     | (m.last_invited_at <= now - INVITATION_GAP)))
         except UpdateError as exc:
             if condition_failed(exc):
+                return False
+            raise
+        return True
+
+    def claim_text_slot(self, person_id: str, day: str, message_id: str) -> bool:
+        """Take the person's one non-essential text of local `day` for `message_id` (again, on
+        a retry of the same message)."""
+        m = PersonModel
+        try:
+            PersonModel(person_id).update(
+                actions=[m.last_text_day.set(day), m.last_text_message.set(message_id)],
+                condition=m.person_id.exists() & (
+                    m.last_text_day.does_not_exist() | (m.last_text_day != day)
+                    | (m.last_text_message == message_id)))
+        except UpdateError as exc:
+            if condition_failed(exc):
+                return False
+            raise
+        return True
+
+    def people_by_phone(self, phone: str) -> list[str]:
+        """The ids of the people who gave texts consent for `phone` (E.164)."""
+        return [i.person_id for i in PersonModel.by_phone.query(phone, limit=20)]
+
+    def record_text_reply(self, marker: str, now: datetime, person_ids: Sequence[str],
+                          consent: Consent | None, reply: OutboxMessage | None) -> bool:
+        """One inbound text's effects in one transaction: the marker `marker` (from SNS's
+        MessageId, in the `events` table as a Stripe event's is, kept a week), the texts consent
+        of each of `person_ids` set to `consent`, and the `reply`. False (nothing written) when
+        the notification was handled before."""
+        m = PersonModel
+        try:
+            with TransactWrite(connection=self._connection) as tx:
+                tx.save(ProcessedEventModel(marker, type="sms_inbound", processed_at=now,
+                                            expires_at=now + timedelta(days=7)),
+                        condition=ProcessedEventModel.event_id.does_not_exist())
+                if reply is not None:
+                    tx.save(self.outbox.item(reply, now), condition=OutboxModel.message_id.does_not_exist())
+                if consent is not None:
+                    for person_id in person_ids:
+                        tx.update(PersonModel(person_id), actions=[
+                            m.consent_sms.set(consent.record()), m.updated_at.set(now)],
+                            condition=m.person_id.exists())
+        except TransactWriteError as exc:
+            if "ConditionalCheckFailed" in _reasons(exc)[:2]:
                 return False
             raise
         return True
@@ -299,6 +349,9 @@ class FollowupRepository:
             actions.append(m.share_page.set(str(pending["page"])))
         if pending.get("refcode"):
             actions.append(m.signup_refcode.set(str(pending["refcode"])))
+        if pending.get("phone") and pending.get("sms_version"):  # ticked the texts box
+            actions += [m.phone.set(str(pending["phone"])), m.consent_sms.set(Consent(
+                True, now, "signup_confirmed", str(pending["sms_version"])).record())]
         try:
             with TransactWrite(connection=self._connection) as tx:
                 tx.update(PersonModel(person.person_id), actions=actions,
@@ -597,7 +650,8 @@ def _person(i: PersonModel) -> Person:
         suppressed=i.suppressed, share_code=i.share_code or None, share_page=i.share_page or None,
         recruited_count=int(i.recruited_count or 0), recruited_cents=int(i.recruited_cents or 0),
         last_invited_at=_utc(i.last_invited_at), last_invitation_message=i.last_invitation_message,
-        pending_signup=dict(i.pending_signup or {}),
+        pending_signup=dict(i.pending_signup or {}), phone=i.phone,
+        last_text_day=i.last_text_day, last_text_message=i.last_text_message,
         consents={purpose: Consent.from_record(record) for purpose, record in (
             (INVITATIONS, i.consent_invitations), (SMS, i.consent_sms)) if record},
     )

@@ -144,6 +144,7 @@ class DonationModel(Model):
     in_kind_description = UnicodeAttribute(null=True)
     conduit = JSONAttribute(null=True)  # giving.model.Conduit.record(), for `conduit`
     email_opt_in = BooleanAttribute(default=False)
+    sms_opt_in = BooleanAttribute(null=True)
     interests = ListAttribute(of=UnicodeAttribute, null=True)  # action kinds (follow-ups)
     attestations = JSONAttribute(default=dict)
     idempotency_key = UnicodeAttribute(null=True)
@@ -773,6 +774,17 @@ class PeopleByShareCode(GlobalSecondaryIndex["PersonModel"]):
     share_code = UnicodeAttribute(hash_key=True)
 
 
+class PeopleByPhone(GlobalSecondaryIndex["PersonModel"]):
+    """Sparse: people who agreed to texts, by their number (E.164): a reply (STOP, HELP, START)
+    names only the number it came from."""
+
+    class Meta:
+        index_name = "by-phone"
+        projection = KeysOnlyProjection()
+
+    phone = UnicodeAttribute(hash_key=True)
+
+
 class PeopleByRecruiting(GlobalSecondaryIndex["PersonModel"]):
     """Sparse: people whose share link brought in a gift, by money raised, in a few shards."""
 
@@ -816,12 +828,16 @@ class PersonModel(Model):
     # When and how each purpose's consent was last given or withdrawn (`Consent.record()`).
     consent_invitations = JSONAttribute(null=True)
     consent_sms = JSONAttribute(null=True)
+    phone = UnicodeAttribute(null=True)  # E.164, set with a texts consent (the by-phone index)
+    last_text_day = UnicodeAttribute(null=True)  # the once-a-day cap on non-essential texts
+    last_text_message = UnicodeAttribute(null=True)
     confirmation_sent_at = UTCDateTimeAttribute(null=True)
     signup_refcode = UnicodeAttribute(null=True)
     created_at = UTCDateTimeAttribute()
     updated_at = UTCDateTimeAttribute()
 
     by_share_code = PeopleByShareCode()
+    by_phone = PeopleByPhone()
     by_recruiting = PeopleByRecruiting()
 
 

@@ -102,6 +102,7 @@ class DonationFacts:
     in_kind_description: str | None = None
     conduit: Conduit | None = None
     reference: str | None = None  # a check's number, a wire's reference (what finance noted)
+    deposit_batch: str | None = None  # the bank deposit it went in (docs/reports.md)
 
 
 @dataclass(frozen=True)

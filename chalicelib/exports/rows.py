@@ -46,6 +46,9 @@ CSV_COLUMNS: tuple[str, ...] = (
     "fee_cents",
     "net_cents",
     "payout_id",
+    "method",
+    "reference",
+    "deposit_batch",
 )
 
 # A spreadsheet reads a cell starting with one of these as a formula (or, for tab and CR, as
@@ -87,6 +90,7 @@ def csv_values(entry: ExportEntry, fec_transaction_id: str | None = None) -> lis
         d.recurring, entry.itemized if m.kind == "contribution" else None, entry.aggregate_cents,
         fec_transaction_id, d.excess_refund_reason,
         m.fee_cents, m.net_cents, m.payout_id,
+        d.method, d.reference, d.deposit_batch,
     ]
 
 

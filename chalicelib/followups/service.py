@@ -490,15 +490,19 @@ class FollowupService:
         d = donation.donor
         interests = list(getattr(donation, "interests", None) or [])
         person_id = donor_id_for(d.email)
+        # A gift finance entered (a check, cash…) was given on no donation page: its page is
+        # the offline thermometer's, which nobody can open, so it becomes nobody's share page
+        # (a share link stays only when an earlier online gift gave the person a real one).
+        page_slug = None if donation.channel else donation.page_slug
         person = self.store.upsert_donor(Person(
             person_id=person_id, email=d.email, first_name=d.first_name, zip=d.zip[:5],
             state=d.state, interests=interests, share_code=self.tokens.share_code(person_id),
-            share_page=donation.page_slug, phone=d.phone,
+            share_page=page_slug, phone=d.phone,
         ), subscribe=donation.email_opt_in or bool(interests), now=self.clock(),
             texts=self._texts_consent(person_id, donation))
         self._require_mailable(person, message)
-        page = self.pages.get(donation.page_slug)
-        picks = self._invite(person, message, donation.page_slug)
+        page = self.pages.get(page_slug) if page_slug else None
+        picks = self._invite(person, message, page_slug or person.share_page)
         email = self._compose("thanks", f"Thank you, {person.first_name or 'friend'}", person,
                               message, picks, page=page, amount_cents=donation.amount_cents,
                               **self._monthly_terms(donation, message),

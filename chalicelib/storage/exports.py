@@ -41,7 +41,7 @@ _DONATION_FIELDS = (
     "payment_intent_id", "charge_id", "refcode", "paid_at", "recurring", "subscription_id",
     "excess_refund_reason", "excess_reason", "best_efforts_employer", "best_efforts_occupation",
     "best_efforts_answered_on", "excess_refund_cents", "channel", "in_kind_description", "conduit",
-    "reference",
+    "reference", "deposit_batch",
 )
 
 
@@ -217,6 +217,7 @@ def _donation(item: DonationModel) -> DonationFacts:
         excess_refund_cents=int(item.excess_refund_cents or 0),
         method=item.channel or "online", in_kind_description=item.in_kind_description,
         conduit=Conduit.from_record(item.conduit), reference=item.reference,
+        deposit_batch=item.deposit_batch,
     )
 
 

@@ -8,15 +8,25 @@ import csv
 import io
 import time
 import uuid
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.followups_kit import delivered, drain_until
 from tests.helpers import FINANCE_KEY, ORGANIZER_KEY, donation_body, staff
 from tests.integration.test_exports_api import download, finished, request_export
+from tests.mail import html_of, mirrored, sent_to, text_of
 from tests.reports_kit import committee_id
 
 pytestmark = pytest.mark.stack
+
+
+@pytest.fixture(scope="module")
+def mailbox(local_stack: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    with mirrored(tmp_path_factory.mktemp("offline")) as folder:
+        yield folder
 
 
 def email() -> str:
@@ -43,8 +53,9 @@ def test_a_check_is_in_the_export_and_counts_against_a_later_online_gift(api: An
     assert again == (201, made)  # the same key: the same answer, nothing written twice
     export_id = request_export(api, "contributions_csv", "2025-01-05", "2025-01-20", cid)
     rows = list(csv.DictReader(io.StringIO(download(finished(api, export_id)["download_url"]))))
-    assert [(r["donation_id"], r["amount_cents"], r["itemized"]) for r in rows] == [
-        (made["donation_id"], "349000", "true")]
+    assert [(r["donation_id"], r["amount_cents"], r["itemized"], r["method"], r["reference"],
+             r["deposit_batch"]) for r in rows] == [
+        (made["donation_id"], "349000", "true", "check", "1042", "dep-2025-01-10")]
     page = api.create_page(committee_id=cid, election="P2026")
     status, refused = api.call("POST", f"/api/pages/{page['slug']}/donations",
                                donation_body(2_000, email=who))
@@ -119,3 +130,17 @@ def test_a_conduit_gift_keeps_its_conduit_through_to_the_reports_ledger(api: Any
     status, refused = api.call("POST", "/api/admin/contributions",
                                entry(cid, 25_000, email(), "conduit"), staff(FINANCE_KEY))
     assert status == 400, refused
+
+
+def test_an_offline_donor_gets_a_receipt_without_a_share_link_to_no_page(api: Any,
+                                                                         mailbox: Path) -> None:
+    who = email()
+    status, made = api.call("POST", "/api/admin/contributions",
+                            entry(committee_id(), 5_000, who, reference="2201"), staff(FINANCE_KEY))
+    assert status == 201, made
+    drain_until(delivered(f"thanks#{made['donation_id']}"))
+    [receipt] = sent_to(mailbox, who)
+    text, html = text_of(receipt), html_of(receipt)
+    assert "Your contribution of $50 is in." in text, text
+    for body in (text, html):
+        assert "/r/" not in body and "offline" not in body and "Bring a friend" not in body

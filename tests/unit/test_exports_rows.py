@@ -73,3 +73,15 @@ def test_text_is_utf8_and_quoted_where_needed() -> None:
     row = next(csv.reader(io.StringIO(line.decode())))
     assert row[CSV_COLUMNS.index("last_name")] == "Núñez, Jr."
     assert row[CSV_COLUMNS.index("address_line1")] == '12 "B" St'
+
+
+def test_an_entered_gift_names_its_method_reference_and_deposit_and_an_online_one_says_online() -> None:
+    from dataclasses import replace
+
+    online = entry()
+    check = replace(online, donation=replace(online.donation, method="check", reference="1042",
+                                             deposit_batch="dep-7"))
+    rows = [dict(zip(CSV_COLUMNS, next(csv.reader(io.StringIO(CsvEncoder().encode(
+        csv_values(e)).decode()))), strict=True)) for e in (online, check)]
+    assert [(r["method"], r["reference"], r["deposit_batch"]) for r in rows] == [
+        ("online", "", ""), ("check", "1042", "dep-7")]

@@ -312,6 +312,8 @@ class MemoryDonations:
             self.card_holders.setdefault(card, (holder, donation.donation_id))
         stored = self.donations[donation.donation_id]
         changes: dict[str, Any] = {"card_country": check.country}
+        if check.wallet:
+            changes.update(card_wallet=check.wallet, version=stored.version + 1)
         if signals:
             changes.update(review_signals=[*stored.review_signals, *signals], review_status="open")
         self.donations[donation.donation_id] = replace(stored, **changes)

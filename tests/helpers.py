@@ -116,6 +116,41 @@ def run_queues() -> int:
     return runs
 
 
+def run_export(api: Any, committee_id: str, day: str) -> str:
+    """The contributions CSV for one committee and day, run as Lambda runs it (SQS)."""
+    import requests
+
+    status, answer = api.call("POST", "/api/exports", {"kind": "contributions_csv", "from": day, "to": day,
+                                                       "committee_id": committee_id}, staff(FINANCE_KEY))
+    assert status == 202, answer
+    run_queues()
+    status, job = api.call("GET", f"/api/exports/{answer['export_id']}", headers=staff(FINANCE_KEY))
+    assert status == 200 and job["status"] == "succeeded", job
+    response = requests.get(job["download_url"], timeout=10)
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def pay_with_wallet(stripe_url: str, client_secret: str, card: str = "4242424242424242",
+                    publishable_key: str = "pk_test_local_standin") -> dict[str, Any]:
+    """Confirm a PaymentIntent as Stripe.js does for an Apple Pay payment at the stand-in: the
+    wallet's token (`POST /v1/tokens`, its `pk_token` the wallet's card number), then the
+    confirmation with it. The answer's JSON (the intent, or Stripe's error)."""
+    import requests
+
+    token = requests.post(f"{stripe_url}/v1/tokens", timeout=5, data={
+        "key": publishable_key, "pk_token": card, "pk_token_instrument_name": "Test wallet",
+        "pk_token_payment_network": "Visa", "pk_token_transaction_id": "standin-" + uuid.uuid4().hex,
+        "card[name]": "Wendy Wallet", "card[address_zip]": "53703"})
+    assert token.status_code == 200, token.text
+    confirmed = requests.post(
+        f"{stripe_url}/v1/payment_intents/{client_secret.split('_secret_')[0]}/confirm", timeout=5,
+        data={"key": publishable_key, "client_secret": client_secret,
+              "payment_method_data[type]": "card", "payment_method_data[card][token]": token.json()["id"],
+              "payment_method_data[billing_details][name]": "Wendy Wallet"})
+    return dict(confirmed.json())
+
+
 @contextmanager
 def captured_logs() -> Iterator[io.StringIO]:
     """Every record of every logger at INFO and above, formatted as the app formats its own."""

@@ -23,6 +23,7 @@ idempotency key derived from the donation), and its `charge.refunded` webhook lo
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -41,6 +42,7 @@ REVIEW_REFUND = "refund_review"
 Decision = Literal["accept", "refund"]
 
 SCREENING_EVENT_TYPES = frozenset({"charge.succeeded"})
+SCREEN_ATTEMPTS = 3
 
 
 @dataclass(frozen=True)
@@ -54,6 +56,9 @@ class CardCheck:
     country: str | None
     fingerprint: str | None
     occurred_at: datetime
+    # The wallet the card was paid through (`apple_pay`, `google_pay`, `link`…), as Stripe names
+    # it in `payment_method_details.card.wallet.type`; None for a card typed in.
+    wallet: str | None = None
 
 
 def read_card_check(event: dict[str, Any]) -> CardCheck | None:
@@ -66,10 +71,20 @@ def read_card_check(event: dict[str, Any]) -> CardCheck | None:
     if not isinstance(intent, str) or not isinstance(charge.get("id"), str):
         return None
     country, fingerprint = card.get("country"), card.get("fingerprint")
+    wallet = (card.get("wallet") or {}).get("type") if isinstance(card.get("wallet"), dict) else None
     return CardCheck(str(event["id"]), str(event["type"]), intent, charge["id"],
                      country.upper() if isinstance(country, str) and country else None,
                      fingerprint if isinstance(fingerprint, str) and fingerprint else None,
-                     datetime.fromtimestamp(int(event["created"]), timezone.utc))
+                     datetime.fromtimestamp(int(event["created"]), timezone.utc),
+                     _wallet_type(wallet))
+
+
+# Stripe's wallet types are short snake_case names; anything else is not one we record.
+_WALLET_TYPE = re.compile(r"[a-z][a-z0-9_]{0,31}")
+
+
+def _wallet_type(value: Any) -> str | None:
+    return value if isinstance(value, str) and _WALLET_TYPE.fullmatch(value) else None
 
 
 def card_signals(check: CardCheck) -> list[dict[str, str]]:
@@ -123,11 +138,24 @@ class ReviewService:
     clock: Callable[[], datetime]
 
     def screen(self, check: CardCheck) -> str:
-        """Record the paying card on its contribution and queue it for review on a signal, once
-        per event: "applied", "duplicate" or "unmatched" (a charge that is not one of ours)."""
+        """Record the paying card (its country, fingerprint and wallet) on its contribution and
+        its contribution movement, and queue it for review on a signal, once per event:
+        "applied", "duplicate" or "unmatched" (a charge that is not one of ours). The donation
+        comes from an index; when it changed since (its payment recorded meanwhile), the commit
+        refuses and the donation is read again."""
+        from chalicelib.giving.service import StaleRead
+
         donation = self.store.donation_for_payment_intent(check.payment_intent_id)
-        if donation is None:
-            return "unmatched"
+        for _ in range(SCREEN_ATTEMPTS):
+            if donation is None:
+                return "unmatched"
+            try:
+                return self._screen(check, donation)
+            except StaleRead:
+                donation = self.store.get(donation.donation_id)
+        raise StaleRead(f"card check {check.event_id} kept conflicting")
+
+    def _screen(self, check: CardCheck, donation: Donation) -> str:
         now = self.clock()
         committee = self.committees.get(donation.committee_id)
         key = card_key(committee, check, donation.created_at)

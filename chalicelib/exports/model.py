@@ -56,6 +56,8 @@ class LedgerMovement:
     payout_id: str | None = None
     # When its donation was given (orders movements of one event second).
     intake_at: datetime | None = None
+    # The wallet the card was paid through (`apple_pay`, `google_pay`, `link`; None: a card).
+    wallet: str | None = None
 
 
 @dataclass(frozen=True)

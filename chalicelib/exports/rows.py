@@ -49,6 +49,7 @@ CSV_COLUMNS: tuple[str, ...] = (
     "method",
     "reference",
     "deposit_batch",
+    "wallet",
 )
 
 # A spreadsheet reads a cell starting with one of these as a formula (or, for tab and CR, as
@@ -90,7 +91,7 @@ def csv_values(entry: ExportEntry, fec_transaction_id: str | None = None) -> lis
         d.recurring, entry.itemized if m.kind == "contribution" else None, entry.aggregate_cents,
         fec_transaction_id, d.excess_refund_reason,
         m.fee_cents, m.net_cents, m.payout_id,
-        d.method, d.reference, d.deposit_batch,
+        d.method, d.reference, d.deposit_batch, m.wallet,
     ]
 
 

@@ -253,6 +253,11 @@ class Donation:
     # Signals of prohibited money (compliance/reviews.py): the paying card's issuing country,
     # the signals found ({"signal", …}), and the review's state (open, accepted, refunded).
     card_country: str | None = None
+    # The wallet the paying card came through (`apple_pay`, `google_pay`, `link`; None for a
+    # card typed in), from the same charge; and the id of the contribution's movement once its
+    # payment is recorded, so the charge's event can put the wallet on it as well.
+    card_wallet: str | None = None
+    contribution_movement_id: str | None = None
     review_signals: list[dict[str, str]] = field(default_factory=list)
     review_status: str | None = None
 

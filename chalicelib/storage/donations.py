@@ -321,7 +321,19 @@ class DonationRepository:
             actions += [m.review_signals.set([*donation.review_signals, *signals]),
                         m.review_status.set("open"), m.review_queue.set("open"),
                         m.review_flagged_at.set(m.review_flagged_at | now)]
-        tx.update("donation", DonationModel(donation.donation_id), actions, m.donation_id.exists())
+        # The wallet goes on the donation and, when its payment is recorded already, on its
+        # contribution movement; the donation's version moves, so a payment being recorded
+        # from an older read (without the wallet) refuses and reads it again.
+        movement = donation.contribution_movement_id
+        condition = m.donation_id.exists()
+        if check.wallet:
+            condition &= (m.contribution_movement_id == movement if movement
+                          else m.contribution_movement_id.does_not_exist())
+            actions += [m.card_wallet.set(check.wallet), m.version.add(1)]
+            if movement:
+                tx.update("movement", MovementModel(movement), [MovementModel.wallet.set(check.wallet)],
+                          MovementModel.movement_id.exists())
+        tx.update("donation", DonationModel(donation.donation_id), actions, condition)
         if card is not None:
             tx.update("card", CardUseModel(card), [
                 c.holder.set(c.holder | holder),
@@ -340,6 +352,8 @@ class DonationRepository:
                 if first is None:
                     first = CardUseModel.get(card, consistent_read=True).first_donation_id
                 raise CardShared(str(first)) from None
+            if "donation" in failed:
+                raise StaleRead("the donation's payment was recorded since it was read") from exc
             if _retryable(exc, _reasons(exc)):
                 raise StaleRead("card check conflicted; retry") from exc
             raise
@@ -498,18 +512,23 @@ class DonationRepository:
             processed_at=now, expires_at=now + MARKER_TTL,
         )
         read_version = DonationModel.version == donation.version
+        moves = [self._movement(event, donation, moved) for moved in movements(old, new_state)]
+        contribution = next((i.movement_id for i in moves if i.kind == "contribution"), None)
         tx = TaggedWrite(self._connection)
         tx.save("marker", marker, condition=ProcessedEventModel.event_id.does_not_exist())
         if not donation.stored:  # a renewal's contribution, created by its invoice.paid
             created = replace(donation, state=new_state, version=1,
-                              paid_at=event.occurred_at if new_state.paid else None)
+                              paid_at=event.occurred_at if new_state.paid else None,
+                              contribution_movement_id=contribution)
             tx.save("donation", _to_item(created, self.pending_shards),
                     condition=DonationModel.donation_id.does_not_exist())
         elif new_state == old and decline is None:
             tx.check("donation", DonationModel, donation.donation_id, condition=read_version)
         else:
-            tx.update("donation", DonationModel(donation.donation_id),
-                      _donation_changes(event, donation, new_state, now, excess, decline), read_version)
+            changes = _donation_changes(event, donation, new_state, now, excess, decline)
+            if contribution is not None and donation.contribution_movement_id is None:
+                changes.append(DonationModel.contribution_movement_id.set(contribution))
+            tx.update("donation", DonationModel(donation.donation_id), changes, read_version)
         if new_state.paid and not old.paid:
             donor_actions = _donor_upsert(donation.donor, now)
             if donation.customer_id and not donation.recurring:  # a card saved for express giving
@@ -534,8 +553,8 @@ class DonationRepository:
                     CounterShardModel.conversions.add(delta.contributions),
                     CounterShardModel.amount_cents.add(delta.cents),
                 ])
-        for moved in movements(old, new_state):
-            tx.save("movement", self._movement(event, donation, moved))
+        for move in moves:
+            tx.save("movement", move)
         if counters.decline_keys and self.velocity is not None:
             for item in self.velocity.items(counters.decline_keys):
                 tx.update("velocity", item, self.velocity.increment(event.occurred_at))
@@ -588,7 +607,7 @@ class DonationRepository:
             donor_id=donation.donor_id, committee_id=donation.committee_id,
             election=donation.election, page_slug=donation.page_slug, event_id=event.event_id,
             ledger_key=ledger_key(donation.committee_id, event.occurred_at, shard),
-            intake_at=donation.created_at,
+            intake_at=donation.created_at, wallet=donation.card_wallet,
         )
 
     # --- reading ------------------------------------------------------------------------
@@ -850,6 +869,7 @@ def _to_item(d: Donation, pending_shards: int = 10) -> DonationModel:
         declines=d.declines, failure_reason=d.failure_reason,
         best_efforts_flag=d.best_efforts_flag, toward_debt=d.toward_debt or None, client_ip=d.client_ip,
         review_signals=d.review_signals or None, review_status=d.review_status,
+        card_wallet=d.card_wallet, contribution_movement_id=d.contribution_movement_id,
         review_queue="open" if d.review_status == "open" else None,
         review_flagged_at=d.created_at if d.review_status == "open" else None,
         variant_id=d.variant_id, subscription_id=d.subscription_id, invoice_id=d.invoice_id,
@@ -894,7 +914,8 @@ def _from_item(i: DonationModel) -> Donation:
                                   if i.best_efforts_answered_on else None),
         best_efforts_employer=i.best_efforts_employer,
         best_efforts_occupation=i.best_efforts_occupation,
-        card_country=i.card_country,
+        card_country=i.card_country, card_wallet=i.card_wallet,
+        contribution_movement_id=i.contribution_movement_id,
         review_signals=[dict(x) for x in i.review_signals or []],
         review_status=i.review_status,
         channel=i.channel, reference=i.reference, deposit_batch=i.deposit_batch,

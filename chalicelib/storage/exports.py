@@ -184,6 +184,7 @@ def _movement(item: MovementModel) -> LedgerMovement:
         fee_cents=_int_or_none(item.fee_cents), net_cents=_int_or_none(item.net_cents),
         payout_id=item.payout_id,
         intake_at=item.intake_at.astimezone(timezone.utc) if item.intake_at else None,
+        wallet=item.wallet,
     )
 
 

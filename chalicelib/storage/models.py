@@ -175,6 +175,10 @@ class DonationModel(Model):
     # The paying card as its charge reported it (charge.succeeded): issuing country, fingerprint.
     card_country = UnicodeAttribute(null=True)
     card_fingerprint = UnicodeAttribute(null=True)
+    card_wallet = UnicodeAttribute(null=True)  # card.wallet.type: apple_pay, google_pay, link
+    # The contribution's movement, once its payment is recorded (the charge's card check puts
+    # the wallet on it when it arrives after the payment).
+    contribution_movement_id = UnicodeAttribute(null=True)
     # Signals of prohibited money for a person to judge (compliance/reviews.py): the signals,
     # the queue while open, and the decision.
     review_signals = JSONAttribute(null=True)
@@ -463,6 +467,8 @@ class MovementModel(Model):
     net_cents = NumberAttribute(null=True)
     payout_id = UnicodeAttribute(null=True)
     balance_transaction_id = UnicodeAttribute(null=True)  # the one Stripe record it matched
+    # The wallet the donation's card was paid through (apple_pay, google_pay, link), if any.
+    wallet = UnicodeAttribute(null=True)
 
     by_month = MovementsByMonth()
     by_donation = MovementsByDonation()

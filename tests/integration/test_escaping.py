@@ -22,12 +22,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import requests
 from markupsafe import escape
 
 from tests.conftest import Api
 from tests.followups_kit import action_body, delivered, drain_until
-from tests.helpers import FINANCE_KEY, ORGANIZER_KEY, donation_body, run_queues, staff, stripe_event
+from tests.helpers import ORGANIZER_KEY, donation_body, run_export, staff, stripe_event
 from tests.mail import html_of, links, mirrored, sent_to, text_of
 
 pytestmark = pytest.mark.stack
@@ -99,19 +98,6 @@ def plant(api: Api, payload: str, committee_id: str) -> tuple[Planted, str]:
                         amount=2700, amount_received=2700, metadata={"donation_id": started["donation_id"]})
     assert api.webhook(paid)[1]["outcome"] == "applied"
     return Planted(payload, slug, started["donation_id"], email), action["action_id"]
-
-
-def run_export(api: Api, committee_id: str, day: str) -> str:
-    """The contributions CSV for one committee and day, run as Lambda runs it (SQS)."""
-    status, answer = api.call("POST", "/api/exports", {"kind": "contributions_csv", "from": day, "to": day,
-                                                       "committee_id": committee_id}, staff(FINANCE_KEY))
-    assert status == 202, answer
-    run_queues()
-    status, job = api.call("GET", f"/api/exports/{answer['export_id']}", headers=staff(FINANCE_KEY))
-    assert status == 200 and job["status"] == "succeeded", job
-    response = requests.get(job["download_url"], timeout=10)
-    assert response.status_code == 200
-    return response.content.decode()
 
 
 def check_inert(output: str, payload: str, where: str, *, html: bool) -> None:

@@ -128,3 +128,27 @@ def test_an_intake_signal_creates_the_donation_in_review() -> None:
     assert (stored.review_status, stored.review_signals) == ("open", [signal])
     plain = giving.start_donation("spring", donation_request(2_700, "bo@example.org", "key-00002"))
     assert store.donations[plain.donation.donation_id].review_status is None
+
+
+def charge_event(wallet: object) -> dict:
+    card = {"country": "US", "fingerprint": "fpW", "wallet": wallet}
+    return {"id": "evt_w", "type": "charge.succeeded", "created": int(T0.timestamp()),
+            "data": {"object": {"id": "ch_w", "payment_intent": "pi_w",
+                                "payment_method_details": {"card": card}}}}
+
+
+@pytest.mark.parametrize(("wallet", "expected"), [
+    ({"type": "apple_pay", "apple_pay": {}, "dynamic_last4": "4242"}, "apple_pay"),
+    ({"type": "google_pay", "google_pay": {}}, "google_pay"),
+    (None, None), ({"type": "<script>"}, None), ("apple_pay", None)])
+def test_the_wallet_is_read_as_stripe_names_it(wallet: object, expected: str | None) -> None:
+    from chalicelib.compliance.reviews import read_card_check
+
+    found = read_card_check(charge_event(wallet))
+    assert found is not None and found.wallet == expected and found.fingerprint == "fpW"
+
+
+def test_a_wallet_is_recorded_on_the_donation_and_moves_its_version() -> None:
+    reviews, store = service(gift(1))
+    assert reviews.screen(replace(check(1), wallet="apple_pay")) == "applied"
+    assert (store.donations["don_1"].card_wallet, store.donations["don_1"].version) == ("apple_pay", 1)

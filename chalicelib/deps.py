@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from chalicelib.followups.hosting import HostService
     from chalicelib.followups.service import FollowupService
     from chalicelib.giving.express import ExpressService
+    from chalicelib.giving.offline_import import OfflineImport
     from chalicelib.giving.reconcile import Reconciler
     from chalicelib.giving.recurring import MonthlyGifts
     from chalicelib.giving.service import GivingService, Planner
@@ -133,6 +134,13 @@ def giving_service() -> GivingService:
     store = donation_store()
     return GivingService(store, PageRepository(s.counter_shards), stripe_gateway(), committees(),
                          planners=planners(), velocity=store.velocity)
+
+
+def offline_import() -> OfflineImport:
+    """A CSV import of offline contributions, through the giving service's own entry."""
+    from chalicelib.giving.offline_import import OfflineImport
+
+    return OfflineImport(giving_service())
 
 
 @lru_cache(maxsize=1)

@@ -5,7 +5,8 @@ The kind says what went wrong in the campaign's terms; `api.errors` alone maps i
 
 from __future__ import annotations
 
-from typing import Literal
+from collections.abc import Iterable, Mapping
+from typing import Any, Literal
 
 Kind = Literal[
     "invalid", "unauthenticated", "forbidden", "not_found", "conflict", "too_large",
@@ -63,6 +64,16 @@ class ProviderBusy(ProviderUnavailable):
         super().__init__("payment_provider_busy",
                          "Lots of people are giving right now; one moment, then try again.",
                          extra={"retry_after": retry_after})
+
+
+def invalid_fields(problems: Iterable[Mapping[str, Any]]) -> InvalidInput:
+    """A pydantic `ValidationError`'s `errors()` as the 400 naming each offending field
+    (`donor.email`: its message), the first message of each field kept."""
+    fields: dict[str, str] = {}
+    for problem in problems:
+        path = ".".join(str(p) for p in problem["loc"]) or "body"
+        fields.setdefault(path, str(problem["msg"]).removeprefix("Value error, "))
+    return InvalidInput("invalid_request", "Some fields are missing or invalid.", fields=fields)
 
 
 def transient(exc: Exception) -> bool:

@@ -49,6 +49,9 @@ class Settings(BaseSettings):
     aws_endpoint_url: str | None = None
     public_base_url: str = "http://127.0.0.1:8000"
     max_body_bytes: Count = 64 * 1024
+    # Rows one CSV import of offline contributions may hold: each committed row is its own
+    # transaction, so this bounds the request well inside API Gateway's 29 seconds.
+    import_max_rows: Count = 200
 
     # --- Stripe ---------------------------------------------------------------------------------
     stripe_secret_key: str = ""

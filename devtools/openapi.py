@@ -220,11 +220,19 @@ ROUTES: dict[tuple[str, str], Op] = {
         "One donation; the donor's contact details for finance only", "staff",
         roles=("organizer", "finance")),
     ("POST", "/api/admin/contributions"): Op(
-        "Enter a check, cash, a wire or an in-kind gift received: recorded succeeded at once "
+        "Enter a check, cash, a wire, an in-kind or an earmarked (conduit) gift received: "
+        "recorded succeeded at once "
         "(designation, limit, aggregates and ledger as online; cash over $100 per person per "
         "election and anonymous cash over $50 are 422 with the rule; the same idempotency_key "
         "returns the same donation)",
         "staff", ok=201, body="OfflineContribution", roles=("finance",), status=(409, 422)),
+    ("POST", "/api/admin/contributions/import"): Op(
+        "Import a CSV file of offline contributions (header in docs/reports.md, at most "
+        "IMPORT_MAX_ROWS rows): every row checked with the single entry's rules and the limits "
+        "across the file, each error with its line; dry_run (default true) writes nothing; "
+        "dry_run=false records each row once (idempotent per row), 422 while any row has errors",
+        "staff", raw_body=True, roles=("finance",), status=(422,),
+        query={"dry_run": {"type": "string", "enum": ["true", "false"]}}),
     ("PUT", "/api/admin/committees/{committee_id}"): Op(
         "Set a committee's type and limits", "staff", body="CommitteeInput", roles=("finance",),
         path_params={"committee_id": {"type": "string", "pattern": "^C[0-9]{8}$"}}),

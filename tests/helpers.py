@@ -329,3 +329,31 @@ def standin_faults(stripe_url: str, **config: Any) -> Iterator[Any]:
         yield lambda: requests.get(url, timeout=10).json()["counts"]
     finally:
         requests.post(url, json={}, timeout=10).raise_for_status()
+
+
+# --- CSV imports of offline contributions ---------------------------------------------------
+IMPORT_HEADER = ("committee_id", "method", "amount_cents", "received_on", "election", "reference",
+                 "idempotency_key", "first_name", "last_name", "email", "address_line1", "city",
+                 "state", "zip", "employer", "occupation")
+
+
+def import_row(cents: int, email: str = "ana@example.org", method: str = "check", key: str = "",
+               committee: str = "C00000001", **cells: str) -> dict[str, str]:
+    """One row of a CSV import of offline contributions (docs/reports.md), as its cells."""
+    return {"committee_id": committee, "method": method, "amount_cents": str(cents),
+            "received_on": "2026-03-02", "election": "P2026", "reference": "1042",
+            "idempotency_key": key, "first_name": "Ana", "last_name": email.split("@")[0].title(),
+            "email": email, "address_line1": "1 Main St", "city": "Springfield", "state": "IL",
+            "zip": "62701", "employer": "City Library", "occupation": "Librarian", **cells}
+
+
+def import_csv(*rows: dict[str, str], header: tuple[str, ...] = IMPORT_HEADER) -> bytes:
+    """A CSV import file of `rows` under `header`."""
+    import csv
+    import io
+
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=header, lineterminator="\r\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return out.getvalue().encode()

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from chalice.app import Blueprint, Request, Response
 
 from chalicelib import deps, logs
 from chalicelib.api.auth import require_staff
 from chalicelib.api.http import handles_errors, json_response, read_json, validated
 from chalicelib.config import settings
+from chalicelib.errors import InvalidInput
 from chalicelib.giving.model import Donation
 from chalicelib.pages.model import isoformat_utc
 
@@ -19,7 +22,6 @@ PII_ROLES = ("finance", "admin")
 @handles_errors
 def start_donation(slug: str) -> Response:
     from chalicelib.compliance.reviews import attestation_signals, refusal_note
-    from chalicelib.errors import InvalidInput
     from chalicelib.giving.intake import DonationRequest
 
     http = donations.current_request
@@ -57,6 +59,37 @@ def record_contribution() -> Response:
     logs.info("offline contribution recorded", donation_id=d.donation_id, method=entry.method,
               amount_cents=d.amount_cents)
     return json_response(offline_view(d), 201)
+
+
+@donations.route("/api/admin/contributions/import", methods=["POST"],
+                 content_types=["text/csv", "text/plain", "application/octet-stream",
+                                "application/json"])
+@handles_errors
+def import_contributions() -> Response:
+    """A CSV file of offline contributions (docs/reports.md, "Import a file"): checked whole,
+    each problem with its line; `?dry_run=false` records it (a 422 with the report while any
+    row has errors, nothing written)."""
+    from chalicelib.giving.imports import read_rows
+
+    request = donations.current_request
+    require_staff(request, "finance")
+    raw = request.raw_body or b""
+    rows = read_rows(raw.encode() if isinstance(raw, str) else raw, settings().import_max_rows)
+    report = deps.offline_import().run(rows, dry_run=dry_run(request.query_params or {}))
+    logs.info("contributions import", dry_run=report.dry_run, rows=report.rows,
+              errors=len(report.errors), committed=report.committed)
+    return json_response(report.view(), 200)
+
+
+def dry_run(params: Mapping[str, str]) -> bool:
+    """`?dry_run=` is true unless it says `false` (or `0`, `no`): a typo checks, never writes."""
+    value = params.get("dry_run", "true").strip().lower()
+    if value in ("false", "0", "no"):
+        return False
+    if value in ("true", "1", "yes", ""):
+        return True
+    raise InvalidInput("invalid_request", "dry_run is true or false.",
+                       fields={"dry_run": "true or false"})
 
 
 @donations.route("/api/admin/donations/{donation_id}", methods=["GET"])

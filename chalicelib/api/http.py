@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from chalice.app import Request, Response
 
 from chalicelib import logs
-from chalicelib.errors import DomainError, InvalidInput, failure_cause, transient
+from chalicelib.errors import DomainError, InvalidInput, failure_cause, invalid_fields, transient
 
 if TYPE_CHECKING:
     from pydantic import BaseModel
@@ -85,12 +85,6 @@ def validated(model: type[M], body: Any) -> M:
     try:
         return model.model_validate(body)
     except ValidationError as exc:
-        fields: dict[str, str] = {}
-        for problem in exc.errors(include_url=False, include_input=False):
-            path = ".".join(str(p) for p in problem["loc"]) or "body"
-            message = problem["msg"]
-            fields.setdefault(path, message.removeprefix("Value error, "))
-        raise InvalidInput("invalid_request", "Some fields are missing or invalid.",
-                           fields=fields) from None
+        raise invalid_fields(exc.errors(include_url=False, include_input=False)) from None
     except OverflowError:  # a validator converting an extreme value (a year-1 date to UTC)
         raise InvalidInput("invalid_request", "A date or number is out of range.") from None

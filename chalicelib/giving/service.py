@@ -301,6 +301,16 @@ MAX_EVENT_ATTEMPTS = 5
 
 
 
+@dataclass(frozen=True)
+class OfflinePlan:
+    """An offline entry read but not written (`GivingService.plan_offline`): the donation it
+    would record, or `existing`, the one its idempotency key recorded before."""
+
+    committee: Committee
+    donation: Donation
+    existing: Donation | None = None
+
+
 class GivingService:
     def __init__(self, store: DonationStore, pages: PageSource, payments: PaymentProvider,
                  committees: CommitteeSource, clock: Callable[[], datetime] = utcnow,
@@ -657,14 +667,11 @@ class GivingService:
         return self.store.commit_event(event, donation, new_state, delta, guarded, now,
                                        [*messages, refund], excess, counters=counters)
 
-    def record_offline(self, entry: OfflineContribution) -> Donation:
-        """A check, cash, a wire, an in-kind or an earmarked gift finance received: intake and
-        success at once, in one transaction (the `commit_event` of a renewal's contribution),
-        with no call to Stripe.
-        The same designation, limit, aggregates and ledger movement as an online gift; cash
-        also counts on the person's cash for the election, within its limit. The same
-        idempotency key answers the first donation and writes nothing; reused with other
-        details it is a 409."""
+    def plan_offline(self, entry: OfflineContribution) -> OfflinePlan:
+        """What an entry would record, read but not written: the donation (designated, its
+        person resolved), or the one its idempotency key already recorded. Refuses what the
+        entry alone breaks (anonymous, no election, a reused key); the limits are the
+        commit's (and an import's check, giving/offline_import.py)."""
         if entry.donor is None:
             check_anonymous(entry.method, entry.amount_cents)
         committee = self.committees.get(entry.committee_id)
@@ -673,26 +680,41 @@ class GivingService:
         fingerprint = entry.fingerprint()
         existing = self.store.get(donation_id)
         if existing is not None:
-            return self._same_entry(existing, fingerprint)
+            return OfflinePlan(committee, existing, self._same_entry(existing, fingerprint))
         election = committee.designate(when, entry.election, entry.election or "",
                                        _all_codes(committee), entry.amount_cents)
         if not election:  # a committee without a calendar: finance names the election
             raise InvalidInput("invalid_request", "Name the election this contribution is for.",
                                fields={"election": "required: the committee has no calendar"})
         snapshot = entry.donor_snapshot()
-        person = self.store.resolve_donor(snapshot)
-        scope = committee.limit_scope(election, when)
         donation = Donation(
             donation_id=donation_id, page_slug=OFFLINE_PAGE, committee_id=committee.committee_id,
-            election=election, donor=snapshot, donor_id=person, created_at=when,
-            fingerprint=fingerprint, state=PaymentState(amount_cents=entry.amount_cents),
+            election=election, donor=snapshot, donor_id=self.store.resolve_donor(snapshot),
+            created_at=when, fingerprint=fingerprint,
+            state=PaymentState(amount_cents=entry.amount_cents),
             idempotency_key=entry.idempotency_key,
             attestations=entry.attestations.model_dump() if entry.attestations else {},
-            limit_scope=scope, best_efforts_flag=needs_best_efforts(snapshot), stored=False,
+            limit_scope=committee.limit_scope(election, when),
+            best_efforts_flag=needs_best_efforts(snapshot), stored=False,
             channel=entry.method, reference=entry.reference, deposit_batch=entry.deposit_batch,
             in_kind_description=entry.in_kind_description,
             conduit=entry.conduit.conduit() if entry.conduit else None,
         )
+        return OfflinePlan(committee, donation)
+
+    def record_offline(self, entry: OfflineContribution) -> Donation:
+        """A check, cash, a wire, an in-kind or an earmarked gift finance received: intake and
+        success at once, in one transaction (the `commit_event` of a renewal's contribution),
+        with no call to Stripe. The same designation, limit, aggregates and ledger movement as
+        an online gift; cash also counts on the person's cash for the election, within its
+        limit. The same idempotency key answers the first donation and writes nothing; reused
+        with other details it is a 409."""
+        planned = self.plan_offline(entry)
+        if planned.existing is not None:
+            return planned.existing
+        donation, committee = planned.donation, planned.committee
+        election, scope, when = donation.election, donation.limit_scope, donation.created_at
+        donation_id, fingerprint = donation.donation_id, donation.fingerprint
         debt_limit = committee.debt_limit(election, when)
         donation.toward_debt = debt_limit is not None
         event = PaymentEvent(f"offline#{donation_id}", f"offline.{entry.method}", Fact("paid"),

@@ -56,9 +56,21 @@ def thanks(slug: str) -> Response:
     service = deps.page_service()
     page, view = service.view(slug)
     params: Mapping[str, str] = donor_pages.current_request.query_params or {}
-    share_url, invitations = _after_giving(slug, params.get("donation_id", ""))
+    outcome = payment_outcome(params.get("redirect_status"))
+    share_url, invitations = (_after_giving(slug, params.get("donation_id", ""))
+                              if outcome == "succeeded" else (None, []))
     # Personal (the donor's share link and invitations): NO_STORE, as every HTML page by default.
-    return _html(render_thanks(page, view, share_url, invitations))
+    return _html(render_thanks(page, view, share_url, invitations, outcome))
+
+
+def payment_outcome(redirect_status: str | None) -> str:
+    """What Stripe's redirect after `confirmPayment` says of the payment: `succeeded` (also
+    when there is no redirect status: a gift confirmed without one), `processing` (the bank
+    has not answered yet), or `failed` for anything else Stripe sends (`failed`,
+    `requires_payment_method`…). The page says so honestly; the webhook decides what counts."""
+    if redirect_status in (None, "", "succeeded"):
+        return "succeeded"
+    return "processing" if redirect_status == "processing" else "failed"
 
 
 # The thank-you page shows a donation's share link and invitations only this long after it began.

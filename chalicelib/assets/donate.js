@@ -1,4 +1,6 @@
-// Donation form: the countdown, choose an amount, send the donor's details, confirm the card with Stripe.js.
+// Donation form: the countdown, choose an amount, send the donor's details, then pay the
+// PaymentIntent intake created through Stripe's Payment Element (a card) or its Express Checkout
+// Element (Apple Pay, Google Pay, Link), shown once the FEC fields and attestations are filled in.
 (function () {
   "use strict";
   var form = document.getElementById("donate");
@@ -64,9 +66,20 @@
     notice.textContent = notice.textContent;  // announced by its role=status
   }
 
+  // One Elements group in Stripe's deferred mode (no PaymentIntent until intake has run with the
+  // donor's validated details): the Payment Element for a card, the Express Checkout Element for
+  // a wallet; both confirm the PaymentIntent intake returns. The donor's name and address come
+  // from the form above, so the Payment Element asks only for the card.
   var stripe = Stripe(form.dataset.publishableKey);
-  var card = stripe.elements().create("card");
-  card.mount("#card-element");
+  var elements = stripe.elements({ mode: "payment", amount: 100, currency: "usd" });
+  var payment = elements.create("payment", {
+    fields: { billingDetails: { name: "never", email: "never", phone: "never", address: "never" } },
+    wallets: { applePay: "never", googlePay: "never" }  // offered by the Express Checkout Element
+  });
+  payment.mount("#card-element");
+  var express = elements.create("expressCheckout", { buttonType: { applePay: "donate", googlePay: "donate" } });
+  var expressBox = document.getElementById("express-checkout");
+  express.mount("#express-checkout-element");
   // One key per page view: a double-click or a retry finds the same donation.
   // A refusal for an attestation carries a signed note; the next attempt sends it back, so the
   // campaign's staff review a gift whose answers changed (nothing is stored with the refusal).
@@ -98,6 +111,11 @@
   function refreshSubmit() {
     var cents = amountCents();
     document.getElementById("submit-amount").textContent = cents ? dollars(cents) + (recurring.checked ? " monthly" : "") : "";
+    // What the wallet sheet shows; a saved or monthly card is set up for later charges, as the
+    // PaymentIntent intake creates is.
+    var later = recurring.checked || checked("save_payment_method");
+    elements.update({ amount: cents >= 100 ? cents : 100, setupFutureUsage: later ? "off_session" : null });
+    refreshExpress();
   }
   buttons.forEach(function (button) {
     button.addEventListener("click", function () {
@@ -112,10 +130,27 @@
     refreshSubmit();
   });
   recurring.addEventListener("change", refreshSubmit);
-  refreshSubmit();
+  form.elements.save_payment_method.addEventListener("change", refreshSubmit);
 
   function value(name) { return form.elements[name].value.trim(); }
   function checked(name) { return form.elements[name].checked; }
+
+  // The wallet button shows only once what the FEC requires is there and every attestation is
+  // given (intake checks it all again: this only keeps a wallet sheet from opening for a gift
+  // the server would refuse for a missing field).
+  var REQUIRED = ["first_name", "last_name", "email", "line1", "city", "state", "zip", "employer", "occupation"];
+  var ATTESTATIONS = ["us_citizen_or_permanent_resident", "own_funds", "not_federal_contractor", "personal_card"];
+  function readyForWallet() {
+    return amountCents() >= 100 &&
+      REQUIRED.every(function (name) { return value(name).length > 0; }) &&
+      /^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(value("email")) && /^[A-Za-z]{2}$/.test(value("state")) &&
+      /^\d{5}(-?\d{4})?$/.test(value("zip")) &&
+      ATTESTATIONS.every(function (name) { return checked(name); });
+  }
+  function refreshExpress() { expressBox.hidden = !readyForWallet(); }
+  form.addEventListener("input", refreshExpress);
+  form.addEventListener("change", refreshExpress);
+  refreshSubmit();
   function clearErrors() {
     form.querySelectorAll(".error").forEach(function (p) { p.textContent = ""; });
     form.querySelectorAll("[aria-invalid]").forEach(function (el) { el.removeAttribute("aria-invalid"); });
@@ -158,15 +193,11 @@
     });
   }
 
-  form.addEventListener("submit", function (event) {
-    event.preventDefault();
-    clearErrors();
-    submit.disabled = true;
+  function buildPayload() {
     var payload = {
       amount_cents: amountCents(),
       idempotency_key: idempotencyKey,
       email_opt_in: checked("email_opt_in"),
-      sms_opt_in: checked("sms_opt_in"),
       interests: Array.prototype.map.call(form.querySelectorAll('input[name="interests"]:checked'),
                                           function (box) { return box.value; }),
       donor: {
@@ -188,35 +219,80 @@
     if (form.dataset.variant) payload.variant_id = form.dataset.variant;
     if (refcode) payload.refcode = refcode;
     if (attestationsRefused) payload.attestations_refused = attestationsRefused;
-    startDonation(payload, 0).then(function (result) {
+    return payload;
+  }
+
+  // Intake, then the confirmation of its PaymentIntent with what the Element collected (a card,
+  // or the wallet's authorization); the donor's own name and address go with it. Stripe then
+  // sends the browser to the thank-you page with `payment_intent` and `redirect_status`.
+  // Resolves true once on its way there; otherwise shows what went wrong and resolves false.
+  function give(payload) {
+    return startDonation(payload, 0).then(function (result) {
       wait.hidden = true;
       if (!result.ok) {
         var error = result.body.error || { message: "Something went wrong." };
         if (error.attestations_refused) attestationsRefused = error.attestations_refused;
         showErrors(error);
-        return null;
+        return false;
       }
-      var donation = result.body;
-      return stripe.confirmCardPayment(donation.client_secret, {
-        payment_method: {
-          card: card,
-          billing_details: {
-            name: payload.donor.first_name + " " + payload.donor.last_name, email: payload.donor.email,
-            address: { line1: payload.donor.address.line1, city: payload.donor.address.city,
-                       state: payload.donor.address.state, postal_code: payload.donor.address.zip, country: "US" }
-          }
+      var donation = result.body, donor = payload.donor;
+      var thanks = window.location.origin + "/donate/" + encodeURIComponent(slug) +
+        "/thanks?donation_id=" + encodeURIComponent(donation.donation_id);
+      return stripe.confirmPayment({
+        elements: elements, clientSecret: donation.client_secret,
+        confirmParams: {
+          return_url: thanks,
+          payment_method_data: { billing_details: {
+            name: donor.first_name + " " + donor.last_name, email: donor.email, phone: donor.phone || "",
+            address: { line1: donor.address.line1, line2: donor.address.line2 || "", city: donor.address.city,
+                       state: donor.address.state, postal_code: donor.address.zip, country: "US" } } }
         }
       }).then(function (outcome) {
         if (outcome.error) {
           document.getElementById("card-error").textContent = outcome.error.message;
-          return null;
+          return false;
         }
-        window.location.assign("/donate/" + encodeURIComponent(slug) + "/thanks?donation_id=" + encodeURIComponent(donation.donation_id));
         return true;
       });
     }).catch(function () {
       wait.hidden = true;
       showErrors({ message: "We could not reach the server. Check your connection and try again." });
+      return false;
+    });
+  }
+
+  form.addEventListener("submit", function (event) {
+    event.preventDefault();
+    clearErrors();
+    document.getElementById("card-error").textContent = "";
+    submit.disabled = true;
+    // Stripe wants the Element's own check before any other work: a bad card number is shown
+    // beside its field, and nothing is sent.
+    elements.submit().then(function (checkedCard) {
+      if (checkedCard.error) {
+        document.getElementById("card-error").textContent = checkedCard.error.message;
+        return false;
+      }
+      return give(buildPayload());
+    }).then(function (done) { if (!done) submit.disabled = false; });
+  });
+
+  // A wallet: Stripe asks us to answer the click within a second (we only open the sheet; the
+  // form was checked when the button appeared), then the sheet's confirmation runs intake with
+  // the same fields and key as the card button would, and confirms that same PaymentIntent.
+  express.on("click", function (event) {
+    clearErrors();
+    if (!readyForWallet()) { event.reject(); refreshExpress(); return; }
+    event.resolve();
+  });
+  express.on("confirm", function (event) {
+    submit.disabled = true;
+    elements.submit().then(function (checkedWallet) {
+      if (checkedWallet.error) { event.paymentFailed({ reason: "fail" }); return false; }
+      return give(buildPayload()).then(function (done) {
+        if (!done) event.paymentFailed({ reason: "fail" });
+        return done;
+      });
     }).then(function (done) { if (!done) submit.disabled = false; });
   });
 })();

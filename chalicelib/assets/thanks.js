@@ -5,6 +5,7 @@
   var count = document.getElementById("count");
   var slug = document.body.dataset.slug;
   var tries = 0;
+  if (!raised) return;  // the payment did not go through: no totals on the page
   function dollars(cents) { return "$" + (cents / 100).toLocaleString("en-US", { minimumFractionDigits: cents % 100 ? 2 : 0 }); }
   function refresh() {
     fetch("/api/pages/" + encodeURIComponent(slug)).then(function (r) { return r.json(); }).then(function (page) {

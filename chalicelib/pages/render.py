@@ -59,9 +59,11 @@ def remaining(seconds: int) -> str:
 
 
 def render_thanks(page: Page, view: dict, share_url: str | None = None,
-                  invitations: list[dict] | None = None) -> str:
+                  invitations: list[dict] | None = None, outcome: str = "succeeded") -> str:
+    """The thank-you page; `outcome` (`succeeded`, `processing`, `failed`) is what Stripe's
+    redirect said of the payment."""
     return _env().get_template("thanks.html").render(
-        page=page, view=view, share_url=share_url, invitations=invitations or [])
+        page=page, view=view, share_url=share_url, invitations=invitations or [], outcome=outcome)
 
 
 def render_express(page: Page, view: dict, token: str, card: object, preselect_cents: int,

@@ -109,6 +109,9 @@ def test_server_side_validation_errors_show_beside_the_fields(browser, live_serv
     page.get_by_role("button", name="$10", exact=True).click()
     fill_donor(page, "not-an-email")
     page.fill("#zip", "123")
+    # The Payment Element checks the card before anything is sent (Stripe's elements.submit()),
+    # so a complete card lets the server's own checks answer.
+    fill_card(page, "4242 4242 4242 4242")
     page.click("#submit")
     zip_error = page.locator('[data-field="donor.address.zip"]')
     zip_error.filter(has_text="ZIP").wait_for(timeout=10_000)

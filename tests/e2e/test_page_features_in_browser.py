@@ -14,7 +14,7 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 import requests
 
-from tests.e2e.test_donate_in_browser import browser, fill_donor  # noqa: F401 - the fixture
+from tests.e2e.test_donate_in_browser import browser, fill_card, fill_donor  # noqa: F401 - the fixture
 from tests.helpers import FINANCE_KEY, ORGANIZER_KEY, page_body, staff, wait_for
 
 pytestmark = [pytest.mark.stack, pytest.mark.server, pytest.mark.browser]
@@ -115,6 +115,7 @@ def test_errors_are_announced_and_focus_the_field(browser, live_server: str) -> 
     page.get_by_role("button", name="$10", exact=True).click()
     fill_donor(page, "announce@example.org")
     page.fill("#zip", "123")
+    fill_card(page, "4242 4242 4242 4242")  # the Payment Element's own check passes first
     page.click("#submit")
     page.locator("#form-error").wait_for(state="visible", timeout=10_000)
     assert page.get_attribute("#form-error", "role") == "alert"

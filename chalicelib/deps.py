@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from chalicelib.followups.hosting import HostService
     from chalicelib.followups.service import FollowupService
     from chalicelib.giving.express import ExpressService
+    from chalicelib.giving.monthly import MonthlyControls
     from chalicelib.giving.offline_import import OfflineImport
     from chalicelib.giving.reconcile import Reconciler
     from chalicelib.giving.recurring import MonthlyGifts
@@ -478,6 +479,15 @@ def portal() -> PortalService:
                          rules=rules)
 
 
+@lru_cache(maxsize=1)
+def monthly_controls() -> MonthlyControls:
+    from chalicelib.giving.monthly import MonthlyControls
+    from chalicelib.storage.asks import DonorGivingReader
+
+    return MonthlyControls(donation_store(), stripe_gateway(), stripe_gateway(), DonorGivingReader(),
+                           committees())
+
+
 def reset() -> None:
     """Forget built services and settings (tests that change the environment)."""
     for built in (stripe_gateway, job_stripe_gateway, page_service, donation_store, giving_service,
@@ -486,5 +496,5 @@ def reset() -> None:
                   export_service, fec_report_service, notice_service,
                   payout_service, reconciler, tokens, mailer, followups, hosting, after, sns_verifier,
                   report_service, console_sessions, signin, portal_sessions, portal, dashboard, best_efforts,
-                  reviews, settings, problems):
+                  reviews, settings, problems, monthly_controls):
         built.cache_clear()

@@ -123,6 +123,24 @@ ROUTES: dict[tuple[str, str], Op] = {
         form={"type": "object", "properties": {"given": {"type": "string", "enum": ["yes", "no"]}}}),
     ("POST", "/me/express/revoke"): Op("Stop every express link sent to the donor so far", "portal",
                                        ok=303, errors=HTML, status=(403,), form=OBJECT),
+    ("POST", "/me/monthly/{subscription_id}/amount"): Op(
+        "A new amount (dollars) for one of the donor's monthly gifts, within what the law still allows "
+        "for the election the next renewal counts toward (400 above it, nothing changed; 404 not theirs)",
+        "portal", ok=303, errors=HTML, status=(400, 403, 404, 409),
+        form={"type": "object", "properties": {"amount": {"type": "string"}}}),
+    ("POST", "/me/monthly/{subscription_id}/day"): Op(
+        "A new charge day (1-28): the next charge moves to it, nothing extra is charged",
+        "portal", ok=303, errors=HTML, status=(400, 403, 404, 409),
+        form={"type": "object", "properties": {"day": {"type": "string"}}}),
+    ("POST", "/me/monthly/{subscription_id}/pause"): Op(
+        "Pause a monthly gift (Stripe's pause_collection, void)", "portal", ok=303, errors=HTML,
+        status=(403, 404, 409), form=OBJECT),
+    ("POST", "/me/monthly/{subscription_id}/resume"): Op(
+        "Resume a paused monthly gift", "portal", ok=303, errors=HTML, status=(403, 404, 409), form=OBJECT),
+    ("POST", "/me/monthly/{subscription_id}/end"): Op(
+        "An end date (YYYY-MM-DD, after today, not after the committee's recurring_ends_at)",
+        "portal", ok=303, errors=HTML, status=(400, 403, 404, 409),
+        form={"type": "object", "properties": {"ends_on": {"type": "string"}}}),
     ("POST", "/webhooks/stripe"): Op(
         "Stripe's signed events, applied exactly once (no call back to Stripe); a 5xx asks Stripe "
         "to deliver again", "webhooks", ok_body=WEBHOOK_ANSWER, raw_body=True),

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
 from chalicelib.compliance.committees import Committee, CommitteeDefaults, OverNetDebt, default_committee
@@ -259,6 +259,38 @@ class MemoryDonations:
 
     def link_invoice_payment(self, donation_id: str, payment_intent_id: str) -> bool:
         return donation_id in self.donations
+
+    def change_plan(self, plan: RecurringPlan, expected_version: int, notice: OutboxMessage,
+                    now: datetime) -> bool:
+        held = self.plans.get(plan.subscription_id)
+        if held is None or held.status == "canceled" or held.version != expected_version \
+                or any(m.message_id == notice.message_id for m in self.outbox):
+            return False
+        self.plans[plan.subscription_id] = plan
+        self.outbox.append(notice)
+        return True
+
+    def sync_plan(self, subscription_id: str, amount_cents: int | None, status: str | None,
+                  ends_on: date | None, clear_end: bool, at: datetime) -> EventOutcome:
+        plan = self.plans.get(subscription_id)
+        if plan is None:
+            return EventOutcome.UNMATCHED
+        synced = self.counters.get(f"synced#{subscription_id}")
+        if plan.status == "canceled" or (synced is not None and synced > at):
+            return EventOutcome.DUPLICATE
+        self.counters[f"synced#{subscription_id}"] = at
+        self.plans[subscription_id] = replace(
+            plan, amount_cents=plan.amount_cents if amount_cents is None else amount_cents,
+            status=status or plan.status, ends_on=ends_on if ends_on or not clear_end else None)
+        return EventOutcome.APPLIED
+
+    def plans_ending(self, first: date, last: date) -> list[RecurringPlan]:
+        return [p for p in self.plans.values()
+                if p.ends_on is not None and p.status != "canceled" and first <= p.ends_on <= last]
+
+    def enqueue(self, message: OutboxMessage, now: datetime) -> None:
+        if all(m.message_id != message.message_id for m in self.outbox):
+            self.outbox.append(message)
 
     # --- the reconciler ---------------------------------------------------------------
     def stale_pending(self, checked_before: datetime, limit: int) -> list[Donation]:
@@ -582,3 +614,41 @@ class GivingWorld:
                                    f"key-{uuid.uuid4().hex}")
         return self.giving.start_donation("spring", request,
                                           ip or f"203.0.113.{uuid.uuid4().int % 250}").donation
+
+
+class MemorySubscriptions:
+    """Stripe's subscriptions and SetupIntents as the portal's monthly controls see them: each
+    change keyed by its idempotency key (the same key changes once), a card per SetupIntent."""
+
+    def __init__(self, next_charge_at: datetime) -> None:
+        from chalicelib.giving.monthly import Schedule, SubscriptionChange
+
+        self.next_charge_at = next_charge_at
+        self.changes: dict[str, tuple[str, SubscriptionChange]] = {}
+        self.setups: dict[str, tuple[str, str | None, str | None]] = {}
+        self.defaults: dict[str, str] = {}
+        self._schedule = Schedule
+
+    def subscription_schedule(self, subscription_id: str) -> Any:
+        return self._schedule("si_1", "prod_1", 0, self.next_charge_at, "cus_1", "active")
+
+    def change_subscription(self, subscription_id: str, schedule: Any, change: Any,
+                            idempotency_key: str) -> None:
+        self.changes.setdefault(idempotency_key, (subscription_id, change))
+
+    def applied(self, subscription_id: str) -> list[Any]:
+        return [c for s, c in self.changes.values() if s == subscription_id]
+
+    def create_setup_intent(self, customer_id: str, donor_id: str, idempotency_key: str) -> tuple[str, str]:
+        seti = f"seti_{len(self.setups) + 1}"
+        self.setups.setdefault(seti, ("requires_payment_method", None, customer_id))
+        return seti, f"{seti}_secret_x"
+
+    def confirm(self, setup_intent_id: str, payment_method_id: str) -> None:
+        self.setups[setup_intent_id] = ("succeeded", payment_method_id, self.setups[setup_intent_id][2])
+
+    def setup_intent_card(self, setup_intent_id: str) -> tuple[str, str | None, str | None]:
+        return self.setups.get(setup_intent_id, ("missing", None, None))
+
+    def set_default_card(self, customer_id: str, payment_method_id: str, idempotency_key: str) -> None:
+        self.defaults[customer_id] = payment_method_id

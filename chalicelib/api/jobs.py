@@ -28,3 +28,12 @@ def drain_outbox(event: CloudWatchEvent) -> dict[str, int]:
     if report.sent or report.failed or report.retried:
         logs.info("outbox drained", sent=report.sent, retried=report.retried, failed=report.failed)
     return {"sent": report.sent, "retried": report.retried, "failed": report.failed}
+
+
+@jobs.schedule(Rate(1, unit=Rate.HOURS), name="notify_ending_plans")
+def notify_ending_plans(event: CloudWatchEvent) -> dict[str, int]:
+    """Queue the notice 7 days before each monthly gift ends (once per plan and end date)."""
+    due = deps.monthly_controls().notify_ending()
+    if due:
+        logs.info("monthly gifts ending in 7 days", due=due)
+    return {"due": due}

@@ -19,6 +19,7 @@ from chalicelib.api.console.web import cookies, login_token, secure
 from chalicelib.api.donations import client_ip
 from chalicelib.api.html import FORM, form_fields, html_errors, notice, page
 from chalicelib.api.http import handles_errors, json_response, read_json, validated
+from chalicelib.portal import input as input_
 from chalicelib.portal.input import PortalLinkRequest
 from chalicelib.sessions.model import Session
 from chalicelib.sessions.service import csrf_ok
@@ -172,3 +173,44 @@ def set_invitations(session: Session) -> Response:
     given = form_fields(_request()).get("given") == "yes"
     deps.portal().set_invitations(session.subject, given)
     return _redirect(f"{PATH}?done=consent")
+
+
+# --- monthly gifts the donor controls (giving/monthly.py) ---------------------------------
+@portal.route("/me/monthly/{subscription_id}/amount", methods=["POST"], content_types=[FORM])
+@signed_in
+def change_amount(session: Session, subscription_id: str) -> Response:
+    """A new monthly amount (dollars), within what the law still allows for the election the
+    next renewal counts toward; applied at Stripe from the next renewal."""
+    cents = input_.amount_cents(form_fields(_request()).get("amount", ""))
+    deps.monthly_controls().change_amount(session.subject, subscription_id, cents)
+    return _redirect(f"{PATH}?done=amount")
+
+
+@portal.route("/me/monthly/{subscription_id}/day", methods=["POST"], content_types=[FORM])
+@signed_in
+def change_day(session: Session, subscription_id: str) -> Response:
+    day = input_.charge_day(form_fields(_request()).get("day", ""))
+    deps.monthly_controls().change_day(session.subject, subscription_id, day)
+    return _redirect(f"{PATH}?done=day")
+
+
+@portal.route("/me/monthly/{subscription_id}/pause", methods=["POST"], content_types=[FORM])
+@signed_in
+def pause_plan(session: Session, subscription_id: str) -> Response:
+    deps.monthly_controls().pause(session.subject, subscription_id)
+    return _redirect(f"{PATH}?done=pause")
+
+
+@portal.route("/me/monthly/{subscription_id}/resume", methods=["POST"], content_types=[FORM])
+@signed_in
+def resume_plan(session: Session, subscription_id: str) -> Response:
+    deps.monthly_controls().resume(session.subject, subscription_id)
+    return _redirect(f"{PATH}?done=resume")
+
+
+@portal.route("/me/monthly/{subscription_id}/end", methods=["POST"], content_types=[FORM])
+@signed_in
+def set_end(session: Session, subscription_id: str) -> Response:
+    day = input_.end_day(form_fields(_request()).get("ends_on", ""))
+    deps.monthly_controls().set_end(session.subject, subscription_id, day)
+    return _redirect(f"{PATH}?done=end")

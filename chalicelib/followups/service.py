@@ -43,6 +43,7 @@ from chalicelib.followups.model import (
     invitation_id_for,
 )
 from chalicelib.giving.model import Donation, DonorSnapshot, RecurringPlan, donor_id_for
+from chalicelib.giving.monthly import PLAN_CHANGED, PLAN_ENDING
 from chalicelib.giving.recurring import CANCELLED, PLAN_ENDED, RENEWAL_FAILED
 from chalicelib.giving.velocity import SignupLimits, check_signup, signup_expiry, signup_keys
 from chalicelib.outbox.model import Deferred, Delivered, Handler, OutboxMessage, PermanentFailure
@@ -467,6 +468,8 @@ class FollowupService:
             planning.THANKS: self.deliver_thanks,
             PLAN_ENDED: self.deliver_plan_ended,
             RENEWAL_FAILED: self.deliver_renewal_failed,
+            PLAN_CHANGED: self.deliver_plan_changed,
+            PLAN_ENDING: self.deliver_plan_ending,
             planning.REMINDER: self.deliver_reminder,
             planning.WELCOME: self.deliver_welcome,
             planning.EVENT_REMINDER: self.deliver_event_reminder,
@@ -784,15 +787,20 @@ class FollowupService:
         self._require_mailable(person, message)
         return person_id, person
 
+    def _plan_of(self, message: OutboxMessage) -> RecurringPlan:
+        """The monthly gift a message is about (a permanent failure when there is none)."""
+        plan = self.donations.plan(str(message.payload.get("subscription_id")))
+        if plan is None:
+            raise PermanentFailure("plan not found")
+        return plan
+
     def deliver_plan_ended(self, message: OutboxMessage) -> Delivered:
         """The email that confirms a monthly gift stopped (the donor cancelled it, or Stripe
         ended it after its renewals kept failing): transactional."""
         done = self._already_sent(message)
         if done:
             return done
-        plan = self.donations.plan(str(message.payload.get("subscription_id")))
-        if plan is None:
-            raise PermanentFailure("plan not found")
+        plan = self._plan_of(message)
         person_id, person = self._mailable_donor(plan.donor, message)
         cancelled = message.payload.get("reason") == CANCELLED
         forgone = message.payload.get("reason") == "forgone"  # the candidate is out of the race
@@ -801,6 +809,48 @@ class FollowupService:
                               page=self.pages.get(plan.page_slug), amount_cents=plan.amount_cents,
                               cancelled=cancelled, forgone=forgone,
                               page_url=self.link(f"/donate/{plan.page_slug}"))
+        return self._send(message, person_id, email)
+
+    def deliver_plan_changed(self, message: OutboxMessage) -> Delivered:
+        """The email that confirms a change the donor made to a monthly gift from the portal
+        (what changed and the gift as it now is, from the message: the plan may have changed
+        again since). Transactional."""
+        done = self._already_sent(message)
+        if done:
+            return done
+        p = message.payload
+        plan = self.donations.plan(str(p.get("subscription_id")))
+        if plan is None:
+            raise PermanentFailure("plan not found")
+        person_id, person = self._mailable_donor(plan.donor, message)
+        amount = p.get("amount_cents")
+        email = self._compose(
+            "plan_changed", "Your monthly gift is changed", person, message, [],
+            page=self.pages.get(plan.page_slug), what=str(p.get("what") or ""),
+            amount_cents=amount if isinstance(amount, int) else plan.amount_cents,
+            status=str(p.get("status") or plan.status), charge_day=p.get("charge_day"),
+            ends_on=p.get("ends_on"), portal_url=self.link("/me"),
+            cancel_url=self.link("/c/" + self.tokens.issue(tokens.CANCEL_PLAN, plan.subscription_id)))
+        return self._send(message, person_id, email)
+
+    def deliver_plan_ending(self, message: OutboxMessage) -> Delivered:
+        """The notice 7 days before a monthly gift ends by itself (the committee's
+        `recurring_ends_at` or the donor's own end date). Skipped when the plan ended already
+        or its end date moved since (the new date has a notice of its own). Transactional."""
+        done = self._already_sent(message)
+        if done:
+            return done
+        plan = self._plan_of(message)
+        ends_on = str(message.payload.get("ends_on") or "")
+        if plan.status == "canceled":
+            return Delivered("skipped: the plan has ended")
+        if plan.ends_on is None or plan.ends_on.isoformat() != ends_on:
+            return Delivered("skipped: the end date changed")
+        person_id, person = self._mailable_donor(plan.donor, message)
+        email = self._compose("plan_ending", "Your monthly gift ends in 7 days", person, message, [],
+                              page=self.pages.get(plan.page_slug), amount_cents=plan.amount_cents,
+                              ends_on=ends_on, page_url=self.link(f"/donate/{plan.page_slug}"),
+                              portal_url=self.link("/me"))
         return self._send(message, person_id, email)
 
     def deliver_forgone_notice(self, message: OutboxMessage) -> Delivered:
@@ -829,9 +879,7 @@ class FollowupService:
         done = self._already_sent(message)
         if done:
             return done
-        plan = self.donations.plan(str(message.payload.get("subscription_id")))
-        if plan is None:
-            raise PermanentFailure("plan not found")
+        plan = self._plan_of(message)
         if plan.status == "canceled":
             return Delivered("skipped: the plan has ended")
         person_id, person = self._mailable_donor(plan.donor, message)

@@ -25,6 +25,7 @@ HANDLED_TYPES = frozenset({
     "invoice.payment_failed",
     "invoice_payment.paid",
     "customer.subscription.deleted",
+    "customer.subscription.updated",
 })
 
 # Handled by chalicelib/payouts (the webhook acknowledges them; a job reconciles the payout).
@@ -55,6 +56,18 @@ class PaymentEvent:
     # A paid invoice of a monthly gift: the end of the period it paid for, when the next
     # charge falls (its first line's period, as Stripe bills a subscription in advance).
     period_end: datetime | None = None
+    # `customer.subscription.updated`: what the plan keeps in step with.
+    subscription: SubscriptionFacts | None = None
+
+
+@dataclass(frozen=True)
+class SubscriptionFacts:
+    """What a `customer.subscription.updated` says about a monthly gift now."""
+
+    amount_cents: int | None  # the item's price times its quantity
+    paused: bool  # `pause_collection` set
+    status: str  # Stripe's status
+    cancel_at: datetime | None
 
 
 def read_event(event: Any, *, livemode: bool) -> PaymentEvent | None:
@@ -115,6 +128,10 @@ def _recurring_event(event_id: str, event_type: str, obj: dict[str, Any],
     if event_type == "customer.subscription.deleted":
         return PaymentEvent(event_id, event_type, Fact("failed"), None, None, occurred_at,
                             subscription_id=str_or_id(obj.get("id")))
+    if event_type == "customer.subscription.updated":
+        return PaymentEvent(event_id, event_type, Fact("paid"), None, None, occurred_at,
+                            subscription_id=str_or_id(obj.get("id")),
+                            subscription=_subscription_facts(obj))
     if event_type == "invoice_payment.paid":
         payment = obj.get("payment") or {}
         return PaymentEvent(event_id, event_type, Fact("paid"), None,
@@ -141,6 +158,17 @@ def _recurring_event(event_id: str, event_type: str, obj: dict[str, Any],
                         amount_cents=_int(obj.get("amount_paid")), currency=_str(obj.get("currency")),
                         committee_id=str_or_id(metadata.get("committee_id")),
                         period_end=_period_end(obj) if event_type == "invoice.paid" else None)
+
+
+def _subscription_facts(sub: dict[str, Any]) -> SubscriptionFacts:
+    items = (sub.get("items") or {}).get("data") or []
+    item = items[0] if items and isinstance(items[0], dict) else {}
+    unit, quantity = _int((item.get("price") or {}).get("unit_amount")), _int(item.get("quantity"))
+    cancel_at = _int(sub.get("cancel_at"))
+    return SubscriptionFacts(
+        amount_cents=unit * (quantity or 1) if unit is not None else None,
+        paused=bool(sub.get("pause_collection")), status=str(sub.get("status") or ""),
+        cancel_at=datetime.fromtimestamp(cancel_at, timezone.utc) if cancel_at else None)
 
 
 def _period_end(invoice: dict[str, Any]) -> datetime | None:

@@ -176,6 +176,10 @@ class RecurringPlan:
     # The committee's local day the subscription ends by itself (its `cancel_at` is that day's
     # start: the committee's `recurring_ends_at`), None when it runs until stopped.
     ends_on: date | None = None
+    # The donor's own charge day (1-28) once they chose one in the portal, and the plan's
+    # version: each change from the portal adds one (a double POST changes it once).
+    charge_day: int | None = None
+    version: int = 0
 
 
 def invoice_donation_id(invoice_id: str) -> str:

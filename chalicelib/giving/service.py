@@ -11,7 +11,7 @@ import re
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Protocol
 
 from chalicelib import logs, metrics
@@ -227,6 +227,8 @@ class DonationStore(Protocol):
     def end_plan(self, subscription_id: str, when: datetime,
                  notice: OutboxMessage | None = None) -> EventOutcome: ...
     def link_invoice_payment(self, donation_id: str, payment_intent_id: str) -> bool: ...
+    def sync_plan(self, subscription_id: str, amount_cents: int | None, status: str | None,
+                  ends_on: date | None, clear_end: bool, at: datetime) -> EventOutcome: ...
     def queue_plan_notice(self, subscription_id: str, message: OutboxMessage,
                           now: datetime) -> EventOutcome: ...
     # finance's lookup
@@ -491,6 +493,8 @@ class GivingService:
         """Apply a verified Stripe event once: marker and effects commit together."""
         if event.type == "invoice.payment_failed" and not event.first_invoice:
             return self._renewal_failed(event)
+        if event.type == "customer.subscription.updated":
+            return self._plan_updated(event)
         donation, duplicate = self.store.load_for_event(event)
         card: float | None = None
         for _ in range(MAX_EVENT_ATTEMPTS):
@@ -587,6 +591,24 @@ class GivingService:
             customer_id=plan.customer_id, stored=False,
             best_efforts_flag=needs_best_efforts(plan.donor),
         )
+
+    def _plan_updated(self, event: PaymentEvent) -> EventOutcome:
+        """Keep a plan in step with its subscription (a change made from the portal, or in
+        Stripe's dashboard): the amount, a pause, the end day (`cancel_at` as the committee's
+        local day). No marker: the write is conditional on being newer than the last one
+        applied, so a redelivery or an older event changes nothing."""
+        facts, subscription_id = event.subscription, event.subscription_id
+        plan = self.store.plan(subscription_id or "") if subscription_id else None
+        if facts is None or plan is None:
+            return EventOutcome.UNMATCHED
+        if facts.status in ("canceled", "incomplete_expired"):
+            return EventOutcome.IGNORED  # customer.subscription.deleted ends the plan
+        running = facts.status in ("active", "trialing", "past_due")
+        status = ("paused" if facts.paused else "active") if running else None
+        zone = self.committees.get(plan.committee_id).zone
+        ends_on = local_date(facts.cancel_at, zone) if facts.cancel_at else None
+        return self.store.sync_plan(plan.subscription_id, facts.amount_cents, status, ends_on,
+                                    facts.cancel_at is None, event.occurred_at)
 
     def _renewal_failed(self, event: PaymentEvent) -> EventOutcome:
         """A renewal's payment failed: nothing changes on our side (Stripe retries it, and

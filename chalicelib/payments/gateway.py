@@ -8,14 +8,15 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any
 
 import stripe
 
 from chalicelib import metrics
-from chalicelib.errors import DomainError, InvalidInput, NotFound, ProviderBusy, ProviderUnavailable
+from chalicelib.errors import Conflict, DomainError, InvalidInput, NotFound, ProviderBusy, ProviderUnavailable
 from chalicelib.giving.model import CURRENCY
+from chalicelib.giving.monthly import Schedule, SubscriptionChange
 from chalicelib.giving.reconcile import IntentStatus
 from chalicelib.giving.service import PaymentIntentRef, SavedCard
 from chalicelib.payouts.model import BalanceTxn, PayoutFacts, read_balance_transaction, read_payout
@@ -177,6 +178,83 @@ class StripeGateway:
             self.client.v1.subscriptions.cancel(subscription_id)
         except stripe.InvalidRequestError:
             return  # already cancelled: cancelling is idempotent for the donor
+        except stripe.StripeError as exc:
+            raise _unavailable(exc) from exc
+
+    # --- monthly gifts the donor changes from the portal (giving/monthly.py) --------------
+    def subscription_schedule(self, subscription_id: str) -> Schedule:
+        """The subscription's item, price and next charge (its period's end), read before a change."""
+        try:
+            sub = self.client.v1.subscriptions.retrieve(subscription_id)
+        except stripe.InvalidRequestError as exc:
+            raise NotFound("plan_not_found", "Stripe has no such monthly gift.") from exc
+        except stripe.StripeError as exc:
+            raise _unavailable(exc) from exc
+        item = sub["items"]["data"][0]
+        price = item["price"]
+        product = price["product"]
+        return Schedule(item_id=item["id"], product_id=product if isinstance(product, str) else product["id"],
+                        amount_cents=int(price["unit_amount"] or 0) * int(item["quantity"] or 1),
+                        next_charge_at=datetime.fromtimestamp(item["current_period_end"], timezone.utc),
+                        customer_id=str(sub["customer"]), status=str(sub["status"]))
+
+    def change_subscription(self, subscription_id: str, schedule: Schedule, change: SubscriptionChange,
+                            idempotency_key: str) -> None:
+        """Apply one change; the same idempotency key changes once (a double POST). Nothing is
+        prorated (`proration_behavior=none`): a new amount is billed from the next renewal, and a
+        new charge day stretches the paid period to it (`trial_end`), charging nothing now."""
+        params: dict[str, Any] = {}
+        if change.amount_cents is not None:
+            params.update(items=[{"id": schedule.item_id, "price_data": {
+                "currency": CURRENCY, "product": schedule.product_id, "unit_amount": change.amount_cents,
+                "recurring": {"interval": "month"}}, "quantity": 1}], proration_behavior="none")
+        if change.trial_end is not None:
+            params.update(trial_end=int(change.trial_end.timestamp()), proration_behavior="none")
+        if change.pause is not None:
+            params["pause_collection"] = {"behavior": "void"} if change.pause else ""
+        if change.cancel_at is not None:
+            params["cancel_at"] = int(change.cancel_at.timestamp())
+        if change.payment_method_id is not None:
+            params["default_payment_method"] = change.payment_method_id
+        try:
+            self.client.v1.subscriptions.update(subscription_id, params=params,  # type: ignore[arg-type]
+                                                options={"idempotency_key": idempotency_key})
+        except stripe.InvalidRequestError as exc:
+            raise Conflict("plan_not_changed", "Stripe could not make this change to your monthly gift.",
+                           extra={"provider_code": getattr(exc, "code", None)}) from exc
+        except stripe.StripeError as exc:
+            raise _unavailable(exc) from exc
+
+    def create_setup_intent(self, customer_id: str, donor_id: str, idempotency_key: str) -> tuple[str, str]:
+        """A SetupIntent to save a new card on the customer for its monthly gifts (off session)."""
+        try:
+            seti = self.client.v1.setup_intents.create(
+                params={"customer": customer_id, "usage": "off_session",
+                        "automatic_payment_methods": {"enabled": True, "allow_redirects": "never"},
+                        "metadata": {"donor_id": donor_id, "purpose": "monthly_card"}},
+                options={"idempotency_key": idempotency_key})
+        except stripe.StripeError as exc:
+            raise _unavailable(exc) from exc
+        return seti.id, seti.client_secret or ""
+
+    def setup_intent_card(self, setup_intent_id: str) -> tuple[str, str | None, str | None]:
+        """A SetupIntent's status, the card it saved and its customer."""
+        try:
+            seti = self.client.v1.setup_intents.retrieve(setup_intent_id)
+        except stripe.InvalidRequestError:
+            return "missing", None, None
+        except stripe.StripeError as exc:
+            raise _unavailable(exc) from exc
+        method, customer = seti.payment_method, seti.customer
+        return (seti.status, method if isinstance(method, str) or method is None else method.id,
+                customer if isinstance(customer, str) or customer is None else customer.id)
+
+    def set_default_card(self, customer_id: str, payment_method_id: str, idempotency_key: str) -> None:
+        """The card later invoices of the customer are paid with."""
+        try:
+            self.client.v1.customers.update(
+                customer_id, params={"invoice_settings": {"default_payment_method": payment_method_id}},
+                options={"idempotency_key": idempotency_key})
         except stripe.StripeError as exc:
             raise _unavailable(exc) from exc
 

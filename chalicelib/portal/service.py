@@ -218,14 +218,21 @@ class PortalService:
         if donor is None:
             raise NotFound("donor_not_found", "There is no giving record for this session.")
         contributions = self.records.donations_page(donor_id, MAX_CONTRIBUTIONS, None).items
-        plans = [p for p in (self.records.plan(s) for s in
-                             dict.fromkeys(d.subscription_id for d in contributions if d.subscription_id))
-                 if p is not None and p.donor_id == donor_id]
+        plans = self._plans(donor_id, contributions)
         return PortalView(donor_id, donor, contributions, self._allowances(donor_id, contributions),
                           plans, saved_card=donor.customer_id is not None,
                           express_revoked_at=donor.revoked_at, consents=self._consents(donor),
                           cancel_paths={p.subscription_id: "/c/" + self._tokens().issue(
-                              CANCEL_PLAN, p.subscription_id) for p in plans if p.status == "active"})
+                              CANCEL_PLAN, p.subscription_id) for p in plans if p.status != "canceled"})
+
+    def plans(self, donor_id: str) -> list[RecurringPlan]:
+        """The donor's monthly gifts: the plans of their contributions' subscriptions."""
+        return self._plans(donor_id, self.records.donations_page(donor_id, MAX_CONTRIBUTIONS, None).items)
+
+    def _plans(self, donor_id: str, contributions: list[Donation]) -> list[RecurringPlan]:
+        return [p for p in (self.records.plan(s) for s in
+                            dict.fromkeys(d.subscription_id for d in contributions if d.subscription_id))
+                if p is not None and p.donor_id == donor_id]
 
     def _consents(self, donor: ExpressDonor) -> dict[str, tuple[bool, Consent | None]]:
         person = self._people().get_person(donor_id_for(donor.snapshot.email))
@@ -315,6 +322,7 @@ def _contribution(d: Donation) -> dict[str, Any]:
 def _plan(p: RecurringPlan) -> dict[str, Any]:
     return {"subscription_id": p.subscription_id, "committee_id": p.committee_id, "page": p.page_slug,
             "election": p.election, "amount_cents": p.amount_cents, "status": p.status,
+            "charge_day": p.charge_day, "ends_on": p.ends_on.isoformat() if p.ends_on else None,
             "created_at": _iso(p.created_at)}
 
 

@@ -391,6 +391,8 @@ class DonationRepository:
             amount_cents=plan.amount_cents, customer_id=plan.customer_id, status=plan.status,
             created_at=plan.created_at,
             ends_on=plan.ends_on.isoformat() if plan.ends_on else None,
+            ending_shard=_ending_shard(plan.subscription_id) if plan.ends_on else None,
+            charge_day=plan.charge_day, version=plan.version or None,
         ).save()
 
     def plan(self, subscription_id: str) -> RecurringPlan | None:
@@ -398,14 +400,66 @@ class DonationRepository:
             i = RecurringPlanModel.get(subscription_id, consistent_read=True)
         except DoesNotExist:
             return None
-        return RecurringPlan(
-            subscription_id=i.subscription_id, first_donation_id=i.first_donation_id,
-            donor_id=i.donor_id, donor=DonorSnapshot(**{k: getattr(i.donor, k) for k in _DONOR_FIELDS}),
-            page_slug=i.page_slug, committee_id=i.committee_id, election=i.election,
-            amount_cents=int(i.amount_cents), customer_id=i.customer_id, status=i.status,
-            created_at=i.created_at,
-            ends_on=date.fromisoformat(i.ends_on) if i.ends_on else None,
-        )
+        return _plan_from_item(i)
+
+    def change_plan(self, plan: RecurringPlan, expected_version: int, notice: OutboxMessage,
+                    now: datetime) -> bool:
+        """Record a change the donor made (the new amount, status, charge day or end day) with
+        the email that confirms it, in one transaction, only if the plan is still at the version
+        the change was decided from and running: False (nothing written) when another request
+        changed it first."""
+        m = RecurringPlanModel
+        at = (m.version.does_not_exist() | (m.version == 0)) if expected_version == 0 \
+            else (m.version == expected_version)
+        actions: list[Any] = [m.amount_cents.set(plan.amount_cents), m.status.set(plan.status),
+                              m.version.set(plan.version)]
+        actions.append(m.charge_day.set(plan.charge_day) if plan.charge_day else m.charge_day.remove())
+        if plan.ends_on:
+            actions += [m.ends_on.set(plan.ends_on.isoformat()),
+                        m.ending_shard.set(_ending_shard(plan.subscription_id))]
+        tx = TaggedWrite(self._connection)
+        tx.update("plan", RecurringPlanModel(plan.subscription_id), actions=actions,
+                  condition=m.subscription_id.exists() & (m.status != "canceled") & at)
+        tx.save("notice", self.outbox.item(notice, now), condition=OutboxModel.message_id.does_not_exist())
+        return _commit_unless(tx, {"plan", "notice"}, "changing a plan")
+
+    def sync_plan(self, subscription_id: str, amount_cents: int | None, status: str | None,
+                  ends_on: date | None, clear_end: bool, at: datetime) -> EventOutcome:
+        """Keep the plan in step with Stripe's `customer.subscription.updated`: the amount, a
+        pause, the end day. Only an event newer than the last one applied writes (redelivered or
+        late events change nothing); a plan that ended stays ended."""
+        m = RecurringPlanModel
+        actions: list[Any] = [m.synced_at.set(at)]
+        if amount_cents is not None:
+            actions.append(m.amount_cents.set(amount_cents))
+        if status is not None:
+            actions.append(m.status.set(status))
+        if ends_on is not None:
+            actions += [m.ends_on.set(ends_on.isoformat()),
+                        m.ending_shard.set(_ending_shard(subscription_id))]
+        elif clear_end:
+            actions += [m.ends_on.remove(), m.ending_shard.remove()]
+        try:
+            RecurringPlanModel(subscription_id).update(actions=actions, condition=(
+                m.subscription_id.exists() & (m.status != "canceled")
+                & (m.synced_at.does_not_exist() | (m.synced_at <= at))))
+        except UpdateError as exc:
+            if not condition_failed(exc):
+                raise
+            return EventOutcome.DUPLICATE if self.plan(subscription_id) else EventOutcome.UNMATCHED
+        return EventOutcome.APPLIED
+
+    def plans_ending(self, first: date, last: date) -> list[RecurringPlan]:
+        """Running plans whose end day is in [first, last], from every shard of the index."""
+        found: list[RecurringPlan] = []
+        for n in range(PLAN_END_SHARDS):
+            for i in RecurringPlanModel.by_end_day.query(
+                    str(n), RecurringPlanModel.ends_on.between(first.isoformat(), last.isoformat())):
+                found.append(_plan_from_item(i))
+        return found
+
+    def enqueue(self, message: OutboxMessage, now: datetime) -> None:
+        self.outbox.enqueue(message, now)
 
     def end_plan(self, subscription_id: str, when: datetime,
                  notice: OutboxMessage | None = None) -> EventOutcome:
@@ -415,7 +469,8 @@ class DonationRepository:
         m = RecurringPlanModel
         tx = TaggedWrite(self._connection)
         tx.update("plan", RecurringPlanModel(subscription_id),
-                  actions=[m.status.set("canceled"), m.canceled_at.set(m.canceled_at | when)],
+                  actions=[m.status.set("canceled"), m.canceled_at.set(m.canceled_at | when),
+                           m.ending_shard.remove()],
                   condition=m.subscription_id.exists() & (m.status != "canceled"))
         if notice is not None:
             tx.save("notice", self.outbox.item(notice, when),
@@ -883,6 +938,24 @@ def _to_item(d: Donation, pending_shards: int = 10) -> DonationModel:
 
 
 _DONOR_FIELDS = tuple(DonorSnapshot.__dataclass_fields__)
+# The `by-end-day` index's partitions: every plan of an election ends the same day.
+PLAN_END_SHARDS = 10
+
+
+def _ending_shard(subscription_id: str) -> str:
+    return str(int(hashlib.sha256(subscription_id.encode()).hexdigest()[:8], 16) % PLAN_END_SHARDS)
+
+
+def _plan_from_item(i: RecurringPlanModel) -> RecurringPlan:
+    return RecurringPlan(
+        subscription_id=i.subscription_id, first_donation_id=i.first_donation_id,
+        donor_id=i.donor_id, donor=DonorSnapshot(**{k: getattr(i.donor, k) for k in _DONOR_FIELDS}),
+        page_slug=i.page_slug, committee_id=i.committee_id, election=i.election,
+        amount_cents=int(i.amount_cents), customer_id=i.customer_id, status=i.status,
+        created_at=i.created_at,
+        ends_on=date.fromisoformat(i.ends_on) if i.ends_on else None,
+        charge_day=int(i.charge_day) if i.charge_day else None, version=int(i.version or 0),
+    )
 
 
 def _from_item(i: DonationModel) -> Donation:

@@ -258,6 +258,18 @@ class DonorModel(Model):
     portal_link_requested_at = UTCDateTimeAttribute(null=True)
 
 
+class PlansByEndDay(GlobalSecondaryIndex["RecurringPlanModel"]):
+    """Sparse: running plans that end by themselves, by end day, spread over `PLAN_END_SHARDS`
+    partitions (every plan of an election ends the same day), for the notice 7 days before."""
+
+    class Meta:
+        index_name = "by-end-day"
+        projection = AllProjection()
+
+    ending_shard = UnicodeAttribute(hash_key=True)
+    ends_on = UnicodeAttribute(range_key=True)
+
+
 class RecurringPlanModel(Model):
     """A donor's monthly gift: a Stripe subscription whose paid invoices become contributions."""
 
@@ -277,6 +289,12 @@ class RecurringPlanModel(Model):
     created_at = UTCDateTimeAttribute()
     canceled_at = UTCDateTimeAttribute(null=True)
     ends_on = UnicodeAttribute(null=True)  # YYYY-MM-DD, local: the subscription's cancel_at day
+    # Set while the plan runs and has an end day (the `by-end-day` index), removed when it ends.
+    ending_shard = UnicodeAttribute(null=True)
+    charge_day = NumberAttribute(null=True)  # the donor's chosen charge day (1-28)
+    version = NumberAttribute(null=True)  # each portal change adds one (None: never changed)
+    synced_at = UTCDateTimeAttribute(null=True)  # the newest `customer.subscription.updated` applied
+    by_end_day = PlansByEndDay()
 
 
 class VelocityModel(Model):

@@ -1,0 +1,143 @@
+"""Monthly gifts the donor controls from /me, over moto's server and the Stripe stand-in: an amount
+above what the law still allows is refused with nothing written or queued, one below is applied
+to the subscription at the stand-in (a double POST changes once); pause and resume; an end date;
+another donor's plan is 404; the webhook keeps the plan in step; the 7-day notice once."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import pytest
+import requests
+import stripe
+
+from chalicelib import deps
+from chalicelib.clock import utcnow
+from chalicelib.storage.models import OutboxModel, RecurringPlanModel
+from tests.console_kit import Console, text
+from tests.followups_kit import delivered, drain_until
+from tests.integration.test_portal import ask, emailed_link, give, signed_in
+from tests.mail import mirrored, sent_to, text_of
+
+pytestmark = pytest.mark.stack
+
+
+@pytest.fixture(scope="module")
+def mailbox(local_stack, tmp_path_factory: pytest.TempPathFactory):
+    with mirrored(tmp_path_factory.mktemp("monthly-mail")) as folder:
+        yield folder
+
+
+@pytest.fixture()
+def stripe_api(local_stack: dict[str, Any]) -> stripe.StripeClient:
+    return stripe.StripeClient("sk_test_local_standin", base_addresses={"api": local_stack["stripe_url"]})
+
+
+def monthly_donor(client: Any, api: Any, stripe_api: Any, folder: Any, cents: int = 1_900
+                  ) -> tuple[Console, str, str]:
+    """A donor whose monthly gift's first invoice is paid at the stand-in, signed in to /me."""
+    email = f"mo.{uuid.uuid4().hex[:10]}@example.org"
+    donation_id = give(api, api.create_page()["slug"], cents, email, recurring="monthly",
+                       recurring_consent=True)
+    subscription_id = api.donation(donation_id)["subscription_id"]
+    sub = stripe_api.v1.subscriptions.retrieve(subscription_id,
+                                               params={"expand": ["latest_invoice.payments"]})
+    intent = sub.latest_invoice.payments.data[0].payment.payment_intent
+    stripe_api.v1.payment_intents.confirm(intent if isinstance(intent, str) else intent.id,
+                                          params={"payment_method": "pm_card_visa"})
+    ask(api, email)
+    return signed_in(client, emailed_link(folder, email)), email, subscription_id
+
+
+def changes_queued(subscription_id: str) -> list[str]:
+    return sorted(m.message_id for m in OutboxModel.scan(OutboxModel.message_id.startswith(
+        f"plan_changed#{subscription_id}#")))
+
+
+def post(browser: Console, path: str, **form: str) -> Any:
+    return browser.post(path, form, csrf=browser.csrf("/me"))
+
+
+def test_the_amount_is_refused_above_the_limit_and_applied_below(client, api, stripe_api, mailbox) -> None:
+    browser, email, sub = monthly_donor(client, api, stripe_api, mailbox)
+    refused = post(browser, f"/me/monthly/{sub}/amount", amount="3500.00")
+    assert refused.status_code == 400 and "Federal law lets you give at most" in text(refused)
+    assert changes_queued(sub) == [] and RecurringPlanModel.get(sub).version is None
+    item = stripe_api.v1.subscriptions.retrieve(sub)["items"]["data"][0]
+    assert item["price"]["unit_amount"] == 1_900
+    for _ in range(2):  # pressed twice: changed once, one email
+        done = post(browser, f"/me/monthly/{sub}/amount", amount="25")
+        assert done.status_code == 303 and done.headers["Location"] == "/me?done=amount"
+    item = stripe_api.v1.subscriptions.retrieve(sub)["items"]["data"][0]
+    assert item["price"]["unit_amount"] == 2_500
+    assert changes_queued(sub) == [f"plan_changed#{sub}#v1"]
+    assert "$25 a month" in text(browser.get("/me"))
+    drain_until(delivered(f"plan_changed#{sub}#v1"))
+    (mail,) = [m for m in sent_to(mailbox, email) if "is now $25" in text_of(m)]
+    assert "/c/" in text_of(mail)
+
+
+def test_pause_resume_and_an_end_date_at_the_standin(client, api, stripe_api, mailbox) -> None:
+    browser, _, sub = monthly_donor(client, api, stripe_api, mailbox)
+    assert post(browser, f"/me/monthly/{sub}/pause").status_code == 303
+    assert stripe_api.v1.subscriptions.retrieve(sub).pause_collection.behavior == "void"
+    assert RecurringPlanModel.get(sub).status == "paused"
+    assert "Resume this monthly gift" in text(browser.get("/me"))
+    assert post(browser, f"/me/monthly/{sub}/resume").status_code == 303
+    assert stripe_api.v1.subscriptions.retrieve(sub).pause_collection is None
+    committee = deps.committees().get(RecurringPlanModel.get(sub).committee_id)
+    day = committee.local_date(utcnow()) + timedelta(days=20)
+    assert post(browser, f"/me/monthly/{sub}/end", ends_on=day.isoformat()).status_code == 303
+    cancel_at = stripe_api.v1.subscriptions.retrieve(sub).cancel_at
+    assert committee.local_date(datetime.fromtimestamp(cancel_at, timezone.utc)) == day
+    assert f"Ends on {day.isoformat()}" in text(browser.get("/me"))
+    assert len(changes_queued(sub)) == 3
+    past = post(browser, f"/me/monthly/{sub}/end", ends_on="2020-01-01")
+    assert past.status_code == 400 and "after today" in text(past) and len(changes_queued(sub)) == 3
+
+
+def test_another_donors_plan_is_not_found(client, api, stripe_api, mailbox) -> None:
+    _, _, theirs = monthly_donor(client, api, stripe_api, mailbox)
+    browser, _, _ = monthly_donor(client, api, stripe_api, mailbox)
+    for action, form in (("amount", {"amount": "10"}), ("pause", {}), ("day", {"day": "5"})):
+        assert post(browser, f"/me/monthly/{theirs}/{action}", **form).status_code == 404
+    assert changes_queued(theirs) == []
+    assert stripe_api.v1.subscriptions.retrieve(theirs).pause_collection is None
+
+
+def test_subscription_updated_keeps_the_plan_in_step(client, api, stripe_api, mailbox, local_stack) -> None:
+    _, _, sub = monthly_donor(client, api, stripe_api, mailbox)
+    stripe_api.v1.subscriptions.update(sub, params={"pause_collection": {"behavior": "void"}})
+    events = requests.get(f"{local_stack['stripe_url']}/v1/events", timeout=5,
+                          params={"type": "customer.subscription.updated", "limit": 20},
+                          headers={"Authorization": "Bearer sk_test_local_standin"}).json()
+    event = next(e for e in events["data"]
+                 if e["data"]["object"]["id"] == sub and e["data"]["object"]["pause_collection"])
+    for _ in range(2):  # signed as Stripe signs it, delivered twice
+        status, _ = api.webhook(event)
+        assert status == 200
+    assert RecurringPlanModel.get(sub).status == "paused"
+
+
+def test_the_seven_day_notice_is_sent_once_when_the_job_runs_twice(client, api, stripe_api, mailbox) -> None:
+    browser, email, sub = monthly_donor(client, api, stripe_api, mailbox)
+    committee = deps.committees().get(RecurringPlanModel.get(sub).committee_id)
+    day = committee.local_date(utcnow()) + timedelta(days=7)
+    assert post(browser, f"/me/monthly/{sub}/end", ends_on=day.isoformat()).status_code == 303
+    def run_job() -> None:  # the hourly scheduled Lambda
+        tick = client.events.generate_cw_event(source="aws.events", detail_type="Scheduled Event",
+                                               detail={}, resources=[])
+        assert client.lambda_.invoke("notify_ending_plans", tick).payload["due"] >= 1
+
+    for _ in range(2):
+        run_job()
+    message_id = f"plan_ending#{sub}#{day.isoformat()}"
+    drain_until(delivered(message_id))
+    run_job()
+    drain_until(delivered(message_id))
+    queued = OutboxModel.scan(OutboxModel.message_id.startswith(f"plan_ending#{sub}"))
+    assert [m.message_id for m in queued] == [message_id]
+    assert len([m for m in sent_to(mailbox, email) if "ends in 7 days" in text_of(m)]) == 1
+    assert f'"ends_on": "{day.isoformat()}"' in text(browser.get("/me/data.json"))

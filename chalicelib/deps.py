@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from chalicelib.followups.after import AfterService
     from chalicelib.followups.hosting import HostService
     from chalicelib.followups.service import FollowupService
+    from chalicelib.giving.deposits import Deposits
     from chalicelib.giving.express import ExpressService
     from chalicelib.giving.monthly import MonthlyControls
     from chalicelib.giving.offline_import import OfflineImport
@@ -142,6 +143,14 @@ def offline_import() -> OfflineImport:
     from chalicelib.giving.offline_import import OfflineImport
 
     return OfflineImport(giving_service())
+
+
+def deposits() -> Deposits:
+    """Bank deposits of entered gifts and their reconciliation."""
+    from chalicelib.giving.deposits import Deposits
+    from chalicelib.storage.deposits import DepositRepository
+
+    return Deposits(DepositRepository(donation_store()))
 
 
 @lru_cache(maxsize=1)

@@ -251,6 +251,15 @@ ROUTES: dict[tuple[str, str], Op] = {
         "dry_run=false records each row once (idempotent per row), 422 while any row has errors",
         "staff", raw_body=True, roles=("finance",), status=(422,),
         query={"dry_run": {"type": "string", "enum": ["true", "false"]}}),
+    ("PUT", "/api/admin/deposits/{batch}"): Op(
+        "Declare (or correct) a bank deposit's total from its slip; answers the deposit with "
+        "reconciled true only when its entries add up to it to the cent", "staff",
+        body="DepositDeclaration", roles=("finance",),
+        path_params={"batch": {"type": "string", "pattern": "^[A-Za-z0-9_.:-]{1,64}$"}}),
+    ("GET", "/api/admin/deposits/{batch}"): Op(
+        "A deposit: the gifts entered with its deposit_batch, their total, the declared total "
+        "and reconciled", "staff", roles=("finance",),
+        path_params={"batch": {"type": "string", "pattern": "^[A-Za-z0-9_.:-]{1,64}$"}}),
     ("PUT", "/api/admin/committees/{committee_id}"): Op(
         "Set a committee's type and limits", "staff", body="CommitteeInput", roles=("finance",),
         path_params={"committee_id": {"type": "string", "pattern": "^C[0-9]{8}$"}}),
@@ -378,14 +387,14 @@ def request_models() -> dict[str, Any]:
     )
     from chalicelib.giving.express import ExpressRequest, RevokeRequest
     from chalicelib.giving.intake import DonationRequest
-    from chalicelib.giving.offline import OfflineContribution
+    from chalicelib.giving.offline import DepositDeclaration, OfflineContribution
     from chalicelib.pages.input import PageCreate, PageUpdate, VisitBeacon
     from chalicelib.portal.input import PortalLinkRequest
 
     models = (DonationRequest, ExpressRequest, RevokeRequest, PageCreate, PageUpdate, CommitteeInput,
               ExportRequest, ActionCreate, ActionUpdate, RsvpRequest, SignupRequest, VisitBeacon,
               ReportRequest, FinalizeRequest, AmendRequest, ReviewDecision, CheckInRequest,
-              WalkInRequest, PortalLinkRequest, OfflineContribution)
+              WalkInRequest, PortalLinkRequest, OfflineContribution, DepositDeclaration)
     return {m.__name__: m for m in models}
 
 

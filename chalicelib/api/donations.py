@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 from chalice.app import Blueprint, Request, Response
 
 from chalicelib import deps, logs
 from chalicelib.api.auth import require_staff
 from chalicelib.api.http import handles_errors, json_response, read_json, validated
+from chalicelib.clock import utcnow
 from chalicelib.config import settings
 from chalicelib.errors import InvalidInput
 from chalicelib.giving.model import Donation
 from chalicelib.pages.model import isoformat_utc
+
+if TYPE_CHECKING:
+    from chalicelib.giving.deposits import DepositView
 
 donations = Blueprint(__name__)
 PII_ROLES = ("finance", "admin")
@@ -90,6 +96,62 @@ def dry_run(params: Mapping[str, str]) -> bool:
         return True
     raise InvalidInput("invalid_request", "dry_run is true or false.",
                        fields={"dry_run": "true or false"})
+
+
+@donations.route("/api/admin/deposits/{batch}", methods=["PUT"])
+@handles_errors
+def declare_deposit(batch: str) -> Response:
+    """Declare (or correct) a bank deposit's total from its slip (docs/reports.md, "Deposits")."""
+    from chalicelib.giving.deposits import Deposit
+    from chalicelib.giving.offline import DepositDeclaration
+
+    request = donations.current_request
+    staff = require_staff(request, "finance")
+    body = validated(DepositDeclaration, read_json(request))
+    view = deps.deposits().declare(Deposit(_batch(batch), body.committee_id,
+                                           body.expected_total_cents, staff.name or staff.role,
+                                           utcnow(), body.deposited_on))
+    return json_response(deposit_view(view))
+
+
+@donations.route("/api/admin/deposits/{batch}", methods=["GET"])
+@handles_errors
+def get_deposit(batch: str) -> Response:
+    """A deposit's entries, their total and whether it matches the declared total."""
+    require_staff(donations.current_request, "finance")
+    return json_response(deposit_view(deps.deposits().view(_batch(batch))))
+
+
+def _batch(batch: str) -> str:
+    from chalicelib.giving.offline import BATCH_PATTERN
+
+    if not re.fullmatch(BATCH_PATTERN, batch):
+        raise InvalidInput("invalid_request", "A deposit batch is 1 to 64 letters, digits or . _ : -",
+                           fields={"batch": "1 to 64 of A-Z a-z 0-9 . _ : -"})
+    return batch
+
+
+def deposit_view(view: DepositView) -> dict[str, object]:
+    d = view.deposit
+    return {
+        "batch": view.batch,
+        "committee_id": d.committee_id if d else None,
+        "declared": d is not None,
+        "expected_total_cents": d.expected_total_cents if d else None,
+        "deposited_on": d.deposited_on.isoformat() if d and d.deposited_on else None,
+        "declared_at": isoformat_utc(d.declared_at) if d else None,
+        "total_cents": view.total_cents,
+        "count": len(view.entries),
+        "difference_cents": view.difference_cents,
+        "reconciled": view.reconciled,
+        "unmatched": view.unmatched,
+        "entries": [{"donation_id": e.donation_id, "committee_id": e.committee_id,
+                     "method": e.channel, "reference": e.reference,
+                     "amount_cents": e.amount_cents, "status": e.status,
+                     "received_at": isoformat_utc(e.created_at),
+                     "donor_name": f"{e.donor.first_name} {e.donor.last_name}"}
+                    for e in view.entries],
+    }
 
 
 @donations.route("/api/admin/donations/{donation_id}", methods=["GET"])

@@ -40,6 +40,18 @@ class ConduitInput(_Strict):
                        city=a.city, state=a.state, zip=a.zip, fec_id=self.fec_id)
 
 
+BATCH_PATTERN = r"^[A-Za-z0-9_.:-]{1,64}$"
+
+
+class DepositDeclaration(_Strict):
+    """What finance declares of a bank deposit (`PUT /api/admin/deposits/{batch}`): the
+    committee and the deposit slip's total, and the day it was banked."""
+
+    committee_id: Annotated[str, Field(pattern=r"^C\d{8}$")]
+    expected_total_cents: Annotated[StrictInt, Field(ge=0, le=10_000_000_000)]
+    deposited_on: date | None = None
+
+
 class OfflineContribution(_Strict):
     committee_id: Annotated[str, Field(pattern=r"^C\d{8}$")]
     method: OfflineMethod
@@ -48,7 +60,7 @@ class OfflineContribution(_Strict):
     reference: Annotated[DonorText, Field(max_length=100)] | None = None
     # What was given, for `in_kind` (required then, refused otherwise).
     in_kind_description: Annotated[DonorText, Field(min_length=1, max_length=100)] | None = None
-    deposit_batch: Annotated[str, Field(max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")] | None = None
+    deposit_batch: Annotated[str, Field(pattern=BATCH_PATTERN)] | None = None
     election: ElectionCode | None = None
     # Who forwarded it, for `conduit` (required then, refused otherwise).
     conduit: ConduitInput | None = None

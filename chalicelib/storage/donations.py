@@ -712,6 +712,11 @@ class DonationRepository:
     def aggregate_net(self, donor_id: str, scope: str) -> int:
         return self.aggregate(donor_id, scope).net_cents
 
+    def deposit_entries(self, batch: str, limit: int) -> list[Donation]:
+        """The gifts entered with `deposit_batch` = batch, in the order received (sparse
+        `by-deposit` index), at most `limit`."""
+        return [_from_item(i) for i in DonationModel.by_deposit.query(batch, limit=limit)][:limit]
+
     def donations_of(self, donor_id: str) -> list[Donation]:
         return [_from_item(i) for i in DonationModel.by_donor.query(donor_id)]
 

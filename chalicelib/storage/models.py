@@ -106,6 +106,18 @@ class DonorFields(MapAttribute[str, object]):
     occupation = UnicodeAttribute()
 
 
+class DonationsByDeposit(GlobalSecondaryIndex["DonationModel"]):
+    """Sparse: gifts finance entered with a `deposit_batch`, in the order received (a bank
+    deposit's entries, docs/reports.md "Deposits"). No online donation carries the key."""
+
+    class Meta:
+        index_name = "by-deposit"
+        projection = AllProjection()
+
+    deposit_batch = UnicodeAttribute(hash_key=True)
+    created_at = UTCDateTimeAttribute(range_key=True)
+
+
 class DonationsInReview(GlobalSecondaryIndex["DonationModel"]):
     """Sparse: contributions waiting for a person's judgement (`review_queue` is set only while
     one is open), oldest first. Written only when a signal is found, never on every donation;
@@ -205,6 +217,7 @@ class DonationModel(Model):
 
     by_payment_intent = DonationsByPaymentIntent()
     by_donor = DonationsByDonor()
+    by_deposit = DonationsByDeposit()
     pending = PendingDonations()
     in_review = DonationsInReview()
 
@@ -912,6 +925,21 @@ class VisitModel(Model):
     expires_at = TTLAttribute()
 
 
+class DepositModel(Model):
+    """A bank deposit of entered gifts as finance declared it: the slip's total, which its
+    entries (the `by-deposit` index of donations) must add up to."""
+
+    class Meta(_Meta):
+        table_name = table_name("deposits")
+
+    batch = UnicodeAttribute(hash_key=True)
+    committee_id = UnicodeAttribute()
+    expected_total_cents = NumberAttribute()
+    deposited_on = UnicodeAttribute(null=True)  # the committee's local date, YYYY-MM-DD
+    declared_by = UnicodeAttribute()
+    declared_at = UTCDateTimeAttribute()
+
+
 # Every table the app uses: created by storage/tables.py, declared by devtools/deploy.
 ALL_MODELS: tuple[type[Model], ...] = (
     PageModel, DonationModel, DonorModel, DonorAggregateModel, CounterShardModel,
@@ -920,5 +948,5 @@ ALL_MODELS: tuple[type[Model], ...] = (
     ExportModel, FilingReportModel, NoticeModel,
     ActionModel, InvitationModel, PersonModel, MailModel,
     PageHistoryModel, VisitModel,
-    WebSessionModel,
+    WebSessionModel, DepositModel,
 )

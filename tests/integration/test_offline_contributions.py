@@ -144,3 +144,32 @@ def test_an_offline_donor_gets_a_receipt_without_a_share_link_to_no_page(api: An
     assert "Your contribution of $50 is in." in text, text
     for body in (text, html):
         assert "/r/" not in body and "offline" not in body and "Bring a friend" not in body
+
+
+def test_a_deposit_reconciles_to_the_cent_against_its_declared_total(api: Any) -> None:
+    cid = committee_id()
+    batch = f"dep-{uuid.uuid4().hex[:12]}"
+    made = []
+    for cents, method in ((25_000, "check"), (5_000, "cash")):
+        status, body = api.call("POST", "/api/admin/contributions",
+                                entry(cid, cents, email(), method, deposit_batch=batch,
+                                      reference=f"ref-{cents}"), staff(FINANCE_KEY))
+        assert status == 201, body
+        made.append(body["donation_id"])
+    path = f"/api/admin/deposits/{batch}"
+    status, seen = api.call("GET", path, None, staff(FINANCE_KEY))
+    assert status == 200, seen
+    assert (seen["declared"], seen["reconciled"], seen["total_cents"], seen["count"]) == (
+        False, False, 30_000, 2)
+    assert sorted((e["donation_id"], e["method"]) for e in seen["entries"]) == sorted(
+        zip(made, ["check", "cash"], strict=True))
+    slip = {"committee_id": cid, "expected_total_cents": 30_001, "deposited_on": "2025-01-11"}
+    status, short = api.call("PUT", path, slip, staff(FINANCE_KEY))
+    assert status == 200 and short["reconciled"] is False and short["difference_cents"] == -1
+    status, fixed = api.call("PUT", path, {**slip, "expected_total_cents": 30_000},
+                             staff(FINANCE_KEY))
+    assert status == 200 and fixed["reconciled"] is True and fixed["difference_cents"] == 0
+    assert api.call("GET", path, None, staff(FINANCE_KEY))[1]["reconciled"] is True
+    assert api.call("GET", path, None, staff(ORGANIZER_KEY))[0] == 403
+    assert api.call("GET", "/api/admin/deposits/dep-none-such", None, staff(FINANCE_KEY))[0] == 404
+    assert api.call("PUT", path, {**slip, "expected_total_cents": -1}, staff(FINANCE_KEY))[0] == 400

@@ -31,6 +31,8 @@ ALLOWED: dict[tuple[str, str], tuple[str, ...]] = {
     ("GET", "/api/admin/donations/{donation_id}"): BOTH,
     ("POST", "/api/admin/contributions"): FINANCE,
     ("POST", "/api/admin/contributions/import"): FINANCE,
+    ("GET", "/api/admin/deposits/{batch}"): FINANCE,
+    ("PUT", "/api/admin/deposits/{batch}"): FINANCE,
     ("GET", "/api/admin/committees"): FINANCE,
     ("GET", "/api/admin/committees/{committee_id}"): FINANCE,
     ("PUT", "/api/admin/committees/{committee_id}"): FINANCE,

@@ -135,6 +135,10 @@ class Seeded:
         status, final = api.call("POST", f"/api/admin/reports/{self.report_id}/finalize", {
             "treasurer_name": "Dana M. Okafor", "date_signed": "2026-07-10"}, staff(admin_key))
         assert status == 200, final
+        self.batch = "dep-" + uuid.uuid4().hex[:12]
+        status, declared = api.call("PUT", f"/api/admin/deposits/{self.batch}", {
+            "committee_id": filer.committee_id, "expected_total_cents": 0}, staff(admin_key))
+        assert status == 200, declared
         self.payout_id = "po_" + uuid.uuid4().hex[:20]
         now = datetime.now(timezone.utc)
         PayoutRepository(deps.settings().region).record_event(PayoutEvent(
@@ -185,7 +189,7 @@ class Seeded:
                   "donor_id": self.donor_id, "committee_id": self.committee_id,
                   "export_id": self.export_id, "payout_id": self.payout_id, "name": "donate.js",
                   "code": self.share_code, "report_id": self.report_id,
-                  "notice_id": self.notice_id}
+                  "notice_id": self.notice_id, "batch": self.batch}
 
         def value(match: re.Match[str]) -> str:
             name = match[1]

@@ -1,0 +1,36 @@
+"""Deposits finance declared (`deposits` table) and their entries (the donations' sparse
+`by-deposit` index)."""
+
+from __future__ import annotations
+
+from datetime import date, timezone
+
+from pynamodb.exceptions import DoesNotExist
+
+from chalicelib.giving.deposits import Deposit
+from chalicelib.giving.model import Donation
+from chalicelib.storage.donations import DonationRepository
+from chalicelib.storage.models import DepositModel
+
+
+class DepositRepository:
+    def __init__(self, donations: DonationRepository) -> None:
+        self.donations = donations
+
+    def put_deposit(self, deposit: Deposit) -> None:
+        DepositModel(deposit.batch, committee_id=deposit.committee_id,
+                     expected_total_cents=deposit.expected_total_cents,
+                     deposited_on=deposit.deposited_on.isoformat() if deposit.deposited_on else None,
+                     declared_by=deposit.declared_by, declared_at=deposit.declared_at).save()
+
+    def get_deposit(self, batch: str) -> Deposit | None:
+        try:
+            item = DepositModel.get(batch, consistent_read=True)
+        except DoesNotExist:
+            return None
+        return Deposit(item.batch, item.committee_id, int(item.expected_total_cents),
+                       item.declared_by, item.declared_at.astimezone(timezone.utc),
+                       date.fromisoformat(item.deposited_on) if item.deposited_on else None)
+
+    def deposit_entries(self, batch: str, limit: int) -> list[Donation]:
+        return self.donations.deposit_entries(batch, limit)

@@ -44,6 +44,7 @@ if TYPE_CHECKING:
     from chalicelib.storage.committees import CommitteeRepository
     from chalicelib.storage.donations import DonationRepository
     from chalicelib.storage.outbox import OutboxRepository
+    from chalicelib.storage.pages import PageRepository
     from chalicelib.storage.staff_keys import StaffKeyRepository
     from chalicelib.tokens import Tokens
 
@@ -73,15 +74,24 @@ def job_stripe_gateway() -> StripeGateway:
 
 
 @lru_cache(maxsize=1)
+def page_store() -> PageRepository:
+    """The container's one page repository: its short-lived copies of pages are shared by
+    intake and page views, and forgotten when a page is changed here."""
+    from chalicelib.storage.pages import PageRepository
+
+    s = settings()
+    return PageRepository(s.counter_shards, s.page_cache_seconds)
+
+
+@lru_cache(maxsize=1)
 def page_service() -> PageService:
     require_ready()
     from chalicelib.pages.service import PageService
     from chalicelib.storage.asks import DonorGivingReader
-    from chalicelib.storage.pages import PageRepository
     from chalicelib.storage.visits import VisitRepository
 
     s = settings()
-    return PageService(PageRepository(s.counter_shards), s.stripe_publishable_key,
+    return PageService(page_store(), s.stripe_publishable_key,
                        visits=VisitRepository(s.counter_shards), donors=DonorGivingReader(),
                        committees=committees(), tokens=tokens, ab_min_sample=s.ab_min_sample)
 
@@ -130,11 +140,9 @@ def donation_store() -> DonationRepository:
 @lru_cache(maxsize=1)
 def giving_service() -> GivingService:
     from chalicelib.giving.service import GivingService
-    from chalicelib.storage.pages import PageRepository
 
-    s = settings()
     store = donation_store()
-    return GivingService(store, PageRepository(s.counter_shards), stripe_gateway(), committees(),
+    return GivingService(store, page_store(), stripe_gateway(), committees(),
                          planners=planners(), velocity=store.velocity)
 
 
@@ -156,10 +164,9 @@ def deposits() -> Deposits:
 @lru_cache(maxsize=1)
 def express_service() -> ExpressService:
     from chalicelib.giving.express import ExpressRules, ExpressService
-    from chalicelib.storage.pages import PageRepository
 
     s = settings()
-    return ExpressService(giving_service(), donation_store(), PageRepository(s.counter_shards),
+    return ExpressService(giving_service(), donation_store(), page_store(),
                           stripe_gateway(), tokens(),
                           ExpressRules(s.express_max_per_day, s.express_step_up_cents))
 
@@ -285,7 +292,7 @@ def committees() -> CommitteeRepository:
     s = settings()
     return CommitteeRepository(CommitteeDefaults(s.candidate_limit_cents, s.pac_limit_cents,
                                                  s.itemization_threshold_cents),
-                               outbox=outbox_store(), region=s.region)
+                               s.committee_cache_seconds, outbox=outbox_store(), region=s.region)
 
 
 @lru_cache(maxsize=1)
@@ -391,7 +398,6 @@ def followups() -> FollowupService:
     from chalicelib.followups.service import FollowupConfig, FollowupService
     from chalicelib.giving.velocity import SignupLimits
     from chalicelib.storage.followups import FollowupRepository
-    from chalicelib.storage.pages import PageRepository
     from chalicelib.storage.velocity import SignupCounters
 
     s = settings()
@@ -402,7 +408,7 @@ def followups() -> FollowupService:
     from chalicelib.storage.switches import InvitationPause
 
     return FollowupService(FollowupRepository(s.region, outbox_store()), mailer(), tokens(),
-                           giving_service().store, PageRepository(s.counter_shards), config,
+                           giving_service().store, page_store(), config,
                            signup_counters=SignupCounters(), pause=InvitationPause())
 
 
@@ -499,8 +505,8 @@ def monthly_controls() -> MonthlyControls:
 
 def reset() -> None:
     """Forget built services and settings (tests that change the environment)."""
-    for built in (stripe_gateway, job_stripe_gateway, page_service, donation_store, giving_service,
-                  express_service, monthly_gifts, committee_service, staff_auth, staff_keys,
+    for built in (stripe_gateway, job_stripe_gateway, page_store, page_service, donation_store,
+                  giving_service, express_service, monthly_gifts, committee_service, staff_auth, staff_keys,
                   outbox_store, dispatcher, committees,
                   export_service, fec_report_service, notice_service,
                   payout_service, reconciler, tokens, mailer, followups, hosting, after, sns_verifier,

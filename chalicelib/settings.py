@@ -84,6 +84,11 @@ class Settings(BaseSettings):
     signups_per_network: Count = 50
     # An unconfirmed donation holds its reservation this long; then the reconciler cancels it.
     reservation_minutes: Count = 30
+    # Each Lambda container keeps what it read of a page (intake, page views) and of a committee
+    # this long (0: read every time). The legal limit is enforced by the intake transaction's
+    # condition and re-checked by the webhook, never by a cached read (docs/performance.md).
+    page_cache_seconds: Annotated[float, Field(ge=0, le=300)] = 5
+    committee_cache_seconds: Annotated[float, Field(ge=0, le=3600)] = 60
 
     # --- express giving from a saved card -------------------------------------------------------
     express_link_ttl_days: Count = 30

@@ -27,20 +27,14 @@ from chalicelib.giving.service import (
     EventOutcome,
     ExcessRefund,
     ExpressUse,
+    IntakeRead,
     PaymentIntentRef,
     Reservation,
     SavedCard,
     StaleRead,
     SuccessOverLimit,
 )
-from chalicelib.giving.velocity import (
-    VelocityLimits,
-    card_keys,
-    intake_key,
-    lookup_keys,
-    pending_key,
-    window,
-)
+from chalicelib.giving.velocity import CounterAdd, RateLimited, VelocityLimits, card_keys
 from chalicelib.outbox.model import OutboxMessage
 from chalicelib.pages.model import Page
 from chalicelib.sessions.model import Session
@@ -105,8 +99,14 @@ class MemoryDonations:
         return self.aggregates.get((donor_id, scope), Aggregate())
 
     # --- intake -----------------------------------------------------------------------
+    def read_intake(self, snapshot: DonorSnapshot, counter_keys: Any) -> IntakeRead:
+        hits = self.velocity.hits if self.velocity is not None else {}
+        return IntakeRead(self.resolve_donor(snapshot),
+                          {k: hits[k] for k in counter_keys if k in hits})
+
     def create_pending(self, donation: Donation, reservation: Reservation,
-                       express: ExpressUse | None = None) -> Donation | None:
+                       express: ExpressUse | None = None,
+                       counters: tuple[CounterAdd, ...] = ()) -> Donation | None:
         if self.before_commit:
             hook, self.before_commit = self.before_commit, None
             hook()
@@ -114,6 +114,10 @@ class MemoryDonations:
             return copy.deepcopy(self.donations[donation.donation_id])
         if express is not None and express.use_key in self.used_links:
             raise LinkUsed()
+        hits = self.velocity.hits if self.velocity is not None else {}
+        refused = [c.retry_after for c in counters if hits.get(c.key, 0) > c.at_most]
+        if refused:
+            raise RateLimited(max(refused))
         r = reservation
         if not r.exposure_ceiling.allows(self.aggregate(r.holder, r.scope).exposure_cents):
             raise OverLimit()
@@ -131,14 +135,23 @@ class MemoryDonations:
         held.reserved_cents += r.cents
         if r.debt_key is not None:
             self.aggregates.setdefault(r.debt_key, Aggregate()).reserved_cents += r.cents
+        for c in counters:
+            hits[c.key] = hits.get(c.key, 0) + 1
         self.donations[donation.donation_id] = copy.deepcopy(donation)
         return None
 
-    def withdraw_pending(self, donation: Donation, express: ExpressUse | None = None) -> None:
+    def withdraw_pending(self, donation: Donation, express: ExpressUse | None = None,
+                         counters: Any = ()) -> None:
         stored = self.donations.get(donation.donation_id)
         if stored is None or stored.payment_intent_id or stored.state.status != "pending":
             return
         del self.donations[donation.donation_id]
+        hits = self.velocity.hits if self.velocity is not None else {}
+        for key in counters:
+            if key in hits:
+                hits[key] -= 1
+                if hits[key] == 0:
+                    del hits[key]
         key = (donation.reserved_by or donation.donor_id, donation.limit_scope)
         held = self.aggregates[key]
         held.reserved_cents -= donation.reserved_cents
@@ -389,18 +402,12 @@ class MemoryDonations:
 
 
 class MemoryVelocity:
-    """The velocity counters: one count per key, as storage.velocity keeps them in DynamoDB."""
+    """The velocity counters: one count per key, as storage.velocity keeps them in DynamoDB
+    (intake reads and adds to them through the donations store, as storage does)."""
 
     def __init__(self, limits: VelocityLimits | None = None) -> None:
         self.limits = limits or VelocityLimits()
         self.hits: dict[str, int] = {}
-
-    def counts(self, ip: str, email: str, now: datetime) -> dict[str, int]:
-        return {k: self.hits[k] for k in lookup_keys(ip, email, now, self.limits) if k in self.hits}
-
-    def count_intake(self, ip: str, now: datetime) -> None:
-        for key in (intake_key(ip, window(now, self.limits)), pending_key(ip, now)):
-            self.hits[key] = self.hits.get(key, 0) + 1
 
     def move(self, declines: Any, pending: str | None) -> None:
         """What a commit does to the counters: one more decline on each key, one fewer pending."""

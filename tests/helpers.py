@@ -50,6 +50,13 @@ def signed(event: dict[str, Any], **sign_args: Any) -> tuple[str, dict[str, str]
                   "Stripe-Signature": sign(body, **sign_args)}
 
 
+def unique_ip() -> str:
+    """A donor address of this test's own (the dev stage trusts X-Forwarded-For): velocity
+    counters are per address."""
+    n = uuid.uuid4().int
+    return f"10.{n % 250}.{(n >> 8) % 250}.{(n >> 16) % 250 + 1}"
+
+
 def donation_body(amount_cents: int = 2700, email: str | None = None, **overrides: Any) -> dict[str, Any]:
     body: dict[str, Any] = {
         "amount_cents": amount_cents,

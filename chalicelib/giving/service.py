@@ -41,12 +41,15 @@ from chalicelib.giving.model import (
 from chalicelib.giving.velocity import (
     CARD_TESTING,
     DECLINE_EVENT,
+    CounterAdd,
     VelocityLimits,
     cancel_message,
     card_declines,
     check_intake,
     decline_keys,
+    intake_counter_keys,
     is_card_testing,
+    lookup_keys,
     pending_key,
     window,
 )
@@ -204,10 +207,23 @@ class CommitCounters:
 NO_COUNTERS = CommitCounters()
 
 
+@dataclass(frozen=True)
+class IntakeRead:
+    """What intake reads before it writes, in one request: the donor this person already is
+    (by email, then by name and ZIP5; else a new id from their email) and the velocity
+    counters asked for (missing ones absent)."""
+
+    donor_id: str
+    counts: dict[str, int] = field(default_factory=dict)
+
+
 class DonationStore(Protocol):
+    def read_intake(self, snapshot: DonorSnapshot, counter_keys: Sequence[str]) -> IntakeRead: ...
     def create_pending(self, donation: Donation, reservation: Reservation,
-                       express: ExpressUse | None = None) -> Donation | None: ...
-    def withdraw_pending(self, donation: Donation, express: ExpressUse | None = None) -> None: ...
+                       express: ExpressUse | None = None,
+                       counters: Sequence[CounterAdd] = ()) -> Donation | None: ...
+    def withdraw_pending(self, donation: Donation, express: ExpressUse | None = None,
+                         counters: Sequence[str] = ()) -> None: ...
     def resolve_donor(self, snapshot: DonorSnapshot) -> str: ...
     def attach_payment_intent(self, donation_id: str, payment_intent_id: str,
                               subscription_id: str | None = None,
@@ -244,10 +260,11 @@ Planner = Callable[[Donation, PaymentState, datetime], Sequence[OutboxMessage]]
 
 
 class VelocityGuard(Protocol):
+    """The card-testing limits, and the card counters a decline reads. What intake reads and
+    adds goes with its own read and transaction (`DonationStore.read_intake`, `create_pending`)."""
+
     limits: VelocityLimits
 
-    def counts(self, ip: str, email: str, now: datetime) -> dict[str, int]: ...
-    def count_intake(self, ip: str, now: datetime) -> None: ...
     def card_counts(self, fingerprint: str, now: datetime) -> dict[str, int]: ...
 
 
@@ -338,10 +355,13 @@ class GivingService:
         election = committee.designate(now, request.election, page.election, page.offered,
                                        request.amount_cents)
         snapshot = request.donor_snapshot()
-        if self.velocity and client_ip:  # card testing: 429 before anything is written
-            counts = self.velocity.counts(client_ip, snapshot.email, now)
-            check_intake(counts, client_ip, snapshot.email, now, self.velocity.limits)
-        person = self.store.resolve_donor(snapshot)
+        limits = self.velocity.limits if self.velocity and client_ip else None
+        keys = lookup_keys(client_ip, snapshot.email, now, limits) if client_ip and limits else []
+        read = self.store.read_intake(snapshot, keys)  # who the donor is, and the counters
+        counters: tuple[CounterAdd, ...] = ()
+        if client_ip and limits:  # card testing: 429 before anything is written
+            counters = check_intake(read.counts, client_ip, snapshot.email, now, limits)
+        person = read.donor_id
         scope = committee.limit_scope(election, now)
         donation = Donation(
             donation_id=_donation_id(slug, request.idempotency_key),
@@ -362,20 +382,26 @@ class GivingService:
         )
         debt_limit = committee.debt_limit(election, now)
         donation.toward_debt = debt_limit is not None
-        existing = self._create_pending(donation, committee.limit_cents, express, debt_limit or 0)
+        existing = self._create_pending(donation, committee.limit_cents, express, debt_limit or 0,
+                                        counters)
         if existing is not None:
             return self._continue(existing, fingerprint, page, request, express)
         try:
             intent = self._start_payment(donation, page, request, express)
         except ProviderBusy:
             # Stripe's rate limit turned the payment away: take the pending donation, its
-            # reservation and an express link's use back, so the busy answer leaves nothing and
-            # the page's retry starts afresh (the same idempotency keys, here and at Stripe).
-            self.store.withdraw_pending(donation, express)
+            # reservation, its counts and an express link's use back, so the busy answer leaves
+            # nothing and the page's retry starts afresh (the same idempotency keys, here and at
+            # Stripe).
+            self.store.withdraw_pending(donation, express, self._counted(donation))
             raise
-        if self.velocity and client_ip:
-            self.velocity.count_intake(client_ip, now)
         return StartedDonation(donation, intent.client_secret)
+
+    def _counted(self, donation: Donation) -> tuple[str, ...]:
+        """The velocity counters the donation's intake added to (none without an address)."""
+        if self.velocity is None or not donation.client_ip:
+            return ()
+        return intake_counter_keys(donation.client_ip, donation.created_at, self.velocity.limits)
 
     def resume(self, slug: str, request: DonationRequest, fingerprint: str,
                express: ExpressUse | None = None) -> StartedDonation | None:
@@ -397,10 +423,12 @@ class GivingService:
         return page
 
     def _create_pending(self, donation: Donation, limit_cents: int,
-                        express: ExpressUse | None, debt_limit_cents: int = 0) -> Donation | None:
-        """Store the pending donation with its reservation (422 over_limit past the limit); the
-        stored donation if its id exists already. A linked person's net giving is read first
-        and the commit requires it unchanged, so a concurrent success means reading again."""
+                        express: ExpressUse | None, debt_limit_cents: int = 0,
+                        counters: Sequence[CounterAdd] = ()) -> Donation | None:
+        """Store the pending donation with its reservation (422 over_limit past the limit) and
+        its velocity counts (429 past a cap); the stored donation if its id exists already. A
+        linked person's net giving is read first and the commit requires it unchanged, so a
+        concurrent success means reading again."""
         for _ in range(MAX_EVENT_ATTEMPTS):
             holder = donation.reserved_by or donation.donor_id
             reservation = Reservation(
@@ -410,7 +438,7 @@ class GivingService:
                                   if holder != donation.donor_id else 0),
                 debt_key=debt_key(donation), debt_limit_cents=debt_limit_cents)
             try:
-                return self.store.create_pending(donation, reservation, express)
+                return self.store.create_pending(donation, reservation, express, counters)
             except StaleRead:
                 if express is not None:
                     raise  # the express service reads the donor again
@@ -431,7 +459,7 @@ class GivingService:
                 intent = self._start_payment(existing, page, request, express)
             except ProviderBusy:
                 if express is None:  # an express retry's charges were counted by its first try
-                    self.store.withdraw_pending(existing)
+                    self.store.withdraw_pending(existing, None, self._counted(existing))
                 raise
         return StartedDonation(existing, intent.client_secret)
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import ipaddress
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -144,20 +145,61 @@ def lookup_keys(ip: str, email: str, now: datetime, limits: VelocityLimits) -> l
             pending_key(ip, hour_before)]
 
 
-def check_intake(counts: Mapping[str, int], ip: str, email: str, now: datetime,
-                 limits: VelocityLimits) -> None:
-    """Refuse intake past the decline caps, past the (high) intake cap for one IP, or with
-    `pending_per_ip` donations from this IP still pending in the last hour."""
-    check_declines(counts, ip, email, now, limits)
+@dataclass(frozen=True)
+class CounterAdd:
+    """One more on a velocity counter, written in the intake's own transaction: on condition
+    that the counter holds at most `at_most` (so concurrent intakes cannot together pass a cap
+    that each one's read allowed; past it, 429 with `retry_after`), kept until `expires_at`."""
+
+    key: str
+    at_most: int
+    expires_at: datetime
+    retry_after: int
+
+
+def _room(cap: int, counted_before: float) -> int:
+    """The most this window's counter may hold for one more to stay under `cap`, when the
+    previous window still counts `counted_before` (count + before < cap, counts whole)."""
+    return math.ceil(cap - counted_before) - 1
+
+
+def intake_counters(counts: Mapping[str, int], ip: str, now: datetime,
+                    limits: VelocityLimits) -> tuple[CounterAdd, CounterAdd]:
+    """What an intake from `ip` adds, given the counters read (`lookup_keys`): one more intake
+    in this window (`intakes_per_ip`), and one more of the address's donations pending in this
+    hour (`pending_per_ip`; the donation's leaving `pending` takes it off again)."""
     w = window(now, limits)
-    if weighted(counts, intake_key(ip, w), intake_key(ip, w - 1), now, limits) >= limits.intakes_per_ip:
-        raise RateLimited(retry_after(now, limits))
+    elapsed = (int(now.timestamp()) % limits.window_seconds) / limits.window_seconds
     hour = PENDING_WINDOW_SECONDS
-    elapsed = (int(now.timestamp()) % hour) / hour
-    pending = (max(counts.get(pending_key(ip, now), 0), 0)
-               + max(counts.get(pending_key(ip, now - timedelta(seconds=hour)), 0), 0) * (1 - elapsed))
-    if pending >= limits.pending_per_ip:
-        raise RateLimited(hour - int(now.timestamp()) % hour)
+    into_hour = int(now.timestamp()) % hour
+    intakes_before = counts.get(intake_key(ip, w - 1), 0) * (1 - elapsed)
+    pending_before = max(counts.get(pending_key(ip, now - timedelta(seconds=hour)), 0), 0) \
+        * (1 - into_hour / hour)
+    return (
+        CounterAdd(intake_key(ip, w), _room(limits.intakes_per_ip, intakes_before),
+                   now + timedelta(seconds=2 * limits.window_seconds), retry_after(now, limits)),
+        CounterAdd(pending_key(ip, now), _room(limits.pending_per_ip, pending_before),
+                   now + timedelta(seconds=2 * hour), hour - into_hour),
+    )
+
+
+def intake_counter_keys(ip: str, created_at: datetime, limits: VelocityLimits) -> tuple[str, str]:
+    """The counters an intake at `created_at` added to (`intake_counters`): what taking its
+    donation back (Stripe turned the payment away) takes one off again."""
+    return intake_key(ip, window(created_at, limits)), pending_key(ip, created_at)
+
+
+def check_intake(counts: Mapping[str, int], ip: str, email: str, now: datetime,
+                 limits: VelocityLimits) -> tuple[CounterAdd, CounterAdd]:
+    """Refuse intake past the decline caps, past the (high) intake cap for one IP, or with
+    `pending_per_ip` donations from this IP still pending in the last hour; else what the
+    intake adds to its counters (the same caps, as the transaction's conditions)."""
+    check_declines(counts, ip, email, now, limits)
+    adds = intake_counters(counts, ip, now, limits)
+    for add in adds:
+        if max(counts.get(add.key, 0), 0) > add.at_most:  # a pending count may dip below 0
+            raise RateLimited(add.retry_after)
+    return adds
 
 
 def retry_after(now: datetime, limits: VelocityLimits) -> int:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from datetime import date, datetime
 from typing import Any
 
@@ -14,6 +13,7 @@ from chalicelib.compliance.committees import Committee, CommitteeDefaults, defau
 from chalicelib.compliance.elections import Election
 from chalicelib.filing.model import Address, Candidate, Name
 from chalicelib.outbox.model import OutboxMessage
+from chalicelib.storage.cache import ReadCache
 from chalicelib.storage.models import CommitteeModel
 from chalicelib.storage.outbox import OutboxRepository
 
@@ -27,13 +27,12 @@ class CommitteeRepository:
         self.defaults = defaults
         self.outbox = outbox
         self.region = region
-        self.ttl_seconds = ttl_seconds
-        self._cache: dict[str, tuple[float, Committee]] = {}
+        self._cache: ReadCache[Committee] = ReadCache(ttl_seconds)
 
     def get(self, committee_id: str) -> Committee:
         cached = self._cache.get(committee_id)
-        if cached and cached[0] > time.monotonic():
-            return cached[1]
+        if cached is not None:
+            return cached
         return self.remember(committee_id, self._read(committee_id))
 
     def find(self, committee_id: str) -> Committee | None:
@@ -51,14 +50,12 @@ class CommitteeRepository:
     def stale(self, committee_id: str) -> bool:
         """Whether `get` would read the table: the webhook then reads the committee in its
         first request instead (see `DonationRepository.load_for_event`)."""
-        cached = self._cache.get(committee_id)
-        return not cached or cached[0] <= time.monotonic()
+        return not self._cache.fresh(committee_id)
 
     def remember(self, committee_id: str, item: CommitteeModel | None) -> Committee:
         """Cache the committee read as `item` (None: never configured, so the defaults)."""
         committee = default_committee(committee_id, self.defaults) if item is None else _from_item(item)
-        self._cache[committee_id] = (time.monotonic() + self.ttl_seconds, committee)
-        return committee
+        return self._cache.put(committee_id, committee)
 
     def save(self, committee: Committee, now: datetime, queued: OutboxMessage | None = None) -> None:
         """Write the committee, and with it, in one transaction, the message its change queues
@@ -82,7 +79,7 @@ class CommitteeRepository:
 
     def forget(self, committee_id: str) -> None:
         """Read the committee again next time (it changed, or a test wants it cold)."""
-        self._cache.pop(committee_id, None)
+        self._cache.forget(committee_id)
 
     def list(self) -> list[Committee]:
         return [self.remember(item.committee_id, item) for item in CommitteeModel.scan()]

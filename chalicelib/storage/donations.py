@@ -4,6 +4,7 @@ applies a Stripe event exactly once."""
 from __future__ import annotations
 
 import hashlib
+import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta, timezone
@@ -38,10 +39,12 @@ from chalicelib.giving.service import (
     EventOutcome,
     ExcessRefund,
     ExpressUse,
+    IntakeRead,
     Reservation,
     StaleRead,
     SuccessOverLimit,
 )
+from chalicelib.giving.velocity import CounterAdd, RateLimited
 from chalicelib.outbox.model import OutboxMessage
 from chalicelib.paging import Slice
 from chalicelib.storage import paging
@@ -60,6 +63,7 @@ from chalicelib.storage.models import (
     OutboxModel,
     ProcessedEventModel,
     RecurringPlanModel,
+    VelocityModel,
     WebSessionModel,
 )
 from chalicelib.storage.outbox import OutboxRepository
@@ -70,6 +74,8 @@ from chalicelib.tokens import LinkUsed
 # Stripe retries a webhook for up to three days; markers outlive that, then expire by TTL.
 MARKER_TTL = timedelta(days=30)
 _RETRYABLE_TX = {"TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded"}
+# BatchGetItem requests for one read, the first included, before its unprocessed keys give up.
+_BATCH_ATTEMPTS = 4
 
 
 def counter_id(page_slug: str, shard: int) -> str:
@@ -114,16 +120,57 @@ class DonationRepository:
         self.outbox = outbox
 
     # --- intake -------------------------------------------------------------------------
+    def read_intake(self, snapshot: DonorSnapshot, counter_keys: Sequence[str]) -> IntakeRead:
+        """Who the donor is (by email first, then by name and ZIP5, else a new id from their
+        email) and the velocity counters named: one BatchGetItem over both tables."""
+        email_key, name_key = identity_keys(snapshot)
+        found = self._batch_get({
+            DonorIdentityModel: [email_key, name_key],
+            VelocityModel: list(dict.fromkeys(counter_keys)),
+        })
+        identities = {i.identity_key: i.donor_id for i in found[DonorIdentityModel]}
+        return IntakeRead(
+            donor_id=identities.get(email_key) or identities.get(name_key) or snapshot.donor_id,
+            counts={i.counter_key: int(i.hits or 0) for i in found[VelocityModel]})
+
+    def _batch_get(self, keys: dict[type[Any], list[str]]) -> dict[type[Any], list[Any]]:
+        """Items of several tables (hash keys only) in one BatchGetItem (more only for the keys
+        DynamoDB leaves unprocessed), eventually consistent like PynamoDB's `batch_get`."""
+        by_table = {model.Meta.table_name: model for model, wanted in keys.items() if wanted}
+        request: dict[str, Any] = {
+            model.Meta.table_name: {"Keys": [{model._hash_key_attribute().attr_name: {"S": k}}
+                                             for k in wanted]}
+            for model, wanted in keys.items() if wanted}
+        found: dict[type[Any], list[Any]] = {model: [] for model in keys}
+        for attempt in range(_BATCH_ATTEMPTS):
+            if not request:
+                return found
+            if attempt:
+                time.sleep(0.05 * 2 ** attempt)
+            response = self._connection.client.batch_get_item(RequestItems=request)
+            for table, items in response.get("Responses", {}).items():
+                model = by_table[table]
+                found[model] += [model.from_raw_data(item) for item in items]
+            request = response.get("UnprocessedKeys") or {}
+        raise StaleRead("DynamoDB left keys of the intake read unprocessed")
+
     def create_pending(self, donation: Donation, reservation: Reservation,
-                       express: ExpressUse | None = None) -> Donation | None:
-        """Store a new pending donation and its reservation against the limit, in one
-        transaction (with an express gift's link use and charge count). If the id exists
-        already, return the stored donation (nothing reserved twice); past the limit raise
-        OverLimit, a used link LinkUsed, and write nothing."""
+                       express: ExpressUse | None = None,
+                       counters: Sequence[CounterAdd] = ()) -> Donation | None:
+        """Store a new pending donation, its reservation against the limit and its velocity
+        counts, in one transaction (with an express gift's link use and charge count). If the
+        id exists already, return the stored donation (nothing reserved or counted twice); past
+        the limit raise OverLimit, past a velocity cap RateLimited, a used link LinkUsed, and
+        write nothing."""
         tx = TaggedWrite(self._connection)
         tx.save("donation", _to_item(donation, self.pending_shards),
                 condition=DonationModel.donation_id.does_not_exist())
         self._reserve(tx, reservation)
+        v = VelocityModel
+        for counter in counters:
+            tx.update(counter.key, VelocityModel(counter.key),
+                      [v.hits.add(1), v.expires_at.set(counter.expires_at)],
+                      (v.hits <= counter.at_most) | v.hits.does_not_exist())
         if express is not None:
             self._use_express_link(tx, express, donation.created_at)
         try:
@@ -134,6 +181,9 @@ class DonationRepository:
                 return self.get(donation.donation_id)
             if "link" in failed:
                 raise LinkUsed() from None
+            refused = [c.retry_after for c in counters if c.key in failed]
+            if refused:  # concurrent intakes from one address took what the read left
+                raise RateLimited(max(refused)) from None
             if "aggregate" in failed:
                 raise OverLimit() from None
             if "debt" in failed and reservation.debt_key is not None:
@@ -175,23 +225,29 @@ class DonationRepository:
             m.express_version.set(express.charges_version + 1),
         ], m.donor_id.exists() & read)
 
-    def withdraw_pending(self, donation: Donation, express: ExpressUse | None = None) -> None:
+    def withdraw_pending(self, donation: Donation, express: ExpressUse | None = None,
+                         counters: Sequence[str] = ()) -> None:
         """Take back what `create_pending` wrote for a donation whose payment never started
-        (Stripe turned it away): the donation, its reservation, an express link's use and its
-        charge; in one transaction, on condition that no PaymentIntent is attached (a concurrent
-        retry that reached Stripe keeps the donation). A first reservation's aggregate item is
-        deleted outright, so a donor who never gave leaves no trace."""
+        (Stripe turned it away): the donation, its reservation, its velocity counts, an express
+        link's use and its charge; in one transaction, on condition that no PaymentIntent is
+        attached (a concurrent retry that reached Stripe keeps the donation). An item only this
+        intake created (a first reservation's aggregate, a counter at one) is deleted outright,
+        so a donor who never gave leaves no trace: each is first taken to be such an item, and
+        taken one off instead once its condition says it is not."""
         holder = donation.reserved_by or donation.donor_id
-        a = DonorAggregateModel
+        a, v = DonorAggregateModel, VelocityModel
         cents = donation.reserved_cents
-        for first_item, revert_charges in ((True, True), (False, True), (False, False)):
+        only_ours = {"aggregate": True, **{key: True for key in counters}}
+        counted = list(counters)  # a counter found gone (expired) has nothing to take off
+        revert_charges = True
+        for _ in range(len(only_ours) + 2):  # each refusal corrects at least one guess
             tx = TaggedWrite(self._connection)
             d = DonationModel
             tx.delete("donation", DonationModel(donation.donation_id),
                       d.donation_id.exists() & d.payment_intent_id.does_not_exist()
                       & (d.status == "pending"))
             aggregate = DonorAggregateModel(holder, donation.limit_scope)
-            if cents and first_item:
+            if cents and only_ours["aggregate"]:
                 tx.delete("aggregate", aggregate, (a.reserved_cents == cents)
                           & (a.exposure_cents == cents) & (a.net_cents == 0)
                           & (a.contribution_count == 0))
@@ -199,6 +255,11 @@ class DonationRepository:
                 tx.update("aggregate", aggregate,
                           [a.reserved_cents.add(-cents), a.exposure_cents.add(-cents)],
                           a.reserved_cents >= cents)
+            for key in counted:
+                if only_ours[key]:
+                    tx.delete(key, VelocityModel(key), v.hits == 1)
+                else:
+                    tx.update(key, VelocityModel(key), [v.hits.add(-1)], v.hits.exists())
             if express is not None:
                 tx.delete("link", used_link(express.use_key, donation.created_at,
                                             express.use_expires_at))
@@ -215,18 +276,24 @@ class DonationRepository:
                 failed = tx.failed(exc)
                 if "donation" in failed:
                     return  # gone already, or its payment started after all: keep it
-                if not failed & {"aggregate", "express"}:
+                if not failed:
                     raise
-                if "express" in failed and not revert_charges:
-                    raise
+                if "express" in failed:
+                    if not revert_charges:
+                        raise
+                    revert_charges = False
+                wrong = {tag for tag in failed if only_ours.get(tag)}
+                gone = (failed - wrong) & set(counted)
+                if failed - wrong - gone - {"express"}:  # not what this intake wrote any more
+                    raise StaleRead("the pending donation could not be withdrawn") from exc
+                only_ours.update(dict.fromkeys(wrong, False))
+                counted = [key for key in counted if key not in gone]
         raise StaleRead("the pending donation could not be withdrawn")
 
     def resolve_donor(self, snapshot: DonorSnapshot) -> str:
         """The donor this person already is (by email first, then by name and ZIP5), or a new
         id from their email. One BatchGetItem."""
-        email_key, name_key = identity_keys(snapshot)
-        found = {i.identity_key: i.donor_id for i in DonorIdentityModel.batch_get([email_key, name_key])}
-        return found.get(email_key) or found.get(name_key) or snapshot.donor_id
+        return self.read_intake(snapshot, ()).donor_id
 
     def attach_payment_intent(self, donation_id: str, payment_intent_id: str,
                               subscription_id: str | None = None,

@@ -17,6 +17,7 @@ from chalicelib.pages.model import Page, PageTotals, Variant
 from chalicelib.pages.service import StalePage
 from chalicelib.paging import Slice
 from chalicelib.storage import paging
+from chalicelib.storage.cache import ReadCache
 from chalicelib.storage.donations import counter_id
 from chalicelib.storage.errors import response_code
 from chalicelib.storage.models import CounterShardModel, PageHistoryModel, PageModel
@@ -26,9 +27,14 @@ _FIELDS = ("title", "headline", "body", "ask_amounts_cents", "goal_cents", "dead
 
 
 class PageRepository:
-    def __init__(self, counter_shards: int) -> None:
+    """Pages in DynamoDB. An eventually consistent `get` (intake, page views) is served from a
+    per-container copy up to `cache_seconds` old (chalicelib/storage/cache.py); a page this
+    repository creates or changes is read afresh."""
+
+    def __init__(self, counter_shards: int, cache_seconds: float = 0.0) -> None:
         self.counter_shards = counter_shards
         self._connection: Connection | None = None
+        self._cache: ReadCache[Page] = ReadCache(cache_seconds)
 
     @property
     def connection(self) -> Connection:
@@ -38,6 +44,7 @@ class PageRepository:
 
     def create(self, page: Page, entry: HistoryEntry | None = None) -> None:
         """The page and its first history entry, in one transaction; 409 if the slug is taken."""
+        self._cache.forget(page.slug)
         item = PageModel(page.slug, created_at=page.created_at, updated_at=page.updated_at,
                          variants=_variants(page.variants), version=page.version,
                          **{f: getattr(page, f) for f in _FIELDS})
@@ -56,6 +63,7 @@ class PageRepository:
                entry: HistoryEntry | None = None) -> Page:
         """Set `changes` if the page is still at `expected_version`, with its history entry in
         the same transaction. Raises NotFound, or StalePage when someone changed it first."""
+        self._cache.forget(slug)
         m = PageModel
         actions: builtins.list[Any] = []
         for name, value in changes.items():
@@ -88,10 +96,17 @@ class PageRepository:
         return page
 
     def get(self, slug: str, consistent: bool = False) -> Page | None:
+        """The page (None if there is none); read now when `consistent`, else possibly the
+        container's copy of the last few seconds. A missing page is not kept."""
+        if not consistent:
+            cached = self._cache.get(slug)
+            if cached is not None:
+                return cached
         try:
-            return _from_item(PageModel.get(slug, consistent_read=consistent))
+            page = _from_item(PageModel.get(slug, consistent_read=consistent))
         except DoesNotExist:
             return None
+        return self._cache.put(slug, page)
 
     def list(self) -> list[Page]:
         return sorted((_from_item(i) for i in PageModel.scan()), key=lambda p: p.slug)

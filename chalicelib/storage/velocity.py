@@ -6,37 +6,22 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
-from chalicelib.giving.velocity import (
-    PENDING_WINDOW_SECONDS,
-    VelocityLimits,
-    card_keys,
-    intake_key,
-    lookup_keys,
-    pending_key,
-    window,
-)
+from chalicelib.giving.velocity import PENDING_WINDOW_SECONDS, VelocityLimits, card_keys
 from chalicelib.storage.models import VelocityModel
 
 
 class VelocityRepository:
+    """The card-testing counters a decline reads and moves (in the webhook's transaction);
+    intake reads its own in its one BatchGetItem and adds to them in its transaction
+    (storage/donations.py)."""
+
     def __init__(self, limits: VelocityLimits) -> None:
         self.limits = limits
-
-    def counts(self, ip: str, email: str, now: datetime) -> dict[str, int]:
-        """The counters intake checks, in one BatchGetItem."""
-        keys = lookup_keys(ip, email, now, self.limits)
-        return {i.counter_key: int(i.hits or 0) for i in VelocityModel.batch_get(keys)}
 
     def card_counts(self, fingerprint: str, now: datetime) -> dict[str, int]:
         """A card's decline counters (this window and the last), in one BatchGetItem."""
         keys = list(card_keys(fingerprint, now, self.limits))
         return {i.counter_key: int(i.hits or 0) for i in VelocityModel.batch_get(keys)}
-
-    def count_intake(self, ip: str, now: datetime) -> None:
-        """One more intake from this address, and one more of its donations pending."""
-        key = intake_key(ip, window(now, self.limits))
-        VelocityModel(key).update(actions=self.increment(now))
-        VelocityModel(pending_key(ip, now)).update(actions=self.pending_change(1, now))
 
     @staticmethod
     def pending_change(change: int, now: datetime) -> list[Any]:

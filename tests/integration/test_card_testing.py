@@ -10,7 +10,7 @@ import pytest
 
 from chalicelib import deps
 from chalicelib.storage.models import DonationModel
-from tests.helpers import donation_body, stripe_event
+from tests.helpers import donation_body, stripe_event, unique_ip
 
 pytestmark = pytest.mark.stack
 
@@ -27,11 +27,6 @@ def decline(api, started: dict, fingerprint: str = "fpTEST") -> None:
         last_payment_error={"type": "card_error", "code": "card_declined",
                             "payment_method": {"id": "pm_x", "card": {"fingerprint": fingerprint}}})
     assert api.webhook(event)[0] == 200
-
-
-def unique_ip() -> str:
-    n = uuid.uuid4().int
-    return f"10.{n % 250}.{(n >> 8) % 250}.{(n >> 16) % 250 + 1}"
 
 
 def test_a_burst_of_declines_from_one_ip_is_stopped(api) -> None:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 
 from chalicelib.storage.models import DonationModel
-from tests.helpers import ORGANIZER_KEY, ElectionCalendar, donation_body, staff
+from tests.helpers import ORGANIZER_KEY, ElectionCalendar, donation_body, staff, unique_ip
 
 pytestmark = pytest.mark.stack
 
@@ -113,3 +115,45 @@ def test_organizers_see_donations_without_donor_pii_finance_with(api) -> None:
     assert "@" in api.donation(started["donation_id"])["donor"]["email"]
     assert api.call("GET", f"/api/admin/donations/{started['donation_id']}")[0] == 401
     assert api.call("GET", "/api/admin/donations/don_missing", headers=staff(ORGANIZER_KEY))[0] == 404
+
+
+def test_intake_costs_three_dynamodb_requests(api) -> None:
+    """Issue 18: the page and committee from the container's copy, one BatchGetItem (the
+    donor's identities and the address's velocity counters), one TransactWriteItems (the
+    pending donation, its reservation and its counts) and the PaymentIntent's UpdateItem."""
+    from chalicelib.giving.velocity import pending_key
+    from chalicelib.storage.models import VelocityModel
+    from tests.dynamo_counter import dynamodb_requests
+
+    slug = api.create_page()["slug"]
+    api.donate(slug)  # clients built, page and committee read into the container's copies
+    address = {"X-Forwarded-For": unique_ip()}
+    with dynamodb_requests() as calls:
+        status, started = api.call("POST", f"/api/pages/{slug}/donations", donation_body(), address)
+    assert status == 201, started
+    assert dict(calls) == {"BatchGetItem": 1, "TransactWriteItems": 1, "UpdateItem": 1}, calls
+    # The counts went with the donation: one pending from this address.
+    created = DonationModel.get(started["donation_id"]).created_at
+    assert VelocityModel.get(pending_key(address["X-Forwarded-For"], created)).hits == 1
+
+
+def test_a_donor_linked_by_name_and_zip_costs_one_read_more(api) -> None:
+    """The linked person's net giving is read once their id is known (it counts against the
+    limit, and the commit requires it unchanged): four requests, never more."""
+    from tests.dynamo_counter import dynamodb_requests
+    from tests.helpers import stripe_event
+
+    slug = api.create_page()["slug"]
+    first = donation_body(2_700)
+    paid = api.call("POST", f"/api/pages/{slug}/donations", first)[1]
+    assert api.webhook(stripe_event(
+        "payment_intent.succeeded", id=paid["client_secret"].split("_secret_")[0], amount=2_700,
+        amount_received=2_700, metadata={"donation_id": paid["donation_id"]}))[1]["outcome"] == "applied"
+    same_person = donation_body(1_000)
+    same_person["donor"] = {**first["donor"], "email": f"other.{uuid.uuid4().hex[:8]}@example.org"}
+    with dynamodb_requests() as calls:
+        status, started = api.call("POST", f"/api/pages/{slug}/donations", same_person,
+                                   {"X-Forwarded-For": unique_ip()})
+    assert status == 201, started
+    assert dict(calls) == {"BatchGetItem": 1, "GetItem": 1, "TransactWriteItems": 1, "UpdateItem": 1}
+    assert api.donation(started["donation_id"])["donor_id"] == api.donation(paid["donation_id"])["donor_id"]

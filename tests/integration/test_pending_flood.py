@@ -105,3 +105,32 @@ def twenty_then_refused(api) -> None:
     # Another address is not affected at all.
     assert api.call("POST", f"/api/pages/{slug}/donations", donation_body(500),
                     {"X-Forwarded-For": "192.0.2.77"})[0] == 201
+
+
+def test_thirty_concurrent_intakes_from_one_address_start_only_twenty(api) -> None:
+    """Issue 18: the address's pending count is added in the intake's own transaction, on
+    condition that it leaves room, so intakes that all read the count before any was written
+    still cannot pass `PENDING_PER_IP` together."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from chalice.test import Client
+
+    from app import app
+    from chalicelib.giving.velocity import pending_key
+    from chalicelib.storage.models import VelocityModel
+    from tests.helpers import unique_ip
+
+    slug = api.create_page()["slug"]
+    ip = unique_ip()
+
+    def intake(_: int) -> int:
+        with Client(app, stage_name="dev") as own:
+            return own.http.post(f"/api/pages/{slug}/donations", body=json.dumps(donation_body(500)),
+                                 headers={"Content-Type": "application/json",
+                                          "X-Forwarded-For": ip}).status_code
+
+    with environment(PENDING_PER_IP="20"), ThreadPoolExecutor(max_workers=30) as pool:
+        statuses = list(pool.map(intake, range(30)))
+    assert statuses.count(201) == 20 and statuses.count(429) == 10, statuses
+    hour = {pending_key(ip, d.created_at) for d in DonationModel.scan(DonationModel.client_ip == ip)}
+    assert [VelocityModel.get(key).hits for key in hour] == [20]

@@ -52,3 +52,38 @@ def test_a_returning_donors_reservation_is_given_back_exactly(api, local_stack) 
     assert status == 503
     (held,) = aggregates_of(email)
     assert (held.reserved_cents, held.exposure_cents) == (5_000, 5_000)
+
+
+def test_the_busy_answer_takes_the_addresss_counts_back(api, local_stack) -> None:
+    """Issue 18: intake counts the address in its own transaction, so taking the donation back
+    takes its counts back too: a first intake's counter items are gone again, a returning
+    address's counters are where they were."""
+    from datetime import datetime, timezone
+
+    from chalicelib import deps
+    from chalicelib.giving.velocity import intake_counter_keys
+    from chalicelib.storage.models import VelocityModel
+    from tests.helpers import unique_ip
+
+    def counters(ip: str, at: datetime) -> list[int | None]:
+        keys = intake_counter_keys(ip, at, deps.donation_store().velocity.limits)
+        found = {i.counter_key: int(i.hits) for i in VelocityModel.batch_get(list(keys))}
+        return [found.get(key) for key in keys]
+
+    slug = api.create_page()["slug"]
+    fresh, returning = unique_ip(), unique_ip()
+    status, first = api.call("POST", f"/api/pages/{slug}/donations", donation_body(),
+                             {"X-Forwarded-For": returning})
+    assert status == 201
+    counted_at = DonationModel.get(first["donation_id"]).created_at
+    assert counters(returning, counted_at) == [1, 1]
+    started = datetime.now(timezone.utc)
+    for ip in (fresh, returning):
+        with standin_faults(local_stack["stripe_url"], rate_limit_next=SDK_ATTEMPTS,
+                            paths=["/v1/payment_intents"]):
+            status, _ = api.call("POST", f"/api/pages/{slug}/donations", donation_body(),
+                                 {"X-Forwarded-For": ip})
+        assert status == 503
+    for at in (started, datetime.now(timezone.utc)):  # the windows the attempts fell in
+        assert counters(fresh, at) == [None, None]  # no item left behind
+    assert counters(returning, counted_at) == [1, 1]

@@ -45,12 +45,6 @@ def test_the_ceiling_is_the_limit_less_what_is_added_and_counted_elsewhere(
 class Guard:
     limits = VelocityLimits()
 
-    def counts(self, ip: str, email: str, now: datetime) -> dict[str, int]:
-        return {}
-
-    def count_intake(self, ip: str, now: datetime) -> None:
-        pass
-
     def card_counts(self, fingerprint: str, now: datetime) -> dict[str, int]:
         return {}
 

@@ -54,3 +54,28 @@ def test_at_most_twenty_pending_donations_per_address_an_hour() -> None:
     w.clock.advance(hours=2)  # an hour later the address starts afresh
     for _ in range(20):
         w.intake("198.51.100.9")
+
+
+@pytest.mark.parametrize("before", [0, 1, 7, 19, 20, 31])
+@pytest.mark.parametrize("into_hour", [0, 1, 900, 1800, 3599])
+def test_the_transactions_condition_is_the_same_cap_as_the_read_check(before: int, into_hour: int) -> None:
+    """Issue 18: what intake adds carries the room its read saw, as the commit's condition:
+    a pending count passes the condition exactly when the read check would let it through."""
+    from datetime import datetime, timedelta, timezone
+
+    from chalicelib.giving.velocity import VelocityLimits, check_intake, intake_counters, pending_key
+
+    limits, ip = VelocityLimits(), "198.51.100.9"
+    now = datetime(2026, 11, 3, 20, tzinfo=timezone.utc) + timedelta(seconds=into_hour)
+    last_hour = pending_key(ip, now - timedelta(hours=1))
+    for current in range(-2, 25):
+        counts = {last_hour: before, pending_key(ip, now): current}
+        room = intake_counters(counts, ip, now, limits)[1].at_most
+        weighted = max(current, 0) + before * (1 - into_hour / 3600)
+        assert (current <= room) is (weighted < limits.pending_per_ip) or current < 0
+        try:
+            check_intake(counts, ip, "a@example.org", now, limits)
+        except RateLimited:
+            assert weighted >= limits.pending_per_ip
+        else:
+            assert weighted < limits.pending_per_ip

@@ -55,3 +55,18 @@ def test_a_busy_express_charge_leaves_the_link_unused_and_the_days_count_unchang
     assert w.store.donors["dnr_ana"].charges == ()
     given = w.express.give(request, None)
     assert [c.donation_id for c in w.payments.charges] == [given.donation.donation_id]
+
+
+def test_a_busy_stripe_takes_the_addresss_velocity_counts_back() -> None:
+    from tests.giving_twins import GivingWorld
+
+    w = GivingWorld()
+    w.intake("198.51.100.4")
+    counted = dict(w.velocity.hits)
+    w.payments.busy = 1
+    with pytest.raises(ProviderBusy):
+        w.intake("198.51.100.4")
+    with pytest.raises(ProviderBusy):
+        w.payments.busy = 1
+        w.intake("198.51.100.5")
+    assert w.velocity.hits == counted  # the returning address as it was, the new one absent

@@ -164,3 +164,15 @@ def entry_body(cells: Mapping[str, str]) -> dict[str, Any]:
     if conduit:
         body["conduit"] = conduit
     return body
+
+
+def column_of(path: str) -> str:
+    """The column (and the console form's field) an entry's error path is about:
+    `donor.address.zip` is `zip`, `conduit.address.city` is `conduit_city`."""
+    parts = path.split(".")
+    if parts[0] in ("donor", "conduit") and len(parts) > 1:
+        prefix = "conduit_" if parts[0] == "conduit" else ""
+        if parts[1] == "address" and len(parts) > 2:
+            return prefix + _ADDRESS.get(parts[2], parts[2])
+        return prefix + parts[1]
+    return parts[0]

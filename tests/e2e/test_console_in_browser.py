@@ -198,7 +198,8 @@ def test_a_morning_in_the_console(browser, live_server: str, local_stack, mailbo
                      "payout": f"/admin/payouts/{payout_id}",
                      "filings": f"/admin/filings?committee_id={committee_id}",
                      "filing": f"/admin/filings/{asked.json()['report_id']}", "notices": "/admin/notices",
-                     "reviews": "/admin/reviews"}
+                     "reviews": "/admin/reviews", "receipts": "/admin/receipts",
+                     "receipts_import": "/admin/receipts/import"}
     anonymous = browser.new_context(viewport={"width": 360, "height": 800}, bypass_csp=True)
     check_and_shoot(anonymous, live_server, {"login": "/admin/login"}, 360)
     anonymous.close()

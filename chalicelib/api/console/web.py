@@ -67,6 +67,8 @@ NAV: list[NavItem] = [
     NavItem("FEC reports", "/admin/filings", FINANCE),
     NavItem("48-hour notices", "/admin/notices", FINANCE),
     NavItem("Reviews", "/admin/reviews", FINANCE),
+    NavItem("Enter a receipt", "/admin/receipts", FINANCE),
+    NavItem("Import receipts", "/admin/receipts/import", FINANCE),
 ]
 
 

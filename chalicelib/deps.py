@@ -491,7 +491,7 @@ def portal() -> PortalService:
     return PortalService(PortalRepository(), donation_store(), DonorGivingReader(), committees(), tokens,
                          portal_sessions(), s.public_base_url, lambda: followups().send_once,
                          lambda: FollowupRepository(s.region, outbox_store()), counters=SignupCounters(),
-                         rules=rules)
+                         rules=rules, monthly=monthly_controls)
 
 
 @lru_cache(maxsize=1)

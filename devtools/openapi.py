@@ -132,6 +132,14 @@ ROUTES: dict[tuple[str, str], Op] = {
         "A new charge day (1-28): the next charge moves to it, nothing extra is charged",
         "portal", ok=303, errors=HTML, status=(400, 403, 404, 409),
         form={"type": "object", "properties": {"day": {"type": "string"}}}),
+    ("POST", "/me/card"): Op(
+        "A SetupIntent for a new card on every running monthly gift, and the page whose Payment "
+        "Element confirms it (409 with no running gift)", "portal", ok=200, errors=HTML,
+        status=(403, 409), form=OBJECT),
+    ("POST", "/me/card/apply"): Op(
+        "Put the confirmed SetupIntent's card on the customer and every running monthly gift",
+        "portal", ok=303, errors=HTML, status=(400, 403),
+        form={"type": "object", "properties": {"setup_intent": {"type": "string"}}}),
     ("POST", "/me/monthly/{subscription_id}/pause"): Op(
         "Pause a monthly gift (Stripe's pause_collection, void)", "portal", ok=303, errors=HTML,
         status=(403, 404, 409), form=OBJECT),

@@ -91,7 +91,7 @@ def _after_giving(slug: str, donation_id: str) -> tuple[str | None, list[dict[st
 
 @donor_pages.route("/assets/{name}", methods=["GET"])
 def asset(name: str) -> Response:
-    if name not in {"donate.js", "thanks.js", "express.js"}:
+    if name not in {"donate.js", "thanks.js", "express.js", "card.js"}:
         return error_response(404, "not_found", "No such asset.")
     return Response(body=(ASSETS / name).read_text(), status_code=200, headers={
         "Content-Type": "application/javascript; charset=utf-8", "Cache-Control": caching.ASSET})

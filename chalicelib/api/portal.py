@@ -214,3 +214,25 @@ def set_end(session: Session, subscription_id: str) -> Response:
     day = input_.end_day(form_fields(_request()).get("ends_on", ""))
     deps.monthly_controls().set_end(session.subject, subscription_id, day)
     return _redirect(f"{PATH}?done=end")
+
+
+@portal.route("/me/card", methods=["POST"], content_types=[FORM])
+@signed_in
+def new_card(session: Session) -> Response:
+    """A SetupIntent for the donor's monthly gifts and the page whose Payment Element confirms it."""
+    from chalicelib.config import settings
+
+    setup = deps.portal().card_setup(session.subject)
+    if setup is None:
+        return notice("No monthly gift to change", "You have no monthly gift running.", 409)
+    (_, secret), count = setup
+    return page("portal/card.html", csrf=session.csrf_token, client_secret=secret, count=count,
+                publishable_key=settings().stripe_publishable_key, stripe_js_url=settings().stripe_js_url)
+
+
+@portal.route("/me/card/apply", methods=["POST"], content_types=[FORM])
+@signed_in
+def apply_card(session: Session) -> Response:
+    """The confirmed SetupIntent's card goes on the customer and every running monthly gift."""
+    deps.portal().replace_card(session.subject, form_fields(_request()).get("setup_intent", ""))
+    return _redirect(f"{PATH}?done=card")

@@ -44,6 +44,7 @@ class Schedule:
     next_charge_at: datetime  # the current period's end: when the next renewal is charged
     customer_id: str
     status: str
+    payment_method_id: str | None = None  # the subscription's own default card, if any
 
 
 @dataclass(frozen=True)
@@ -236,9 +237,12 @@ class MonthlyControls:
         for plan in running:
             if plan.customer_id != customer:
                 continue
-            self._apply(plan, CARD, f"card-{payment_method}", None,
-                        SubscriptionChange(payment_method_id=payment_method))
             changed += 1
+            schedule = self.stripe.subscription_schedule(plan.subscription_id)
+            if schedule.payment_method_id == payment_method:
+                continue  # pressed again after it landed: nothing more to change or tell
+            self._apply(plan, CARD, f"card-{payment_method}", schedule,
+                        SubscriptionChange(payment_method_id=payment_method))
         return changed
 
     # --- the notice before a gift ends ---------------------------------------------------

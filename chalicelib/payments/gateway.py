@@ -196,7 +196,8 @@ class StripeGateway:
         return Schedule(item_id=item["id"], product_id=product if isinstance(product, str) else product["id"],
                         amount_cents=int(price["unit_amount"] or 0) * int(item["quantity"] or 1),
                         next_charge_at=datetime.fromtimestamp(item["current_period_end"], timezone.utc),
-                        customer_id=str(sub["customer"]), status=str(sub["status"]))
+                        customer_id=str(sub["customer"]), status=str(sub["status"]),
+                        payment_method_id=_id_of(getattr(sub, "default_payment_method", None)))
 
     def change_subscription(self, subscription_id: str, schedule: Schedule, change: SubscriptionChange,
                             idempotency_key: str) -> None:
@@ -344,6 +345,11 @@ class PaymentDeclined(DomainError):
     def __init__(self) -> None:
         super().__init__("card_declined", "Your saved card was declined. Give on the page with "
                                           "another card instead.")
+
+
+def _id_of(value: Any) -> str | None:
+    """An expandable field's id (Stripe sends the id, or the object when expanded)."""
+    return value if isinstance(value, str) or value is None else str(value["id"])
 
 
 def _status(intent: stripe.PaymentIntent) -> IntentStatus:

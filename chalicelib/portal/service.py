@@ -26,6 +26,7 @@ from chalicelib.compliance.limits import remaining_cents
 from chalicelib.errors import InvalidInput, NotFound
 from chalicelib.followups.model import CONSENT_PURPOSES, INVITATIONS, Consent, OutgoingEmail, Person
 from chalicelib.giving.model import Donation, ExpressDonor, RecurringPlan, donor_id_for
+from chalicelib.giving.monthly import MonthlyControls
 from chalicelib.giving.velocity import SignupLimits, check_signup, signup_expiry, signup_keys
 from chalicelib.outbox.model import Delivered, OutboxMessage, PermanentFailure
 from chalicelib.paging import Slice
@@ -124,7 +125,8 @@ class PortalService:
                  committees: CommitteeSource, tokens: Callable[[], LinkTokens], sessions: SessionService,
                  base_url: str, send: Callable[[], SendOnce], people: Callable[[], People],
                  counters: Counters | None = None,
-                 rules: PortalRules | None = None, clock: Callable[[], datetime] = utcnow) -> None:
+                 rules: PortalRules | None = None, clock: Callable[[], datetime] = utcnow,
+                 monthly: Callable[[], MonthlyControls] | None = None) -> None:
         self.store = store
         self.records = records
         self.exposures = exposures
@@ -137,6 +139,12 @@ class PortalService:
         self.counters = counters
         self.rules = rules or PortalRules()
         self.clock = clock
+        self._monthly_controls = monthly
+
+    def _monthly(self) -> MonthlyControls:
+        if self._monthly_controls is None:
+            raise NotFound("plan_not_found", "Monthly gifts cannot be changed here.")
+        return self._monthly_controls()
 
     # --- asking for a link ----------------------------------------------------------------
     def request_link(self, email: str, client_ip: str | None) -> bool:
@@ -228,6 +236,19 @@ class PortalService:
     def plans(self, donor_id: str) -> list[RecurringPlan]:
         """The donor's monthly gifts: the plans of their contributions' subscriptions."""
         return self._plans(donor_id, self.records.donations_page(donor_id, MAX_CONTRIBUTIONS, None).items)
+
+    def card_setup(self, donor_id: str) -> tuple[tuple[str, str], int] | None:
+        """A SetupIntent (id, client secret) for a new card on the donor's monthly gifts, and how
+        many gifts it will pay; None when none is running."""
+        plans = [p for p in self.plans(donor_id) if p.status != "canceled"]
+        setup = self._monthly().card_setup(donor_id, plans) if plans else None
+        return (setup, len(plans)) if setup else None
+
+    def replace_card(self, donor_id: str, setup_intent_id: str) -> int:
+        """Put the confirmed SetupIntent's card on every running monthly gift of the donor."""
+        if not setup_intent_id.startswith("seti_"):
+            raise InvalidInput("card_not_saved", "The new card was not saved; enter it again.")
+        return self._monthly().replace_card(donor_id, setup_intent_id, self.plans(donor_id))
 
     def _plans(self, donor_id: str, contributions: list[Donation]) -> list[RecurringPlan]:
         return [p for p in (self.records.plan(s) for s in

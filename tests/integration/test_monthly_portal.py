@@ -5,6 +5,7 @@ another donor's plan is 404; the webhook keeps the plan in step; the 7-day notic
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -141,3 +142,24 @@ def test_the_seven_day_notice_is_sent_once_when_the_job_runs_twice(client, api, 
     assert [m.message_id for m in queued] == [message_id]
     assert len([m for m in sent_to(mailbox, email) if "ends in 7 days" in text_of(m)]) == 1
     assert f'"ends_on": "{day.isoformat()}"' in text(browser.get("/me/data.json"))
+
+
+def test_a_new_card_goes_on_the_customer_and_its_monthly_gifts(client, api, stripe_api, mailbox) -> None:
+    browser, _, sub = monthly_donor(client, api, stripe_api, mailbox)
+    shown = post(browser, "/me/card")
+    assert shown.status_code == 200 and 'id="payment-element"' in text(shown)
+    secret = re.search(r'data-client-secret="(seti_[^"]+)"', text(shown))[1]
+    seti = secret.split("_secret_")[0]
+    refused = post(browser, "/me/card/apply", setup_intent=seti)  # not confirmed yet
+    assert refused.status_code == 400 and changes_queued(sub) == []
+    stripe_api.v1.setup_intents.confirm(seti, params={"payment_method": "pm_card_mastercard"})
+    card = stripe_api.v1.setup_intents.retrieve(seti).payment_method
+    for _ in range(2):  # pressed twice: one change, one email
+        assert post(browser, "/me/card/apply", setup_intent=seti).status_code == 303
+    subscription = stripe_api.v1.subscriptions.retrieve(sub)
+    assert subscription.default_payment_method == card
+    customer = stripe_api.v1.customers.retrieve(subscription.customer)
+    assert customer.invoice_settings.default_payment_method == card
+    assert changes_queued(sub) == [f"plan_changed#{sub}#v1"]
+    _, _, theirs = monthly_donor(client, api, stripe_api, mailbox)
+    assert stripe_api.v1.subscriptions.retrieve(theirs).default_payment_method != card

@@ -13,6 +13,7 @@ from chalicelib.config import bucket_name, problems, queue_name, require_ready, 
 if TYPE_CHECKING:
     from chalicelib.compliance.best_efforts import BestEffortsAnswers
     from chalicelib.compliance.committees import CommitteeService
+    from chalicelib.compliance.remedies import RedesignationRefunds
     from chalicelib.compliance.reviews import ReviewService
     from chalicelib.exports.service import ExportService
     from chalicelib.fec_reports.notices import NoticeService
@@ -196,6 +197,7 @@ def outbox_handlers() -> dict[str, Handler]:
 
     from chalicelib.compliance.best_efforts import BEST_EFFORTS_KIND, best_efforts_handler
     from chalicelib.compliance.excess import excess_refund_handler, refund_handler
+    from chalicelib.compliance.remedies import REDESIGNATED_REFUND
     from chalicelib.compliance.reviews import REVIEW_REFUND
     from chalicelib.compliance.withdrawal import (
         FORGO_JOB,
@@ -220,6 +222,7 @@ def outbox_handlers() -> dict[str, Handler]:
             CANCEL_KIND: card_testing_cancel_handler(job_stripe_gateway()),
             REVIEW_REFUND: refund_handler(job_stripe_gateway(), "review"),
             FORGONE_REFUND: refund_handler(job_stripe_gateway(), "forgone"),
+            REDESIGNATED_REFUND: refund_handler(job_stripe_gateway(), "redesignated"),
             FORGONE_NOTICE: followups().deliver_forgone_notice,
             PLAN_FORGONE: end_plan_handler(job_stripe_gateway(), donation_store(),
                                            lambda: datetime.now(timezone.utc)),
@@ -239,6 +242,15 @@ def best_efforts() -> BestEffortsAnswers:
 
     return BestEffortsAnswers(donation_store(), committees(), tokens(),
                               lambda: datetime.now(timezone.utc))
+
+
+@lru_cache(maxsize=1)
+def redesignations() -> RedesignationRefunds:
+    from datetime import datetime, timezone
+
+    from chalicelib.compliance.remedies import RedesignationRefunds
+
+    return RedesignationRefunds(donation_store(), tokens(), lambda: datetime.now(timezone.utc))
 
 
 @lru_cache(maxsize=1)

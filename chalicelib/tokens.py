@@ -50,6 +50,9 @@ FEEDBACK = "feedback"  # an attendee's "How was it?" and offer to host (subject:
 # Intake refused a gift for an attestation; the page sends it back with the next attempt, so a
 # changed answer is a review signal (subject: the refused attestations, joined by "+").
 REFUSAL = "refusal"
+# An excessive gift's excess was presumed to be for the next election: the donor may ask for a
+# refund of it instead (subject: donation id).
+REDESIGNATION = "redesig"
 
 PURPOSES: Mapping[str, Purpose] = {p.code: p for p in (
     # Answering an invitation stays possible until well after most actions take place.
@@ -76,6 +79,8 @@ PURPOSES: Mapping[str, Purpose] = {p.code: p for p in (
     Purpose(FEEDBACK, timedelta(days=30)),
     # As long as a donor may plausibly still be on the page.
     Purpose(REFUSAL, timedelta(days=1)),
+    # The donor has 60 days from receipt to choose the refund (11 CFR 110.1(b)(5)(ii)(B)).
+    Purpose(REDESIGNATION, timedelta(days=60)),
 )}
 _MAC_BYTES = 16
 

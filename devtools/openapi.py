@@ -188,6 +188,13 @@ ROUTES: dict[tuple[str, str], Op] = {
                               errors=HTML, status=(410,)),
     ("POST", "/c/{token}"): Op("Cancel a monthly gift at once (the page's button)", "pages",
                                html=True, errors=HTML, status=(410,), form=OBJECT),
+    ("GET", "/redesignation/{token}"): Op(
+        "The part of an excessive gift presumed to be for the next election, and a button to have it "
+        "refunded instead (the notice's link; opening it changes nothing)", "pages", html=True,
+        errors=HTML, status=(409, 410)),
+    ("POST", "/redesignation/{token}"): Op(
+        "Refund the redesignated part instead (the page's button; once, however often posted)",
+        "pages", html=True, errors=HTML, status=(409, 410), form=OBJECT),
     ("GET", "/e/{token}"): Op("The best-efforts form: a donor adds employer and occupation (HTML); "
                               "records nothing", "pages", html=True, errors=HTML, status=(410,)),
     ("POST", "/e/{token}"): Op("Record a best-efforts answer from its page (a form post)", "pages",

@@ -182,6 +182,23 @@ class MemoryDonations:
     def aggregate_net(self, donor_id: str, scope: str) -> int:
         return self.aggregate(donor_id, scope).net_cents
 
+    def aggregate_nets(self, donor_id: str, scopes: Any) -> dict[str, int]:
+        return {s: self.aggregate(donor_id, s).net_cents for s in scopes}
+
+    def undo_redesignation(self, undo: Any, now: datetime) -> bool:
+        d = self.donations.get(undo.donation_id)
+        if d is None or d.redesignation_status != "presumed" or d.version != undo.version:
+            return False
+        if any(m.message_id == undo.refund.message_id for m in self.outbox):
+            return False
+        self.aggregates.setdefault((undo.donor_id, undo.to_scope), Aggregate()).net_cents -= undo.cents
+        self.aggregates.setdefault((undo.donor_id, undo.from_scope), Aggregate()).net_cents += undo.cents
+        self.donations[undo.donation_id] = replace(d, redesignation_status="refunded",
+                                                   excess_refund_cents=undo.excess_refund_cents,
+                                                   version=d.version + 1)
+        self.outbox.append(undo.refund)
+        return True
+
     # --- events -----------------------------------------------------------------------
     def load_for_event(self, event: PaymentEvent) -> tuple[Donation | None, bool]:
         if event.event_id in self.markers:
@@ -210,9 +227,22 @@ class MemoryDonations:
             raise SuccessOverLimit()
         if aggregate.expected_net_cents is not None and person.net_cents != aggregate.expected_net_cents:
             raise StaleRead("aggregate changed")
+        there = self.aggregate(donation.donor_id, aggregate.moved_scope or "")
+        if aggregate.moved_ceiling is not None and not aggregate.moved_ceiling.allows(there.net_cents):
+            raise StaleRead("the redesignation's election changed")
+        remedy = excess.remedy if excess is not None else None
+        moved = remedy.redesignate_cents if remedy is not None and remedy.to_scope else 0
         self.markers.add(event.event_id)
+        if aggregate.moved_scope and aggregate.moved_cents:
+            self.aggregates.setdefault((donation.donor_id, aggregate.moved_scope),
+                                       Aggregate()).net_cents += aggregate.moved_cents
         self.donations[donation.donation_id] = replace(
             donation, state=new_state, version=donation.version + 1,
+            redesignated_cents=moved or donation.redesignated_cents,
+            redesignated_to=(remedy.to_election if moved and remedy else donation.redesignated_to),
+            redesignated_scope=(remedy.to_scope if moved and remedy else donation.redesignated_scope),
+            redesignated_on=(remedy.on if moved and remedy else donation.redesignated_on),
+            redesignation_status="presumed" if moved else donation.redesignation_status,
             excess_refund_cents=excess.cents if excess else donation.excess_refund_cents,
             declines=decline.count if decline else donation.declines,
             failure_reason=(decline.reason if decline and decline.reason else donation.failure_reason))

@@ -236,6 +236,30 @@ class ElectionCalendar:
         return self.api.create_page(committee_id=self.committee_id, election=election, **extra)["slug"]
 
 
+def redesignated_gift(api: Any) -> str:
+    """The id of a gift whose excess was presumed to be for the general: two primary gifts of
+    one email reserved under a $100 limit, the limit lowered to $90, both successes delivered
+    signed ($10 of the second counts toward the general)."""
+    import uuid
+
+    from chalicelib import deps
+
+    calendar = ElectionCalendar(api)
+    calendar.configure(limit_cents=10_000)
+    slug = calendar.page(calendar.primary, [calendar.primary, calendar.general])
+    email = f"redesig.{uuid.uuid4().hex[:10]}@example.org"
+    started = [api.donate(slug, amount_cents=cents, email=email) for cents in (8_000, 2_000)]
+    calendar.configure(limit_cents=9_000)
+    deps.committees().forget(calendar.committee_id)
+    for gift in started:
+        status, _ = api.webhook(stripe_event(
+            "payment_intent.succeeded", id=gift["client_secret"].split("_secret_")[0],
+            amount=gift["amount_cents"], amount_received=gift["amount_cents"],
+            metadata={"donation_id": gift["donation_id"]}))
+        assert status == 200
+    return str(started[1]["donation_id"])
+
+
 # --- filing: committees, contributors and receipts as the report takes them ------------------
 
 def filing_committee(type: str = "candidate", **changes: Any) -> Any:

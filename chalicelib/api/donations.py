@@ -206,6 +206,11 @@ def staff_view(d: Donation, *, with_pii: bool) -> dict[str, object]:
         "dispute": d.state.dispute,
         "excess_refund_cents": d.excess_refund_cents,
         "excess_reason": d.excess_reason,
+        # Presumptive redesignation of the excess (docs/elections.md#remedies-for-an-excessive-gift).
+        "redesignated_cents": d.redesignated_cents,
+        "redesignated_to": d.redesignated_to,
+        "redesignated_on": d.redesignated_on.isoformat() if d.redesignated_on else None,
+        "redesignation_status": d.redesignation_status,
         "failure_reason": d.failure_reason,
         "best_efforts_flag": d.best_efforts_flag,
         "best_efforts_answered_on": (d.best_efforts_answered_on.isoformat()

@@ -100,6 +100,16 @@ class Committee:
     # The local day every new monthly gift ends (stamped as the subscription's `cancel_at`);
     # None: RECURRING_GRACE_DAYS after the last election of the cycle (`monthly_gifts_end`).
     recurring_ends_at: date | None = None
+    # The excess of a primary gift received before the primary moves to the next election
+    # (11 CFR 110.1(b)(5)(ii)(B)) instead of being refunded at once (compliance/remedies.py).
+    # None: the default, on for a candidate committee (a PAC has no elections to move it to).
+    presumptive_redesignation_setting: bool | None = None
+
+    @property
+    def presumptive_redesignation(self) -> bool:
+        if self.presumptive_redesignation_setting is None:
+            return self.type == "candidate"
+        return self.presumptive_redesignation_setting and self.type == "candidate"
 
     @property
     def zone(self) -> str:
@@ -228,6 +238,7 @@ class Committee:
             "recurring_ends_at": _day(self.recurring_ends_at),
         }
         if self.type == "candidate":
+            body["presumptive_redesignation"] = self.presumptive_redesignation
             c = self.candidate
             body.update({
                 "candidate": ({"fec_id": c.fec_id, "name": c.name.display, "office": c.office,
@@ -307,6 +318,9 @@ def configure(committee_id: str, data: CommitteeInput, stored: Committee | None,
         opening_cash_on_hand_cents=data.opening_cash_on_hand_cents,
         opening_cash_as_of=data.opening_cash_as_of,
         recurring_ends_at=data.recurring_ends_at,
+        presumptive_redesignation_setting=(
+            data.presumptive_redesignation if data.presumptive_redesignation is not None
+            else (stored.presumptive_redesignation_setting if stored else None)),
     )
 
 

@@ -12,6 +12,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    StrictBool,
     StrictInt,
     field_validator,
     model_validator,
@@ -126,6 +127,9 @@ class CommitteeInput(_Strict):
     opening_cash_as_of: Day | None = None
     # The local day every new monthly gift ends (None: 30 days after the cycle's last election).
     recurring_ends_at: Day | None = None
+    # The excess of an early primary gift moves to the general instead of being refunded
+    # (candidate committees; default on; docs/elections.md#remedies-for-an-excessive-gift).
+    presumptive_redesignation: StrictBool | None = None
 
     @field_validator("time_zone")
     @classmethod
@@ -155,7 +159,7 @@ class CommitteeInput(_Strict):
             raise ValueError("give treasurer_name or treasurer, not both")
         if self.type == "pac":
             given = [f for f in ("candidate", "previous_general_date", "elections", "status",
-                                 "status_date") if getattr(self, f) is not None]
+                                 "status_date", "presumptive_redesignation") if getattr(self, f) is not None]
             if given:
                 raise ValueError(f"{', '.join(given)}: for candidate committees only")
         if self.status_date is not None and self.status is None:

@@ -105,6 +105,11 @@ class DonationFacts:
     conduit: Conduit | None = None
     reference: str | None = None  # a check's number, a wire's reference (what finance noted)
     deposit_batch: str | None = None  # the bank deposit it went in (docs/reports.md)
+    # A standing presumptive redesignation of part of the gift: the amount, the election it
+    # counts for, and the committee's local day it was made (the report's memo entries).
+    redesignated_cents: int = 0
+    redesignated_to: str | None = None
+    redesignated_on: date | None = None
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,9 @@ Each movement becomes one transaction under an id derived from our own ids, so e
 - a dispute (chargeback): a `ReturnedContribution` (`SA` + the movement id);
 - a dispute won back: a `Receipt` of the money that came back (`SA` + the movement id);
 - Stripe's fee on any of them, once its payout is reconciled: a `ProcessingFee`;
+- a standing presumptive redesignation (part of the gift counted for the next election, on the
+  committee's local day `redesignated_on`): a `Redesignation`, whose memo entries the report of
+  that day carries (`REDESIGNATION TO GENERAL` / `REDESIGNATION FROM PRIMARY`);
 - a best-efforts answer (employer and occupation received after the gift, on the committee's
   local day `best_efforts_answered_on`): a `BestEffortsAnswer`, which the report of the answer's
   day carries as a memo entry when the gift was in an earlier report.
@@ -37,6 +40,7 @@ from chalicelib.filing.model import (
     ProcessingFee,
     Receipt,
     ReceiptMethod,
+    Redesignation,
     Refund,
     ReturnedContribution,
     Transaction,
@@ -94,6 +98,10 @@ def _transactions(committee: FilingCommittee, movement: LedgerMovement, donation
                           in_kind_description=donation.in_kind_description,
                           conduit=_organization(donation.conduit))
         yield receipt
+        if donation.redesignated_cents and donation.redesignated_to and donation.redesignated_on:
+            yield Redesignation(transaction_id("SA", f"{movement.donation_id}#redesignation"),
+                                donation.redesignated_on, receipt, donation.redesignated_cents,
+                                election, donation.redesignated_to)
         answered = donation.best_efforts_answered_on
         if answered is not None:  # the donor's facts hold the answer (see compliance.best_efforts)
             yield BestEffortsAnswer(transaction_id("SA", f"{movement.donation_id}#best_efforts"),

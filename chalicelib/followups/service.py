@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from chalicelib import logs, tokens
 from chalicelib.clock import utcnow
+from chalicelib.compliance.remedies import REDESIGNATION_NOTICE
 from chalicelib.errors import InvalidInput, NotFound, ProviderUnavailable
 from chalicelib.followups import consent, planning, texts
 from chalicelib.followups.attendance import RsvpChange, decide, seat_waiting, wrap_up
@@ -470,6 +471,7 @@ class FollowupService:
             RENEWAL_FAILED: self.deliver_renewal_failed,
             PLAN_CHANGED: self.deliver_plan_changed,
             PLAN_ENDING: self.deliver_plan_ending,
+            REDESIGNATION_NOTICE: self.deliver_redesignation_notice,
             planning.REMINDER: self.deliver_reminder,
             planning.WELCOME: self.deliver_welcome,
             planning.EVENT_REMINDER: self.deliver_event_reminder,
@@ -480,14 +482,19 @@ class FollowupService:
             planning.CREDIT: self.credit_sharer,
         }
 
+    def _donation_of(self, message: OutboxMessage) -> Donation:
+        """The donation a message names (a permanent failure when it does not exist)."""
+        donation = self.donations.get(str(message.payload.get("donation_id")))
+        if donation is None:
+            raise PermanentFailure("donation not found")
+        return donation
+
     def deliver_thanks(self, message: OutboxMessage) -> Delivered:
         """The thank-you for a contribution, with the best invitations for the donor."""
         done = self._already_sent(message)
         if done:
             return done
-        donation = self.donations.get(str(message.payload.get("donation_id")))
-        if donation is None:
-            raise PermanentFailure("donation not found")
+        donation = self._donation_of(message)
         if donation.status != "succeeded":
             return Delivered(f"skipped: donation is {donation.status}")
         d = donation.donor
@@ -860,9 +867,7 @@ class FollowupService:
         done = self._already_sent(message)
         if done:
             return done
-        donation = self.donations.get(str(message.payload.get("donation_id")))
-        if donation is None:
-            raise PermanentFailure("donation not found")
+        donation = self._donation_of(message)
         person_id, person = self._mailable_donor(donation.donor, message)
         amount = message.payload.get("amount_cents")
         email = self._compose("forgone_refund", "Your contribution is being refunded", person, message, [],
@@ -870,6 +875,28 @@ class FollowupService:
                               amount_cents=amount if isinstance(amount, int) else donation.amount_cents,
                               why=str(message.payload.get("why") or ""),
                               election=str(message.payload.get("election") or ""))
+        return self._send(message, person_id, email)
+
+    def deliver_redesignation_notice(self, message: OutboxMessage) -> Delivered:
+        """The part of a contribution over the limit for its election was presumed to be for
+        the next one (`compliance/remedies.py`): the donor is told the same day, with a signed
+        link to have that part refunded instead within 60 days. Transactional."""
+        done = self._already_sent(message)
+        if done:
+            return done
+        donation = self._donation_of(message)
+        if donation.redesignation_status != "presumed":
+            return Delivered(f"skipped: redesignation {donation.redesignation_status}")
+        person_id, person = self._mailable_donor(donation.donor, message)
+        refund = message.payload.get("refund_cents")
+        email = self._compose(
+            "redesignation_notice", "About your contribution: part of it counts for the next election",
+            person, message, [], page=self.pages.get(donation.page_slug),
+            amount_cents=donation.redesignated_cents, gift_cents=donation.amount_cents,
+            refund_cents=refund if isinstance(refund, int) else 0,
+            from_election=donation.election, to_election=donation.redesignated_to or "",
+            refund_url=self.link("/redesignation/" + self.tokens.issue(tokens.REDESIGNATION,
+                                                                       donation.donation_id)))
         return self._send(message, person_id, email)
 
     def deliver_renewal_failed(self, message: OutboxMessage) -> Delivered:

@@ -264,6 +264,15 @@ class Donation:
     contribution_movement_id: str | None = None
     review_signals: list[dict[str, str]] = field(default_factory=list)
     review_status: str | None = None
+    # Presumptive redesignation (compliance/remedies.py): the part of the excess moved to a
+    # later election, that election and the donor's limit period there, the committee's local
+    # day it was recorded, and whether it stands (`presumed`) or the donor asked for it back
+    # (`refunded`: it joined `excess_refund_cents`).
+    redesignated_cents: int = 0
+    redesignated_to: str | None = None
+    redesignated_scope: str | None = None
+    redesignated_on: date | None = None
+    redesignation_status: str | None = None
 
     @property
     def amount_cents(self) -> int:

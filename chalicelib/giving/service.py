@@ -26,6 +26,12 @@ from chalicelib.compliance.offline import (
     check_anonymous,
     received_at,
 )
+from chalicelib.compliance.remedies import (
+    ExcessRemedy,
+    excess_remedy,
+    redesignation_notice,
+    redesignation_target,
+)
 from chalicelib.errors import Conflict, InvalidInput, NotFound, ProviderBusy
 from chalicelib.giving.events import PaymentEvent, awaits_its_payment, not_its_payment
 from chalicelib.giving.ledger import Fact, PaymentState, TotalsDelta, merge, totals_delta
@@ -166,6 +172,12 @@ class AggregateChange:
     reservation_holder: str | None = None
     # The held election's debt counter, moved like the aggregate (gifts toward its debts).
     debt_key: tuple[str, str] | None = None
+    # The part of the change that counts toward another election of the donor's (a presumptive
+    # redesignation's, compliance/remedies.py): that limit period, the cents, and the most the
+    # donor's net there may be before it (when it adds).
+    moved_scope: str | None = None
+    moved_cents: int = 0
+    moved_ceiling: Ceiling | None = None
 
     @property
     def is_zero(self) -> bool:
@@ -188,8 +200,13 @@ class Decline:
 
 @dataclass(frozen=True)
 class ExcessRefund:
+    """What an excessive success writes on its donation: the part refunded at once (`cents`),
+    and the remedy decided for the whole excess (`compliance.remedies`), whose redesignated
+    part counts toward the next election in the same transaction."""
+
     cents: int
     reason: str
+    remedy: ExcessRemedy | None = None
 
 
 @dataclass(frozen=True)
@@ -238,6 +255,7 @@ class DonationStore(Protocol):
                      counters: CommitCounters = NO_COUNTERS,
                      cash: AggregateChange | None = None) -> EventOutcome: ...
     def aggregate_net(self, donor_id: str, scope: str) -> int: ...
+    def aggregate_nets(self, donor_id: str, scopes: Sequence[str]) -> dict[str, int]: ...
     def plan(self, subscription_id: str) -> RecurringPlan | None: ...
     def save_plan(self, plan: RecurringPlan) -> None: ...
     def end_plan(self, subscription_id: str, when: datetime,
@@ -672,12 +690,14 @@ class GivingService:
         limit = None
         if new.paid and not old.paid:
             limit = self.committees.get(donation.committee_id).limit_cents
+        moved = redesignated_share(donation, new) - redesignated_share(donation, old)
         return AggregateChange(
             scope=donation.limit_scope or f"{donation.committee_id}#{donation.election}",
-            net_cents=delta.cents, contributions=delta.contributions, reserved_cents=-release,
+            net_cents=delta.cents - moved, contributions=delta.contributions, reserved_cents=-release,
             net_limit_cents=limit,
             reservation_holder=donation.reserved_by if release else None,
             debt_key=debt_key(donation),
+            moved_scope=donation.redesignated_scope if moved else None, moved_cents=moved,
         )
 
     def _counters(self, event: PaymentEvent, donation: Donation, new: PaymentState,
@@ -699,23 +719,40 @@ class GivingService:
                                    aggregate: AggregateChange, now: datetime,
                                    messages: list[OutboxMessage],
                                    counters: CommitCounters) -> EventOutcome:
-        """The success stands (the money moved), and the part over the limit is refunded."""
+        """The success stands (the money moved), and the part over the limit is remedied
+        (`compliance.remedies.excess_remedy`): presumed to be for the next election as far as
+        it fits there (the donor told the same day), the rest refunded. The donor's giving in
+        both elections is read in one request and the commit requires it still to fit."""
         limit = aggregate.net_limit_cents or 0
-        net_before = self.store.aggregate_net(donation.donor_id, aggregate.scope)
+        committee = self.committees.get(donation.committee_id)
+        target = redesignation_target(committee, donation)
+        target_scope = committee.limit_scope(target.code, now) if target else None
+        nets = self.store.aggregate_nets(donation.donor_id,
+                                         [aggregate.scope, *([target_scope] if target_scope else [])])
+        net_before = nets.get(aggregate.scope, 0)
         cents = excess_cents(limit, net_before + aggregate.net_cents, donation.amount_cents)
         guarded = replace(aggregate, net_limit_cents=None, expected_net_cents=net_before)
         if cents <= 0:  # the aggregate moved back under the limit since the first attempt
             return self.store.commit_event(event, donation, new_state, delta, guarded, now, messages,
                                            counters=counters)
-        excess = ExcessRefund(cents, f"over_limit: aggregate would be "
-                                     f"{net_before + aggregate.net_cents} > {limit} cents")
-        refund = OutboxMessage(
-            f"refund_excess#{donation.donation_id}", "refund_excess", now,
-            {"donation_id": donation.donation_id, "payment_intent_id": donation.payment_intent_id,
-             "amount_cents": cents, "reason": "over_limit"},
-        )
+        remedy = excess_remedy(committee, donation, cents,
+                               nets.get(target_scope, 0) if target_scope else 0, now)
+        planned = list(messages)
+        if remedy.redesignate_cents:
+            guarded = replace(guarded, net_cents=guarded.net_cents - remedy.redesignate_cents,
+                              moved_scope=remedy.to_scope, moved_cents=remedy.redesignate_cents,
+                              moved_ceiling=remedy.to_ceiling)
+            planned.append(redesignation_notice(donation, remedy, now))
+        if remedy.refund_cents:
+            planned.append(OutboxMessage(
+                f"refund_excess#{donation.donation_id}", "refund_excess", now,
+                {"donation_id": donation.donation_id, "payment_intent_id": donation.payment_intent_id,
+                 "amount_cents": remedy.refund_cents, "reason": "over_limit"}))
+        excess = ExcessRefund(remedy.refund_cents, f"over_limit: aggregate would be "
+                                                   f"{net_before + aggregate.net_cents} > {limit} cents",
+                              remedy)
         return self.store.commit_event(event, donation, new_state, delta, guarded, now,
-                                       [*messages, refund], excess, counters=counters)
+                                       planned, excess, counters=counters)
 
     def plan_offline(self, entry: OfflineContribution) -> OfflinePlan:
         """What an entry would record, read but not written: the donation (designated, its
@@ -837,6 +874,16 @@ class GivingService:
         """A donation's movements in time order: gross, and fee, net and payout once paid out."""
         return sorted(self.store.movements_of_donation(donation_id),
                       key=lambda m: (m.occurred_at, m.movement_id))
+
+
+def redesignated_share(donation: Donation, state: PaymentState) -> int:
+    """How much of a gift with a standing presumptive redesignation counts toward the other
+    election in `state`: money that leaves the gift (a refund, a chargeback) comes off its own
+    election first (the excess refund is part of that), the redesignated part last."""
+    if donation.redesignation_status != "presumed" or not donation.redesignated_cents:
+        return 0
+    kept = totals_delta(PaymentState(state.amount_cents), state).cents
+    return max(min(donation.redesignated_cents, kept), 0)
 
 
 def debt_key(donation: Donation) -> tuple[str, str] | None:

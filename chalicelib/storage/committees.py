@@ -103,6 +103,7 @@ def _calendar(c: Committee) -> dict[str, Any]:
                       for e in c.elections],
         "status": c.status, "status_date": _iso(c.status_date),
         "recurring_ends_at": _iso(c.recurring_ends_at),
+        "presumptive_redesignation": c.presumptive_redesignation_setting,
     }
 
 
@@ -133,4 +134,5 @@ def _from_item(item: CommitteeModel) -> Committee:
         opening_cash_on_hand_cents=int(item.opening_cash_on_hand_cents or 0),
         opening_cash_as_of=_day(item.opening_cash_as_of),
         recurring_ends_at=_day(cal.get("recurring_ends_at")),
+        presumptive_redesignation_setting=cal.get("presumptive_redesignation"),
     )

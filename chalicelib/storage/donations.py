@@ -18,6 +18,7 @@ from chalicelib.compliance.best_efforts import Answer
 from chalicelib.compliance.committees import OverNetDebt
 from chalicelib.compliance.limits import Ceiling, OverLimit
 from chalicelib.compliance.offline import CashOverLimit
+from chalicelib.compliance.remedies import Undo
 from chalicelib.compliance.reviews import CardCheck, CardShared
 from chalicelib.giving.events import PaymentEvent
 from chalicelib.giving.ledger import Movement, PaymentState, TotalsDelta, movements
@@ -449,6 +450,23 @@ class DonationRepository:
                     condition=OutboxModel.message_id.does_not_exist())
         return _commit_unless(tx, {"donation", "outbox"}, "review decision")
 
+    def undo_redesignation(self, undo: Undo, now: datetime) -> bool:
+        """The donor's refund of a presumed redesignation, in one transaction only while it
+        stands: the amount back on the gift's own election and off the other's, the excess to
+        refund grown by it, and its refund queued (False if it no longer stands)."""
+        m, a = DonationModel, DonorAggregateModel
+        tx = TaggedWrite(self._connection)
+        tx.update("donation", DonationModel(undo.donation_id), [
+            m.redesignation_status.set("refunded"), m.redesignation_refund_at.set(now),
+            m.excess_refund_cents.set(undo.excess_refund_cents), m.version.set(undo.version + 1),
+            m.updated_at.set(now)], (m.redesignation_status == "presumed") & (m.version == undo.version))
+        for scope, cents in ((undo.to_scope, -undo.cents), (undo.from_scope, undo.cents)):
+            tx.update("aggregate", DonorAggregateModel(undo.donor_id, scope),
+                      [a.net_cents.add(cents), a.exposure_cents.add(cents)])
+        tx.save("outbox", self.outbox.item(undo.refund, now),
+                condition=OutboxModel.message_id.does_not_exist())
+        return _commit_unless(tx, {"donation", "outbox"}, "redesignation refund")
+
     # --- monthly gifts ------------------------------------------------------------------
     def save_plan(self, plan: RecurringPlan) -> None:
         RecurringPlanModel(
@@ -695,6 +713,8 @@ class DonationRepository:
                 raise StaleRead("donation changed since it was read") from exc
             if "cash" in failed:
                 raise CashOverLimit() from exc
+            if "redesignation" in failed:  # the next election's giving grew: decide again
+                raise StaleRead("the redesignation's election changed since it was read") from exc
             if "aggregate" in failed:
                 if aggregate.net_limit_cents is not None:
                     raise SuccessOverLimit() from exc
@@ -711,6 +731,12 @@ class DonationRepository:
         a = DonorAggregateModel
         if change.debt_key is not None and not change.is_zero:  # its debts retired, or not
             tx.update("debt", DonorAggregateModel(*change.debt_key), _aggregate_changes(change))
+        if change.moved_scope and change.moved_cents:
+            # What counts toward another election (a presumed redesignation), within its limit.
+            there = AggregateChange(change.moved_scope, change.moved_cents, 0, 0)
+            fits = change.moved_ceiling
+            tx.update("redesignation", DonorAggregateModel(donor_id, change.moved_scope),
+                      _aggregate_changes(there), _within(a.net_cents, fits) if fits else None)
         holder = change.reservation_holder
         if holder and holder != donor_id and change.reserved_cents:
             tx.update("reservation", DonorAggregateModel(holder, change.scope), [
@@ -783,6 +809,14 @@ class DonationRepository:
         """The gifts entered with `deposit_batch` = batch, in the order received (sparse
         `by-deposit` index), at most `limit`."""
         return [_from_item(i) for i in DonationModel.by_deposit.query(batch, limit=limit)][:limit]
+
+    def aggregate_nets(self, donor_id: str, scopes: Sequence[str]) -> dict[str, int]:
+        """A donor's net giving in several limit periods, in one request (zero where none)."""
+        if len(scopes) == 1:
+            return {scopes[0]: self.aggregate_net(donor_id, scopes[0])}
+        found = {i.scope: int(i.net_cents or 0) for i in DonorAggregateModel.batch_get(
+            [(donor_id, s) for s in dict.fromkeys(scopes)], consistent_read=True)}
+        return {s: found.get(s, 0) for s in scopes}
 
     def donations_of(self, donor_id: str) -> list[Donation]:
         return [_from_item(i) for i in DonationModel.by_donor.query(donor_id)]
@@ -917,6 +951,11 @@ def _donation_changes(event: PaymentEvent, donation: Donation, new: PaymentState
         actions.append(m.pending_shard.remove())
     if excess is not None:
         actions += [m.excess_refund_cents.set(excess.cents), m.excess_reason.set(excess.reason)]
+        r = excess.remedy
+        if r is not None and r.redesignate_cents and r.to_election and r.to_scope and r.on:
+            actions += [m.redesignated_cents.set(r.redesignate_cents),
+                        m.redesignated_to.set(r.to_election), m.redesignated_scope.set(r.to_scope),
+                        m.redesignated_on.set(r.on.isoformat()), m.redesignation_status.set("presumed")]
     if decline is not None:
         actions.append(m.declines.set(decline.count))
         if decline.reason:
@@ -1001,6 +1040,10 @@ def _to_item(d: Donation, pending_shards: int = 10) -> DonationModel:
         review_flagged_at=d.created_at if d.review_status == "open" else None,
         variant_id=d.variant_id, subscription_id=d.subscription_id, invoice_id=d.invoice_id,
         customer_id=d.customer_id,
+        redesignated_cents=d.redesignated_cents or None, redesignated_to=d.redesignated_to,
+        redesignated_scope=d.redesignated_scope,
+        redesignated_on=d.redesignated_on.isoformat() if d.redesignated_on else None,
+        redesignation_status=d.redesignation_status,
         pending_shard=(f"pending#{shard_for(d.donation_id, pending_shards)}"
                        if s.status == "pending" else None),
         checked_at=d.created_at if s.status == "pending" else None,
@@ -1063,6 +1106,10 @@ def _from_item(i: DonationModel) -> Donation:
         contribution_movement_id=i.contribution_movement_id,
         review_signals=[dict(x) for x in i.review_signals or []],
         review_status=i.review_status,
+        redesignated_cents=int(i.redesignated_cents or 0), redesignated_to=i.redesignated_to,
+        redesignated_scope=i.redesignated_scope,
+        redesignated_on=date.fromisoformat(i.redesignated_on) if i.redesignated_on else None,
+        redesignation_status=i.redesignation_status,
         channel=i.channel, reference=i.reference, deposit_batch=i.deposit_batch,
         in_kind_description=i.in_kind_description, conduit=Conduit.from_record(i.conduit),
     )

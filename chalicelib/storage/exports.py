@@ -42,6 +42,7 @@ _DONATION_FIELDS = (
     "excess_refund_reason", "excess_reason", "best_efforts_employer", "best_efforts_occupation",
     "best_efforts_answered_on", "excess_refund_cents", "channel", "in_kind_description", "conduit",
     "reference", "deposit_batch",
+    "redesignated_cents", "redesignated_to", "redesignated_on", "redesignation_status",
 )
 
 
@@ -219,7 +220,15 @@ def _donation(item: DonationModel) -> DonationFacts:
         method=item.channel or "online", in_kind_description=item.in_kind_description,
         conduit=Conduit.from_record(item.conduit), reference=item.reference,
         deposit_batch=item.deposit_batch,
+        # Only a redesignation that stands is reported (one the donor had refunded is a refund).
+        **(_redesignation(item) if item.redesignation_status == "presumed" else {}),
     )
+
+
+def _redesignation(item: DonationModel) -> dict[str, Any]:
+    return {"redesignated_cents": int(item.redesignated_cents or 0),
+            "redesignated_to": item.redesignated_to,
+            "redesignated_on": date.fromisoformat(item.redesignated_on) if item.redesignated_on else None}
 
 
 class S3Upload:

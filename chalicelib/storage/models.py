@@ -199,6 +199,15 @@ class DonationModel(Model):
     review_status = UnicodeAttribute(null=True)  # open | accepted | refunded
     reviewed_by = UnicodeAttribute(null=True)
     reviewed_at = UTCDateTimeAttribute(null=True)
+    # Presumptive redesignation of the excess (compliance/remedies.py): the amount, the
+    # election and limit period it moved to, the committee's local day (ISO date), and
+    # `presumed` or `refunded` (the donor asked for it back; then when).
+    redesignated_cents = NumberAttribute(null=True)
+    redesignated_to = UnicodeAttribute(null=True)
+    redesignated_scope = UnicodeAttribute(null=True)
+    redesignated_on = UnicodeAttribute(null=True)
+    redesignation_status = UnicodeAttribute(null=True)
+    redesignation_refund_at = UTCDateTimeAttribute(null=True)
     # Kept for velocity limits (a later decline counts against this address); never logged.
     client_ip = UnicodeAttribute(null=True)
     variant_id = UnicodeAttribute(null=True)

@@ -27,6 +27,7 @@ from tests.helpers import (
     ElectionCalendar,
     committee_body,
     donation_body,
+    redesignated_gift,
     run_queues,
     staff,
     stripe_event,
@@ -161,6 +162,7 @@ class Seeded:
             "/e/": t.issue(tokens.EMPLOYMENT, self.donor_id),
             "/h/": detail["host_url"].rsplit("/", 1)[1],
             "/f/": t.issue(tokens.FEEDBACK, invitations[0].invitation_id),
+            "/redesignation/": t.issue(tokens.REDESIGNATION, redesignated_gift(api)),
         }
         self.queries = {
             "/donate/{slug}": f"?t={t.issue(tokens.DONOR, self.donor_id)}&refcode=safe&amount=2700",

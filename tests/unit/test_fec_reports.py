@@ -303,3 +303,27 @@ def test_a_pac_files_form_3x_aggregating_by_calendar_year() -> None:
     assert lines[field_name("F3X", "21b")] == 12.20
     assert lines[field_name("F3X", "8")] == (500_000 + 15_000 + 40_000 - 5_000 - 1_220) / 100
     assert view["counts"]["SB28A"] == 1 and view["counts"]["SA11AI"] == 1
+
+
+def test_a_presumptive_redesignation_reaches_the_report_as_its_memo_entries() -> None:
+    movements = [gift(1, "kim", 400_000, "2026-06-01T17:00")]  # $500 over the primary's limit
+    service, _, ledger, files = build(movements=movements)
+    ledger.donations_by_id["don_1"] = replace(ledger.donations_by_id["don_1"], redesignated_cents=50_000,
+                                              redesignated_to="G2026", redesignated_on=D("2026-06-01"))
+    view = built(service)
+    assert view["errors"] == [] and line(view, "11ai") == 4_000.00  # memos count in no line
+    final = service.finalize(view["report_id"], DANA, D("2026-07-10"))
+    records = [json.loads(r) for r in files.read(final.files["jsonl"]).decode().splitlines()]
+    by_tag = {r.get("reattribution_redesignation_tag"): r for r in records[1:]}
+    assert by_tag["REDESIGNATED"]["transaction_id"] == transaction_id("SA", "don_1")
+    out, into = by_tag["REDESIGNATION_FROM"], by_tag["REDESIGNATION_TO"]
+    assert (out["contribution_amount"], out["election_code"], out["memo_text_description"]) == \
+        (-500.0, "P2026", "REDESIGNATION TO GENERAL")
+    assert (into["contribution_amount"], into["election_code"], into["memo_text_description"]) == \
+        (500.0, "G2026", "REDESIGNATION FROM PRIMARY")
+    assert out["memo_code"] is True
+    assert into["back_reference_tran_id_number"] == by_tag["REDESIGNATED"]["transaction_id"]
+    header = {"record_type": "HDR", "ef_type": "FEC", "fec_version": "8.4", "soft_name": "Groundswell",
+              "soft_ver": "1.0", "hdrcomment": "F3 Q2 2026-05-14 to 2026-06-30"}
+    parsed = assert_fec_round_trip([header, *records], files.read(final.files["fec"]).decode())
+    assert len(parsed["itemizations"]["Schedule A"]) == 3

@@ -175,8 +175,17 @@ ROUTES: dict[tuple[str, str], Op] = {
     ("GET", "/donate/{slug}"): Op("The donation page (HTML); its script sends `refcode` with its "
                                   "beacon", "pages", html=True, errors=HTML,
                                   query={"amount": CENTS_QUERY, "t": TOKEN, "refcode": {"type": "string"}}),
-    ("GET", "/donate/{slug}/thanks"): Op("The thank-you page (HTML)", "pages", html=True, errors=HTML,
-                                         query={"donation_id": {"type": "string"}}),
+    ("GET", "/embed/{slug}"): Op("The donation form for another site's frame (HTML), framed only by "
+                                 "the page's `embed_origins` (docs/embed.md)", "pages", html=True,
+                                 errors=HTML,
+                                 query={"amount": CENTS_QUERY, "t": TOKEN, "refcode": {"type": "string"}}),
+    ("GET", "/donate/{slug}/thanks"): Op("The thank-you page (HTML); Stripe's redirect adds "
+                                         "`payment_intent` and `redirect_status`", "pages", html=True,
+                                         errors=HTML,
+                                         query={"donation_id": {"type": "string"},
+                                                "redirect_status": {"type": "string"},
+                                                "payment_intent": {"type": "string"},
+                                                "payment_intent_client_secret": {"type": "string"}}),
     ("GET", "/express/{slug}"): Op("Express giving's confirmation step (HTML); charges nothing",
                                    "pages", html=True, errors=HTML, status=(403, 410),
                                    query={"t": TOKEN, "amount": CENTS_QUERY}),

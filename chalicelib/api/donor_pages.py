@@ -24,11 +24,15 @@ HTML_HEADERS: dict[str, str | list[str]] = {
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "strict-origin-when-cross-origin",
     "X-Frame-Options": "DENY",
+    "Content-Security-Policy": "frame-ancestors 'none'",
 }
 
 
 def _html(body: str, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-    return Response(body=body, status_code=status, headers={**HTML_HEADERS, **(headers or {})})
+    merged = {**HTML_HEADERS, **(headers or {})}
+    if "frame-ancestors 'none'" not in str(merged["Content-Security-Policy"]):
+        del merged["X-Frame-Options"]  # framing allowed: CSP names who may, XFO cannot
+    return Response(body=body, status_code=status, headers=merged)
 
 
 @donor_pages.route("/donate/{slug}", methods=["GET"])
@@ -46,6 +50,33 @@ def donate(slug: str) -> Response:
     html = render_donate(page, view, settings().stripe_js_url, visit.amount_cents,
                          committee_type=deps.committee_service().get(page.committee_id).type)
     return _html(html, headers=audience.headers)
+
+
+@donor_pages.route("/embed/{slug}", methods=["GET"])
+@html_errors
+def embed(slug: str) -> Response:
+    """The donation form for another site's page (docs/embed.md): framed only by the origins
+    listed on the page (CSP `frame-ancestors`); a page without any keeps `'none'` and
+    `X-Frame-Options: DENY`, as every other page. It tells its parent its height and a completed
+    gift with postMessage, to the embedding origin only. Cached like /donate/{slug}."""
+    from chalicelib.pages.render import render_donate
+
+    request = donor_pages.current_request
+    audience = visitors.audience(request)
+    visit = visitors.visit(request, audience.bucket)
+    page, view = deps.page_service().view(slug, visit)
+    html = render_donate(page, view, settings().stripe_js_url, visit.amount_cents,
+                         committee_type=deps.committee_service().get(page.committee_id).type,
+                         embed_origins=page.embed_origins or None)
+    return _html(html, headers={**audience.headers, **frame_headers(page.embed_origins)})
+
+
+def frame_headers(origins: list[str]) -> dict[str, str]:
+    """Who may frame a page: the listed origins (validated as origins when the page was saved),
+    or nobody."""
+    if not origins:
+        return {"Content-Security-Policy": "frame-ancestors 'none'", "X-Frame-Options": "DENY"}
+    return {"Content-Security-Policy": "frame-ancestors " + " ".join(origins)}
 
 
 @donor_pages.route("/donate/{slug}/thanks", methods=["GET"])

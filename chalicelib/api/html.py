@@ -23,8 +23,8 @@ JSON = "application/json"
 FORM = "application/x-www-form-urlencoded"
 # The routes a person's browser opens, and their forms: every error there is a page, including
 # the ones Chalice or the middleware answer before a view runs (415, 405, 413, 503).
-PEOPLES_ROUTES = ("/c/", "/u/", "/i/", "/s/", "/e/", "/h/", "/f/", "/r/", "/express/", "/donate/", "/me",
-                  "/redesignation/")
+PEOPLES_ROUTES = ("/c/", "/u/", "/i/", "/s/", "/e/", "/h/", "/f/", "/r/", "/express/", "/donate/", "/embed/",
+                  "/me", "/redesignation/")
 
 HTML_HEADERS: dict[str, str | list[str]] = {
     "Content-Type": "text/html; charset=utf-8",
@@ -32,6 +32,7 @@ HTML_HEADERS: dict[str, str | list[str]] = {
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",  # token URLs must not leak to other sites
     "X-Frame-Options": "DENY",
+    "Content-Security-Policy": "frame-ancestors 'none'",
 }
 
 # What a person reads at the top of an error page, by status.

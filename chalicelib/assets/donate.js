@@ -70,6 +70,26 @@
   // donor's validated details): the Payment Element for a card, the Express Checkout Element for
   // a wallet; both confirm the PaymentIntent intake returns. The donor's name and address come
   // from the form above, so the Payment Element asks only for the card.
+  // In another site's frame (/embed/{slug}): tell the parent our height and a completed gift,
+  // only when the parent is one of the page's embed origins, and only to that origin.
+  var parentOrigin = null;
+  if (form.dataset.embedOrigins && window.parent !== window) {
+    var ancestors = window.location.ancestorOrigins;
+    var claimed = ancestors && ancestors.length ? ancestors[0] : (document.referrer ? new URL(document.referrer).origin : "");
+    if (form.dataset.embedOrigins.split(" ").indexOf(claimed) >= 0) parentOrigin = claimed;
+  }
+  function tellParent(message) { if (parentOrigin) window.parent.postMessage(message, parentOrigin); }
+  if (parentOrigin) {
+    var lastHeight = 0;
+    var reportHeight = function () {
+      var height = Math.ceil(document.documentElement.scrollHeight);
+      if (height !== lastHeight) { lastHeight = height; tellParent({ type: "groundswell:height", height: height }); }
+    };
+    if (window.ResizeObserver) new ResizeObserver(reportHeight).observe(document.body);
+    window.addEventListener("load", reportHeight);
+    reportHeight();
+  }
+
   var stripe = Stripe(form.dataset.publishableKey);
   var elements = stripe.elements({ mode: "payment", amount: 100, currency: "usd" });
   var payment = elements.create("payment", {
@@ -240,6 +260,8 @@
         "/thanks?donation_id=" + encodeURIComponent(donation.donation_id);
       return stripe.confirmPayment({
         elements: elements, clientSecret: donation.client_secret,
+        // In a frame the gift ends here (no redirect of the frame); the parent is told.
+        redirect: parentOrigin ? "if_required" : "always",
         confirmParams: {
           return_url: thanks,
           payment_method_data: { billing_details: {
@@ -251,6 +273,15 @@
         if (outcome.error) {
           document.getElementById("card-error").textContent = outcome.error.message;
           return false;
+        }
+        if (outcome.paymentIntent) {  // framed: say so here and tell the parent
+          var status = outcome.paymentIntent.status === "processing" ? "processing" : "succeeded";
+          var done = document.getElementById("embed-done");
+          done.textContent = status === "processing" ? "Thank you! Your payment is processing." :
+            "Thank you! Your contribution is in. A receipt is on its way to your email.";
+          done.hidden = false;
+          tellParent({ type: "groundswell:donation", status: status, donation_id: donation.donation_id,
+                       amount_cents: donation.amount_cents });
         }
         return true;
       });

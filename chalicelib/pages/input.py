@@ -18,7 +18,7 @@ from pydantic import (
 
 from chalicelib.compliance.elections import ELECTION_CODE
 from chalicelib.giving.intake import MIN_DONATION_CENTS
-from chalicelib.pages.model import CONTROL
+from chalicelib.pages.model import CONTROL, embed_origin
 
 Slug = Annotated[str, Field(pattern=r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")]
 Cents = Annotated[StrictInt, Field(ge=0)]
@@ -27,6 +27,7 @@ Ladder = Annotated[list[AskAmount], Field(min_length=1, max_length=7)]
 MAX_VARIANTS = 5
 MAX_LATER_DEADLINES = 12
 MAX_ELECTIONS = 10
+MAX_EMBED_ORIGINS = 10
 
 
 def _sorted_ladder(value: list[int] | None) -> list[int] | None:
@@ -102,6 +103,14 @@ class _PageFields(BaseModel):
             raise ValueError("each election may appear once")
         return codes
 
+    @field_validator("embed_origins", check_fields=False)
+    @classmethod
+    def _embed_origins(cls, value: list[str] | None) -> list[str] | None:
+        if value is None:
+            return None
+        origins = [embed_origin(v) for v in value]
+        return list(dict.fromkeys(origins))
+
     @field_validator("ask_amounts_cents", check_fields=False)
     @classmethod
     def _ladder(cls, value: list[int] | None) -> list[int] | None:
@@ -125,6 +134,9 @@ class PageCreate(_PageFields):
     committee_id: Annotated[str, Field(pattern=r"^C\d{8}$")]
     variants: Annotated[list[VariantInput], Field(max_length=MAX_VARIANTS)] = []
     auto_allocate: StrictBool = False
+    # Other sites' origins allowed to frame /embed/{slug} (https; http only for localhost).
+    embed_origins: Annotated[list[Annotated[str, Field(max_length=200)]],
+                             Field(max_length=MAX_EMBED_ORIGINS)] = []
 
     @field_validator("deadlines")
     @classmethod
@@ -145,6 +157,8 @@ class PageUpdate(_PageFields):
     deadlines: Annotated[list[AwareDatetime], Field(max_length=MAX_LATER_DEADLINES)] | None = None
     variants: Annotated[list[VariantInput], Field(max_length=MAX_VARIANTS)] | None = None
     auto_allocate: StrictBool | None = None
+    embed_origins: Annotated[list[Annotated[str, Field(max_length=200)]],
+                             Field(max_length=MAX_EMBED_ORIGINS)] | None = None
     election: str | None = None
     elections: Annotated[list[str], Field(max_length=MAX_ELECTIONS)] | None = None
     committee_id: Annotated[str, Field(pattern=r"^C\d{8}$")] | None = None

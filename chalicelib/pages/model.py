@@ -42,6 +42,32 @@ class Variant:
                    tuple(int(a) for a in asks) if asks else None)
 
 
+LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "[::1]"})
+
+
+def embed_origin(value: str) -> str:
+    """`value` as a web origin another site may frame the form from: `https://host[:port]`, or
+    `http://` for localhost alone (a developer's machine); lower-cased, no path, query, fragment
+    or credentials. ValueError otherwise (a CSP source list takes nothing else safely)."""
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(value.strip())
+        port = parts.port
+    except ValueError:
+        raise ValueError("must be an origin such as https://www.example.org") from None
+    host = (parts.hostname or "").lower()
+    if parts.netloc.startswith("[") and host:
+        host = f"[{host}]"
+    if (parts.scheme not in ("https", "http") or not host or parts.path not in ("", "/")
+            or parts.query or parts.fragment or parts.username is not None or parts.password is not None
+            or "*" in host or not all(c.isalnum() or c in ".-[]:" for c in host)):
+        raise ValueError("must be an origin such as https://www.example.org")
+    if parts.scheme == "http" and host not in LOOPBACK_HOSTS:
+        raise ValueError("must be https (http only for localhost)")
+    return f"{parts.scheme}://{host}" + (f":{port}" if port is not None else "")
+
+
 @dataclass
 class Page:
     slug: str
@@ -61,6 +87,8 @@ class Page:
     deadline_extended: bool = False
     variants: list[Variant] = field(default_factory=list)
     auto_allocate: bool = False
+    # The origins of other sites allowed to show this page's form in a frame (/embed/{slug}).
+    embed_origins: list[str] = field(default_factory=list)
     version: int = 0
     extra: dict[str, object] = field(default_factory=dict)
 
@@ -130,6 +158,7 @@ class Page:
             "committee_id": self.committee_id,
             "variants": [v.view() for v in self.variants],
             "auto_allocate": self.auto_allocate,
+            "embed_origins": list(self.embed_origins),
             "version": self.version,
             "created_at": isoformat_utc(self.created_at),
             "updated_at": isoformat_utc(self.updated_at),

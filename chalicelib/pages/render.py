@@ -27,7 +27,8 @@ def money(cents: int) -> str:
 
 
 def render_donate(page: Page, view: dict, stripe_js_url: str, preselect_cents: int | None,
-                  preview: bool = False, committee_type: str = "candidate") -> str:
+                  preview: bool = False, committee_type: str = "candidate",
+                  embed_origins: list[str] | None = None) -> str:
     """The donation page as `view` (the visitor's variant and ladder) shows it; the countdown
     starts from the server's `seconds_remaining`, never from the donor's clock. A `preview` (the
     console's editor) has no scripts: nothing to pay with, nothing to load. The best-efforts
@@ -48,6 +49,8 @@ def render_donate(page: Page, view: dict, stripe_js_url: str, preselect_cents: i
         preview=preview, best_efforts_law=law_notice(committee_type),
         sms_disclosure=disclosure(str(view.get("paid_for_by") or page.title)),
         sms_version=DISCLOSURE_VERSION,
+        # Framed by another site (/embed/{slug}): the origins its script may tell of the gift.
+        embed_origins=" ".join(embed_origins) if embed_origins else "",
     )
 
 

@@ -54,6 +54,8 @@ class PageModel(Model):
     deadline_extended = BooleanAttribute(default=False)
     variants = JSONAttribute(null=True)  # [{"id", "headline", "body", "ask_amounts_cents"?}]
     auto_allocate = BooleanAttribute(default=False)
+    # Other sites' origins allowed to frame the page's form (/embed/{slug}); absent: none.
+    embed_origins = ListAttribute(of=UnicodeAttribute, null=True)
     # Optimistic lock: each update (and its history item) requires the version it read.
     version = NumberAttribute(default=0)
 

@@ -23,7 +23,8 @@ from chalicelib.storage.errors import response_code
 from chalicelib.storage.models import CounterShardModel, PageHistoryModel, PageModel
 
 _FIELDS = ("title", "headline", "body", "ask_amounts_cents", "goal_cents", "deadline",
-           "election", "elections", "committee_id", "deadlines", "deadline_extended", "auto_allocate")
+           "election", "elections", "committee_id", "deadlines", "deadline_extended", "auto_allocate",
+           "embed_origins")
 
 
 class PageRepository:
@@ -163,4 +164,5 @@ def _from_item(i: PageModel) -> Page:
         deadline_extended=bool(i.deadline_extended),
         variants=[Variant.from_dict(v) for v in i.variants or []],
         auto_allocate=bool(i.auto_allocate), version=int(i.version or 0),
+        embed_origins=[str(o) for o in i.embed_origins or []],
     )

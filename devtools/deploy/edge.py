@@ -99,6 +99,7 @@ def distribution(stage: str) -> dict[str, Any]:
     behaviors = [  # first match wins: the narrow paths before the wide ones
         _uncached("/donate/*/thanks"),
         _cached("/donate/*", "PagesCachePolicy", functions=True),
+        _cached("/embed/*", "PagesCachePolicy", functions=True),  # the form in another site's frame
         _uncached("/api/pages/*/donations", ALL_VIEWER_AND_CLOUDFRONT),
         _uncached("/api/pages/*/visits"),
         _cached("/api/pages/*/progress", "ProgressCachePolicy"),

@@ -21,7 +21,8 @@ pytestmark = pytest.mark.stack
 DELIBERATE = {caching.SHARED, caching.ASSET, caching.PERSONAL, caching.NO_STORE}
 # The only routes whose answer may be kept by a shared cache (the edge): the same for everyone
 # of a variant bucket, or for everyone.
-SHAREABLE = {("GET", "/donate/{slug}"), ("GET", "/api/pages/{slug}"), ("GET", "/api/pages/{slug}/progress"),
+SHAREABLE = {("GET", "/donate/{slug}"), ("GET", "/embed/{slug}"), ("GET", "/api/pages/{slug}"),
+             ("GET", "/api/pages/{slug}/progress"),
              ("GET", "/assets/{name}"), ("GET", "/api/openapi.json")}
 
 

@@ -1,7 +1,8 @@
 """Property: no donor ever keeps more than the limit of any election, whatever the order of
 intakes (by their own email, another email linked by name and ZIP, designated or not), successes,
-failures, refunds, excess refunds delivered late and the primary passing in between. Run
-against the in-memory twins of the stores (tests/giving_twins.py)."""
+failures, refunds, excess refunds delivered late, presumptive redesignations of an excess to the
+general (and donors asking for them back) and the primary passing in between. Run against the
+in-memory twins of the stores (tests/giving_twins.py)."""
 
 from __future__ import annotations
 
@@ -12,12 +13,16 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
+from chalicelib import tokens
 from chalicelib.compliance.committees import Committee, ElectionNotOpen, OverNetDebt
 from chalicelib.compliance.elections import Election
 from chalicelib.compliance.limits import OverLimit
+from chalicelib.compliance.remedies import REDESIGNATED_REFUND, RedesignationRefunds
+from chalicelib.errors import DomainError
 from chalicelib.giving.events import PaymentEvent
 from chalicelib.giving.ledger import Fact, PaymentState, totals_delta
-from chalicelib.giving.service import GivingService
+from chalicelib.giving.service import GivingService, redesignated_share
+from chalicelib.tokens import Tokens
 from tests.giving_twins import (
     Clock,
     MemoryCommittees,
@@ -43,8 +48,11 @@ class Giving(RuleBasedStateMachine):
         self.clock = Clock(datetime(2026, 5, 20, 15, tzinfo=timezone.utc))
         self.store = MemoryDonations()
         offered = replace(page(election="P2026"), elections=["P2026", "G2026"])
+        self.committees = MemoryCommittees(COMMITTEE)
         self.giving = GivingService(self.store, MemoryPages(offered), MemoryPayments(),
-                                    MemoryCommittees(COMMITTEE), self.clock)
+                                    self.committees, self.clock)
+        self.tokens = Tokens("x" * 32, self.clock)
+        self.remedies = RedesignationRefunds(self.store, self.tokens, self.clock)
         self.ids: list[str] = []
         self.events = 0
         self.delivered: set[str] = set()
@@ -86,10 +94,21 @@ class Giving(RuleBasedStateMachine):
             total = data.draw(st.integers(d.state.refunded_cents, d.amount_cents))
             self._event("charge.refunded", Fact("refunded", refunded_cents=total), d.donation_id)
 
+    @precondition(lambda self: self.ids)
+    @rule(data=st.data())
+    def ask_for_the_redesignated_part_back(self, data: st.DataObject) -> None:
+        """The donor posts the notice's link (perhaps twice, perhaps for a gift left alone)."""
+        link = self.tokens.issue(tokens.REDESIGNATION, data.draw(st.sampled_from(self.ids)))
+        try:
+            self.remedies.refund(link)
+        except DomainError:
+            pass
+
     @rule()
     def deliver_excess_refunds(self) -> None:
-        """The outbox's excess refunds reach Stripe and their charge.refunded comes back."""
-        for message in [m for m in self.store.outbox if m.kind == "refund_excess"]:
+        """The outbox's excess refunds (and redesignated parts asked back) reach Stripe and their
+        charge.refunded comes back."""
+        for message in [m for m in self.store.outbox if m.kind in ("refund_excess", REDESIGNATED_REFUND)]:
             if message.message_id in self.delivered:
                 continue
             self.delivered.add(message.message_id)
@@ -97,15 +116,29 @@ class Giving(RuleBasedStateMachine):
             total = min(d.amount_cents, d.state.refunded_cents + int(message.payload["amount_cents"]))
             self._event("charge.refunded", Fact("refunded", refunded_cents=total), d.donation_id)
 
+    @precondition(lambda self: self.ids)
+    @rule(data=st.data(), under=st.integers(1, 3_000))
+    def the_limit_is_lowered_before_a_success(self, data: st.DataObject, under: int) -> None:
+        """A gift reserved under the old limit succeeds over the new one: its excess is
+        redesignated or refunded (the limit only falls, so LIMIT stays the highest it was)."""
+        d = self.giving.donation(data.draw(st.sampled_from(self.ids)))
+        c = self.committees.committees[COMMITTEE.committee_id]
+        counted = self.store.aggregate(d.donor_id, d.limit_scope).net_cents + d.amount_cents
+        lowered = max(5_000, min(c.limit_cents, counted - under))
+        self.committees.committees[c.committee_id] = replace(c, limit_cents=lowered)
+        self._event("payment_intent.succeeded", Fact("paid"), d.donation_id)
+
     @rule(days=st.integers(1, 20))
     def time_passes(self, days: int) -> None:
         if self.clock.now.date() < date(2026, 10, 20):  # the primary passes; the general stays ahead
             self.clock.advance(days=days)
 
     def _pending_excess(self, person: str, scope: str) -> int:
-        return sum(d.excess_refund_cents for d in self.store.donations.values()
-                   if d.donor_id == person and d.limit_scope == scope
-                   and f"refund_excess#{d.donation_id}" not in self.delivered)
+        """Refunds queued for the donor's gifts of `scope` that have not come back yet."""
+        return sum(int(m.payload["amount_cents"]) for m in self.store.outbox
+                   if m.kind in ("refund_excess", REDESIGNATED_REFUND) and m.message_id not in self.delivered
+                   and (d := self.store.donations[str(m.payload["donation_id"])]).donor_id == person
+                   and d.limit_scope == scope)
 
     @invariant()
     def nobody_keeps_more_than_the_limit_of_any_election(self) -> None:
@@ -118,9 +151,21 @@ class Giving(RuleBasedStateMachine):
         counted: dict[tuple[str, str], int] = {}
         for d in self.store.donations.values():
             key = (d.donor_id, d.limit_scope)
-            counted[key] = counted.get(key, 0) + totals_delta(PaymentState(d.amount_cents), d.state).cents
+            moved = redesignated_share(d, d.state)  # what counts toward the general instead
+            kept = totals_delta(PaymentState(d.amount_cents), d.state).cents
+            counted[key] = counted.get(key, 0) + kept - moved
+            if moved and d.redesignated_scope:
+                there = (d.donor_id, d.redesignated_scope)
+                counted[there] = counted.get(there, 0) + moved
         for key, aggregate in self.store.aggregates.items():
             assert aggregate.net_cents == counted.get(key, 0), key
+
+    @invariant()
+    def only_early_primary_gifts_are_redesignated_and_only_to_the_general(self) -> None:
+        for d in self.store.donations.values():
+            if d.redesignated_cents:
+                assert d.election == "P2026" and d.redesignated_to == "G2026"
+                assert d.created_at.date() <= date(2026, 6, 2)
 
     @invariant()
     def every_gift_is_for_a_real_election(self) -> None:

@@ -43,6 +43,25 @@ def newly_forgone(before: Committee | None, after: Committee) -> frozenset[str]:
     return forgone_elections(after) - (forgone_elections(before) if before else frozenset())
 
 
+def renewal_forgone(committee: Committee, plan_election: str, when: datetime) -> bool:
+    """Whether a monthly gift's next renewal, paid after `when`, would count toward an election
+    the candidate takes no part in: its plan's own election is forgone, or that election is
+    held and the next one on the calendar (as it would have designated the renewal,
+    `Committee.renewal_designation`, had the candidate stayed in) is forgone. A plan for the
+    primary that lost is ended with the general's: every gift so far kept, nothing more taken."""
+    forgone = forgone_elections(committee)
+    if not forgone:
+        return False
+    if plan_election in forgone:
+        return True
+    day = committee.local_date(when)
+    own = committee.election(plan_election)
+    if own is not None and not own.held_before(day):
+        return False  # its own election is still ahead: the renewal counts for it
+    ahead = sorted((e for e in committee.elections if not e.held_before(day)), key=lambda e: e.date)
+    return bool(ahead) and ahead[0].code in forgone
+
+
 def forgone_refund(donation: Donation, committee: Committee, now: datetime) -> OutboxMessage | None:
     """The refund of a contribution designated for a forgone election: what the donor still
     has in (paid, less what was or is being refunded), none while a dispute is open or lost
@@ -105,8 +124,10 @@ def forgo_handler(committees: Committees, ledger: Movements, donations: Donation
                   clock: Callable[[], datetime]):  # type: ignore[no-untyped-def]
     """`forgo_elections`: page through the committee's movement ledger (its `by-month` index,
     never a table scan) over the cycle of the forgone elections, and queue one
-    `refund_forgone#{donation_id}` per contribution designated for one of them. Queueing is
-    conditional on the message id, so a job delivered twice queues each refund once."""
+    `refund_forgone#{donation_id}` per contribution designated for one of them, and one
+    `end_plan_forgone#{subscription_id}` per monthly gift whose gifts were for them or whose
+    next renewal would be (`renewal_forgone`). Queueing is conditional on the message id, so a
+    job delivered twice queues each refund once."""
 
     def forgo(message: OutboxMessage) -> Delivered:
         committee = committees.get(str(message.payload["committee_id"]))
@@ -119,12 +140,18 @@ def forgo_handler(committees: Committees, ledger: Movements, donations: Donation
         seen: set[str] = set()
         queued = 0
         for movement in ledger.movements(committee.committee_id, start, now + timedelta(seconds=1)):
-            if movement.kind != "contribution" or movement.election not in forgone:
-                continue
-            if movement.donation_id in seen:
+            if movement.kind != "contribution" or movement.donation_id in seen:
                 continue
             seen.add(movement.donation_id)
             donation = donations.get(movement.donation_id)
+            if movement.election not in forgone:
+                # Kept; but a monthly gift whose next renewal would be for a forgone election ends.
+                if (donation is not None and donation.subscription_id
+                        and renewal_forgone(committee, donation.election, now)):
+                    queue.enqueue(OutboxMessage(f"{PLAN_FORGONE}#{donation.subscription_id}",
+                                                PLAN_FORGONE, now,
+                                                {"subscription_id": donation.subscription_id}), now)
+                continue
             if donation is not None and donation.subscription_id:
                 # Its renewals would be for an election the candidate takes no part in.
                 queue.enqueue(OutboxMessage(f"{PLAN_FORGONE}#{donation.subscription_id}", PLAN_FORGONE,

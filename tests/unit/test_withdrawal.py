@@ -21,6 +21,7 @@ from chalicelib.compliance.withdrawal import (
     forgone_elections,
     forgone_refund,
     newly_forgone,
+    renewal_forgone,
 )
 from chalicelib.exports.model import LedgerMovement
 from chalicelib.giving.ledger import PaymentState
@@ -184,3 +185,24 @@ def test_setting_lost_primary_queues_one_job_and_the_job_one_refund_per_general_
     notices = sorted(m.message_id for m in queue.messages.values() if m.kind == FORGONE_NOTICE)
     assert notices == ["forgone_notice#don_1", "forgone_notice#don_2", "forgone_notice#don_4"]
     assert ledger.asked[0][1] == datetime(2024, 11, 6, 6, tzinfo=timezone.utc)  # the cycle, local
+
+
+def test_a_monthly_gift_for_the_lost_primary_ends_with_the_general_and_keeps_its_gifts() -> None:
+    lost = status(ACTIVE, "lost_primary", "2026-08-04")  # the runoff was lost: the general forgone
+    primary = replace(gift(5, "P2026"), subscription_id="sub_primary")  # its renewals: the general's
+    runoff = replace(gift(6, "R2026"), subscription_id="sub_runoff")
+    one_time = gift(7, "P2026")
+    later = datetime(2026, 8, 10, 15, tzinfo=timezone.utc)
+    assert renewal_forgone(lost, "P2026", later) and renewal_forgone(lost, "R2026", later)
+    assert not renewal_forgone(lost, "R2026", NOW)  # the runoff still ahead: it counts for it
+    assert not renewal_forgone(ACTIVE, "P2026", later)  # an active committee ends nothing
+    store = Committees()
+    store.saved[lost.committee_id] = lost
+    donations = MemoryDonations()
+    for g in (primary, runoff, one_time):
+        donations.donations[g.donation_id] = g
+    queue = Queue()
+    forgo = forgo_handler(store, Ledger(*map(movement, (primary, runoff, one_time))), donations, queue,
+                          lambda: later)
+    forgo(OutboxMessage(f"{FORGO_JOB}#x", FORGO_JOB, later, {"committee_id": lost.committee_id}))
+    assert sorted(queue.messages) == ["end_plan_forgone#sub_primary", "end_plan_forgone#sub_runoff"]

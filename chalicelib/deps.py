@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from chalicelib.followups.after import AfterService
     from chalicelib.followups.hosting import HostService
     from chalicelib.followups.service import FollowupService
+    from chalicelib.followups.texting import TextService
     from chalicelib.giving.deposits import Deposits
     from chalicelib.giving.express import ExpressService
     from chalicelib.giving.monthly import MonthlyControls
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
     from chalicelib.giving.recurring import MonthlyGifts
     from chalicelib.giving.service import GivingService, Planner
     from chalicelib.notify.ses import SesMailer
+    from chalicelib.notify.sms import SnsTexter
     from chalicelib.notify.sns import SnsVerifier
     from chalicelib.outbox.dispatcher import Dispatcher
     from chalicelib.outbox.model import Handler
@@ -231,7 +233,7 @@ def outbox_handlers() -> dict[str, Handler]:
             BEST_EFFORTS_KIND: ask, SIGNIN_MESSAGE: signin().deliver_link,
             PORTAL_MESSAGE: portal().deliver_link,
             NOTICE_CHECK: notice_service().check,
-            **followups().handlers(), **hosting().handlers()}
+            **followups().handlers(), **hosting().handlers(), **texting().handlers()}
 
 
 @lru_cache(maxsize=1)
@@ -404,6 +406,39 @@ def mailer() -> SesMailer:
 
 
 @lru_cache(maxsize=1)
+def texter() -> SnsTexter:
+    from chalicelib.notify.sms import SnsTexter
+
+    s = settings()
+    return SnsTexter(s.region, s.sms_sender_id, s.mail_mirror_dir)
+
+
+@lru_cache(maxsize=1)
+def texting() -> TextService:
+    from email.utils import parseaddr
+
+    from chalicelib.followups.texting import TextService
+
+    s = settings()
+
+    def committee_name(committee_id: str) -> str | None:
+        committee = committees().get(committee_id)
+        return committee.name if committee.name != committee.committee_id else None
+
+    return TextService(followups(), parseaddr(s.mail_from)[0] or "Groundswell", committee_name)
+
+
+@lru_cache(maxsize=1)
+def sms_verifier() -> SnsVerifier:
+    """Inbound texts' SNS notifications: only the topics in `SMS_INBOUND_TOPICS`."""
+    from chalicelib.notify import sns
+
+    s = settings()
+    return sns.SnsVerifier(s.sms_inbound_topics, allow_v1=s.sns_allow_signature_v1,
+                           fetch=sns.fetch_https)
+
+
+@lru_cache(maxsize=1)
 def followups() -> FollowupService:
     from datetime import timedelta
 
@@ -421,7 +456,8 @@ def followups() -> FollowupService:
 
     return FollowupService(FollowupRepository(s.region, outbox_store()), mailer(), tokens(),
                            giving_service().store, page_store(), config,
-                           signup_counters=SignupCounters(), pause=InvitationPause())
+                           signup_counters=SignupCounters(), pause=InvitationPause(),
+                           texter=texter())
 
 
 @lru_cache(maxsize=1)
@@ -522,6 +558,7 @@ def reset() -> None:
                   outbox_store, dispatcher, committees,
                   export_service, fec_report_service, notice_service,
                   payout_service, reconciler, tokens, mailer, followups, hosting, after, sns_verifier,
+                  texter, texting, sms_verifier,
                   report_service, console_sessions, signin, portal_sessions, portal, dashboard, best_efforts,
                   reviews, settings, problems, monthly_controls):
         built.cache_clear()

@@ -126,6 +126,13 @@ class Settings(BaseSettings):
     reminder_delay_hours: Annotated[float, Field(gt=0)] = 48
     max_invitations: Count = 3
 
+    # --- texts (SNS) ----------------------------------------------------------------------------
+    # The SNS topics that deliver inbound texts (replies: STOP, HELP, START) to /webhooks/sms;
+    # none configured, none accepted (403), as for SES's topics.
+    sms_inbound_topics: Topics = ()
+    # The sender ID texts carry where a country supports one (not the US); unset, none.
+    sms_sender_id: str | None = None
+
     # --- pages ----------------------------------------------------------------------------------
     ab_min_sample: Count = 1000
 
@@ -140,7 +147,7 @@ class Settings(BaseSettings):
     portal_links_per_ip: Count = 10
     portal_link_gap_seconds: Annotated[int, Field(ge=0)] = 120
 
-    @field_validator("ses_notification_topics", mode="before")
+    @field_validator("ses_notification_topics", "sms_inbound_topics", mode="before")
     @classmethod
     def _comma_list(cls, value: object) -> object:
         if isinstance(value, str):

@@ -14,6 +14,9 @@ does (429 `TooManyRequestsException`, "Maximum sending rate exceeded."), counted
 calendar second. `GET /_local/ses`
 shows the quota, each accepted send's time and the number refused.
 
+`GET /_local/sns/sms` lists the texts moto's SNS accepted (`sns.publish(PhoneNumber=…)`), from
+its backend, oldest first: `[{"message_id", "phone", "message"}]`.
+
     python -m devtools.local_aws --port 5000
 """
 
@@ -110,13 +113,32 @@ class LocalSes:
         return [data]
 
 
+class LocalSms:
+    """WSGI middleware: the texts moto's SNS backend recorded, for tests to read."""
+
+    PATH = "/_local/sns/sms"
+
+    def __init__(self, app: Callable[..., Iterable[bytes]]) -> None:
+        self.app = app
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        if environ.get("PATH_INFO") == self.PATH and environ.get("REQUEST_METHOD") == "GET":
+            from moto.sns.models import sns_backends
+
+            sent = [{"message_id": message_id, "phone": phone, "message": message}
+                    for _account, regions in sns_backends.items() for _region, backend in regions.items()
+                    for message_id, (phone, message) in list(backend.sms_messages.items())]
+            return LocalSes._json(start_response, 200, sent)
+        return self.app(environ, start_response)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("-H", "--host", default="127.0.0.1")
     parser.add_argument("-p", "--port", type=int, default=5000)
     args = parser.parse_args()
     moto_transactions.install()  # transactions cost the items they touch, not whole tables
-    app = LocalSes(SerializedDynamoDB(DomainDispatcherApplication(create_backend_app)))
+    app = LocalSms(LocalSes(SerializedDynamoDB(DomainDispatcherApplication(create_backend_app))))
     run_simple(args.host, args.port, app, threaded=True)
 
 

@@ -155,6 +155,9 @@ ROUTES: dict[tuple[str, str], Op] = {
     ("POST", "/webhooks/ses"): Op(
         "SES bounces and complaints through SNS (signature checked against SNS's certificate)",
         "webhooks", ok_body=WEBHOOK_ANSWER, raw_body=True, status=(403,)),
+    ("POST", "/webhooks/sms"): Op(
+        "Inbound texts (STOP, HELP, START) through SNS, signature checked as SES's; each SNS "
+        "MessageId acted on once", "webhooks", ok_body=WEBHOOK_ANSWER, raw_body=True, status=(403,)),
     ("POST", "/api/signups"): Op(
         "Sign up to take part; the same answer whether or not the address is known (a few an "
         "hour per IP and per /24 or IPv6 /64)", "public",

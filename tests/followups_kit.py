@@ -75,18 +75,21 @@ def service_at(moment: datetime, mailer: Any = None) -> Any:
     real = deps.followups()
     clock = lambda: moment  # noqa: E731
     return FollowupService(real.store, mailer or real.mailer, Tokens(deps.settings().token_secret, clock),
-                           real.donations, real.pages, real.config, clock)
+                           real.donations, real.pages, real.config, clock, texter=real.texter)
 
 
 def drain_at(moment: datetime, mailer: Any = None) -> Any:
     """Drain the outbox as if it were `moment` (e.g. two days on, for reminders)."""
     from chalicelib import deps
     from chalicelib.followups.hosting import HostService
+    from chalicelib.followups.texting import TextService
     from chalicelib.outbox.dispatcher import Dispatcher
 
     service = service_at(moment, mailer)
     hosting = HostService(service.store, service.tokens, service.config, service.clock)
-    handlers = {**deps.outbox_handlers(), **service.handlers(), **hosting.handlers()}
+    real = deps.texting()
+    texting = TextService(service, real.sender_name, real.committee_name)
+    handlers = {**deps.outbox_handlers(), **service.handlers(), **hosting.handlers(), **texting.handlers()}
     return Dispatcher(deps.outbox_store(), handlers, lambda: moment).drain(limit=1000)
 
 
@@ -182,6 +185,16 @@ class LocalSns:
         body["Signature"] = base64.b64encode(
             self.key.sign(string_to_sign(body), padding.PKCS1v15(), digest)).decode()
         return body
+
+
+@contextmanager
+def signing_sns(monkeypatch: Any, **env: str) -> Iterator[LocalSns]:
+    """A `LocalSns` reached through the verifier's fetch seam, with `env` (the topics) set."""
+    sns = LocalSns()
+    monkeypatch.setattr("chalicelib.notify.sns.fetch_https", sns.fetch)
+    with environment(**env):
+        yield sns
+    sns.close()
 
 
 def bounce(address: str, bounce_type: str = "Permanent") -> str:

@@ -154,15 +154,18 @@ def confirm_signup(token: str) -> Response:
 
 
 # --- SES feedback over SNS -----------------------------------------------------------------------
+def sns_body(raw: str | bytes | None) -> Any:
+    """An SNS POST's JSON body, before its signature is checked (400 when it is not JSON)."""
+    try:
+        return json.loads(raw or b"")
+    except (ValueError, UnicodeDecodeError):
+        raise InvalidInput("invalid_json", "The request body is not valid JSON.") from None
+
+
 @invitations.route("/webhooks/ses", methods=["POST"], content_types=ANY_BODY)
 @handles_errors
 def ses_webhook() -> Response:
-    raw = invitations.current_request.raw_body or b""
-    try:
-        message = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
-        raise InvalidInput("invalid_json", "The request body is not valid JSON.") from None
-    verified = deps.sns_verifier().verify(message)
+    verified = deps.sns_verifier().verify(sns_body(invitations.current_request.raw_body))
     kind = verified["Type"]
     if kind == "SubscriptionConfirmation":
         deps.sns_verifier().confirm_subscription(verified)

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from chalicelib.errors import Conflict
-from chalicelib.followups import planning
+from chalicelib.followups import planning, texts
 from chalicelib.followups.model import SEATED, Action, Invitation
 from chalicelib.outbox.model import OutboxMessage
 
@@ -50,11 +50,22 @@ class RsvpChange:
 
 
 def day_before(invitation_id: str, action: Action, lead: timedelta, now: datetime) -> list[OutboxMessage]:
-    """The confirm-or-cancel message, due `lead` before a dated action (none when that is past)."""
-    if action.starts_at is None or action.starts_at - lead <= now:
+    """The confirm-or-cancel message, due `lead` before a dated action (none when that is past),
+    its text twin, and the text 30 minutes before the start. Whether the person gets texts is
+    decided when each is delivered (their consent then, STOP included)."""
+    if action.starts_at is None:
         return []
-    return [OutboxMessage(f"{planning.EVENT_REMINDER}#{invitation_id}", planning.EVENT_REMINDER,
-                          action.starts_at - lead, {"invitation_id": invitation_id})]
+    payload = {"invitation_id": invitation_id}
+    found = []
+    if action.starts_at - lead > now:
+        found += [OutboxMessage(f"{planning.EVENT_REMINDER}#{invitation_id}", planning.EVENT_REMINDER,
+                                action.starts_at - lead, payload),
+                  OutboxMessage(f"{texts.TEXT_CONFIRM}#{invitation_id}", texts.TEXT_CONFIRM,
+                                action.starts_at - lead, payload)]
+    if action.starts_at - texts.SOON_LEAD > now:
+        found.append(OutboxMessage(f"{texts.TEXT_SOON}#{invitation_id}", texts.TEXT_SOON,
+                                   action.starts_at - texts.SOON_LEAD, payload))
+    return found
 
 
 def seated_notice(promoted: Invitation, now: datetime) -> OutboxMessage:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
+from chalicelib.followups.texts import TEXT_INVITE
 from chalicelib.giving.model import donor_id_for
 from chalicelib.outbox.model import OutboxMessage
 
@@ -43,6 +44,16 @@ def send_priority(message: OutboxMessage) -> int:
     return 1 if message.kind in INVITATION_KINDS else 0
 
 
+def text_invite(after: str, now: datetime, payload: dict[str, str]) -> OutboxMessage:
+    """The text twin of an email's invitations (`after`, the email's message id): due a little
+    later, so the email has chosen them."""
+    return OutboxMessage(f"{TEXT_INVITE}#{after}", TEXT_INVITE, now + TEXT_INVITE_DELAY,
+                         {**payload, "after": after})
+
+
+TEXT_INVITE_DELAY = timedelta(minutes=2)
+
+
 def share_refcode(code: str) -> str:
     return SHARE_REFCODE_PREFIX + code
 
@@ -66,6 +77,8 @@ class FollowupPlanner:
             OutboxMessage(f"{REMINDER}#{donation_id}", REMINDER, now + self.reminder_delay,
                           {**payload, "after": f"{THANKS}#{donation_id}"}),
         ]
+        if donation.sms_opt_in:  # the thank-you's best invitation, also as a text
+            messages.append(text_invite(f"{THANKS}#{donation_id}", now, payload))
         refcode = donation.refcode or ""
         if refcode.startswith(SHARE_REFCODE_PREFIX):
             messages.append(OutboxMessage(f"{CREDIT}#{donation_id}", CREDIT, now, {

@@ -43,6 +43,7 @@ from chalicelib.followups.model import (
     Person,
     invitation_id_for,
 )
+from chalicelib.followups.texts import OutgoingText
 from chalicelib.giving.model import Donation, DonorSnapshot, RecurringPlan, donor_id_for
 from chalicelib.giving.monthly import PLAN_CHANGED, PLAN_ENDING
 from chalicelib.giving.recurring import CANCELLED, PLAN_ENDED, RENEWAL_FAILED
@@ -109,6 +110,13 @@ class Mailer(Protocol):
         ...
 
 
+class Texter(Protocol):
+    def send(self, text: OutgoingText) -> str:
+        """Hand `text` to the text service (SNS); its message id. Raises `SendRefused` when the
+        service answered and did not send; anything else leaves the outcome unknown."""
+        ...
+
+
 class DonationSource(Protocol):
     def get(self, donation_id: str) -> Donation | None: ...
     def plan(self, subscription_id: str) -> RecurringPlan | None: ...
@@ -158,7 +166,9 @@ class FollowupService:
                  donations: DonationSource, pages: PageSource, config: FollowupConfig,
                  clock: Callable[[], datetime] = utcnow,
                  signup_counters: SignupCounterStore | None = None,
-                 pause: InvitationSwitch | None = None) -> None:
+                 pause: InvitationSwitch | None = None, texter: Texter | None = None) -> None:
+        # Texts go through the same `_send` as email, by SNS (none configured: no texts).
+        self.texter = texter
         # Invitations paused (SES complaints above the alarm): receipts still go, without them.
         self.pause = pause
         self.store = store
@@ -432,6 +442,8 @@ class FollowupService:
                               now + self.config.reminder_delay,
                               {"person_id": person_id, "after": welcome}),
             ]
+            if person.pending_signup.get("phone"):  # ticked the texts box
+                messages.append(planning.text_invite(welcome, now, {"person_id": person_id}))
         self.store.confirm_signup(person, self.tokens.share_code(person_id), now, messages)
         return self.store.get_person(person_id) or person
 
@@ -928,7 +940,45 @@ class FollowupService:
             return done
         return self._send(message, recipient_id, email)
 
-    def _send(self, message: OutboxMessage, recipient_id: str, email: OutgoingEmail) -> Delivered:
+    def send_text(self, message: OutboxMessage, recipient_id: str, person: Person | None,
+                  text: OutgoingText) -> Delivered:
+        """Deliver a text through the one delivery path, with the texts' rules first: the
+        consent (`consent.require` on the `sms` channel: none is the usual case, so the message
+        is skipped, not failed), quiet hours (the text waits, rescheduled to 09:00 local, no
+        attempt used), and at most one non-essential text per person and local day (a second
+        waits for the next morning); then the send ledger around SNS, as for every email."""
+        done = self._already_sent(message)
+        if done:
+            return done
+        try:
+            consent.require(person, message.kind, "sms")
+        except PermanentFailure as exc:
+            return Delivered(f"skipped: {exc}")
+        rule = texts.rule(message.kind)
+        now = self.clock()
+        zones = texts.zones_for(person.state if person else None, person.zip if person else None)
+        if not rule.answer:
+            quiet = texts.quiet_until(now, zones)
+            if quiet is not None:
+                raise Deferred("quiet hours", after=quiet - now)
+        if not rule.essential and person is not None and not self.store.claim_text_slot(
+                person.person_id, texts.local_day(now, zones).isoformat(), message.message_id):
+            raise Deferred("a text went today", after=texts.next_morning(now, zones) - now)
+        return self._send(message, recipient_id, text)
+
+    def _send(self, message: OutboxMessage, recipient_id: str,
+              outgoing: OutgoingEmail | OutgoingText) -> Delivered:
+        """The one delivery path of every channel: the send ledger's `sending` mark right before
+        the transport is called, `sent` with its message id right after, `not_sent` when it
+        refused (a retry may send)."""
+        transport: Callable[[], str]
+        if isinstance(outgoing, OutgoingText):
+            texter = self.texter
+            if texter is None:
+                raise PermanentFailure("texts are not configured")
+            transport = lambda: texter.send(outgoing)  # noqa: E731
+        else:
+            transport = lambda: self.mailer.send(outgoing)  # noqa: E731
         if not self.store.begin_send(message.message_id, message.kind, recipient_id, self.clock()):
             # Another attempt got there first (a lease that ran out mid-send).
             done = self._already_sent(message)
@@ -936,7 +986,7 @@ class FollowupService:
                 return done
             raise RuntimeError("another attempt holds this message")
         try:
-            ses_message_id = self.mailer.send(email)
+            ses_message_id = transport()
         except AddressRefused as exc:
             self.store.abandon_send(message.message_id, type(exc).__name__)
             raise PermanentFailure(f"address refused: {exc}") from exc

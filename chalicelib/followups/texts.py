@@ -11,8 +11,6 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-import phonenumbers
-
 # --- consent: what the donor or supporter agreed to, word for word ------------------------------
 # Bump the version whenever the wording changes: each consent record keeps the version it was
 # given under, so what a person saw can always be shown again.
@@ -32,6 +30,8 @@ def disclosure(committee_name: str, version: str = DISCLOSURE_VERSION) -> str:
 def normalize_phone(raw: str) -> str:
     """`raw` in E.164 (`+12175550123`), read as a US number unless it starts with `+`.
     `ValueError` when it cannot be a phone number."""
+    import phonenumbers  # only where numbers are read (intake, signups, replies): not at cold start
+
     try:
         number = phonenumbers.parse(raw, "US")
     except phonenumbers.NumberParseException:
@@ -44,6 +44,8 @@ def normalize_phone(raw: str) -> str:
 def textable(e164: str) -> bool:
     """A number texts can go to: a valid number (not merely well formed: 555-01xx exchanges and
     unassigned area codes are refused)."""
+    import phonenumbers
+
     try:
         return phonenumbers.is_valid_number(phonenumbers.parse(e164, "US"))
     except phonenumbers.NumberParseException:
@@ -157,6 +159,50 @@ def keyword(body: str) -> str | None:
     if not word or len(body.split()) > 1:
         return None
     return KEYWORDS.get(word)
+
+
+# --- which messages are texts, and the rules of each -------------------------------------------
+TEXT_CONFIRM = "text_confirm"  # the day before a dated action: still coming? (essential)
+TEXT_SOON = "text_soon"  # 30 minutes before it starts (essential)
+TEXT_INVITE = "text_invite"  # the invitations a thank-you or welcome email carried (non-essential)
+TEXT_REPLY = "text_reply"  # the answer to a reply: STOP confirmed, HELP, START confirmed
+SOON_LEAD = timedelta(minutes=30)
+
+
+@dataclass(frozen=True)
+class TextRule:
+    """How the one delivery path treats a text: `essential` ones skip the daily cap (and go
+    as SNS's Transactional type); an `answer` to the person's own text needs no consent (a STOP
+    is confirmed to a number that just withdrew it) and ignores quiet hours (they just wrote)."""
+
+    essential: bool
+    answer: bool = False
+
+
+RULES: dict[str, TextRule] = {
+    TEXT_CONFIRM: TextRule(essential=True),
+    TEXT_SOON: TextRule(essential=True),
+    TEXT_INVITE: TextRule(essential=False),
+    TEXT_REPLY: TextRule(essential=True, answer=True),
+}
+
+
+def rule(kind: str) -> TextRule:
+    """The rule of a text's outbox kind (`KeyError` for a kind that is not a text)."""
+    return RULES[kind]
+
+
+def help_text(name: str) -> str:
+    return (f"{name}: texts about events and ways to help, {FREQUENCY}. "
+            "Msg & data rates may apply. Reply STOP to stop.")
+
+
+def stopped_text(name: str) -> str:
+    return f"{name}: you will get no more texts from us. Reply START to get them again."
+
+
+def started_text(name: str) -> str:
+    return f"{name}: texts are on again ({FREQUENCY}). Msg & data rates may apply. Reply STOP to stop."
 
 
 @dataclass(frozen=True)

@@ -96,6 +96,17 @@ def _tag_ok(interpreter: str, abi: str, platform: str) -> bool:
     return py_ok and abi_ok and glibc is not None and glibc <= LAMBDA_GLIBC
 
 
+# Files no code of ours ever loads, left out of the zip: type stubs (read by type checkers
+# only), each distribution's RECORD (the file list pip uninstalls by; `importlib.metadata` reads
+# versions from METADATA), and phonenumbers' short-code metadata (`shortdata/region_*.py`, loaded
+# only by `phonenumbers.shortnumberinfo` for numbers like 911: we read full numbers only; the
+# package's `__init__` stays, so importing phonenumbers works).
+def _unused(rel: Path) -> bool:
+    if rel.suffix == ".pyi" or (rel.parts[0].endswith(".dist-info") and rel.name == "RECORD"):
+        return True
+    return rel.parts[:2] == ("phonenumbers", "shortdata") and rel.name.startswith("region_")
+
+
 def copy_into(dists: dict[str, md.Distribution], vendor: Path) -> None:
     """Copy each distribution's installed files (no bytecode, no scripts) under `vendor/`."""
     bad = sorted(n for n, d in dists.items() if not lambda_compatible(d))
@@ -103,7 +114,8 @@ def copy_into(dists: dict[str, md.Distribution], vendor: Path) -> None:
         raise RuntimeError(f"not installable on the python3.11 Lambda runtime: {', '.join(bad)}")
     for dist in dists.values():
         for rel in dist.files or []:
-            if rel.parts[0] == ".." or "__pycache__" in rel.parts or rel.suffix == ".pyc":
+            if rel.parts[0] == ".." or "__pycache__" in rel.parts or rel.suffix == ".pyc" \
+                    or _unused(Path(rel)):
                 continue
             src = Path(str(dist.locate_file(rel)))
             if src.is_file():

@@ -238,6 +238,14 @@ def test_the_policies_grant_no_call_the_code_never_makes(template: dict[str, Any
         assert deleted == {"aggregates", "donations", "sessions"}, name
 
 
+def test_only_the_outbox_sends_texts_and_only_to_phone_numbers(template: dict[str, Any]) -> None:
+    texts = [(name, st) for name, policy in pkg.policies(STAGE).items() for st in policy["Statement"]
+             if any(a.startswith("sns:") for a in _listed(st["Action"]))]
+    assert {name for name, _ in texts} == {"policy-prod-drain_outbox.json"}
+    # a text to a phone number has no resource ARN; nothing else of SNS is granted
+    assert [(st["Action"], st["Resource"]) for _, st in texts] == [(["sns:Publish"], "*")]
+
+
 def test_only_the_outbox_sends_mail_and_only_from_our_address(template: dict[str, Any]) -> None:
     from email.utils import parseaddr
 

@@ -28,6 +28,7 @@ from tests.followups_kit import (
     invite,
     now,
     outbox_item,
+    signing_sns,
 )
 from tests.helpers import FINANCE_KEY, ORGANIZER_KEY, donation_body, staff, stripe_event
 from tests.mail import html_of, links, mirrored, sent_to, text_of, token_of
@@ -563,11 +564,8 @@ def test_a_repeated_signup_after_an_hour_sends_one_more_confirmation(api, mailbo
 @pytest.fixture()
 def local_sns(monkeypatch: pytest.MonkeyPatch) -> Iterator[LocalSns]:
     """SNS's certificate host, reached through the verifier's fetch seam; our topic allowed."""
-    sns = LocalSns()
-    monkeypatch.setattr("chalicelib.notify.sns.fetch_https", sns.fetch)
-    with environment(SES_NOTIFICATION_TOPICS=SNS_TOPIC):
+    with signing_sns(monkeypatch, SES_NOTIFICATION_TOPICS=SNS_TOPIC) as sns:
         yield sns
-    sns.close()
 
 
 def post_sns(client, message: dict[str, Any]) -> tuple[int, Any]:

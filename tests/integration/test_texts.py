@@ -3,16 +3,32 @@ intake and signup, stored with the disclosure's version, time and source."""
 
 from __future__ import annotations
 
+import json
+import random
+import urllib.request
 import uuid
 from collections.abc import Iterator
+from datetime import datetime, time, timedelta, timezone
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from chalicelib.giving.model import donor_id_for
-from tests.followups_kit import delivered, drain_until, fresh_zip, now
-from tests.helpers import donation_body, stripe_event
+from tests.followups_kit import (
+    LocalSns,
+    action_body,
+    delivered,
+    drain_at,
+    drain_until,
+    fresh_zip,
+    iso,
+    now,
+    outbox_item,
+    signing_sns,
+)
+from tests.helpers import ORGANIZER_KEY, donation_body, staff, stripe_event
 from tests.mail import links, mirrored, sent_to
 
 pytestmark = pytest.mark.stack
@@ -90,3 +106,130 @@ def test_a_signup_ticks_the_box_with_its_phone_and_the_consent_counts_once_confi
     known = person(email)
     assert known.textable and known.phone == "+12175550142"
     assert known.consents["sms"].source == "signup_confirmed"
+
+
+# --- delivery: consent, quiet hours, STOP, HELP, START ---------------------------------------------
+CHICAGO = ZoneInfo("America/Chicago")
+SMS_TOPIC = "arn:aws:sns:us-east-1:123456789012:sms-inbound"
+
+
+def texts_to(local_stack: dict[str, Any], phone: str) -> list[str]:
+    """The texts moto's SNS accepted for `phone` (its backend, through devtools/local_aws.py)."""
+    url = f"http://127.0.0.1:{local_stack['moto_port']}/_local/sns/sms"
+    with urllib.request.urlopen(url, timeout=10) as answer:
+        return [t["message"] for t in json.loads(answer.read()) if t["phone"] == phone]
+
+
+def fresh_phone() -> str:
+    from chalicelib.followups.texts import textable
+
+    while True:
+        phone = f"+1312555{random.randint(0, 9999):04d}"
+        if textable(phone):
+            return phone
+
+
+def supporter(action_id: str, phone: str, texts: bool) -> tuple[str, str]:
+    """A person invited to `action_id` with a phone, who ticked the texts box or not; their id
+    and RSVP token."""
+    from chalicelib import deps, tokens
+    from chalicelib.followups.model import Consent, Invitation, Person, invitation_id_for
+    from chalicelib.followups.texts import DISCLOSURE_VERSION
+
+    email = f"texter.{uuid.uuid4().hex[:10]}@example.org"
+    person_id = donor_id_for(email)
+    store = deps.followups().store
+    store.upsert_donor(Person(person_id, email, first_name="Lee", zip="62701", state="IL", phone=phone),
+                       subscribe=True, now=now(),
+                       texts=Consent(True, now(), "donation_opt_in", DISCLOSURE_VERSION) if texts else None)
+    invitation_id = invitation_id_for(person_id, action_id)
+    store.record_invitations([Invitation(invitation_id, person_id, action_id, "invited", now(),
+                                         f"test#{action_id}")])
+    return person_id, deps.tokens().issue(tokens.RSVP, invitation_id)
+
+
+@pytest.fixture()
+def inbound(monkeypatch: pytest.MonkeyPatch) -> Iterator[LocalSns]:
+    with signing_sns(monkeypatch, SMS_INBOUND_TOPICS=SMS_TOPIC) as sns:
+        yield sns
+
+
+def reply(api: Any, sns: LocalSns, phone: str, body: str, **change: Any) -> tuple[int, Any]:
+    message = sns.message("Notification", json.dumps({
+        "originationNumber": phone, "destinationNumber": "+18005550100", "messageKeyword": "KEYWORD",
+        "messageBody": body, "inboundMessageId": uuid.uuid4().hex}), topic=SMS_TOPIC)
+    message.update(change)
+    return api.call("POST", "/webhooks/sms", raw=json.dumps(message), headers={"Content-Type": "text/plain"})
+
+
+def test_texts_go_only_to_opted_in_people_never_in_quiet_hours_and_stop_is_honoured(
+        api, local_stack, inbound: LocalSns) -> None:
+
+    # An action at 22:30 Chicago time three days on: the day-before text is due in quiet hours.
+    day = (now().astimezone(CHICAGO) + timedelta(days=3)).date()
+    starts = datetime.combine(day, time(22, 30), tzinfo=CHICAGO).astimezone(timezone.utc)
+    status, action = api.call("POST", "/api/admin/actions", action_body(
+        starts_at=iso(starts), ends_at=iso(starts + timedelta(hours=1)), virtual=False,
+        location={"city": "Springfield", "state": "IL", "zip": fresh_zip()}), staff(ORGANIZER_KEY))
+    assert status == 201, action
+    try:
+        texts_through_the_action(api, local_stack, inbound, action, starts, day)
+    finally:  # offered to nobody else's tests
+        api.call("PUT", f"/api/admin/actions/{action['action_id']}", {"active": False}, staff(ORGANIZER_KEY))
+
+
+def texts_through_the_action(api: Any, local_stack: dict[str, Any], inbound: LocalSns,
+                             action: dict[str, Any], starts: datetime, day: Any) -> None:
+    from chalicelib import deps
+
+    yes_phone, no_phone = fresh_phone(), fresh_phone()
+    texter_id, yes_token = supporter(action["action_id"], yes_phone, texts=True)
+    _, no_token = supporter(action["action_id"], no_phone, texts=False)
+    for token in (yes_token, no_token):
+        assert api.call("POST", f"/api/invitations/{token}/rsvp", {"response": "yes"})[0] == 200
+    confirm = outbox_item(f"text_confirm#{texter_id}.{action['action_id']}")
+    assert confirm is not None and confirm.status == "pending"
+
+    # Due at 22:30 local the day before: it waits, rescheduled to 09:00, nothing sent.
+    drain_at(starts - timedelta(days=1) + timedelta(minutes=1))
+    waiting = outbox_item(confirm.message_id)
+    assert waiting.status == "pending" and texts_to(local_stack, yes_phone) == []
+    morning = datetime.combine(day, time(9, 0), tzinfo=CHICAGO).astimezone(timezone.utc)
+    assert waiting.due_at == morning
+    drain_at(morning + timedelta(minutes=1))
+    assert outbox_item(confirm.message_id).status == "sent"
+    (sent,) = texts_to(local_stack, yes_phone)
+    assert "Still coming?" in sent and "/i/" in sent and "Reply STOP" in sent
+    assert texts_to(local_stack, no_phone) == []  # a phone without the box: never a text
+
+    # STOP (a bad signature first: 400, nothing changes), confirmed once, redelivery handled once.
+    forged = reply(api, inbound, yes_phone, "STOP", Message=json.dumps({
+        "originationNumber": no_phone, "messageBody": "STOP"}))
+    assert forged[0] == 400 and deps.followups().store.get_person(texter_id).textable
+    status, body = reply(api, inbound, yes_phone, "stop")
+    assert (status, body["outcome"]) == (200, "stopped")
+    assert not deps.followups().store.get_person(texter_id).textable
+    assert deps.followups().store.get_person(texter_id).consents["sms"].source == "text_reply"
+    again = inbound.message("Notification", json.dumps({"originationNumber": yes_phone,
+                                                        "messageBody": "STOP"}), topic=SMS_TOPIC)
+    assert api.call("POST", "/webhooks/sms", raw=json.dumps(again))[1]["outcome"] == "stopped"
+    assert api.call("POST", "/webhooks/sms", raw=json.dumps(again))[1]["outcome"] == "duplicate"
+    drain_at(morning + timedelta(minutes=2))
+    stopped = texts_to(local_stack, yes_phone)[1:]
+    assert len(stopped) == 1 and "no more texts" in stopped[0]  # two STOPs, one confirmation
+
+    # The next text (30 minutes before) is not sent after the STOP.
+    drain_at(starts - timedelta(minutes=29))
+    soon = outbox_item(f"text_soon#{texter_id}.{action['action_id']}")
+    assert soon.status == "sent" and soon.result == "skipped: no texts consent"
+    assert len(texts_to(local_stack, yes_phone)) == 2
+
+    # HELP is answered with the sender's name and how to stop; START opts back in.
+    assert reply(api, inbound, yes_phone, "HELP")[1]["outcome"] == "help"
+    assert reply(api, inbound, yes_phone, "START")[1]["outcome"] == "started"
+    assert deps.followups().store.get_person(texter_id).textable
+    drain_at(now() + timedelta(seconds=1))
+    answers = texts_to(local_stack, yes_phone)[2:]
+    assert any("Reply STOP to stop" in t and "Groundswell" in t for t in answers)
+    assert any("texts are on again" in t for t in answers)
+    assert reply(api, inbound, fresh_phone(), "START")[1]["outcome"] == "unknown_number"

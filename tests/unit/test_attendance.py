@@ -30,8 +30,11 @@ def invitation(status: str = "invited", who: str = "p1", waited: timedelta | Non
 def test_a_yes_with_a_seat_left_takes_it_and_plans_the_day_before_message() -> None:
     change = decide(invitation(), action(taken=1), "yes", T0, first_waiting=None, lead=LEAD)
     assert change is not None and (change.status, change.seat, change.waiting) == ("yes", 1, 0)
-    [message] = change.messages
-    assert (message.message_id, message.due_at) == ("event_reminder#p1.act_1", T0 + timedelta(days=2))
+    # the day-before email, its text twin, and the text 30 minutes before (sent only with consent)
+    assert [(m.message_id, m.due_at) for m in change.messages] == [
+        ("event_reminder#p1.act_1", T0 + timedelta(days=2)),
+        ("text_confirm#p1.act_1", T0 + timedelta(days=2)),
+        ("text_soon#p1.act_1", T0 + timedelta(days=3, minutes=-30))]
 
 
 def test_a_yes_to_a_full_action_joins_the_waitlist_instead_of_failing() -> None:
@@ -53,7 +56,8 @@ def test_giving_a_seat_back_seats_the_first_waiting_and_tells_them() -> None:
         assert change is not None and change.status == status
         assert (change.seat, change.waiting, change.promoted) == (0, -1, first)
         kinds = [(m.kind, m.payload["invitation_id"]) for m in change.messages]
-        assert kinds == [("seated", "p2.act_1"), ("event_reminder", "p2.act_1")]
+        assert kinds == [("seated", "p2.act_1"), ("event_reminder", "p2.act_1"),
+                         ("text_confirm", "p2.act_1"), ("text_soon", "p2.act_1")]
         assert change.messages[0].message_id == f"seated#{first.waitlist_key}"
 
 
@@ -102,6 +106,10 @@ def test_after_the_start_seats_are_neither_taken_nor_given_back() -> None:
 def test_no_day_before_message_once_that_day_has_come() -> None:
     soon = action(starts=timedelta(hours=20))
     change = decide(invitation(), soon, "yes", T0, first_waiting=None, lead=LEAD)
+    # only the text 30 minutes before is still ahead; and nothing once that has come too
+    assert change is not None and [m.kind for m in change.messages] == ["text_soon"]
+    now = action(starts=timedelta(minutes=20))
+    change = decide(invitation(), now, "yes", T0, first_waiting=None, lead=LEAD)
     assert change is not None and change.messages == []
 
 
@@ -120,7 +128,7 @@ def test_a_seat_left_while_people_wait_goes_to_the_first_of_them() -> None:
     change = seat_waiting(action(capacity=3, taken=2, waiting=2), first, T0, lead=LEAD)
     assert change is not None and (change.invitation, change.status) == (first, "yes")
     assert (change.seat, change.waiting) == (1, -1)
-    assert [m.kind for m in change.messages] == ["seated", "event_reminder"]
+    assert [m.kind for m in change.messages] == ["seated", "event_reminder", "text_confirm", "text_soon"]
     assert seat_waiting(action(capacity=2, taken=2, waiting=2), first, T0, lead=LEAD) is None
 
 

@@ -233,3 +233,36 @@ def texts_through_the_action(api: Any, local_stack: dict[str, Any], inbound: Loc
     assert any("Reply STOP to stop" in t and "Groundswell" in t for t in answers)
     assert any("texts are on again" in t for t in answers)
     assert reply(api, inbound, fresh_phone(), "START")[1]["outcome"] == "unknown_number"
+
+
+def test_the_thank_yous_best_invitation_is_also_texted_once_after_the_email(
+        api, local_stack, mailbox) -> None:
+    zip_ = fresh_zip()
+    status, action = api.call("POST", "/api/admin/actions", action_body(
+        virtual=False, location={"city": "Springfield", "state": "IL", "zip": zip_}), staff(ORGANIZER_KEY))
+    assert status == 201, action
+    try:
+        slug = api.create_page()["slug"]
+        phone = fresh_phone()
+        email = f"texts.invite.{uuid.uuid4().hex[:10]}@example.org"
+        body = donation_body(2500, email=email, sms_opt_in=True, email_opt_in=True)
+        body["donor"]["phone"], body["donor"]["address"]["zip"] = phone, zip_
+        status, started = api.call("POST", f"/api/pages/{slug}/donations", body)
+        assert status == 201, started
+        intent = started["client_secret"].split("_secret_")[0]
+        paid = stripe_event("payment_intent.succeeded", id=intent, amount=2500, amount_received=2500,
+                            metadata={"donation_id": started["donation_id"]})
+        assert api.webhook(paid)[1]["outcome"] == "applied"
+        invite = f"text_invite#thanks#{started['donation_id']}"
+        assert outbox_item(invite).status == "pending"
+        drain_until(delivered(f"thanks#{started['donation_id']}"))
+        assert links(sent_to(mailbox, email)[0], "i")  # the email invited
+        afternoon = datetime.combine((now().astimezone(CHICAGO) + timedelta(days=1)).date(), time(14, 0),
+                                     tzinfo=CHICAGO).astimezone(timezone.utc)
+        drain_at(afternoon)
+        drain_at(afternoon + timedelta(minutes=1))
+        (sent,) = texts_to(local_stack, phone)
+        assert action["title"] in sent and "RSVP: " in sent and "/i/" in sent
+        assert outbox_item(invite).status == "sent"
+    finally:
+        api.call("PUT", f"/api/admin/actions/{action['action_id']}", {"active": False}, staff(ORGANIZER_KEY))

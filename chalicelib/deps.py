@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from chalicelib.notify.sms import SnsTexter
     from chalicelib.notify.sns import SnsVerifier
     from chalicelib.outbox.dispatcher import Dispatcher
+    from chalicelib.outbox.fanout import Fanout, ShardWorker
     from chalicelib.outbox.model import Handler
     from chalicelib.pages.service import PageService
     from chalicelib.payments.gateway import StripeGateway
@@ -282,6 +283,25 @@ def dispatcher() -> Dispatcher:
     return Dispatcher(outbox_store(), outbox_handlers(), lambda: datetime.now(timezone.utc),
                       s.outbox_max_attempts, priority=send_priority,
                       time_limit=timedelta(seconds=s.drain_seconds))
+
+
+@lru_cache(maxsize=1)
+def drain_fanout() -> Fanout:
+    from chalicelib.outbox.fanout import Fanout
+    from chalicelib.storage.exports import SqsJobQueue
+
+    s = settings()
+    return Fanout(SqsJobQueue(queue_name("drain"), s.region, field="shard"), s.outbox_shards)
+
+
+@lru_cache(maxsize=1)
+def shard_worker() -> ShardWorker:
+    from datetime import datetime, timedelta, timezone
+
+    from chalicelib.outbox.fanout import ShardWorker
+
+    return ShardWorker(dispatcher(), outbox_store(), lambda: datetime.now(timezone.utc),
+                       timedelta(seconds=settings().drain_seconds))
 
 
 @lru_cache(maxsize=1)
@@ -555,7 +575,7 @@ def reset() -> None:
     """Forget built services and settings (tests that change the environment)."""
     for built in (stripe_gateway, job_stripe_gateway, page_store, page_service, donation_store,
                   giving_service, express_service, monthly_gifts, committee_service, staff_auth, staff_keys,
-                  outbox_store, dispatcher, committees,
+                  outbox_store, dispatcher, drain_fanout, shard_worker, committees,
                   export_service, fec_report_service, notice_service,
                   payout_service, reconciler, tokens, mailer, followups, hosting, after, sns_verifier,
                   texter, texting, sms_verifier,

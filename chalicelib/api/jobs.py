@@ -3,9 +3,11 @@ them in `make run`)."""
 
 from __future__ import annotations
 
-from chalice.app import Blueprint, CloudWatchEvent, Rate
+from chalice.app import Blueprint, CloudWatchEvent, Rate, SQSEvent
 
 from chalicelib import deps, logs, metrics
+from chalicelib.config import queue_name
+from chalicelib.outbox.fanout import shard_of_request
 
 jobs = Blueprint(__name__)
 
@@ -21,13 +23,32 @@ def reconcile_pending(event: CloudWatchEvent) -> dict[str, int]:
 
 @jobs.schedule(Rate(1, unit=Rate.MINUTES), name="drain_outbox")
 def drain_outbox(event: CloudWatchEvent) -> dict[str, int]:
-    """Deliver due outbox messages (thank-yous, reminders, excess refunds)."""
-    report = deps.dispatcher().drain()
-    # Every minute, 0 when nothing waits: a missing datapoint means the drain is not running.
-    metrics.count(metrics.OUTBOX_LAG_SECONDS, round(report.lag_seconds, 1))
-    if report.sent or report.failed or report.retried:
-        logs.info("outbox drained", sent=report.sent, retried=report.retried, failed=report.failed)
-    return {"sent": report.sent, "retried": report.retried, "failed": report.failed}
+    """Fan the drain out: one drain request per outbox `due` shard, each drained by its own
+    `drain_shard` worker (chalicelib/outbox/fanout.py)."""
+    return {"shards": deps.drain_fanout().run()}
+
+
+@jobs.on_sqs_message(queue=queue_name("drain"), batch_size=1, name="drain_shard")
+def drain_shard(event: SQSEvent) -> dict[str, int]:
+    """Deliver one shard's due outbox messages (thank-yous, reminders, excess refunds) until
+    none is due or the drain's time budget (`DRAIN_SECONDS`) is spent."""
+    shards = deps.settings().outbox_shards
+    total = {"sent": 0, "retried": 0, "failed": 0}
+    for record in event:
+        try:
+            shard = shard_of_request(record.body, shards)
+        except ValueError:
+            logs.warning("not a drain request")
+            continue
+        report = deps.shard_worker().run(shard)
+        # Every minute per shard, 0 when nothing waits: a missing datapoint means no drain runs.
+        metrics.count(metrics.OUTBOX_LAG_SECONDS, round(report.lag_seconds, 1))
+        if report.sent or report.failed or report.retried:
+            logs.info("outbox drained", shard=shard, sent=report.sent, retried=report.retried,
+                      failed=report.failed)
+        total = {"sent": total["sent"] + report.sent, "retried": total["retried"] + report.retried,
+                 "failed": total["failed"] + report.failed}
+    return total
 
 
 @jobs.schedule(Rate(1, unit=Rate.HOURS), name="notify_ending_plans")

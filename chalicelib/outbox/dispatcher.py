@@ -79,13 +79,20 @@ class Dispatcher:
         """Deliver up to `limit` due messages, the most urgent kinds first."""
         report = DrainReport()
         now = self.clock()
-        candidates = self.store.due(now, limit)
+        self.deliver(self.store.due(now, limit), now, now, report)
+        return report
+
+    def deliver(self, candidates: list[Claimed], now: datetime, started: datetime,
+                report: DrainReport, time_limit: timedelta | None = None) -> None:
+        """Claim and deliver `candidates` (read as due at `now`), the most urgent kinds first,
+        until `time_limit` (default: this dispatcher's) has passed since `started`."""
+        limit = time_limit if time_limit is not None else self.time_limit
         if candidates:
             oldest = min(c.message.due_at for c in candidates)
-            report.lag_seconds = max((now - oldest).total_seconds(), 0.0)
-        candidates.sort(key=lambda c: (self.priority(c.message), c.message.due_at))
+            report.lag_seconds = max(report.lag_seconds, (now - oldest).total_seconds(), 0.0)
+        candidates = sorted(candidates, key=lambda c: (self.priority(c.message), c.message.due_at))
         for candidate in candidates:
-            if self.time_limit is not None and self.clock() - now >= self.time_limit:
+            if limit is not None and self.clock() - started >= limit:
                 break
             try:
                 item = self.store.claim(candidate, now + LEASE)
@@ -97,7 +104,6 @@ class Dispatcher:
                 report.skipped += 1
                 logs.warning("outbox message not handled, left for its lease to end",
                              message_id=candidate.message.message_id, error=type(exc).__name__)
-        return report
 
     def _deliver(self, item: Claimed, report: DrainReport) -> None:
         message = item.message

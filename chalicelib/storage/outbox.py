@@ -36,12 +36,15 @@ class OutboxRepository:
     def due(self, now: datetime, limit: int) -> list[Claimed]:
         found: list[Claimed] = []
         for n in range(self.shards):
-            query = OutboxModel.due.query(f"due#{n}", OutboxModel.due_at <= now, limit=limit)
-            for item in query:
-                found.append(Claimed(_message(item), int(item.attempts), int(item.version)))
-                if len(found) >= limit:
-                    return found
+            found += self.due_in(f"due#{n}", now, limit - len(found))
+            if len(found) >= limit:
+                break
         return found
+
+    def due_in(self, shard: str, now: datetime, limit: int) -> list[Claimed]:
+        """Up to `limit` messages of one `due` shard due by `now`, oldest first (one Query)."""
+        query = OutboxModel.due.query(shard, OutboxModel.due_at <= now, limit=limit)
+        return [Claimed(_message(item), int(item.attempts), int(item.version)) for item in query]
 
     def claim(self, item: Claimed, lease_until: datetime) -> Claimed | None:
         model = OutboxModel(item.message.message_id)

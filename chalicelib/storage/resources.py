@@ -11,7 +11,8 @@ from chalicelib.storage.tables import ensure_tables
 
 def queues() -> list[str]:
     """SQS queues (each gets a dead-letter queue `<name>-dlq` in the deployment template)."""
-    return [queue_name("exports"), queue_name("payouts"), queue_name("reports")]
+    return [queue_name("exports"), queue_name("payouts"), queue_name("reports"),
+            queue_name("drain")]
 
 
 def buckets() -> list[str]:

@@ -117,8 +117,9 @@ class Measured:
     messages_per_donation: float  # due within the hour (thank-yous, credits; not later reminders)
     drain_ms_per_message: float
     reserved: Mapping[str, int] = field(default_factory=dict)  # .chalice/config.json (prod)
-    drain_batch: int = 100  # messages per `drain_outbox` run
-    drain_runs_per_minute: float = 1.0
+    # The drain fans out (chalicelib/outbox/fanout.py): one `drain_shard` worker per outbox
+    # `due` shard, each delivering continuously at 1000 / drain_ms_per_message messages a second.
+    drain_shards: int = 10  # OUTBOX_SHARDS
     background_stripe: float = 25  # STRIPE_REQUESTS_PER_SECOND
 
 
@@ -208,7 +209,8 @@ def rows(m: Measured, s: Scenario) -> list[Row]:
     api_steps = tuple(origin_rps(m, s))
     api_concurrency = concurrency(m, s, api_steps)
     messages = s.contributions_per_second * m.messages_per_donation
-    drain_capacity = m.drain_batch * m.drain_runs_per_minute / 60
+    per_worker = 1000 / m.drain_ms_per_message if m.drain_ms_per_message > 0 else 0.0
+    drain_capacity = min(m.drain_shards * per_worker, QUOTAS["ses_rate"].value)
     emails = s.contributions_per_second * m.emails_per_donation
     out = [
         Row("CloudFront requests", edge_rps(m, s), "requests/s", QUOTAS["cloudfront_rps"]),
@@ -220,9 +222,10 @@ def rows(m: Measured, s: Scenario) -> list[Row]:
         Row("Lambda concurrency, `api_handler`", api_concurrency, "executions",
             Quota(m.reserved.get("api_handler", QUOTAS["lambda_concurrency"].value),
                   "its reserved concurrency (.chalice/config.json, prod)")),
-        Row("outbox drain throughput (`drain_outbox`)", messages, "messages/s",
-            Quota(drain_capacity, f"{m.drain_batch} messages per run, "
-                                  f"{m.drain_runs_per_minute:g} run a minute (chalicelib/api/jobs.py)",
+        Row("outbox drain throughput (`drain_shard` workers)", messages, "messages/s",
+            Quota(drain_capacity, f"{m.drain_shards} shard workers x {per_worker:.1f} messages/s "
+                                  f"each (measured), capped by {QUOTAS['ses_rate'].name}; "
+                                  f"shards: OUTBOX_SHARDS={m.drain_shards}",
                   raisable=False)),
         Row("SES sends", emails, "emails/s", QUOTAS["ses_rate"]),
         Row("SES sends in 24 hours (this hour's)", emails * 3600 * s.hours, "emails",
@@ -288,8 +291,10 @@ def table(model: list[Row], m: Measured) -> str:
         elif r.breaks and r.resource.startswith("DynamoDB key"):
             todo = "one key takes more than a partition can: shard it"
         elif r.breaks and r.resource.startswith("outbox drain"):
-            todo = (f"drain in parallel: ≥ {math.ceil(r.load * MARGIN / max(r.quota.value, 1e-9)):,}x "
-                    "today's (one drain per outbox shard, run continuously)")
+            per_worker = 1000 / m.drain_ms_per_message if m.drain_ms_per_message > 0 else 1.0
+            todo = (f"set OUTBOX_SHARDS ≥ {math.ceil(r.load * MARGIN / per_worker):,} (and the "
+                    "`drain_shard` reserved concurrency with it), and raise SES's MaxSendRate "
+                    "(the SES sends row)")
         headroom = f"{r.headroom:,.2f}x" if r.headroom < 100 else "≥ 100x"
         out.append(f"| {r.resource} | {_number(r.load)} {r.unit} | {_number(r.quota.value)} "
                    f"({r.quota.name}) | {headroom} | {todo} |")
@@ -353,4 +358,5 @@ def measured(work: dict[str, Any], ceiling: dict[str, Any], reserved: Mapping[st
     return Measured(steps, families, emails_per_donation=d.get("emails_per_donation", 1.0),
                     stripe_per_intake=work.get("stripe_per_intake", 1.0),
                     messages_per_donation=d.get("due_per_donation", 1.0),
-                    drain_ms_per_message=d.get("ms_per_message", 0.0), reserved=reserved)
+                    drain_ms_per_message=d.get("ms_per_message", 0.0), reserved=reserved,
+                    drain_shards=int(configured.get("OUTBOX_SHARDS", 10)))

@@ -184,15 +184,14 @@ def _stripe_requests(base: str | None, since: float) -> int:
 
 
 def _drain() -> tuple[int, float]:
-    """Deliver what the outbox holds that is due now, as the scheduled job does; (sent, seconds)."""
+    """Deliver what the outbox holds that is due now, as the fanned-out drain does: each shard's
+    worker in turn (one at a time, so the time per message is one worker's); (sent, seconds)."""
     from chalicelib import deps
+    from chalicelib.outbox.fanout import plan
 
     sent, t = 0, time.perf_counter()
-    for _ in range(20):
-        report = deps.dispatcher().drain()
-        sent += report.sent
-        if not (report.sent or report.retried or report.failed):
-            break
+    for shard in plan(deps.settings().outbox_shards):
+        sent += deps.shard_worker().run(shard).sent
     return sent, time.perf_counter() - t
 
 
@@ -205,7 +204,7 @@ def _delivery_note(d: dict[str, Any]) -> str:
     sent = d.get("sent", 0)
     if not w or not sent:
         return text + "None was due during the run (later reminders), so delivery is not measured."
-    return text + (f"Delivering the {sent} due now (the `drain_outbox` job): {w.requests / sent:.1f} "
+    return text + (f"Delivering the {sent} due now (the `drain_shard` workers, one per shard): {w.requests / sent:.1f} "
                    f"DynamoDB requests, {w.wru / sent:.1f} WRU and {w.rru / sent:.1f} RRU per message; "
                    f"other AWS calls: {dict(w.other) or 'none'}.")
 

@@ -254,7 +254,7 @@ def test_only_the_outbox_sends_mail_and_only_from_our_address(template: dict[str
     mail_from = PROD_ENV.get("MAIL_FROM") or Settings.model_fields["mail_from"].default
     mail = [(name, st) for name, policy in pkg.policies(STAGE).items() for st in policy["Statement"]
             if any(a.startswith("ses:") for a in _listed(st["Action"]))]
-    assert {name for name, _ in mail} == {"policy-prod-drain_outbox.json"}
+    assert {name for name, _ in mail} == {"policy-prod-drain_shard.json"}
     senders = [st for _, st in mail if {"ses:SendEmail", "ses:SendRawEmail"} & set(_listed(st["Action"]))]
     assert senders and all(st["Condition"] == {"StringEquals": {"ses:FromAddress": parseaddr(mail_from)[1]}}
                            for st in senders)

@@ -93,8 +93,9 @@ def test_the_drain_reports_the_oldest_due_message(client, capsys) -> None:
     waiting = OutboxMessage(f"lag-{uuid.uuid4().hex}", "no-such-kind", now - timedelta(minutes=10))
     deps.outbox_store().item(waiting, now).save()
     capsys.readouterr()
-    result = client.lambda_.invoke("drain_outbox", client.events.generate_cw_event(
-        source="aws.events", detail_type="Scheduled Event", detail={}, resources=[]))
+    shard = deps.outbox_store().shard_of(waiting.message_id)  # as `drain_outbox` fans out
+    result = client.lambda_.invoke("drain_shard", client.events.generate_sqs_event(
+        message_bodies=[json.dumps({"shard": shard})], queue_name="drain"))
     assert result.payload is not None
     [line] = [d for d in emf_lines(capsys.readouterr().out)
               if metrics.OUTBOX_LAG_SECONDS in metric_names(d)]

@@ -76,14 +76,27 @@ def test_tables_add_their_families_and_meet_the_warm_throughput() -> None:
 def test_the_first_limit_to_break_is_the_one_most_over_its_quota() -> None:
     rows = sm.rows(MEASURED, NIGHT)
     first = sm.first_to_break(rows)
-    # 4,500 messages/s against the drain's 100 a minute (1.67/s) is 2,700x over: before SES's
-    # 3,000 emails/s against 14 (214x) or Stripe's 3,025 requests/s against 100.
+    # 4,500 messages/s against the drain's 14/s (10 shard workers at 25/s each, capped by SES's
+    # 14/s) is 321x over: before SES's 3,000 emails/s against 14 (214x) or Stripe's 3,025
+    # requests/s against 100.
     assert first is not None and first.resource.startswith("outbox drain")
-    assert first.utilization == pytest.approx(4_500 / (100 / 60))
+    assert first.utilization == pytest.approx(4_500 / 14)
     assert by_name(rows, "SES sends").utilization == pytest.approx(3_000 / 14)
     assert by_name(rows, "Stripe requests").load == 3_025
     quiet = sm.Scenario(contributions_per_second=0.01, views_per_second=0.1)
     assert sm.first_to_break(sm.rows(MEASURED, quiet)) is None
+
+
+def test_the_drains_capacity_is_shards_times_a_workers_rate_capped_by_ses() -> None:
+    from dataclasses import replace
+
+    slow = replace(MEASURED, drain_ms_per_message=1_000, drain_shards=10)  # 1 message/s each
+    drain = by_name(sm.rows(slow, NIGHT), "outbox drain")
+    assert drain.quota.value == pytest.approx(10.0) and "OUTBOX_SHARDS=10" in drain.quota.name
+    wide = replace(MEASURED, drain_shards=40)  # 40 x 25/s = 1,000/s: SES's 14/s binds
+    assert by_name(sm.rows(wide, NIGHT), "outbox drain").quota.value == pytest.approx(14.0)
+    # 4,500 x 1.5 / 1 message/s per worker: the shards the night needs at that rate
+    assert "set OUTBOX_SHARDS ≥ 6,750" in sm.table(sm.rows(slow, NIGHT), slow)
 
 
 def test_the_hours_cost_at_list_prices() -> None:

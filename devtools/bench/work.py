@@ -204,7 +204,8 @@ def _delivery_note(d: dict[str, Any]) -> str:
     sent = d.get("sent", 0)
     if not w or not sent:
         return text + "None was due during the run (later reminders), so delivery is not measured."
-    return text + (f"Delivering the {sent} due now (the `drain_shard` workers, one per shard): {w.requests / sent:.1f} "
+    return text + (f"Delivering the {sent} due now (the `drain_shard` workers, one per shard): "
+                   f"{w.requests / sent:.1f} "
                    f"DynamoDB requests, {w.wru / sent:.1f} WRU and {w.rru / sent:.1f} RRU per message; "
                    f"other AWS calls: {dict(w.other) or 'none'}.")
 

@@ -241,7 +241,7 @@ def test_the_policies_grant_no_call_the_code_never_makes(template: dict[str, Any
 def test_only_the_outbox_sends_texts_and_only_to_phone_numbers(template: dict[str, Any]) -> None:
     texts = [(name, st) for name, policy in pkg.policies(STAGE).items() for st in policy["Statement"]
              if any(a.startswith("sns:") for a in _listed(st["Action"]))]
-    assert {name for name, _ in texts} == {"policy-prod-drain_outbox.json"}
+    assert {name for name, _ in texts} == {"policy-prod-drain_shard.json"}
     # a text to a phone number has no resource ARN; nothing else of SNS is granted
     assert [(st["Action"], st["Resource"]) for _, st in texts] == [(["sns:Publish"], "*")]
 

@@ -134,7 +134,7 @@ ROUTES: dict[tuple[str, str], Op] = {
         form={"type": "object", "properties": {"day": {"type": "string"}}}),
     ("POST", "/me/card"): Op(
         "A SetupIntent for a new card on every running monthly gift, and the page whose Payment "
-        "Element confirms it (409 with no running gift)", "portal", ok=200, errors=HTML,
+        "Element confirms it (409 with no running gift)", "portal", ok=200, html=True, errors=HTML,
         status=(403, 409), form=OBJECT),
     ("POST", "/me/card/apply"): Op(
         "Put the confirmed SetupIntent's card on the customer and every running monthly gift",

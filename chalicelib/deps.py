@@ -230,7 +230,7 @@ def outbox_handlers() -> dict[str, Handler]:
             PLAN_FORGONE: end_plan_handler(job_stripe_gateway(), donation_store(),
                                            lambda: datetime.now(timezone.utc)),
             FORGO_JOB: forgo_handler(committees(), MovementLedger(settings().ledger_shards), donation_store(),
-                                     outbox_store(), lambda: datetime.now(timezone.utc)),
+                                     outbox_store(), lambda: datetime.now(timezone.utc), page_store()),
             BEST_EFFORTS_KIND: ask, SIGNIN_MESSAGE: signin().deliver_link,
             PORTAL_MESSAGE: portal().deliver_link,
             NOTICE_CHECK: notice_service().check,

@@ -9,6 +9,7 @@ nothing, under the same conditions; an event's marker and effects commit togethe
 from __future__ import annotations
 
 import copy
+from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
@@ -483,9 +484,26 @@ class MemorySessions:
 class MemoryPages:
     def __init__(self, *pages: Page) -> None:
         self.pages = {p.slug: p for p in pages}
+        self.writes = 0
 
-    def get(self, slug: str) -> Page | None:
+    def get(self, slug: str, consistent: bool = False) -> Page | None:
         return self.pages.get(slug)
+
+    def committee_pages(self, committee_id: str) -> Iterator[Page]:
+        """The committee's pages, as the repository's filtered Scan yields them."""
+        yield from [p for p in self.pages.values() if p.committee_id == committee_id]
+
+    def update(self, slug: str, expected_version: int, changes: dict[str, Any],
+               updated_at: datetime) -> Page:
+        """`changes` if the page is still at `expected_version` (StalePage otherwise)."""
+        from chalicelib.pages.service import StalePage
+
+        page = self.pages[slug]
+        if page.version != expected_version:
+            raise StalePage(slug)
+        self.pages[slug] = replace(page, **changes, updated_at=updated_at, version=expected_version + 1)
+        self.writes += 1
+        return self.pages[slug]
 
 
 class MemoryCommittees:

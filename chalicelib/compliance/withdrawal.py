@@ -20,6 +20,7 @@ from chalicelib.outbox.model import Delivered, OutboxMessage
 if TYPE_CHECKING:
     from chalicelib.compliance.committees import Committee
     from chalicelib.giving.model import Donation
+    from chalicelib.pages.model import Page
 
 FORGONE_REFUND = "refund_forgone"
 FORGONE_NOTICE = "forgone_notice"
@@ -89,6 +90,28 @@ def forgone_notice(refund: OutboxMessage) -> OutboxMessage:
                          {k: refund.payload[k] for k in keep})
 
 
+PAGE_FORGONE = "election_forgone"
+PAGE_FORGONE_NOTICE = "The candidate is no longer running in this election; no new gifts are taken."
+
+
+def forgone_page_changes(committee: Committee, page: Page) -> dict[str, Any] | None:
+    """What a page of `committee` must change once elections are forgone (None: nothing).
+    A page whose every offered election is forgone closes (`closed_reason`
+    `election_forgone`); one that also offers an election still open offers only those, its
+    own election the first of them when its own is forgone. A page closed already, or offering
+    nothing forgone, changes nothing (so running the job again writes nothing)."""
+    forgone = forgone_elections(committee)
+    if page.committee_id != committee.committee_id or page.closed_reason is not None or not forgone:
+        return None
+    offered = page.offered
+    kept = [code for code in offered if code not in forgone]
+    if len(kept) == len(offered):
+        return None
+    if not kept:
+        return {"closed_reason": PAGE_FORGONE}
+    return {"elections": kept, "election": page.election if page.election in kept else kept[0]}
+
+
 FORGO_JOB = "forgo_elections"
 
 
@@ -120,14 +143,47 @@ class Queue(Protocol):
     def enqueue(self, message: OutboxMessage, now: datetime) -> None: ...
 
 
+class Pages(Protocol):
+    def committee_pages(self, committee_id: str) -> Iterator[Page]: ...
+    def get(self, slug: str, consistent: bool = False) -> Page | None: ...
+    def update(self, slug: str, expected_version: int, changes: dict[str, Any],
+               updated_at: datetime) -> Page: ...
+
+
+PAGE_ATTEMPTS = 3
+
+
+def close_forgone_pages(committee: Committee, pages: Pages, now: datetime) -> int:
+    """Write `forgone_page_changes` for each of the committee's pages (each conditional on the
+    version read; an organizer's concurrent edit means deciding again). How many changed."""
+    from chalicelib.pages.service import StalePage
+
+    changed = 0
+    for page in pages.committee_pages(committee.committee_id):
+        current: Page | None = page
+        for _ in range(PAGE_ATTEMPTS):
+            changes = forgone_page_changes(committee, current) if current is not None else None
+            if changes is None:
+                break
+            try:
+                pages.update(page.slug, current.version, changes, now)  # type: ignore[union-attr]
+                changed += 1
+                break
+            except StalePage:
+                current = pages.get(page.slug, consistent=True)
+    return changed
+
+
 def forgo_handler(committees: Committees, ledger: Movements, donations: Donations, queue: Queue,
-                  clock: Callable[[], datetime]):  # type: ignore[no-untyped-def]
+                  clock: Callable[[], datetime], pages: Pages | None = None):  # type: ignore[no-untyped-def]
     """`forgo_elections`: page through the committee's movement ledger (its `by-month` index,
     never a table scan) over the cycle of the forgone elections, and queue one
     `refund_forgone#{donation_id}` per contribution designated for one of them, and one
     `end_plan_forgone#{subscription_id}` per monthly gift whose gifts were for them or whose
     next renewal would be (`renewal_forgone`). Queueing is conditional on the message id, so a
-    job delivered twice queues each refund once."""
+    job delivered twice queues each refund once. First it closes the committee's pages that
+    offer only forgone elections and narrows the others to their open ones
+    (`close_forgone_pages`); a page changed already is left as it is."""
 
     def forgo(message: OutboxMessage) -> Delivered:
         committee = committees.get(str(message.payload["committee_id"]))
@@ -135,6 +191,7 @@ def forgo_handler(committees: Committees, ledger: Movements, donations: Donation
         if not forgone:
             return Delivered("nothing forgone")
         now = clock()
+        closed = close_forgone_pages(committee, pages, now) if pages is not None else 0
         days = [e.date for e in committee.elections if e.code in forgone]
         start = local_midnight(committee.cycle(min(days)).start, committee.zone).astimezone(timezone.utc)
         seen: set[str] = set()
@@ -161,7 +218,7 @@ def forgo_handler(committees: Committees, ledger: Movements, donations: Donation
                 queue.enqueue(refund, now)
                 queue.enqueue(forgone_notice(refund), now)
                 queued += 1
-        return Delivered(f"{queued} refunds queued")
+        return Delivered(f"{queued} refunds queued, {closed} pages changed")
 
     return forgo
 

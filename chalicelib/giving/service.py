@@ -32,6 +32,7 @@ from chalicelib.compliance.remedies import (
     redesignation_notice,
     redesignation_target,
 )
+from chalicelib.compliance.withdrawal import PAGE_FORGONE, PAGE_FORGONE_NOTICE
 from chalicelib.errors import Conflict, InvalidInput, NotFound, ProviderBusy
 from chalicelib.giving.events import PaymentEvent, awaits_its_payment, not_its_payment
 from chalicelib.giving.ledger import Fact, PaymentState, TotalsDelta, merge, totals_delta
@@ -436,6 +437,8 @@ class GivingService:
         page = self.pages.get(slug)
         if page is None:
             raise NotFound("page_not_found", f"No donation page '{slug}'.")
+        if page.closed_reason == PAGE_FORGONE:
+            raise Conflict("page_closed", PAGE_FORGONE_NOTICE)
         if not page.is_open(self.clock()):
             raise Conflict("page_closed", "This page's deadline has passed; it no longer takes donations.")
         return page

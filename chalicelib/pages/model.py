@@ -89,6 +89,9 @@ class Page:
     auto_allocate: bool = False
     # The origins of other sites allowed to show this page's form in a frame (/embed/{slug}).
     embed_origins: list[str] = field(default_factory=list)
+    # Why the page was closed before its deadline (`election_forgone`: every election it offered
+    # is one the candidate no longer takes part in); None while it runs to its deadline.
+    closed_reason: str | None = None
     version: int = 0
     extra: dict[str, object] = field(default_factory=dict)
 
@@ -104,7 +107,7 @@ class Page:
         return next((d for d in schedule if now < d), schedule[-1])
 
     def is_open(self, now: datetime) -> bool:
-        return now < self.schedule[-1]
+        return self.closed_reason is None and now < self.schedule[-1]
 
     def seconds_remaining(self, now: datetime) -> int:
         return max(int((self.current_deadline(now) - now).total_seconds()), 0)
@@ -159,6 +162,7 @@ class Page:
             "variants": [v.view() for v in self.variants],
             "auto_allocate": self.auto_allocate,
             "embed_origins": list(self.embed_origins),
+            "closed_reason": self.closed_reason,
             "version": self.version,
             "created_at": isoformat_utc(self.created_at),
             "updated_at": isoformat_utc(self.updated_at),
@@ -172,7 +176,7 @@ class PageTotals:
 
 
 PUBLIC_FIELDS = ("slug", "title", "headline", "body", "ask_amounts_cents", "goal_cents",
-                 "election", "elections", "committee_id")
+                 "election", "elections", "committee_id", "closed_reason")
 
 
 def public_view(page: Page, totals: PageTotals, now: datetime, publishable_key: str) -> dict[str, object]:

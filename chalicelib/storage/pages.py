@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import builtins
+from collections.abc import Iterator
 from datetime import datetime, timezone
 from typing import Any
 
@@ -24,7 +25,7 @@ from chalicelib.storage.models import CounterShardModel, PageHistoryModel, PageM
 
 _FIELDS = ("title", "headline", "body", "ask_amounts_cents", "goal_cents", "deadline",
            "election", "elections", "committee_id", "deadlines", "deadline_extended", "auto_allocate",
-           "embed_origins")
+           "embed_origins", "closed_reason")
 
 
 class PageRepository:
@@ -118,6 +119,15 @@ class PageRepository:
         items = sorted((_from_item(i) for i in found), key=lambda p: p.slug)
         return Slice(items, paging.encode(found.last_evaluated_key))
 
+    def committee_pages(self, committee_id: str, page_size: int = 100) -> Iterator[Page]:
+        """Every page of one committee, read a Scan page (`page_size` items) at a time with the
+        committee as the filter: the pages table holds one item per page (no per-donation
+        writes), so this reads pages, never donations. Read consistently (a job decides on it)."""
+        found = PageModel.scan(PageModel.committee_id == committee_id, page_size=page_size,
+                               consistent_read=True)
+        for item in found:
+            yield _from_item(item)
+
     def history(self, slug: str) -> builtins.list[HistoryEntry]:
         return [HistoryEntry(
             slug=i.slug, version=int(i.version), action=i.action,
@@ -165,4 +175,5 @@ def _from_item(i: PageModel) -> Page:
         variants=[Variant.from_dict(v) for v in i.variants or []],
         auto_allocate=bool(i.auto_allocate), version=int(i.version or 0),
         embed_origins=[str(o) for o in i.embed_origins or []],
+        closed_reason=i.closed_reason or None,
     )

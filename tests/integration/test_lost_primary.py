@@ -84,7 +84,8 @@ def test_a_lost_primary_refunds_each_general_gift_once(api, local_stack, mailbox
 
     body = donation_body(2_700, email=f"lost.{uuid.uuid4().hex[:10]}@example.org")
     status, answer = api.call("POST", f"/api/pages/{slug}/donations", {**body, "election": calendar.general})
-    assert status == 400 and answer["error"]["code"] == "election_not_open", answer
+    # Its elections (the primary is dated after the day it was lost, too) are all forgone: closed.
+    assert status == 409 and answer["error"]["code"] == "page_closed", answer
 
 
 def test_a_lost_primary_ends_monthly_plans_for_the_general(api, stripe_api, local_stack,
@@ -117,3 +118,45 @@ def test_a_withdrawal_refunds_the_gifts_for_later_elections_once(api, local_stac
     assert one["amount_refunded"] == 5_000
     (notice,) = [m for m in sent_to(mailbox, email) if "refunded" in m["Subject"]]
     assert "withdrew from the race" in text_of(notice)
+
+
+def test_a_lost_primary_closes_the_general_pages_and_narrows_the_others(api, local_stack) -> None:
+    from datetime import datetime, timezone
+
+    from chalicelib.compliance.withdrawal import FORGO_JOB
+    from chalicelib.outbox.model import OutboxMessage
+    from chalicelib.storage.models import PageModel
+
+    calendar = ElectionCalendar(api)  # a held election with debts, a primary and a general ahead
+    general = calendar.page(calendar.general)
+    both = calendar.page(calendar.general, [calendar.held, calendar.general])
+    debts = calendar.page(calendar.held)
+    lost = calendar.configure(status="lost_primary")  # today: the primary and the general forgone
+    job = f"forgo_elections#{calendar.committee_id}#lost_primary#{lost['status_date']}"
+    assert drain_until(delivered(job)).status == "sent"
+
+    status, view = api.call("GET", f"/api/pages/{general}")
+    assert status == 200 and view["status"] == "closed" and view["closed_reason"] == "election_forgone"
+    html = api.client.http.get(f"/donate/{general}").body.decode()
+    assert "The candidate is no longer running in this election; no new gifts are taken." in html
+    assert 'id="donate"' not in html  # no form
+    body = donation_body(2_700, email=f"lost.{uuid.uuid4().hex[:10]}@example.org")
+    status, answer = api.call("POST", f"/api/pages/{general}/donations", body)
+    assert status == 409 and answer["error"]["code"] == "page_closed", answer
+    assert "no longer running" in answer["error"]["message"]
+
+    status, view = api.call("GET", f"/api/pages/{both}")  # open for the held election's debts only
+    assert view["status"] == "open" and view["closed_reason"] is None
+    assert view["elections"] == [calendar.held] and view["election"] == calendar.held
+    status, _ = api.call("POST", f"/api/pages/{both}/donations",
+                         {**donation_body(1_000, email=f"lost.{uuid.uuid4().hex[:10]}@example.org"),
+                          "election": calendar.held})
+    assert status == 201
+    status, view = api.call("GET", f"/api/pages/{debts}")
+    assert view["status"] == "open" and view["elections"] == [calendar.held]
+
+    versions = {slug: PageModel.get(slug, consistent_read=True).version for slug in (general, both, debts)}
+    again = OutboxMessage(job, FORGO_JOB, datetime.now(timezone.utc), {"committee_id": calendar.committee_id})
+    assert deps.outbox_handlers()[FORGO_JOB](again).result.endswith("0 pages changed")  # run again
+    assert {slug: PageModel.get(slug, consistent_read=True).version
+            for slug in (general, both, debts)} == versions

@@ -17,8 +17,10 @@ from chalicelib.compliance.withdrawal import (
     FORGO_JOB,
     FORGONE_NOTICE,
     FORGONE_REFUND,
+    PAGE_FORGONE,
     forgo_handler,
     forgone_elections,
+    forgone_page_changes,
     forgone_refund,
     newly_forgone,
     renewal_forgone,
@@ -27,7 +29,7 @@ from chalicelib.exports.model import LedgerMovement
 from chalicelib.giving.ledger import PaymentState
 from chalicelib.giving.model import Donation, DonorSnapshot
 from chalicelib.outbox.model import OutboxMessage
-from tests.giving_twins import MemoryDonations
+from tests.giving_twins import MemoryDonations, MemoryPages, page
 from tests.helpers import committee_body
 
 D = date.fromisoformat
@@ -206,3 +208,33 @@ def test_a_monthly_gift_for_the_lost_primary_ends_with_the_general_and_keeps_its
                           lambda: later)
     forgo(OutboxMessage(f"{FORGO_JOB}#x", FORGO_JOB, later, {"committee_id": lost.committee_id}))
     assert sorted(queue.messages) == ["end_plan_forgone#sub_primary", "end_plan_forgone#sub_runoff"]
+
+
+def test_a_lost_primary_closes_the_pages_that_offer_only_forgone_elections() -> None:
+    lost = status(ACTIVE, "lost_primary", "2026-06-03")  # the runoff and the general forgone
+    general = page("general", election="G2026")
+    both = replace(page("both", election="G2026"), elections=["P2026", "G2026"])
+    runoff_general = replace(page("later", election="R2026"), elections=["R2026", "G2026"])
+    primary = page("primary", election="P2026")
+    other = page("other", committee_id="C00000002", election="G2026")
+    assert forgone_page_changes(ACTIVE, general) is None  # nothing forgone while active
+    assert forgone_page_changes(lost, general) == {"closed_reason": PAGE_FORGONE}
+    assert forgone_page_changes(lost, runoff_general) == {"closed_reason": PAGE_FORGONE}
+    # Still open for the (held) primary's debts, and only for it.
+    assert forgone_page_changes(lost, both) == {"elections": ["P2026"], "election": "P2026"}
+    assert forgone_page_changes(lost, primary) is None
+    assert forgone_page_changes(lost, other) is None  # another committee's page
+
+    store = Committees()
+    store.saved[lost.committee_id] = lost
+    pages = MemoryPages(general, both, runoff_general, primary, other)
+    forgo = forgo_handler(store, Ledger(), MemoryDonations(), Queue(), lambda: NOW, pages)
+    job = OutboxMessage(f"{FORGO_JOB}#x", FORGO_JOB, NOW, {"committee_id": lost.committee_id})
+    assert forgo(job).result.endswith("3 pages changed")
+    assert pages.pages["general"].closed_reason == PAGE_FORGONE
+    assert not pages.pages["general"].is_open(NOW)
+    assert pages.pages["both"].is_open(NOW) and pages.pages["both"].offered == ["P2026"]
+    assert pages.pages["primary"] == primary and pages.pages["other"] == other
+    writes = pages.writes
+    assert forgo(job).result.endswith("0 pages changed")  # delivered twice: nothing more
+    assert pages.writes == writes == 3

@@ -82,6 +82,8 @@ class MemoryDonations:
     donations: dict[str, Donation] = field(default_factory=dict)
     donors: dict[str, DonorRecord] = field(default_factory=dict)
     identities: dict[str, str] = field(default_factory=dict)
+    # The Stripe customer recorded on an email's identity (its first paid gift that made one).
+    identity_customers: dict[str, str] = field(default_factory=dict)
     aggregates: dict[tuple[str, str], Aggregate] = field(default_factory=dict)
     used_links: dict[str, datetime] = field(default_factory=dict)
     markers: set[str] = field(default_factory=set)
@@ -103,7 +105,8 @@ class MemoryDonations:
     def read_intake(self, snapshot: DonorSnapshot, counter_keys: Any) -> IntakeRead:
         hits = self.velocity.hits if self.velocity is not None else {}
         return IntakeRead(self.resolve_donor(snapshot),
-                          {k: hits[k] for k in counter_keys if k in hits})
+                          {k: hits[k] for k in counter_keys if k in hits},
+                          self.identity_customers.get(identity_keys(snapshot)[0]))
 
     def create_pending(self, donation: Donation, reservation: Reservation,
                        express: ExpressUse | None = None,
@@ -256,6 +259,8 @@ class MemoryDonations:
                 record.customer_id = donation.customer_id
             for key in identity_keys(donation.donor):
                 self.identities.setdefault(key, donation.donor_id)
+            if donation.customer_id:
+                self.identity_customers.setdefault(identity_keys(donation.donor)[0], donation.customer_id)
         net = self.aggregates.setdefault((donation.donor_id, aggregate.scope), Aggregate())
         net.net_cents += aggregate.net_cents
         net.contributions += aggregate.contributions
@@ -529,6 +534,7 @@ class MemoryPayments:
     def __init__(self) -> None:
         self.intents: dict[str, tuple[PaymentIntentRef, Charge, str]] = {}  # by idempotency key
         self.cards: dict[str, SavedCard] = {}
+        self.customers: dict[str, str] = {}  # idempotency key -> the customer it created
         self.cancelled: list[str] = []
         self.cancel_keys: dict[str, str] = {}  # idempotency key -> cancellation reason
         self.refunds: dict[str, tuple[str, int, str]] = {}  # idempotency key -> refund
@@ -564,7 +570,8 @@ class MemoryPayments:
                             "requires_payment_method")
 
     def create_customer(self, *, donor_id: str, idempotency_key: str, **_: Any) -> str:
-        return f"cus_{donor_id}"
+        """A new customer per idempotency key (a retried request gets the same one)."""
+        return self.customers.setdefault(idempotency_key, f"cus_{len(self.customers) + 1}")
 
     def create_monthly_subscription(self, **_: Any) -> PaymentIntentRef:
         raise NotImplementedError

@@ -233,6 +233,9 @@ class IntakeRead:
 
     donor_id: str
     counts: dict[str, int] = field(default_factory=dict)
+    # The Stripe customer this email's earlier gifts recorded (monthly or saved card), reused
+    # by its later ones so a new card reaches all of them (one customer per donor's address).
+    customer_id: str | None = None
 
 
 class DonationStore(Protocol):
@@ -391,6 +394,9 @@ class GivingService:
             email_opt_in=request.email_opt_in, sms_opt_in=request.sms_opt_in,
             idempotency_key=request.idempotency_key,
             interests=sorted(set(request.interests or [])),
+            # A monthly gift or a saved card goes on the customer this address has already.
+            customer_id=(read.customer_id if express is None
+                         and (request.recurring or request.save_payment_method) else None),
             attestations=request.attestations.model_dump(),
             limit_scope=scope, reserved_cents=request.amount_cents,
             reserved_by=snapshot.donor_id if snapshot.donor_id != person else None,
@@ -507,7 +513,9 @@ class GivingService:
         customer_id = None
         if request.recurring or request.save_payment_method:
             d = donation.donor
-            customer_id = self.payments.create_customer(
+            # The address's customer when it has one (read with the donor at intake), else a new
+            # one; its idempotency key is the donation's, so a retried start makes one only.
+            customer_id = donation.customer_id or self.payments.create_customer(
                 email=d.email, name=f"{d.first_name} {d.last_name}", donor_id=donation.donor_id,
                 idempotency_key=f"{key}-customer")
         if request.recurring and customer_id:

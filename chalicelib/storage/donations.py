@@ -129,10 +129,14 @@ class DonationRepository:
             DonorIdentityModel: [email_key, name_key],
             VelocityModel: list(dict.fromkeys(counter_keys)),
         })
-        identities = {i.identity_key: i.donor_id for i in found[DonorIdentityModel]}
+        items = {i.identity_key: i for i in found[DonorIdentityModel]}
+        by_email, by_name = items.get(email_key), items.get(name_key)
+        known = by_email or by_name
         return IntakeRead(
-            donor_id=identities.get(email_key) or identities.get(name_key) or snapshot.donor_id,
-            counts={i.counter_key: int(i.hits or 0) for i in found[VelocityModel]})
+            donor_id=known.donor_id if known is not None else snapshot.donor_id,
+            counts={i.counter_key: int(i.hits or 0) for i in found[VelocityModel]},
+            # The email's own customer only: a name and ZIP anyone can type never reach it.
+            customer_id=by_email.customer_id if by_email else None)
 
     def _batch_get(self, keys: dict[type[Any], list[str]]) -> dict[type[Any], list[Any]]:
         """Items of several tables (hash keys only) in one BatchGetItem (more only for the keys
@@ -674,9 +678,12 @@ class DonationRepository:
             if donation.customer_id and not donation.recurring:  # a card saved for express giving
                 donor_actions.append(DonorModel.customer_id.set(donation.customer_id))
             tx.update("donor", DonorModel(donation.donor_id), donor_actions)
-            for identity in identity_keys(donation.donor):
-                tx.update("identity", DonorIdentityModel(identity), [
-                    DonorIdentityModel.donor_id.set(DonorIdentityModel.donor_id | donation.donor_id)])
+            email_key, name_key = identity_keys(donation.donor)
+            identity = DonorIdentityModel.donor_id.set(DonorIdentityModel.donor_id | donation.donor_id)
+            customer = ([DonorIdentityModel.customer_id.set(
+                DonorIdentityModel.customer_id | donation.customer_id)] if donation.customer_id else [])
+            tx.update("identity", DonorIdentityModel(email_key), [identity, *customer])
+            tx.update("identity", DonorIdentityModel(name_key), [identity])
         self._change_aggregates(tx, donation.donor_id, aggregate)
         if cash is not None:
             tx.update("cash", DonorAggregateModel(donation.donor_id, cash.scope),

@@ -356,6 +356,9 @@ class DonorIdentityModel(Model):
 
     identity_key = UnicodeAttribute(hash_key=True)
     donor_id = UnicodeAttribute()
+    # On the email's item only: the Stripe customer of the first paid gift from this address
+    # that made one (monthly, or a card saved for express giving); later such gifts reuse it.
+    customer_id = UnicodeAttribute(null=True)
 
 
 class DonorAggregateModel(Model):

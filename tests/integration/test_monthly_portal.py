@@ -163,3 +163,20 @@ def test_a_new_card_goes_on_the_customer_and_its_monthly_gifts(client, api, stri
     assert changes_queued(sub) == [f"plan_changed#{sub}#v1"]
     _, _, theirs = monthly_donor(client, api, stripe_api, mailbox)
     assert stripe_api.v1.subscriptions.retrieve(theirs).default_payment_method != card
+
+
+def test_a_donors_monthly_gifts_share_one_customer_and_the_new_card(client, api, stripe_api, mailbox) -> None:
+    browser, email, first = monthly_donor(client, api, stripe_api, mailbox)
+    second_gift = give(api, api.create_page()["slug"], 2_700, email, recurring="monthly",
+                       recurring_consent=True)
+    second = api.donation(second_gift)["subscription_id"]
+    customer = stripe_api.v1.subscriptions.retrieve(first).customer
+    assert stripe_api.v1.subscriptions.retrieve(second).customer == customer
+    assert RecurringPlanModel.get(second).customer_id == customer
+    shown = post(browser, "/me/card")
+    seti = re.search(r'data-client-secret="(seti_[^"]+)"', text(shown))[1].split("_secret_")[0]
+    stripe_api.v1.setup_intents.confirm(seti, params={"payment_method": "pm_card_mastercard"})
+    card = stripe_api.v1.setup_intents.retrieve(seti).payment_method
+    assert post(browser, "/me/card/apply", setup_intent=seti).headers["Location"] == "/me?done=card"
+    assert [stripe_api.v1.subscriptions.retrieve(s).default_payment_method
+            for s in (first, second)] == [card, card]

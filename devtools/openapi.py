@@ -134,8 +134,10 @@ ROUTES: dict[tuple[str, str], Op] = {
         form={"type": "object", "properties": {"day": {"type": "string"}}}),
     ("POST", "/me/card"): Op(
         "A SetupIntent for a new card on every running monthly gift, and the page whose Payment "
-        "Element confirms it (409 with no running gift)", "portal", ok=200, html=True, errors=HTML,
-        status=(403, 409), form=OBJECT),
+        "Element confirms it (409 with no running gift); `subscription`, one of the donor's gifts, "
+        "names the Stripe customer whose gifts it is for (default: the newest gift's)", "portal",
+        ok=200, html=True, errors=HTML, status=(403, 409),
+        form={"type": "object", "properties": {"subscription": {"type": "string"}}}),
     ("POST", "/me/card/apply"): Op(
         "Put the confirmed SetupIntent's card on the customer and every running monthly gift",
         "portal", ok=303, errors=HTML, status=(400, 403),

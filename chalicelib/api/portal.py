@@ -222,11 +222,14 @@ def new_card(session: Session) -> Response:
     """A SetupIntent for the donor's monthly gifts and the page whose Payment Element confirms it."""
     from chalicelib.config import settings
 
-    setup = deps.portal().card_setup(session.subject)
+    # One of the donor's gifts names the Stripe customer whose gifts the card goes on (none:
+    # the newest gift's); anyone else's id is only ignored.
+    gift = form_fields(_request()).get("subscription") or None
+    setup = deps.portal().card_setup(session.subject, gift)
     if setup is None:
         return notice("No monthly gift to change", "You have no monthly gift running.", 409)
-    (_, secret), count = setup
-    return page("portal/card.html", csrf=session.csrf_token, client_secret=secret, count=count,
+    (_, secret), count, total = setup
+    return page("portal/card.html", csrf=session.csrf_token, client_secret=secret, count=count, total=total,
                 publishable_key=settings().stripe_publishable_key, stripe_js_url=settings().stripe_js_url)
 
 

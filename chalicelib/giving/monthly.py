@@ -71,6 +71,18 @@ class Cards(Protocol):
     def set_default_card(self, customer_id: str, payment_method_id: str, idempotency_key: str) -> None: ...
 
 
+def card_groups(donor_id: str, plans: list[RecurringPlan]) -> list[tuple[str, list[RecurringPlan]]]:
+    """The donor's running monthly gifts by the Stripe customer they are billed to, the newest
+    gift's customer first. Stripe attaches a card to one customer, so a new card entered once
+    reaches one group; intake reuses an address's customer, so a donor has one group unless
+    their gifts began on several (docs/portal.md)."""
+    groups: dict[str, list[RecurringPlan]] = {}
+    for plan in sorted(plans, key=lambda p: p.created_at, reverse=True):
+        if plan.donor_id == donor_id and plan.status != CANCELED:
+            groups.setdefault(plan.customer_id, []).append(plan)
+    return list(groups.items())
+
+
 class PlanStore(Protocol):
     def plan(self, subscription_id: str) -> RecurringPlan | None: ...
     def change_plan(self, plan: RecurringPlan, expected_version: int, notice: OutboxMessage,
@@ -211,17 +223,18 @@ class MonthlyControls:
                            ends_on=ends_on)
 
     # --- the card ------------------------------------------------------------------------
-    def card_setup(self, donor_id: str, plans: list[RecurringPlan]) -> tuple[str, str] | None:
-        """A SetupIntent for the customer of the donor's monthly gifts (the newest running
-        one's): its id and the client secret the portal's Payment Element confirms. None when
-        no gift is running. One per donor and minute (the idempotency key names the minute)."""
-        running = sorted((p for p in plans if p.donor_id == donor_id and p.status != CANCELED),
-                         key=lambda p: p.created_at, reverse=True)
-        if not running:
+    def card_setup(self, donor_id: str, plans: list[RecurringPlan],
+                   customer: str | None = None) -> tuple[str, str] | None:
+        """A SetupIntent for one Stripe customer of the donor's running monthly gifts (`customer`
+        when it is one of theirs, else the newest gift's): its id and the client secret the
+        portal's Payment Element confirms. None when no gift is running. One per donor, customer
+        and minute (the idempotency key names them)."""
+        groups = card_groups(donor_id, plans)
+        if not groups:
             return None
-        customer = running[0].customer_id
-        return self.cards.create_setup_intent(customer, donor_id,
-                                              f"groundswell-card-{donor_id}-{self.clock():%Y%m%d%H%M}")
+        chosen = customer if customer in dict(groups) else groups[0][0]
+        return self.cards.create_setup_intent(
+            chosen, donor_id, f"groundswell-card-{donor_id}-{chosen}-{self.clock():%Y%m%d%H%M}")
 
     def replace_card(self, donor_id: str, setup_intent_id: str, plans: list[RecurringPlan]) -> int:
         """Once the donor confirmed the SetupIntent on /me: its card becomes the customer's

@@ -26,7 +26,7 @@ from chalicelib.compliance.limits import remaining_cents
 from chalicelib.errors import InvalidInput, NotFound
 from chalicelib.followups.model import CONSENT_PURPOSES, INVITATIONS, Consent, OutgoingEmail, Person
 from chalicelib.giving.model import Donation, ExpressDonor, RecurringPlan, donor_id_for
-from chalicelib.giving.monthly import MonthlyControls
+from chalicelib.giving.monthly import MonthlyControls, card_groups
 from chalicelib.giving.velocity import SignupLimits, check_signup, signup_expiry, signup_keys
 from chalicelib.outbox.model import Delivered, OutboxMessage, PermanentFailure
 from chalicelib.paging import Slice
@@ -111,6 +111,9 @@ class PortalView:
     # Each active monthly gift's cancel page (`/c/{token}`, the receipts' link: a GET shows the
     # gift and a button, the POST cancels at Stripe and the donor is emailed that it stopped).
     cancel_paths: dict[str, str] = field(default_factory=dict)
+    # The running gifts by the Stripe customer they are billed to, newest first: a new card
+    # entered once reaches one group (`monthly.card_groups`).
+    card_groups: list[list[RecurringPlan]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -230,6 +233,7 @@ class PortalService:
         return PortalView(donor_id, donor, contributions, self._allowances(donor_id, contributions),
                           plans, saved_card=donor.customer_id is not None,
                           express_revoked_at=donor.revoked_at, consents=self._consents(donor),
+                          card_groups=[group for _, group in card_groups(donor_id, plans)],
                           cancel_paths={p.subscription_id: "/c/" + self._tokens().issue(
                               CANCEL_PLAN, p.subscription_id) for p in plans if p.status != "canceled"})
 
@@ -237,12 +241,19 @@ class PortalService:
         """The donor's monthly gifts: the plans of their contributions' subscriptions."""
         return self._plans(donor_id, self.records.donations_page(donor_id, MAX_CONTRIBUTIONS, None).items)
 
-    def card_setup(self, donor_id: str) -> tuple[tuple[str, str], int] | None:
-        """A SetupIntent (id, client secret) for a new card on the donor's monthly gifts, and how
-        many gifts it will pay; None when none is running."""
-        plans = [p for p in self.plans(donor_id) if p.status != "canceled"]
-        setup = self._monthly().card_setup(donor_id, plans) if plans else None
-        return (setup, len(plans)) if setup else None
+    def card_setup(self, donor_id: str, subscription_id: str | None = None
+                   ) -> tuple[tuple[str, str], int, int] | None:
+        """A SetupIntent (id, client secret) for a new card on the donor's running monthly gifts
+        billed to one Stripe customer (that of `subscription_id` if it is one of theirs, else the
+        newest gift's), how many gifts it will pay and how many are running; None when none is."""
+        plans = self.plans(donor_id)
+        groups = card_groups(donor_id, plans)
+        if not groups:
+            return None
+        customer, group = next(((c, g) for c, g in groups
+                                if any(p.subscription_id == subscription_id for p in g)), groups[0])
+        setup = self._monthly().card_setup(donor_id, plans, customer)
+        return (setup, len(group), sum(len(g) for _, g in groups)) if setup else None
 
     def replace_card(self, donor_id: str, setup_intent_id: str) -> int:
         """Put the confirmed SetupIntent's card on every running monthly gift of the donor."""

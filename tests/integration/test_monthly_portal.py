@@ -19,6 +19,7 @@ from chalicelib.clock import utcnow
 from chalicelib.storage.models import OutboxModel, RecurringPlanModel
 from tests.console_kit import Console, text
 from tests.followups_kit import delivered, drain_until
+from tests.helpers import donation_body, stripe_event
 from tests.integration.test_portal import ask, emailed_link, give, signed_in
 from tests.mail import mirrored, sent_to, text_of
 
@@ -180,3 +181,43 @@ def test_a_donors_monthly_gifts_share_one_customer_and_the_new_card(client, api,
     assert post(browser, "/me/card/apply", setup_intent=seti).headers["Location"] == "/me?done=card"
     assert [stripe_api.v1.subscriptions.retrieve(s).default_payment_method
             for s in (first, second)] == [card, card]
+
+
+def test_gifts_begun_on_two_customers_take_the_new_card_once_per_customer(
+        client, api, stripe_api, mailbox) -> None:
+    # Both started before either was paid: nothing was recorded to reuse, so two customers
+    # (as every donor from before one customer per address has).
+    email = f"two.{uuid.uuid4().hex[:10]}@example.org"
+    started = []
+    for cents in (1_500, 2_000):
+        status, gift = api.call("POST", f"/api/pages/{api.create_page()['slug']}/donations",
+                                donation_body(cents, email=email, recurring="monthly",
+                                              recurring_consent=True))
+        assert status == 201, gift
+        started.append((gift, cents))
+    for gift, cents in started:
+        status, _ = api.webhook(stripe_event(
+            "payment_intent.succeeded", id=gift["client_secret"].split("_secret_")[0], amount=cents,
+            amount_received=cents, metadata={"donation_id": gift["donation_id"]}))
+        assert status == 200
+    subs = [api.donation(gift["donation_id"])["subscription_id"] for gift, _ in started]
+    customers = [stripe_api.v1.subscriptions.retrieve(s).customer for s in subs]
+    assert customers[0] != customers[1]
+    ask(api, email)
+    browser = signed_in(client, emailed_link(mailbox, email))
+    me = text(browser.get("/me"))
+    assert me.count('name="subscription"') == 2 and "Replace the card for all" not in me
+    fingerprints = set()
+    for sub in subs:
+        shown = post(browser, "/me/card", subscription=sub)
+        assert "1 of your 2 monthly gifts" in text(shown)
+        seti = re.search(r'data-client-secret="(seti_[^"]+)"', text(shown))[1].split("_secret_")[0]
+        owner = stripe_api.v1.subscriptions.retrieve(sub).customer
+        assert stripe_api.v1.setup_intents.retrieve(seti).customer == owner
+        stripe_api.v1.setup_intents.confirm(seti, params={"payment_method": "pm_card_mastercard"})
+        card = stripe_api.v1.setup_intents.retrieve(seti).payment_method
+        assert post(browser, "/me/card/apply", setup_intent=seti).status_code == 303
+        assert stripe_api.v1.subscriptions.retrieve(sub).default_payment_method == card
+        fingerprints.add(stripe_api.v1.payment_methods.retrieve(card).card.fingerprint)
+        assert changes_queued(sub) == [f"plan_changed#{sub}#v1"]
+    assert len(fingerprints) == 1  # the same card, attached once to each customer

@@ -17,7 +17,13 @@ from chalicelib.errors import Conflict, InvalidInput, NotFound
 from chalicelib.giving.events import PaymentEvent, SubscriptionFacts
 from chalicelib.giving.ledger import Fact
 from chalicelib.giving.model import DonorSnapshot, RecurringPlan
-from chalicelib.giving.monthly import PLAN_CHANGED, PLAN_ENDING, MonthlyControls, next_charge_on_day
+from chalicelib.giving.monthly import (
+    PLAN_CHANGED,
+    PLAN_ENDING,
+    MonthlyControls,
+    card_groups,
+    next_charge_on_day,
+)
 from chalicelib.giving.service import EventOutcome, GivingService
 from tests.giving_twins import (
     T0,
@@ -162,6 +168,23 @@ def test_a_new_card_goes_on_every_running_gift_of_the_customer(world) -> None:
     assert controls.card_setup("donor_b", plans) is None  # none of them is donor_b's
     with pytest.raises(InvalidInput):
         controls.replace_card("donor_b", seti, plans)
+
+
+def test_gifts_on_two_customers_take_a_new_card_per_customer(world) -> None:
+    controls, store, stripe, _, _ = world
+    store.save_plan(plan("sub_newer", "donor_a", 1_000, customer_id="cus_2",
+                         created_at=T0 + timedelta(days=1)))
+    plans = [store.plan(s) for s in ("sub_mine", "sub_newer")]
+    assert [(c, [p.subscription_id for p in g]) for c, g in card_groups("donor_a", plans)] == [
+        ("cus_2", ["sub_newer"]), ("cus_1", ["sub_mine"])]
+    newest, _ = controls.card_setup("donor_a", plans)  # the newest gift's customer by default
+    older, _ = controls.card_setup("donor_a", plans, "cus_1")
+    ignored, _ = controls.card_setup("donor_a", plans, "cus_other")  # not theirs: the default
+    assert [stripe.setups[s][2] for s in (newest, older, ignored)] == ["cus_2", "cus_1", "cus_2"]
+    stripe.confirm(older, "pm_on_1")
+    assert controls.replace_card("donor_a", older, plans) == 1
+    assert [(s, c.payment_method_id) for s, c in stripe.changes.values()] == [("sub_mine", "pm_on_1")]
+    assert stripe.defaults == {"cus_1": "pm_on_1"}
 
 
 def test_the_ending_notice_is_queued_once_per_plan_and_end_date(world) -> None:

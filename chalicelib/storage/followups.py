@@ -9,8 +9,9 @@ credit is counted once per donation, and a send begins only once.
 from __future__ import annotations
 
 import hashlib
+import time
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -587,8 +588,9 @@ class FollowupRepository:
     def _take_back(self, message_id: str, token: str) -> None:
         m = MailModel
         try:
-            MailModel(message_id).update(actions=[m.state.set("not_sent")],
-                                         condition=(m.state == "sending") & (m.send_token == token))
+            _unsend(lambda: MailModel(message_id).update(
+                actions=[m.state.set("not_sent")],
+                condition=(m.state == "sending") & (m.send_token == token)))
         except UpdateError:
             pass  # not ours to take back, or storage still failing: the message ends `unconfirmed`
 
@@ -601,8 +603,26 @@ class FollowupRepository:
     def abandon_send(self, message_id: str, error: str) -> None:
         """SES refused (nothing was sent): a retry may send."""
         m = MailModel
-        MailModel(message_id).update(actions=[m.state.set("not_sent"), m.last_error.set(error[:300])],
-                                     condition=m.state == "sending")
+        _unsend(lambda: MailModel(message_id).update(
+            actions=[m.state.set("not_sent"), m.last_error.set(error[:300])],
+            condition=m.state == "sending"))
+
+
+def _unsend(write: Callable[[], object], attempts: int = 3) -> None:
+    """A write that marks a message known unsent, tried again while storage fails (after
+    botocore's own retries): left undone, the message would stay `sending`, which the next
+    attempt must read as perhaps sent, so a message nobody sent would never be sent. A retry
+    whose condition fails finds the earlier attempt's write applied (its answer was lost)."""
+    for attempt in range(attempts):
+        try:
+            write()
+            return
+        except UpdateError as exc:
+            if condition_failed(exc) and attempt > 0:
+                return
+            if condition_failed(exc) or attempt == attempts - 1:
+                raise
+            time.sleep(0.05 * (attempt + 1))
 
 
 def _action_item(a: Action) -> ActionModel:

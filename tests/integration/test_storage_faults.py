@@ -143,3 +143,37 @@ def test_a_sending_mark_whose_retries_all_fail_is_taken_back(local_stack) -> Non
         client.meta.events.unregister("before-send.dynamodb.UpdateItem", unique_id="lost-all")
     assert len(calls) == 5 and repo.mail_record(message_id).state == "not_sent"  # type: ignore[union-attr]
     assert repo.begin_send(message_id, "thanks", "per_x", datetime.now(timezone.utc)) is True
+
+
+def test_a_refused_send_is_marked_unsent_even_when_storage_fails_once_more(local_stack) -> None:
+    """SES (or the send budget) refused, so nothing was sent; marking that (`abandon_send`) fails
+    through all of botocore's attempts once. It is tried again: left `sending`, the message would
+    read as perhaps sent and never be sent (the chaos run found this)."""
+    import uuid
+    from datetime import datetime, timezone
+
+    from botocore.exceptions import ReadTimeoutError
+
+    from chalicelib import deps
+    from chalicelib.storage.followups import FollowupRepository
+    from chalicelib.storage.models import MailModel
+
+    repo = FollowupRepository(deps.settings().region, deps.outbox_store())
+    message_id = f"thanks#{uuid.uuid4().hex}"
+    assert repo.begin_send(message_id, "thanks", "per_x", datetime.now(timezone.utc)) is True
+    client = MailModel._get_connection().connection.client
+    calls: list[str] = []
+
+    def unreachable(request, **_):  # type: ignore[no-untyped-def]
+        calls.append("update")
+        if len(calls) <= 4:  # botocore's four attempts of the first write all time out, unsent
+            raise ReadTimeoutError(endpoint_url=request.url)
+        return None
+
+    client.meta.events.register("before-send.dynamodb.UpdateItem", unreachable, unique_id="unsend")
+    try:
+        repo.abandon_send(message_id, "SendRefused")
+    finally:
+        client.meta.events.unregister("before-send.dynamodb.UpdateItem", unique_id="unsend")
+    assert len(calls) == 5 and repo.mail_record(message_id).state == "not_sent"  # type: ignore[union-attr]
+    assert repo.begin_send(message_id, "thanks", "per_x", datetime.now(timezone.utc)) is True

@@ -18,9 +18,12 @@ if TYPE_CHECKING:
     from chalicelib.exports.service import ExportService
     from chalicelib.fec_reports.notices import NoticeService
     from chalicelib.fec_reports.service import ReportService
+    from chalicelib.followups.actions import ActionService
     from chalicelib.followups.after import AfterService
+    from chalicelib.followups.audience import AudienceService
+    from chalicelib.followups.delivery import DeliveryService
     from chalicelib.followups.hosting import HostService
-    from chalicelib.followups.service import FollowupService
+    from chalicelib.followups.ports import FollowupConfig
     from chalicelib.followups.texting import TextService
     from chalicelib.giving.deposits import Deposits
     from chalicelib.giving.express import ExpressService
@@ -47,9 +50,11 @@ if TYPE_CHECKING:
     from chalicelib.staff.signin import SigninService
     from chalicelib.storage.committees import CommitteeRepository
     from chalicelib.storage.donations import DonationRepository
+    from chalicelib.storage.followups import FollowupRepository
     from chalicelib.storage.outbox import OutboxRepository
     from chalicelib.storage.pages import PageRepository
     from chalicelib.storage.staff_keys import StaffKeyRepository
+    from chalicelib.storage.switches import InvitationPause
     from chalicelib.tokens import Tokens
 
 
@@ -218,15 +223,15 @@ def outbox_handlers() -> dict[str, Handler]:
 
     # Best-efforts requests go through the follow-ups' send path for transactional mail (the
     # send ledger; never to a suppressed address, whatever the donor chose about invitations).
-    ask = best_efforts_handler(donation_store(), committees(), followups().send_transactional, tokens(),
-                               followups().link, page_service().store)
+    ask = best_efforts_handler(donation_store(), committees(), delivery().send_transactional, tokens(),
+                               delivery().link, page_service().store)
 
     return {"refund_excess": excess_refund_handler(job_stripe_gateway()),
             CANCEL_KIND: card_testing_cancel_handler(job_stripe_gateway()),
             REVIEW_REFUND: refund_handler(job_stripe_gateway(), "review"),
             FORGONE_REFUND: refund_handler(job_stripe_gateway(), "forgone"),
             REDESIGNATED_REFUND: refund_handler(job_stripe_gateway(), "redesignated"),
-            FORGONE_NOTICE: followups().deliver_forgone_notice,
+            FORGONE_NOTICE: delivery().deliver_forgone_notice,
             PLAN_FORGONE: end_plan_handler(job_stripe_gateway(), donation_store(),
                                            lambda: datetime.now(timezone.utc)),
             FORGO_JOB: forgo_handler(committees(), MovementLedger(settings().ledger_shards), donation_store(),
@@ -234,7 +239,7 @@ def outbox_handlers() -> dict[str, Handler]:
             BEST_EFFORTS_KIND: ask, SIGNIN_MESSAGE: signin().deliver_link,
             PORTAL_MESSAGE: portal().deliver_link,
             NOTICE_CHECK: notice_service().check,
-            **followups().handlers(), **hosting().handlers(), **texting().handlers()}
+            **delivery().handlers(), **hosting().handlers(), **texting().handlers()}
 
 
 @lru_cache(maxsize=1)
@@ -386,7 +391,7 @@ def notice_service() -> NoticeService:
     s = settings()
     return NoticeService(NoticeRepository(), MovementLedger(s.ledger_shards), committees(),
                          S3Files(bucket_name("exports"), s.region), staff_keys(),
-                         lambda: followups().send_once, s.public_base_url)
+                         lambda: delivery().send_once, s.public_base_url)
 
 
 @lru_cache(maxsize=1)
@@ -445,7 +450,7 @@ def texting() -> TextService:
         committee = committees().get(committee_id)
         return committee.name if committee.name != committee.committee_id else None
 
-    return TextService(followups(), parseaddr(s.mail_from)[0] or "Groundswell", committee_name)
+    return TextService(delivery(), parseaddr(s.mail_from)[0] or "Groundswell", committee_name)
 
 
 @lru_cache(maxsize=1)
@@ -459,40 +464,76 @@ def sms_verifier() -> SnsVerifier:
 
 
 @lru_cache(maxsize=1)
-def followups() -> FollowupService:
+def followup_store() -> FollowupRepository:
+    """Actions, invitations, people and the send ledger: one repository for the follow-ups'
+    services (actions, audience, delivery, hosting, after)."""
+    from chalicelib.storage.followups import FollowupRepository
+
+    return FollowupRepository(settings().region, outbox_store())
+
+
+@lru_cache(maxsize=1)
+def followup_config() -> FollowupConfig:
     from datetime import timedelta
 
-    from chalicelib.followups.service import FollowupConfig, FollowupService
+    from chalicelib.followups.ports import FollowupConfig
     from chalicelib.giving.velocity import SignupLimits
-    from chalicelib.storage.followups import FollowupRepository
-    from chalicelib.storage.velocity import SignupCounters
 
     s = settings()
-    config = FollowupConfig(base_url=s.public_base_url, max_invitations=s.max_invitations,
-                            reminder_delay=timedelta(hours=s.reminder_delay_hours),
-                            signup_limits=SignupLimits(s.signup_window_seconds, s.signups_per_ip,
-                                                       s.signups_per_network))
+    return FollowupConfig(base_url=s.public_base_url, max_invitations=s.max_invitations,
+                          reminder_delay=timedelta(hours=s.reminder_delay_hours),
+                          signup_limits=SignupLimits(s.signup_window_seconds, s.signups_per_ip,
+                                                     s.signups_per_network))
+
+
+@lru_cache(maxsize=1)
+def actions() -> ActionService:
+    """Organizers' actions and the approval queue of supporters' proposals."""
+    from chalicelib.followups.actions import ActionService
+
+    return ActionService(followup_store(), followup_config())
+
+
+@lru_cache(maxsize=1)
+def audience() -> AudienceService:
+    """Signups, RSVPs, unsubscribes, share links, SES feedback."""
+    from chalicelib.followups.audience import AudienceService
+    from chalicelib.storage.velocity import SignupCounters
+
+    return AudienceService(followup_store(), tokens(), giving_service().store, page_store(),
+                           followup_config(), signup_counters=SignupCounters(), pause=invitation_pause())
+
+
+@lru_cache(maxsize=1)
+def delivery() -> DeliveryService:
+    """The follow-ups' outbox handlers and the one send path of every email and text."""
+    from chalicelib.followups.delivery import DeliveryService
+
+    return DeliveryService(followup_store(), mailer(), tokens(), giving_service().store, page_store(),
+                           followup_config(), pause=invitation_pause(), texter=texter())
+
+
+@lru_cache(maxsize=1)
+def invitation_pause() -> InvitationPause:
+    """The complaint alarm's switch: the audience sets it, delivery reads it (one per container,
+    so the container that paused sees it at once)."""
     from chalicelib.storage.switches import InvitationPause
 
-    return FollowupService(FollowupRepository(s.region, outbox_store()), mailer(), tokens(),
-                           giving_service().store, page_store(), config,
-                           signup_counters=SignupCounters(), pause=InvitationPause(),
-                           texter=texter())
+    return InvitationPause()
 
 
 @lru_cache(maxsize=1)
 def after() -> AfterService:
     from chalicelib.followups.after import AfterService
 
-    return AfterService(followups().store, tokens())
+    return AfterService(followup_store(), tokens())
 
 
 @lru_cache(maxsize=1)
 def hosting() -> HostService:
     from chalicelib.followups.hosting import HostService
 
-    service = followups()
-    return HostService(service.store, tokens(), service.config)
+    return HostService(followup_store(), tokens(), followup_config())
 
 
 @lru_cache(maxsize=1)
@@ -526,7 +567,7 @@ def signin() -> SigninService:
 
     s = require_ready()
     return SigninService(staff_keys(), tokens, console_sessions(), lambda: s.token_secret,
-                         s.public_base_url, lambda: followups().send_once)
+                         s.public_base_url, lambda: delivery().send_once)
 
 
 @lru_cache(maxsize=1)
@@ -549,7 +590,6 @@ def portal() -> PortalService:
     from chalicelib.giving.velocity import SignupLimits
     from chalicelib.portal.service import PortalRules, PortalService
     from chalicelib.storage.asks import DonorGivingReader
-    from chalicelib.storage.followups import FollowupRepository
     from chalicelib.storage.portal import PortalRepository
     from chalicelib.storage.velocity import SignupCounters
 
@@ -557,8 +597,8 @@ def portal() -> PortalService:
     rules = PortalRules(timedelta(seconds=s.portal_link_gap_seconds),
                         SignupLimits(3600, s.portal_links_per_ip, 5 * s.portal_links_per_ip))
     return PortalService(PortalRepository(), donation_store(), DonorGivingReader(), committees(), tokens,
-                         portal_sessions(), s.public_base_url, lambda: followups().send_once,
-                         lambda: FollowupRepository(s.region, outbox_store()), counters=SignupCounters(),
+                         portal_sessions(), s.public_base_url, lambda: delivery().send_once,
+                         followup_store, counters=SignupCounters(),
                          rules=rules, monthly=monthly_controls)
 
 
@@ -577,7 +617,8 @@ def reset() -> None:
                   giving_service, express_service, monthly_gifts, committee_service, staff_auth, staff_keys,
                   outbox_store, dispatcher, drain_fanout, shard_worker, committees,
                   export_service, fec_report_service, notice_service,
-                  payout_service, reconciler, tokens, mailer, followups, hosting, after, sns_verifier,
+                  payout_service, reconciler, tokens, mailer, followup_store, followup_config, actions,
+                  audience, delivery, invitation_pause, hosting, after, sns_verifier,
                   texter, texting, sms_verifier,
                   report_service, console_sessions, signin, portal_sessions, portal, dashboard, best_efforts,
                   reviews, settings, problems, monthly_controls):

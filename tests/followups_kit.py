@@ -67,15 +67,27 @@ def delivered(message_id: str) -> Callable[[], Any]:
 
 
 def service_at(moment: datetime, mailer: Any = None) -> Any:
-    """The app's follow-up service, living at `moment` (tokens, caps and due times agree)."""
+    """The app's follow-up delivery, living at `moment` (tokens, caps and due times agree)."""
     from chalicelib import deps
-    from chalicelib.followups.service import FollowupService
+    from chalicelib.followups.delivery import DeliveryService
     from chalicelib.tokens import Tokens
 
-    real = deps.followups()
+    real = deps.delivery()
     clock = lambda: moment  # noqa: E731
-    return FollowupService(real.store, mailer or real.mailer, Tokens(deps.settings().token_secret, clock),
+    return DeliveryService(real.store, mailer or real.mailer, Tokens(deps.settings().token_secret, clock),
                            real.donations, real.pages, real.config, clock, texter=real.texter)
+
+
+def audience_at(moment: datetime) -> Any:
+    """The app's signups and RSVPs, living at `moment`."""
+    from chalicelib import deps
+    from chalicelib.followups.audience import AudienceService
+    from chalicelib.tokens import Tokens
+
+    real = deps.audience()
+    clock = lambda: moment  # noqa: E731
+    return AudienceService(real.store, Tokens(deps.settings().token_secret, clock), real.donations,
+                           real.pages, real.config, clock)
 
 
 def drain_at(moment: datetime, mailer: Any = None) -> Any:
@@ -237,7 +249,7 @@ def invite(action_id: str, count: int, prefix: str = "guest") -> list[tuple[str,
     from chalicelib.followups.model import Invitation, Person, invitation_id_for
     from chalicelib.giving.model import donor_id_for
 
-    store = deps.followups().store
+    store = deps.followup_store()
     invited = []
     for _ in range(count):
         email = f"{prefix}.{uuid.uuid4().hex[:10]}@example.org"

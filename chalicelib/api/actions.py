@@ -27,7 +27,7 @@ def create_action() -> Response:
     staff = require_staff(actions.current_request, *ORGANIZERS)
     data = validated(ActionCreate, read_json(actions.current_request))
     host = Host("staff", staff.key_hash[:16], staff.name)  # the organizer hosts until they hand it on
-    return json_response(deps.followups().create_action(data, host).view(), 201)
+    return json_response(deps.actions().create_action(data, host).view(), 201)
 
 
 @actions.route("/api/admin/actions", methods=["GET"])
@@ -38,14 +38,14 @@ def list_actions() -> Response:
     from chalicelib.errors import InvalidInput
 
     require_staff(actions.current_request, *ORGANIZERS)
-    found = deps.followups().list_actions()
+    found = deps.actions().list_actions()
     params: Mapping[str, str] = actions.current_request.query_params or {}
     status = params.get("status")
     if status is not None:
         if status not in ACTION_STATUSES:
             raise InvalidInput("invalid_request", "Unknown status.",
                                fields={"status": " or ".join(ACTION_STATUSES)})
-        found = deps.after().proposals(found, status)
+        found = deps.actions().proposals(found, status)
     return json_response({"actions": [a.view() for a in found]})
 
 
@@ -54,7 +54,7 @@ def list_actions() -> Response:
 def approve_action(action_id: str) -> Response:
     """Open a supporter's proposed action (its host is told, with their host link)."""
     require_staff(actions.current_request, *ORGANIZERS)
-    return json_response(deps.after().review(action_id, "approved").view())
+    return json_response(deps.actions().review(action_id, "approved").view())
 
 
 @actions.route("/api/admin/actions/{action_id}/decline", methods=["POST"])
@@ -62,15 +62,15 @@ def approve_action(action_id: str) -> Response:
 def decline_action(action_id: str) -> Response:
     """Decline a supporter's proposed action (they are told, kindly)."""
     require_staff(actions.current_request, *ORGANIZERS)
-    return json_response(deps.after().review(action_id, "declined").view())
+    return json_response(deps.actions().review(action_id, "declined").view())
 
 
 @actions.route("/api/admin/actions/{action_id}", methods=["GET"])
 @handles_errors
 def get_action(action_id: str) -> Response:
     require_staff(actions.current_request, *ORGANIZERS)
-    detail = deps.followups().action_detail(action_id)
-    return json_response({**detail, "host_url": deps.hosting().host_url(deps.followups().action(action_id))})
+    detail = deps.actions().action_detail(action_id)
+    return json_response({**detail, "host_url": deps.hosting().host_url(deps.actions().action(action_id))})
 
 
 @actions.route("/api/admin/actions/{action_id}", methods=["PUT"])
@@ -81,7 +81,7 @@ def update_action(action_id: str) -> Response:
     require_staff(actions.current_request, *ORGANIZERS)
     data = validated(ActionUpdate, read_json(actions.current_request))
     host = deps.hosting().supporter_host(data.host_person_id) if data.host_person_id else None
-    return json_response(deps.followups().update_action(action_id, data, host).view())
+    return json_response(deps.actions().update_action(action_id, data, host).view())
 
 
 @actions.route("/api/admin/donors/{donor_id}", methods=["GET"])
@@ -90,5 +90,5 @@ def get_donor(donor_id: str) -> Response:
     """A donor's participation: consent, interests and what their share link brought in.
     Contact details only for finance and admin."""
     staff = require_staff(actions.current_request, *DONOR_VIEWERS)
-    return json_response(deps.followups().donor_participation(
+    return json_response(deps.audience().donor_participation(
         donor_id, with_contact=staff.role in PII_ROLES))

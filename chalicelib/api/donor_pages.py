@@ -114,7 +114,7 @@ def _after_giving(slug: str, donation_id: str) -> tuple[str | None, list[dict[st
     if not re.fullmatch(r"don_[0-9a-f]{32}", donation_id):
         return None, []
     try:
-        return deps.followups().after_giving(slug, donation_id, THANKS_WINDOW)
+        return deps.audience().after_giving(slug, donation_id, THANKS_WINDOW)
     except Exception as exc:  # the invitations also arrive by email
         logs.warning("thank-you extras unavailable", error=type(exc).__name__)
         return None, []

@@ -28,7 +28,7 @@ ANY_BODY = [JSON, FORM, "multipart/form-data", "text/plain"]
 def _invitation_page(token: str, status: int = 200, message: str | None = None) -> Response:
     from datetime import datetime, timezone
 
-    invitation, action, position = deps.followups().invitation(token)
+    invitation, action, position = deps.audience().invitation(token)
     return page("invitation.html", status, action=action, invitation=invitation, notice=message,
                  position=position, open=action.is_upcoming(datetime.now(timezone.utc)),
                  form_action=f"/i/{token}")
@@ -50,7 +50,7 @@ def invitation_answer(token: str) -> Response:
         raise InvalidInput("invalid_request", "Answer yes, no, confirm or cancel.",
                            fields={"response": "yes, no, confirm or cancel"})
     try:
-        deps.followups().rsvp(token, response, share_contact=form.get("share_contact") == "yes")
+        deps.audience().rsvp(token, response, share_contact=form.get("share_contact") == "yes")
     except DomainError as err:
         if err.kind == "conflict":
             return _invitation_page(token, STATUS[err.kind], err.message)
@@ -69,7 +69,7 @@ def rsvp(token: str) -> Response:
     body = form_fields(request) if (request.headers.get("content-type") or "").startswith(FORM) \
         else read_json(request)
     answer = validated(RsvpRequest, body)
-    invitation, action, position = deps.followups().rsvp(token, answer.response,
+    invitation, action, position = deps.audience().rsvp(token, answer.response,
                                                          share_contact=answer.share_contact)
     view: dict[str, Any] = {
         "invitation_id": invitation.invitation_id, "status": invitation.status,
@@ -86,14 +86,14 @@ def rsvp(token: str) -> Response:
 @html_errors
 def unsubscribe_page(token: str) -> Response:
     """What the link will do, and a button: opening it changes nothing (scanners open links)."""
-    deps.followups().check_unsubscribe(token)
+    deps.audience().check_unsubscribe(token)
     return page("unsubscribe.html", form_action=f"/u/{token}")
 
 
 @invitations.route("/u/{token}", methods=["POST"], content_types=ANY_BODY)
 @html_errors
 def unsubscribe_form(token: str) -> Response:
-    deps.followups().unsubscribe(token, "unsubscribe_page")
+    deps.audience().unsubscribe(token, "unsubscribe_page")
     return notice("You are unsubscribed from invitations",
                   "You will get no more invitations or reminders from us. Receipts for your gifts "
                   "still come. Thank you for all you have done.")
@@ -102,7 +102,7 @@ def unsubscribe_form(token: str) -> Response:
 @invitations.route("/api/unsubscribe/{token}", methods=["POST"], content_types=ANY_BODY)
 @handles_errors
 def unsubscribe(token: str) -> Response:
-    deps.followups().unsubscribe(token, "one_click")
+    deps.audience().unsubscribe(token, "one_click")
     return json_response({"unsubscribed": True})
 
 
@@ -110,9 +110,9 @@ def unsubscribe(token: str) -> Response:
 @invitations.route("/r/{code}", methods=["GET"])
 @html_errors
 def share_link(code: str) -> Response:
-    target = deps.followups().share_target(code)
+    target = deps.audience().share_target(code)
     return Response(body="", status_code=302, headers={
-        "Location": deps.followups().link(target), "Cache-Control": "no-store",
+        "Location": deps.audience().link(target), "Cache-Control": "no-store",
         "Referrer-Policy": "no-referrer"})
 
 
@@ -124,7 +124,7 @@ def signup() -> Response:
 
     request = invitations.current_request
     data = validated(SignupRequest, read_json(request))
-    queued = deps.followups().signup(data, client_ip(request))
+    queued = deps.audience().signup(data, client_ip(request))
     logs.info("signup", confirmation_queued=queued)
     # The same answer whether or not the address is known or a confirmation went out.
     return json_response({"status": "accepted"}, 202)
@@ -142,14 +142,14 @@ def confirm_page(token: str) -> Response:
 @invitations.route("/s/{token}", methods=["POST"], content_types=[FORM, JSON])
 @html_errors
 def confirm_form(token: str) -> Response:
-    deps.followups().confirm_signup(token)
+    deps.audience().confirm_signup(token)
     return notice("You are in!", "Watch your inbox for invitations to take part near you.")
 
 
 @invitations.route("/api/signups/confirm/{token}", methods=["POST"], content_types=ANY_BODY)
 @handles_errors
 def confirm_signup(token: str) -> Response:
-    person = deps.followups().confirm_signup(token)
+    person = deps.audience().confirm_signup(token)
     return json_response({"confirmed": True, "subscribed": person.invitable})
 
 
@@ -177,8 +177,8 @@ def ses_webhook() -> Response:
         notification = json.loads(verified["Message"])
     except (ValueError, TypeError):
         return json_response({"received": True, "outcome": "ignored"})
-    alarm = deps.followups().record_alarm(notification)  # the alarms topic, if subscribed
+    alarm = deps.audience().record_alarm(notification)  # the alarms topic, if subscribed
     if alarm is not None:
         return json_response({"received": True, "outcome": alarm})
-    suppressed = deps.followups().record_feedback(notification)
+    suppressed = deps.audience().record_feedback(notification)
     return json_response({"received": True, "outcome": "recorded", "suppressed": suppressed})

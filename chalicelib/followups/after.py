@@ -1,8 +1,8 @@
 """After the event: an attendee's "How was it?" (1 to 5, from the link in the after-event
 email: the GET shows, the POST records) and, for a 4 or a 5, the offer to host one themselves.
 A supporter's proposal waits, closed to invitations, in the organizers' approval queue
-(`GET /api/admin/actions?status=proposed`) until one approves or declines it; either way the
-supporter is told (approved: with their own host link).
+(`GET /api/admin/actions?status=proposed`, `followups/actions.py`) until one approves or declines
+it; either way the supporter is told (approved: with their own host link).
 
 Plain Python: the store, tokens and clock are passed in (deps.py).
 """
@@ -17,14 +17,12 @@ from typing import TYPE_CHECKING
 from chalicelib import logs, tokens
 from chalicelib.clock import utcnow
 from chalicelib.errors import Conflict, NotFound
-from chalicelib.followups import planning
 from chalicelib.followups.hosting import display_name
 from chalicelib.followups.model import Action, Host, Invitation
-from chalicelib.outbox.model import OutboxMessage
 
 if TYPE_CHECKING:
     from chalicelib.followups.input import ProposalRequest
-    from chalicelib.followups.service import FollowupStore
+    from chalicelib.followups.ports import FollowupStore
 
 # A rating this high offers to host one yourself.
 HOST_OFFER_FROM = 4
@@ -81,20 +79,3 @@ class AfterService:
         self.store.create_action(action)
         logs.info("action proposed", action_id=action.action_id, after=attended.action_id)
         return action
-
-    def proposals(self, actions: list[Action], status: str) -> list[Action]:
-        return [a for a in actions if a.status == status]
-
-    def review(self, action_id: str, decision: str) -> Action:
-        """Approve (open it) or decline a proposed action, once; the supporter is told."""
-        now = self.clock()
-        told = OutboxMessage(f"{planning.PROPOSAL_REVIEWED}#{action_id}", planning.PROPOSAL_REVIEWED,
-                             now, {"action_id": action_id, "decision": decision})
-        if not self.store.review_action(action_id, decision, now, [told]):
-            if self.store.get_action(action_id) is None:
-                raise NotFound("action_not_found", f"No action '{action_id}'.")
-            raise Conflict("not_proposed", "This action is not waiting for approval.")
-        found = self.store.get_action(action_id)
-        if found is None:
-            raise NotFound("action_not_found", f"No action '{action_id}'.")
-        return found

@@ -30,7 +30,7 @@ from chalicelib.outbox.model import Delivered, Handler, OutboxMessage
 if TYPE_CHECKING:
     from chalicelib.followups.attendance import RsvpChange
     from chalicelib.followups.input import WalkInRequest
-    from chalicelib.followups.service import FollowupConfig, FollowupStore
+    from chalicelib.followups.ports import FollowupConfig, FollowupStore
 
 ATTEMPTS = 12
 

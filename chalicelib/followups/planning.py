@@ -2,7 +2,7 @@
 
 The planner does no I/O: it only names the work (a thank-you now, a reminder later, crediting
 a sharer), with deterministic message ids so that a duplicate or concurrent event plans the
-same items. Who gets what is decided when each message is delivered (followups/service.py).
+same items. Who gets what is decided when each message is delivered (followups/delivery.py).
 """
 
 from __future__ import annotations

@@ -1,14 +1,15 @@
 """Texts: the outbox handlers that compose them and the replies people send back.
 
-Every text is delivered by `FollowupService.send_text`, the one delivery path of email too
-(the send ledger, the consent check, quiet hours and the daily cap, the outbox's retries); this
-module only decides what a text says and to whom. Which messages are texts and the rules of
-each: `followups/texts.py` (`RULES`). Replies arrive as SNS notifications (`/webhooks/sms`):
-STOP and its synonyms withdraw the texts consent of everyone with that number at once, HELP is
-answered, START gives the consent back; each notification's effects and its answer are written
-in one transaction with a marker of its SNS MessageId, so a redelivery changes nothing.
+Every text is delivered by `DeliveryService.send_text` (followups/delivery.py), the one
+delivery path of email too (the send ledger, the consent check, quiet hours and the daily cap,
+the outbox's retries); this module only decides what a text says and to whom. Which messages
+are texts and the rules of each: `followups/texts.py` (`RULES`). Replies arrive as SNS
+notifications (`/webhooks/sms`): STOP and its synonyms withdraw the texts consent of everyone
+with that number at once, HELP is answered, START gives the consent back; each notification's
+effects and its answer are written in one transaction with a marker of its SNS MessageId, so a
+redelivery changes nothing.
 
-Plain Python: the follow-ups' service (its store, tokens, links and clock) is passed in.
+Plain Python: the follow-ups' delivery service (its store, tokens, links and clock) is passed in.
 """
 
 from __future__ import annotations
@@ -24,11 +25,11 @@ from chalicelib.followups.model import SMS, Action, Consent, Invitation, Person
 from chalicelib.outbox.model import Delivered, Handler, OutboxMessage, PermanentFailure
 
 if TYPE_CHECKING:
-    from chalicelib.followups.service import FollowupService
+    from chalicelib.followups.delivery import DeliveryService
 
 
 class TextService:
-    def __init__(self, followups: FollowupService, sender_name: str,
+    def __init__(self, followups: DeliveryService, sender_name: str,
                  committee_name: Callable[[str], str | None] | None = None) -> None:
         self.followups = followups
         self.store = followups.store

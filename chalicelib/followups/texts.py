@@ -1,8 +1,9 @@
 """Text messages' own rules (plain Python): the consent's disclosure, phone numbers, quiet hours,
 the daily cap and the keywords people reply with.
 
-Sending a text goes through the follow-ups' one delivery path (`FollowupService._send`: the send
-ledger, the consent check, the cap, the outbox's retry policy); this module only decides.
+Sending a text goes through the follow-ups' one delivery path (`DeliveryService._send` in
+followups/delivery.py: the send ledger, the consent check, the cap, the outbox's retry policy);
+this module only decides.
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """Text messages through Amazon SNS (`sns.publish(PhoneNumber=…)`), the transport of the one
-delivery path's text channel (followups/service.py `_send`).
+delivery path's text channel (followups/delivery.py `_send`).
 
 With `MAIL_MIRROR_DIR` set (`make run` sets `.local/outbox/`), each text SNS accepted is also
 written there, as a `.txt` file beside the emails' `.eml` files.

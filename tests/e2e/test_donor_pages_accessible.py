@@ -54,11 +54,11 @@ def test_every_donor_page_passes_axe(browser, live_server: str, local_stack) -> 
     subscription_id = deps.giving_service().donation(monthly["donation_id"]).subscription_id
     t = deps.tokens()
     person_id = donor_id_for(saved["email"])
-    store = deps.followups().store
+    store = deps.followup_store()
     store.upsert_donor(Person(person_id, saved["email"], "Ana", "62701", "IL"), subscribe=True,
                        now=datetime.now(timezone.utc))
     host = Host("staff", "a11yhost", "Dana")
-    action = deps.followups().create_action(ActionCreate.model_validate({
+    action = deps.actions().create_action(ActionCreate.model_validate({
         # In person where no other test's donor lives, so no follow-up test is offered it.
         "kind": "phonebank", "title": "Phone bank for a11y", "virtual": False,
         "location": {"city": "Holtsville", "state": "NY", "zip": "00501"},

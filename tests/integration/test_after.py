@@ -63,11 +63,11 @@ def test_after_the_event_each_attendee_is_asked_once_and_a_happy_one_may_host(ap
     happy = token_of(links(asked[people[0][0]][0], "f")[0])
     shown = api.client.http.get(f"/f/{happy}?rating=5")
     assert shown.status_code == 200 and b'aria-pressed="true"' in shown.body
-    assert deps.followups().store.get_invitation(ids[0]).rating is None  # the GET recorded nothing
+    assert deps.followup_store().get_invitation(ids[0]).rating is None  # the GET recorded nothing
     rated = post(api, f"/f/{happy}", "rating=5")
     assert rated.status_code == 200 and b"You rated it 5 out of 5" in rated.body
     assert b"Host one yourself?" in rated.body
-    assert deps.followups().store.get_invitation(ids[0]).rating == 5
+    assert deps.followup_store().get_invitation(ids[0]).rating == 5
     assert post(api, f"/f/{happy}", "rating=9").status_code == 400
 
     meh = token_of(links(asked[people[1][0]][0], "f")[0])

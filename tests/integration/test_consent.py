@@ -67,16 +67,16 @@ def test_unsubscribed_from_invitations_a_donor_still_gets_receipts_and_a_cancel_
     first = give(api, slug, email, nearby, recurring="monthly", recurring_consent=True)
     (receipt,) = sent_to(mailbox, email)
     assert links(receipt, "i"), "the first thank-you invites (the donor opted in)"
-    person = deps.followups().store.get_person(donor_id_for(email))
+    person = deps.followup_store().get_person(donor_id_for(email))
     assert person.consents["invitations"].given and person.consents["invitations"].source == "donation_opt_in"
 
     # Unsubscribe as the donor does: open the link (nothing changes), press its button.
     unsubscribe = links(receipt, "u")[0]
     assert api.client.http.get(unsubscribe).status_code == 200
-    assert deps.followups().store.get_person(donor_id_for(email)).unsubscribed_at is None
+    assert deps.followup_store().get_person(donor_id_for(email)).unsubscribed_at is None
     pressed = api.client.http.post(unsubscribe, body="", headers=FORM)
     assert pressed.status_code == 200 and b"Receipts for your gifts" in pressed.body
-    consent = deps.followups().store.get_person(donor_id_for(email)).consents["invitations"]
+    consent = deps.followup_store().get_person(donor_id_for(email)).consents["invitations"]
     assert (consent.given, consent.source) == (False, "unsubscribe_page")
     assert abs((consent.at - now()).total_seconds()) < 60
 
@@ -113,7 +113,7 @@ def test_nothing_goes_to_a_suppressed_address_not_even_a_receipt(api, mailbox: P
 
     slug = api.create_page()["slug"]
     email = f"bounced.{uuid.uuid4().hex[:10]}@example.org"
-    deps.followups().store.suppress(donor_id_for(email), email, "bounce", now())
+    deps.followup_store().suppress(donor_id_for(email), email, "bounce", now())
     started = give(api, slug, email, fresh_zip(), employer="N/A")  # flagged: best efforts too
     drain_until(delivered(f"best_efforts#{started['donation_id']}"))
     for message_id in (f"thanks#{started['donation_id']}", f"best_efforts#{started['donation_id']}"):

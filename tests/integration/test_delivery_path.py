@@ -1,5 +1,5 @@
 """One delivery path (issue 16): every outbox handler that sends, email or text, goes through
-`FollowupService._send` (the send ledger, behind the consent checks of `send_once`,
+`DeliveryService._send` (followups/delivery.py) (the send ledger, behind the consent checks of `send_once`,
 `send_transactional`, `send_text` and the follow-ups' own deliveries).
 
 The handlers are discovered from the app's registry (`deps.outbox_handlers()`), not listed: a new
@@ -90,13 +90,13 @@ def test_only_the_transports_and_the_path_call_ses_or_sns() -> None:
             continue
         tree = ast.parse(path.read_text())
         for fn in ast.walk(tree):
-            if isinstance(fn, ast.FunctionDef) and relative == "followups/service.py" and fn.name == "_send":
+            if isinstance(fn, ast.FunctionDef) and relative == "followups/delivery.py" and fn.name == "_send":
                 fn.body = []  # the path itself
         calls = transport_calls(tree)
         if calls:
             outside[relative] = calls
     assert outside == {}
-    from chalicelib.followups.service import FollowupService
+    from chalicelib.followups.delivery import DeliveryService
 
-    source = inspect.getsource(FollowupService._send)
+    source = inspect.getsource(DeliveryService._send)
     assert "begin_send" in source and "finish_send" in source

@@ -36,7 +36,7 @@ def signups(n: int) -> tuple[list[str], list[OutboxModel]]:
     run = uuid.uuid4().hex[:8]
     emails = [f"drain.{run}.{i}@example.org" for i in range(n)]
     for email in emails:
-        assert deps.followups().signup(SignupRequest(email=email))
+        assert deps.audience().signup(SignupRequest(email=email))
     people = {donor_id_for(e) for e in emails}
     ours = [m for m in OutboxModel.scan(OutboxModel.kind == "confirm_signup")
             if m.message_id.split("#")[1] in people]

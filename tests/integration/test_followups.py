@@ -367,7 +367,7 @@ def test_raising_the_capacity_seats_the_waiting_first_come_first(api, actions, m
 def deps_person(email: str) -> Any:
     from chalicelib import deps
 
-    return deps.followups().store.get_person(donor_id_for(email))
+    return deps.followup_store().get_person(donor_id_for(email))
 
 
 @pytest.mark.parametrize("how", ["one_click_post", "page"])
@@ -439,7 +439,7 @@ def test_tampered_and_expired_tokens_are_refused_and_change_nothing(api, actions
             assert body["error"]["code"] == ("bad_token" if expected == 400 else "token_expired")
     detail = api.call("GET", f"/api/admin/actions/{action['action_id']}", headers=staff(ORGANIZER_KEY))[1]
     assert detail["seats_taken"] == 0 and detail["rsvps"]["yes"] == 0
-    person = deps.followups().store.get_person(person_id)
+    person = deps.followup_store().get_person(person_id)
     assert person.unsubscribed_at is None and person.subscribed
 
 
@@ -498,12 +498,12 @@ def test_signup_is_double_opt_in_without_duplicates_or_resends(api, actions, mai
     drain_until(lambda: True)
     (confirmation,) = sent_to(mailbox, person)
     assert confirmation["Subject"] == "Please confirm your signup" and confirmation["List-Unsubscribe"]
-    stored = deps.followups().store.get_person(donor_id_for(person))
+    stored = deps.followup_store().get_person(donor_id_for(person))
     assert stored.subscribed is False and stored.pending_signup["zip"] == zip_
     (confirm_path,) = links(confirmation, "s")
     page = api.client.http.get(confirm_path)
     assert page.status_code == 200 and b"Yes, sign me up" in page.body
-    assert deps.followups().store.get_person(donor_id_for(person)).subscribed is False  # GET changes nothing
+    assert deps.followup_store().get_person(donor_id_for(person)).subscribed is False  # GET changes nothing
     confirmed = api.client.http.post(confirm_path, body="",
                                      headers={"Content-Type": "application/x-www-form-urlencoded"})
     assert confirmed.status_code == 200 and b"You are in" in confirmed.body
@@ -539,7 +539,7 @@ def test_signups_are_limited_per_ip_and_per_network(api) -> None:
             status, body, refused = signup(first)
             assert (status, body["error"]["code"]) == (429, "rate_limited")
             assert 0 < int(api.last_headers["Retry-After"]) <= 3600
-            assert deps.followups().store.get_person(donor_id_for(refused)) is None
+            assert deps.followup_store().get_person(donor_id_for(refused)) is None
             # the same /24 shares five; another network is not held up
             assert [signup(neighbour)[0] for _ in neighbours_share] == neighbours_share
             assert signup(elsewhere)[0] == 202
@@ -548,14 +548,14 @@ def test_signups_are_limited_per_ip_and_per_network(api) -> None:
 def test_a_repeated_signup_after_an_hour_sends_one_more_confirmation(api, mailbox) -> None:
     from chalicelib import deps
     from chalicelib.followups.input import SignupRequest
-    from tests.followups_kit import service_at
+    from tests.followups_kit import audience_at
 
     person = unique_email()
     assert api.call("POST", "/api/signups", {"email": person})[0] == 202
-    assert deps.followups().signup(SignupRequest(email=person)) is False  # within the hour
+    assert deps.audience().signup(SignupRequest(email=person)) is False  # within the hour
     later = now() + timedelta(minutes=61)
-    assert service_at(later).signup(SignupRequest(email=person)) is True
-    assert service_at(later).signup(SignupRequest(email=person)) is False
+    assert audience_at(later).signup(SignupRequest(email=person)) is True
+    assert audience_at(later).signup(SignupRequest(email=person)) is False
     drain_at(later + timedelta(minutes=1))
     assert len(sent_to(mailbox, person)) == 2
 
@@ -591,7 +591,7 @@ def test_ses_bounces_and_complaints_suppress_after_the_signature_checks(
     elsewhere = local_sns.message("Notification", bounce(bounced),
                                   cert_url="https://example.com/SimpleNotificationService-x.pem")
     assert post_sns(client, elsewhere)[0] == 400
-    assert deps.followups().store.get_person(donor_id_for(soft)) is None
+    assert deps.followup_store().get_person(donor_id_for(soft)) is None
 
     def notify(message: str) -> int:
         status, body = post_sns(client, local_sns.message("Notification", message))
@@ -601,8 +601,8 @@ def test_ses_bounces_and_complaints_suppress_after_the_signature_checks(
     assert notify(bounce(bounced)) == 1
     assert notify(complaint(complained)) == 1
     assert notify(bounce(soft, "Transient")) == 0
-    assert deps.followups().store.get_person(donor_id_for(bounced)).suppressed == "bounce"
-    assert deps.followups().store.get_person(donor_id_for(complained)).suppressed == "complaint"
+    assert deps.followup_store().get_person(donor_id_for(bounced)).suppressed == "bounce"
+    assert deps.followup_store().get_person(donor_id_for(complained)).suppressed == "complaint"
 
     slug = api.create_page()["slug"]
     started = give(api, slug, bounced, fresh_zip())
@@ -631,7 +631,7 @@ def test_sns_attacks_are_refused_and_suppress_no_one(client, local_sns, attack, 
     victim = unique_email()
     answer = post_sns(client, local_sns.message("Notification", bounce(victim), **attack))
     assert (answer[0], answer[1]["error"]["code"]) == (status, code)
-    assert deps.followups().store.get_person(donor_id_for(victim)) is None
+    assert deps.followup_store().get_person(donor_id_for(victim)) is None
     redirected = "/redirect/" in attack.get("cert_url", "")
     assert local_sns.fetched == ([attack["cert_url"]] if redirected else [])
 

@@ -95,7 +95,7 @@ def test_walk_ins_become_people_invited_only_with_their_consent(api, event) -> N
     form = api.client.http.post(f"/h/{token}", headers=FORM, body=(
         f"op=walkin&first_name=Ed&last_name=Lee&email={passing.replace('@', '%40')}&zip=05602"))
     assert form.status_code == 200 and b"Welcome, Ed" in form.body
-    store = deps.followups().store
+    store = deps.followup_store()
     person, other = store.get_person(donor_id_for(willing)), store.get_person(donor_id_for(passing))
     assert person is not None and person.invitable
     assert (person.first_name, person.last_name) == ("Rosa", "Parks")

@@ -175,7 +175,7 @@ def test_the_donor_turns_invitations_off_and_on_from_the_portal(client, api, mai
     from chalicelib.giving.model import donor_id_for
 
     browser, email = donor_signed_in(client, api, mailbox, "c")
-    people = deps.followups().store
+    people = deps.followup_store()
     assert "Stop invitations" in text(browser.get("/me"))  # they ticked the gift's opt-in
     assert browser.post("/me/consents/invitations", {"given": "no"}).status_code == 403  # no CSRF
     assert people.get_person(donor_id_for(email)).invitable

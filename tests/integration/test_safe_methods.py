@@ -88,10 +88,10 @@ class Seeded:
         drain_until(delivered(f"thanks#{self.donation_id}"))
         self.donor_id = api.donation(self.donation_id)["donor_id"]
         self.person_id = donor_id_for(email)
-        person = deps.followups().store.get_person(self.person_id)
+        person = deps.followup_store().get_person(self.person_id)
         assert person is not None and person.share_code
         self.share_code = person.share_code
-        invitations = deps.followups().store.invitations_of_person(self.person_id)
+        invitations = deps.followup_store().invitations_of_person(self.person_id)
         assert invitations, "the seeded donor was invited to the seeded action"
 
         # A monthly gift (its cancel link), a signup waiting for confirmation.

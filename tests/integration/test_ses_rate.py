@@ -38,7 +38,7 @@ def test_a_burst_of_200_drains_at_the_accounts_send_rate_with_none_failed(local_
         assert SesAccount(deps.settings().region).max_send_rate() == QUOTA
         run = uuid.uuid4().hex[:8]
         emails = [f"rate.{run}.{n}@example.org" for n in range(BURST)]
-        service = deps.followups()
+        service = deps.audience()
         for email in emails:
             assert service.signup(SignupRequest(email=email))
         people = {donor_id_for(e) for e in emails}

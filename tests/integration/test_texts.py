@@ -45,7 +45,7 @@ def mailbox(local_stack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[P
 def person(email: str) -> Any:
     from chalicelib import deps
 
-    return deps.followups().store.get_person(donor_id_for(email))
+    return deps.followup_store().get_person(donor_id_for(email))
 
 
 def give(api: Any, slug: str, email: str, phone: str | None = PHONE, zip_: str | None = None,
@@ -140,7 +140,7 @@ def supporter(action_id: str, phone: str, texts: bool) -> tuple[str, str]:
 
     email = f"texter.{uuid.uuid4().hex[:10]}@example.org"
     person_id = donor_id_for(email)
-    store = deps.followups().store
+    store = deps.followup_store()
     store.upsert_donor(Person(person_id, email, first_name="Lee", zip="62701", state="IL", phone=phone),
                        subscribe=True, now=now(),
                        texts=Consent(True, now(), "donation_opt_in", DISCLOSURE_VERSION) if texts else None)
@@ -207,11 +207,11 @@ def texts_through_the_action(api: Any, local_stack: dict[str, Any], inbound: Loc
     # STOP (a bad signature first: 400, nothing changes), confirmed once, redelivery handled once.
     forged = reply(api, inbound, yes_phone, "STOP", Message=json.dumps({
         "originationNumber": no_phone, "messageBody": "STOP"}))
-    assert forged[0] == 400 and deps.followups().store.get_person(texter_id).textable
+    assert forged[0] == 400 and deps.followup_store().get_person(texter_id).textable
     status, body = reply(api, inbound, yes_phone, "stop")
     assert (status, body["outcome"]) == (200, "stopped")
-    assert not deps.followups().store.get_person(texter_id).textable
-    assert deps.followups().store.get_person(texter_id).consents["sms"].source == "text_reply"
+    assert not deps.followup_store().get_person(texter_id).textable
+    assert deps.followup_store().get_person(texter_id).consents["sms"].source == "text_reply"
     again = inbound.message("Notification", json.dumps({"originationNumber": yes_phone,
                                                         "messageBody": "STOP"}), topic=SMS_TOPIC)
     assert api.call("POST", "/webhooks/sms", raw=json.dumps(again))[1]["outcome"] == "stopped"
@@ -229,7 +229,7 @@ def texts_through_the_action(api: Any, local_stack: dict[str, Any], inbound: Loc
     # HELP is answered with the sender's name and how to stop; START opts back in.
     assert reply(api, inbound, yes_phone, "HELP")[1]["outcome"] == "help"
     assert reply(api, inbound, yes_phone, "START")[1]["outcome"] == "started"
-    assert deps.followups().store.get_person(texter_id).textable
+    assert deps.followup_store().get_person(texter_id).textable
     drain_at(now() + timedelta(seconds=1))
     answers = texts_to(local_stack, yes_phone)[2:]
     assert any("Reply STOP to stop" in t and "Groundswell" in t for t in answers)

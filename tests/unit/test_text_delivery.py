@@ -1,4 +1,4 @@
-"""The text channel of the one delivery path (`FollowupService.send_text`), against an
+"""The text channel of the one delivery path (`DeliveryService.send_text`), against an
 in-memory twin of the send ledger and the people's daily text slot: consent, quiet hours, the
 once-a-day cap on non-essential texts, and a text sent once however often it is retried."""
 
@@ -10,8 +10,9 @@ from typing import Any, cast
 
 import pytest
 
+from chalicelib.followups.delivery import DeliveryService
 from chalicelib.followups.model import SMS, Consent, MailRecord, Person
-from chalicelib.followups.service import FollowupConfig, FollowupService
+from chalicelib.followups.ports import FollowupConfig
 from chalicelib.followups.texts import TEXT_CONFIRM, TEXT_INVITE, TEXT_REPLY, OutgoingText
 from chalicelib.outbox.model import Deferred, OutboxMessage
 
@@ -59,9 +60,9 @@ class Texter:
         return f"sns-{len(self.sent)}"
 
 
-def service(at: datetime, store: MemoryTextLedger, texter: Texter) -> FollowupService:
+def service(at: datetime, store: MemoryTextLedger, texter: Texter) -> DeliveryService:
     none = cast(Any, None)
-    return FollowupService(cast(Any, store), none, none, none, none, FollowupConfig("https://x"),
+    return DeliveryService(cast(Any, store), none, none, none, none, FollowupConfig("https://x"),
                            clock=lambda: at, texter=texter)
 
 

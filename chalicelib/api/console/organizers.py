@@ -201,7 +201,7 @@ def participation(signed: SignedIn) -> Response:
 @console.route("/admin/actions", methods=["GET"])
 @staff_page(ORGANIZERS)
 def actions(signed: SignedIn) -> Response:
-    listed = deps.followups().actions_page(PAGE_SIZE * 2, _after())
+    listed = deps.actions().actions_page(PAGE_SIZE * 2, _after())
     return render("console/actions.html", signed, actions=listed.items, now=_now(),
                   next_url=f"/admin/actions?after={listed.after}" if listed.after else None)
 
@@ -209,7 +209,7 @@ def actions(signed: SignedIn) -> Response:
 @console.route("/admin/actions/{action_id}", methods=["GET"])
 @staff_page(ORGANIZERS)
 def action(signed: SignedIn, action_id: str) -> Response:
-    detail = deps.followups().action_page(action_id, 50, _after())
+    detail = deps.actions().action_page(action_id, 50, _after())
     return render("console/action.html", signed, detail=detail,
                   next_url=(f"/admin/actions/{action_id}?after={detail.invitations.after}"
                             if detail.invitations.after else None))
@@ -219,7 +219,7 @@ def action(signed: SignedIn, action_id: str) -> Response:
 @console.route("/admin/recruiters", methods=["GET"])
 @staff_page(ORGANIZERS)
 def recruiters(signed: SignedIn) -> Response:
-    board = deps.followups().recruiters(50, with_contact=may(signed.staff.role, PII_ROLES))
+    board = deps.audience().recruiters(50, with_contact=may(signed.staff.role, PII_ROLES))
     return render("console/recruiters.html", signed, board=board)
 
 

@@ -1,5 +1,7 @@
-"""Follow-ups: delivering the outbox's thank-yous, reminders and confirmations, and what people
-do with the links in them (RSVP, unsubscribe, confirm, share).
+"""Follow-ups' delivery: the outbox handlers that write to people (thank-yous, reminders,
+confirmations, the monthly gifts' and remedies' notices) and the one send path of every
+channel, email and text (`DeliveryService._send`), which every sending handler, here or
+elsewhere (best-efforts requests, sign-in and portal links, texts), goes through.
 
 Send discipline, for every message (outbox handlers run at least once):
 1. the send ledger is read first: a message already `sent` is not sent again;
@@ -13,159 +15,48 @@ Send discipline, for every message (outbox handlers run at least once):
 
 from __future__ import annotations
 
-import random
-import time
-import uuid
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any
 
 from chalicelib import logs, tokens
 from chalicelib.clock import utcnow
 from chalicelib.compliance.remedies import REDESIGNATION_NOTICE
-from chalicelib.errors import InvalidInput, NotFound, ProviderUnavailable
 from chalicelib.followups import consent, planning, texts
-from chalicelib.followups.attendance import RsvpChange, decide, seat_waiting, wrap_up
-from chalicelib.followups.errors import AddressRefused, SendRefused, StaleInvitation
-from chalicelib.followups.feedback import complaint_alarm, suppressions
+from chalicelib.followups.errors import AddressRefused, SendRefused
 from chalicelib.followups.matching import Audience, rank
 from chalicelib.followups.model import (
     SMS,
-    STATUSES,
     Action,
     Consent,
-    Host,
     Invitation,
-    Location,
-    MailRecord,
     OutgoingEmail,
     Person,
     invitation_id_for,
+)
+from chalicelib.followups.ports import (
+    DonationSource,
+    FollowupConfig,
+    FollowupStore,
+    InvitationSwitch,
+    Mailer,
+    PageSource,
+    Texter,
 )
 from chalicelib.followups.texts import OutgoingText
 from chalicelib.giving.model import Donation, DonorSnapshot, RecurringPlan, donor_id_for
 from chalicelib.giving.monthly import PLAN_CHANGED, PLAN_ENDING
 from chalicelib.giving.recurring import CANCELLED, PLAN_ENDED, RENEWAL_FAILED
-from chalicelib.giving.velocity import SignupLimits, check_signup, signup_expiry, signup_keys
 from chalicelib.outbox.model import Deferred, Delivered, Handler, OutboxMessage, PermanentFailure
-from chalicelib.pages.model import Page
-from chalicelib.paging import Slice
-
-if TYPE_CHECKING:
-    from chalicelib.followups.input import ActionCreate, ActionUpdate, SignupRequest
-
-
-class FollowupStore(Protocol):
-    # actions
-    def create_action(self, action: Action, messages: Sequence[OutboxMessage] = ()) -> None: ...
-    def update_action(self, action_id: str, changes: Mapping[str, Any], now: datetime,
-                      messages: Sequence[OutboxMessage] = ()) -> Action: ...
-    def get_action(self, action_id: str) -> Action | None: ...
-    def list_actions(self) -> list[Action]: ...
-    def actions_page(self, limit: int, after: str | None) -> Slice[Action]: ...
-    def invitations_page(self, action_id: str, limit: int, after: str | None) -> Slice[Invitation]: ...
-    def recruiters(self, limit: int) -> list[Person]: ...
-    # people
-    def get_person(self, person_id: str) -> Person | None: ...
-    def person_by_share_code(self, code: str) -> Person | None: ...
-    def upsert_donor(self, person: Person, subscribe: bool, now: datetime,
-                     source: str = "donation_opt_in", texts: Consent | None = None) -> Person: ...
-    def claim_text_slot(self, person_id: str, day: str, message_id: str) -> bool: ...
-    def people_by_phone(self, phone: str) -> list[str]: ...
-    def record_text_reply(self, marker: str, now: datetime, person_ids: Sequence[str],
-                          consent: Consent | None, reply: OutboxMessage | None) -> bool: ...
-    def claim_invitation_slot(self, person_id: str, message_id: str, now: datetime) -> bool: ...
-    def unsubscribe(self, person_id: str, now: datetime, source: str) -> None: ...
-    def suppress(self, person_id: str, email: str, reason: str, now: datetime) -> None: ...
-    def request_signup(self, person_id: str, email: str, pending: Mapping[str, Any], now: datetime,
-                       confirmation: OutboxMessage) -> bool: ...
-    def confirm_signup(self, person: Person, share_code: str, now: datetime,
-                       messages: list[OutboxMessage]) -> None: ...
-    def credit_sharer(self, person_id: str, donation_id: str, cents: int) -> bool: ...
-    def donor_contact(self, donor_id: str) -> dict[str, Any] | None: ...
-    # invitations
-    def record_invitations(self, invitations: list[Invitation]) -> None: ...
-    def get_invitation(self, invitation_id: str) -> Invitation | None: ...
-    def invitations_of_person(self, person_id: str) -> list[Invitation]: ...
-    def invitations_of_action(self, action_id: str) -> list[Invitation]: ...
-    def first_waiting(self, action_id: str) -> Invitation | None: ...
-    def waitlist_position(self, invitation: Invitation) -> int: ...
-    def apply_rsvp(self, change: RsvpChange) -> None: ...
-    def record_walk_in(self, invitation: Invitation, messages: list[OutboxMessage]) -> bool: ...
-    def record_rating(self, invitation_id: str, rating: int, now: datetime) -> bool: ...
-    def review_action(self, action_id: str, decision: str, now: datetime,
-                      messages: Sequence[OutboxMessage]) -> bool: ...
-    # the send ledger
-    def mail_record(self, message_id: str) -> MailRecord | None: ...
-    def begin_send(self, message_id: str, kind: str, person_id: str, now: datetime) -> bool: ...
-    def finish_send(self, message_id: str, ses_message_id: str, now: datetime) -> None: ...
-    def abandon_send(self, message_id: str, error: str) -> None: ...
-
-
-class Mailer(Protocol):
-    def send(self, email: OutgoingEmail) -> str:
-        """Hand `email` to the mail service; its message id. Raises `SendRefused` when the
-        service answered and did not send; anything else leaves the outcome unknown."""
-        ...
-
-
-class Texter(Protocol):
-    def send(self, text: OutgoingText) -> str:
-        """Hand `text` to the text service (SNS); its message id. Raises `SendRefused` when the
-        service answered and did not send; anything else leaves the outcome unknown."""
-        ...
-
-
-class DonationSource(Protocol):
-    def get(self, donation_id: str) -> Donation | None: ...
-    def plan(self, subscription_id: str) -> RecurringPlan | None: ...
-
-
-class InvitationSwitch(Protocol):
-    def paused(self) -> bool: ...
-    def set_paused(self, paused: bool, reason: str, now: datetime) -> None: ...
-
 
 # How long an invitation-only email waits before it looks again whether the pause is over.
 INVITATIONS_PAUSED_RETRY = timedelta(minutes=15)
 
 
-class PageSource(Protocol):
-    def get(self, slug: str) -> Page | None: ...
-
-
-class SignupCounterStore(Protocol):
-    def counts(self, keys: list[str]) -> dict[str, int]: ...
-    def add(self, keys: list[str], expires: datetime) -> None: ...
-
-
-@dataclass(frozen=True)
-class FollowupConfig:
-    base_url: str
-    max_invitations: int = 3
-    reminder_delay: timedelta = timedelta(days=2)
-    event_reminder_lead: timedelta = timedelta(days=1)
-    signup_limits: SignupLimits = field(default_factory=SignupLimits)
-
-
-MAX_RSVP_ATTEMPTS = 12
-
-
-@dataclass(frozen=True)
-class ActionPage:
-    """An action as the console shows it: the action and one page of its invitations."""
-
-    action: Action
-    invitations: Slice[Invitation]
-
-
-
-class FollowupService:
+class DeliveryService:
     def __init__(self, store: FollowupStore, mailer: Mailer, tokens_: tokens.Tokens,
                  donations: DonationSource, pages: PageSource, config: FollowupConfig,
                  clock: Callable[[], datetime] = utcnow,
-                 signup_counters: SignupCounterStore | None = None,
                  pause: InvitationSwitch | None = None, texter: Texter | None = None) -> None:
         # Texts go through the same `_send` as email, by SNS (none configured: no texts).
         self.texter = texter
@@ -178,286 +69,9 @@ class FollowupService:
         self.pages = pages
         self.config = config
         self.clock = clock
-        self.signup_counters = signup_counters
 
-    # --- organizers -----------------------------------------------------------------------
-    def create_action(self, data: ActionCreate, host: Host | None = None) -> Action:
-        """A new action, hosted by `host` (the organizer creating it), with its wrap-up planned."""
-        now = self.clock()
-        fields = data.model_dump()
-        location = fields.pop("location")
-        action = Action(action_id="act_" + uuid.uuid4().hex[:20], created_at=now, updated_at=now,
-                        location=Location(**location) if location else None, host=host, **fields)
-        self.store.create_action(action, [m for m in (wrap_up(action),) if m])
-        return action
-
-    def update_action(self, action_id: str, data: ActionUpdate, host: Host | None = None) -> Action:
-        """Apply an organizer's changes; `host` hands the action to another host (their old
-        link stops working); a moved end plans its own wrap-up."""
-        changes = data.model_dump(exclude_unset=True)
-        changes.pop("host_person_id", None)
-        if host is not None:
-            changes["host"] = host
-        nulls = {k: "may not be null" for k, v in changes.items()
-                 if v is None and k not in ("starts_at", "ends_at", "location", "capacity")}
-        if nulls:
-            raise InvalidInput("invalid_request", "Some fields may not be null.", fields=nulls)
-        if not changes:
-            raise InvalidInput("invalid_request", "Nothing to change.")
-        current = self.action(action_id)
-        starts = changes.get("starts_at", current.starts_at)
-        ends = changes.get("ends_at", current.ends_at)
-        if starts and ends and ends <= starts:
-            raise InvalidInput("invalid_request", "ends_at must be after starts_at.",
-                               fields={"ends_at": "must be after starts_at"})
-        moved = "ends_at" in changes and ends != current.ends_at
-        planned = wrap_up(replace(current, ends_at=ends)) if moved else None
-        updated = self.store.update_action(action_id, changes, self.clock(),
-                                           [planned] if planned else [])
-        if "capacity" in changes:
-            updated = self.fill_seats(updated)
-        return updated
-
-    def fill_seats(self, action: Action) -> Action:
-        """Give the seats a raised (or removed) capacity frees to the people waiting, first come
-        first, each in its own conditional write and each told; the action as it then stands."""
-        for attempt in range(MAX_RSVP_ATTEMPTS * 4):
-            if not action.waiting or not action.has_room():
-                break
-            first = self.store.first_waiting(action.action_id)
-            change = seat_waiting(action, first, self.clock(), lead=self.config.event_reminder_lead) \
-                if first is not None else None
-            if change is None:
-                break
-            try:
-                self.store.apply_rsvp(change)
-            except StaleInvitation:
-                time.sleep(random.uniform(0, 0.02 * (attempt % MAX_RSVP_ATTEMPTS + 1)))
-            action = self.action(action.action_id)
-        return action
-
-    def action(self, action_id: str) -> Action:
-        found = self.store.get_action(action_id)
-        if found is None:
-            raise NotFound("action_not_found", f"No action '{action_id}'.")
-        return found
-
-    def action_detail(self, action_id: str) -> dict[str, object]:
-        """An action with its invitations and RSVPs (ids and times, no contact details)."""
-        action = self.action(action_id)
-        invitations = sorted(self.store.invitations_of_action(action_id), key=lambda i: i.invited_at)
-        counts = {s: sum(1 for i in invitations if i.status == s) for s in STATUSES}
-        rsvps = {("unanswered" if s == "invited" else s): n for s, n in counts.items()}
-        return {**action.view(), "invitations": [i.view() for i in invitations], "rsvps": rsvps}
-
-    def list_actions(self) -> list[Action]:
-        return sorted(self.store.list_actions(), key=lambda a: (a.starts_at is None, a.starts_at
-                                                                 or a.created_at, a.action_id))
-
-    def actions_page(self, limit: int, after: str | None = None) -> Slice[Action]:
-        """One page of actions, soonest first within the page (the console's list)."""
-        found = self.store.actions_page(limit, after)
-        items = sorted(found.items, key=lambda a: (a.starts_at is None, a.starts_at or a.created_at,
-                                                   a.action_id))
-        return Slice(items, found.after)
-
-    def action_page(self, action_id: str, limit: int, after: str | None = None) -> ActionPage:
-        """An action, its RSVP counts (from its seats and one page of invitations), and that page."""
-        action = self.action(action_id)
-        invitations = self.store.invitations_page(action_id, limit, after)
-        return ActionPage(action, invitations)
-
-    def recruiters(self, limit: int, *, with_contact: bool) -> list[dict[str, object]]:
-        """The people whose share links brought in the most money (contact only for finance and
-        admin: others see the person's id)."""
-        rows: list[dict[str, object]] = []
-        for person in self.store.recruiters(limit):
-            row: dict[str, object] = {"person_id": person.person_id,
-                                      "recruited_count": person.recruited_count,
-                                      "recruited_cents": person.recruited_cents,
-                                      "share_page": person.share_page}
-            if with_contact:
-                row.update(email=person.email, first_name=person.first_name)
-            rows.append(row)
-        return rows
-
-    def donor_participation(self, donor_id: str, *, with_contact: bool) -> dict[str, object]:
-        """What a donor does beyond giving: consent, interests, share link and what it brought in
-        (`recruited_*`). A donor linked across two emails has a person record per address."""
-        contact = self.store.donor_contact(donor_id)
-        ids = dict.fromkeys([donor_id] + ([donor_id_for(contact["email"])] if contact else []))
-        people = [p for p in (self.store.get_person(i) for i in ids) if p is not None]
-        if contact is None and not people:
-            raise NotFound("donor_not_found", f"No donor '{donor_id}'.")
-        primary = people[0] if people else None
-        view: dict[str, object] = {
-            "donor_id": donor_id,
-            "recruited_count": sum(p.recruited_count for p in people),
-            "recruited_cents": sum(p.recruited_cents for p in people),
-            "subscribed": bool(primary and primary.invitable),
-            "unsubscribed": bool(primary and primary.unsubscribed_at),
-            "suppressed": primary.suppressed if primary else None,
-            "interests": list(primary.interests) if primary else [],
-            "share_url": self.link(f"/r/{primary.share_code}") if primary and primary.share_code else None,
-        }
-        if with_contact:
-            view["contact"] = contact or {"email": primary.email if primary else None,
-                                          "first_name": primary.first_name if primary else None}
-        return view
-
-    # --- links in messages ----------------------------------------------------------------
     def link(self, path: str) -> str:
-        return self.config.base_url.rstrip("/") + path
-
-    def invitation(self, token: str) -> tuple[Invitation, Action, int | None]:
-        """An invitation, its action and the place on the waitlist (reads only)."""
-        invitation_id = self.tokens.read(token, tokens.RSVP)
-        invitation = self.store.get_invitation(invitation_id)
-        if invitation is None:
-            raise NotFound("invitation_not_found", "This invitation no longer exists.")
-        position = self.store.waitlist_position(invitation) if invitation.status == "waitlisted" else None
-        return invitation, self.action(invitation.action_id), position
-
-    def rsvp(self, token: str, response: str, *,
-             share_contact: bool = False) -> tuple[Invitation, Action, int | None]:
-        """Record an answer (`yes`, `no`, `confirm`, `cancel`); the invitation as it now stands,
-        its action, and the place on the waitlist when a `yes` found the action full.
-
-        Each attempt decides from a fresh read (followups/attendance.py) and writes in one
-        transaction; when another answer got there first, it decides again."""
-        invitation_id = self.tokens.read(token, tokens.RSVP)
-        for attempt in range(MAX_RSVP_ATTEMPTS):
-            invitation = self.store.get_invitation(invitation_id)
-            if invitation is None:
-                raise NotFound("invitation_not_found", "This invitation no longer exists.")
-            action = self.action(invitation.action_id)
-            now = self.clock()
-            first = self.store.first_waiting(action.action_id) if action.waiting else None
-            change = decide(invitation, action, response, now, first_waiting=first,
-                            lead=self.config.event_reminder_lead, share_contact=share_contact)
-            if change is not None:
-                try:
-                    self.store.apply_rsvp(change)
-                except StaleInvitation:
-                    # Answers to one action meet on its item: wait a little, at random, so
-                    # twenty at once do not meet again.
-                    time.sleep(random.uniform(0, 0.02 * (attempt + 1)))
-                    continue
-                invitation.status, invitation.responded_at = change.status, now
-                invitation.waitlisted_at = change.waitlisted_at
-                if change.share_contact:
-                    invitation.contact_shared_at = now
-                if change.promoted is not None:
-                    logs.info("seat given to the waitlist", action_id=action.action_id,
-                              invitation_id=change.promoted.invitation_id)
-                action = self.action(action.action_id)  # the seats as they now stand
-            position = self.store.waitlist_position(invitation) \
-                if invitation.status == "waitlisted" else None
-            return invitation, action, position
-        raise ProviderUnavailable("try_again", "Too many answers at once; please try again.")
-
-    def check_unsubscribe(self, token: str) -> None:
-        """Refuse a bad or expired unsubscribe link before its page offers the button."""
-        self.tokens.read(token, tokens.UNSUBSCRIBE)
-
-    def unsubscribe(self, token: str, source: str) -> None:
-        """Withdraw the invitations consent (`source`: the page's button or a mail client's
-        one-click POST). Receipts and other transactional mail still go."""
-        self.store.unsubscribe(self.tokens.read(token, tokens.UNSUBSCRIBE), self.clock(), source)
-
-    def after_giving(self, slug: str, donation_id: str,
-                     window: timedelta) -> tuple[str | None, list[dict[str, object]]]:
-        """The thank-you page's extras: the donor's share link to this page (with their personal
-        refcode, so their friends' gifts are credited to them) and the upcoming actions they are
-        invited to, each with a fresh RSVP link. Nothing for an unknown donation, another page's
-        or one begun more than `window` ago. Reads only."""
-        donation = self.donations.get(donation_id)
-        now = self.clock()
-        if donation is None or donation.page_slug != slug or now - donation.created_at > window:
-            return None, []
-        person_id = donor_id_for(donation.donor.email)
-        share_url = self.link(f"/donate/{slug}?refcode="
-                              f"{planning.share_refcode(self.tokens.share_code(person_id))}")
-        found: list[dict[str, object]] = []
-        for invitation in self.store.invitations_of_person(person_id):
-            action = self.store.get_action(invitation.action_id)
-            if action is None or not action.is_upcoming(now):
-                continue
-            found.append({"title": action.title, "kind": action.kind, "status": invitation.status,
-                          "starts_at": action.starts_at,
-                          "url": "/i/" + self.tokens.issue(tokens.RSVP, invitation.invitation_id)})
-        return share_url, found
-
-    def share_target(self, code: str) -> str:
-        """Where a share link leads: the sharer's page, with their refcode."""
-        sharer = self.store.person_by_share_code(code.lower()) if code.isalnum() else None
-        if sharer is None or not sharer.share_page:
-            raise NotFound("share_link_not_found", "This share link is not known.")
-        return f"/donate/{sharer.share_page}?refcode={planning.share_refcode(code.lower())}"
-
-    # --- signups --------------------------------------------------------------------------
-    def signup(self, request: SignupRequest, client_ip: str | None = None) -> bool:
-        """Ask a non-donor to confirm (double opt-in); at most one confirmation per hour per
-        address, and (each sending an email in our name) at most `SIGNUPS_PER_IP` signups per
-        hour from one IP and `SIGNUPS_PER_NETWORK` from its /24 (IPv6: /64): `RateLimited`.
-
-        Returns whether a confirmation was queued; callers answer 202 either way, so the
-        response tells nobody whether an address is known.
-        """
-        if request.page and self.pages.get(request.page) is None:
-            raise InvalidInput("invalid_request", "No such page.", fields={"page": "no such page"})
-        now = self.clock()
-        if self.signup_counters is not None and client_ip:
-            limits = self.config.signup_limits
-            keys = signup_keys(client_ip, now, limits)
-            check_signup(self.signup_counters.counts(keys), client_ip, now, limits)
-            self.signup_counters.add(keys[::2], signup_expiry(now, limits))  # this window's
-        person_id = donor_id_for(request.email)
-        pending: dict[str, Any] = {k: v for k, v in {
-            "first_name": request.first_name, "zip": request.zip[:5] if request.zip else None,
-            "interests": list(request.interests), "page": request.page, "refcode": request.refcode,
-            # the texts box: the number and the disclosure's version, recorded once confirmed
-            "phone": request.phone if request.sms_opt_in else None,
-            "sms_version": texts.DISCLOSURE_VERSION if request.sms_opt_in else None,
-        }.items() if v}
-        confirmation = OutboxMessage(f"{planning.CONFIRM_SIGNUP}#{person_id}#{now:%Y%m%d%H%M%S}",
-                                     planning.CONFIRM_SIGNUP, now, {"person_id": person_id})
-        return self.store.request_signup(person_id, request.email, pending, now, confirmation)
-
-    def confirm_signup(self, token: str) -> Person:
-        person_id = self.tokens.read(token, tokens.CONFIRM)
-        person = self.store.get_person(person_id)
-        if person is None:
-            raise NotFound("signup_not_found", "This signup no longer exists.")
-        if person.confirmed_at and person.subscribed and person.unsubscribed_at is None \
-                and not person.pending_signup:
-            return person
-        now = self.clock()
-        messages = []
-        if person.confirmed_at is None:
-            welcome = f"{planning.WELCOME}#{person_id}"
-            messages = [
-                OutboxMessage(welcome, planning.WELCOME, now, {"person_id": person_id}),
-                OutboxMessage(f"{planning.REMINDER}#{person_id}", planning.REMINDER,
-                              now + self.config.reminder_delay,
-                              {"person_id": person_id, "after": welcome}),
-            ]
-            if person.pending_signup.get("phone"):  # ticked the texts box
-                messages.append(planning.text_invite(welcome, now, {"person_id": person_id}))
-        self.store.confirm_signup(person, self.tokens.share_code(person_id), now, messages)
-        return self.store.get_person(person_id) or person
-
-    # --- SES feedback ---------------------------------------------------------------------
-    def record_alarm(self, notification: Any) -> str | None:
-        """The complaint-rate alarm's notification pauses or resumes invitations; what it did,
-        or None when the notification is not that alarm's."""
-        state = complaint_alarm(notification)
-        if state is None or self.pause is None:
-            return None
-        self.pause.set_paused(state, str(notification.get("AlarmName")), self.clock())
-        logs.warning("invitations paused" if state else "invitations resumed",
-                     alarm=notification.get("AlarmName"))
-        return "invitations_paused" if state else "invitations_resumed"
+        return self.config.link(path)
 
     def _invitations_paused(self) -> bool:
         return self.pause is not None and self.pause.paused()
@@ -466,14 +80,6 @@ class FollowupService:
         """An invitation-only email waits while invitations are paused (no attempt used)."""
         if self._invitations_paused():
             raise Deferred("invitations paused", after=INVITATIONS_PAUSED_RETRY)
-
-    def record_feedback(self, notification: Any) -> int:
-        """Suppress the addresses a bounce or complaint names; how many were suppressed."""
-        found = suppressions(notification)
-        for s in found:
-            self.store.suppress(donor_id_for(s.email), s.email, s.reason, self.clock())
-            logs.info("address suppressed", person_id=donor_id_for(s.email), reason=s.reason)
-        return len(found)
 
     # --- outbox handlers ------------------------------------------------------------------
     def handlers(self) -> dict[str, Handler]:

@@ -396,21 +396,29 @@ class DeliveryService:
 
     def send_transactional(self, message: OutboxMessage, recipient_id: str,
                            email: OutgoingEmail) -> Delivered:
-        """Deliver transactional mail composed elsewhere (a best-efforts request) through the
-        one delivery path: the send ledger, and never to a suppressed address (an unsubscribe
-        from invitations does not stop it)."""
-        person = self.store.get_person(donor_id_for(email.to))
-        if person is not None:
-            self._require_mailable(person, message)
-        return self.send_once(message, recipient_id, email)
+        """Deliver mail composed elsewhere (a best-efforts request) as every email here is
+        delivered: the send ledger read first (a message once sent is neither sent again nor
+        refused afterwards), then the one consent check for its kind (`consent.require`: a
+        transactional kind still goes to someone unsubscribed from invitations, never to a
+        suppressed address), then `_send`."""
+        done = self._already_sent(message)
+        if done:
+            return done
+        self._mailable(email.to, None, message)
+        return self._send(message, recipient_id, email)
+
+    def _mailable(self, address: str, first_name: str | None, message: OutboxMessage) -> Person:
+        """The person an address is (as known, or as the message names them), checked as
+        mailable for this message."""
+        person_id = donor_id_for(address)
+        person = self.store.get_person(person_id) or Person(person_id, address, first_name)
+        self._require_mailable(person, message)
+        return person
 
     def _mailable_donor(self, donor: DonorSnapshot, message: OutboxMessage) -> tuple[str, Person]:
-        """The person a donation's or plan's donor is (as known, or as the gift names them),
-        checked as mailable for this message."""
-        person_id = donor_id_for(donor.email)
-        person = self.store.get_person(person_id) or Person(person_id, donor.email, donor.first_name)
-        self._require_mailable(person, message)
-        return person_id, person
+        """The person a donation's or plan's donor is, checked as mailable for this message."""
+        person = self._mailable(donor.email, donor.first_name, message)
+        return person.person_id, person
 
     def _plan_of(self, message: OutboxMessage) -> RecurringPlan:
         """The monthly gift a message is about (a permanent failure when there is none)."""

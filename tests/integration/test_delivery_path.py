@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ast
 import inspect
+import re
 import types
 from pathlib import Path
 from typing import Any
@@ -72,14 +73,52 @@ def test_every_handler_that_composes_a_message_sends_it_through_the_one_path(loc
     assert "refund_excess" not in senders  # a Stripe call, not a message
 
 
+# What hands a message to SES or SNS: their sending API calls, any `.send` on a mailer or texter
+# (`self.mailer.send`, `deps.mailer().send`, `texter.send`), and a client made for either service.
+SENDING_CALLS = {"send_email", "send_raw_email", "send_bulk_email", "send_templated_email",
+                 "send_bulk_templated_email", "publish", "publish_batch"}
+CLIENTS = {"ses", "sesv2", "sns", "pinpoint", "pinpoint-sms-voice", "pinpoint-sms-voice-v2"}
+
+
 def transport_calls(tree: ast.AST) -> list[tuple[int, str]]:
     found = []
     for node in ast.walk(tree):
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
-            target = ast.unparse(node.func)
-            if node.func.attr in ("send_email", "publish") or target.endswith(("mailer.send", "texter.send")):
-                found.append((node.lineno, target))
+        if not isinstance(node, ast.Call):
+            continue
+        target = ast.unparse(node.func)
+        if isinstance(node.func, ast.Attribute) and (
+                node.func.attr in SENDING_CALLS
+                or re.search(r"(mailer|texter)(\(\))?\.send$", target, re.I)):
+            found.append((node.lineno, target))
+        elif target.endswith("client") and node.args and isinstance(node.args[0], ast.Constant) \
+                and node.args[0].value in CLIENTS:
+            found.append((node.lineno, f"{target}({node.args[0].value!r})"))
     return found
+
+
+def test_the_transport_check_finds_each_way_around_the_path() -> None:
+    planted = ast.parse(
+        "def handler(message):\n"
+        "    self.mailer.send(email)\n"
+        "    deps.mailer().send(email)\n"
+        "    deps.texter().send(text)\n"
+        "    boto3.client('sesv2').send_email(Content={})\n"
+        "    ses.send_raw_email(RawMessage={})\n"
+        "    sns.publish(PhoneNumber='+13125550142', Message='hi')\n"
+        "    boto3.client('sns', region_name='us-east-1')\n")
+    assert len(transport_calls(planted)) == 8  # the sesv2 line twice: its client and its call
+    assert transport_calls(ast.parse("def f():\n    client.get_account()\n    queue.send()\n")) == []
+
+
+def test_a_handler_that_composes_and_sends_around_the_path_is_caught() -> None:
+    from chalicelib import deps
+    from chalicelib.followups.compose import compose
+
+    def sneaky(message: Any) -> Any:  # composes like the others, hands it to SES itself
+        return deps.mailer().send(compose("confirm", "Hi", to="a@example.org", message_id="m"))
+
+    assert reached(sneaky) & COMPOSES and not reached(sneaky) & PATH
+    assert transport_calls(ast.parse(inspect.getsource(sneaky).strip()))
 
 
 def test_only_the_transports_and_the_path_call_ses_or_sns() -> None:
@@ -100,3 +139,4 @@ def test_only_the_transports_and_the_path_call_ses_or_sns() -> None:
 
     source = inspect.getsource(DeliveryService._send)
     assert "begin_send" in source and "finish_send" in source
+    assert transport_calls(ast.parse(inspect.getsource(DeliveryService._send).strip()))  # it does send

@@ -52,6 +52,11 @@ OBJECT: dict[str, Any] = {"type": "object"}
 RSVP_FORM: dict[str, Any] = {"type": "object", "properties": {
     "response": {"type": "string", "enum": ["yes", "no", "confirm", "cancel"]},
     "share_contact": {"type": "string", "enum": ["yes"]}}}
+JOIN_FORM: dict[str, Any] = {"type": "object", "properties": {
+    **{name: {"type": "string", "maxLength": n} for name, n in (
+        ("first_name", 100), ("email", 254), ("zip", 10), ("phone", 30), ("refcode", 64))},
+    "invitations": {"type": "string", "enum": ["yes"]},
+    "sms_opt_in": {"type": "string", "enum": ["yes"]}}}
 SLUG = {"type": "string", "pattern": "^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$"}
 TOKEN = {"type": "string", "description": "a signed link token (base64url payload and HMAC)"}
 CENTS_QUERY = {"type": "string", "description": "an amount in integer cents to preselect"}
@@ -164,6 +169,13 @@ ROUTES: dict[tuple[str, str], Op] = {
         "Sign up to take part; the same answer whether or not the address is known (a few an "
         "hour per IP and per /24 or IPv6 /64)", "public",
         ok=202, body="SignupRequest", status=(429,)),
+    ("GET", "/join/{slug}"): Op("A page's signup form for people who have not given (HTML): name, "
+                                "email, ZIP, phone, the texts box and its disclosure, the invitations "
+                                "consent; reads only", "pages", html=True, errors=HTML,
+                                query={"refcode": {"type": "string"}}),
+    ("POST", "/join/{slug}"): Op(
+        "Sign up from the form (what POST /api/signups does; bad input answers the form with its "
+        "errors and writes nothing)", "pages", html=True, errors=HTML, status=(429,), form=JOIN_FORM),
     ("POST", "/api/signups/confirm/{token}"): Op("Confirm a signup (double opt-in)", "public",
                                                   raw_body=True, status=(410,)),
     ("POST", "/api/invitations/{token}/rsvp"): Op(

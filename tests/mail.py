@@ -15,6 +15,8 @@ from contextlib import contextmanager
 from email.message import EmailMessage
 from pathlib import Path
 
+import pytest
+
 
 @contextmanager
 def mirrored(folder: Path) -> Iterator[Path]:
@@ -23,6 +25,13 @@ def mirrored(folder: Path) -> Iterator[Path]:
     from tests.followups_kit import environment
 
     with environment(MAIL_MIRROR_DIR=str(folder)):
+        yield folder
+
+
+@pytest.fixture(scope="module")
+def mailbox(local_stack: object, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """A test module's mirror folder (import it: `from tests.mail import mailbox`)."""
+    with mirrored(tmp_path_factory.mktemp("mail")) as folder:
         yield folder
 
 

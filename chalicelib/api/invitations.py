@@ -1,5 +1,6 @@
 """Public follow-up routes: the links in messages (invitation and RSVP, unsubscribe, signup
-confirmation), share links, signups, and SES's bounce and complaint notifications.
+confirmation), share links, signups (the API and the `/join/{slug}` page), and SES's bounce and
+complaint notifications.
 
 Tokens are checked before anything is read or written: a tampered token is 400, an expired one
 410, and neither changes anything. HTML pages answer with a page, the JSON API with the error
@@ -9,6 +10,7 @@ body; both call the same service.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
 from chalice.app import Blueprint, Response
@@ -128,6 +130,71 @@ def signup() -> Response:
     logs.info("signup", confirmation_queued=queued)
     # The same answer whether or not the address is known or a confirmation went out.
     return json_response({"status": "accepted"}, 202)
+
+
+# --- the signup page: /api/signups as a form, for people who have not given ------------------------
+JOIN_FIELDS = ("first_name", "email", "zip", "phone", "refcode")
+
+
+def _join_page(slug: str, status: int = 200, values: dict[str, str] | None = None,
+               errors: dict[str, str] | None = None) -> Response:
+    from chalicelib.followups.texts import disclosure
+
+    found, paid_for_by = deps.page_service().sponsor(slug)
+    return page("join.html", status, page=found, paid_for_by=paid_for_by, form_action=f"/join/{slug}",
+                sms_disclosure=disclosure(paid_for_by), values=values or {}, errors=errors or {})
+
+
+# What the form says of a field the signup refused (the API's messages name patterns).
+JOIN_ERRORS = {"first_name": "Give your first name, in 100 characters or fewer.",
+               "email": "Give your email address, like name@example.org.",
+               "zip": "Give a 5-digit ZIP code.",
+               "phone": "Give a phone number, like (312) 555-0142.",
+               "refcode": "This link's referral code is not valid."}
+
+
+def _join_error(field: str, why: str) -> str:
+    if field == "phone" and "sms_opt_in" in why:
+        return "To get texts, give a mobile number that can receive them (or untick the texts box)."
+    return JOIN_ERRORS.get(field, why)
+
+
+@invitations.route("/join/{slug}", methods=["GET"])
+@html_errors
+def join_page(slug: str) -> Response:
+    """The signup form of a page (`?refcode=` carried to the signup); reads only."""
+    params: Mapping[str, str] = invitations.current_request.query_params or {}
+    refcode = params.get("refcode")
+    return _join_page(slug, values={"refcode": refcode} if refcode else None)
+
+
+@invitations.route("/join/{slug}", methods=["POST"], content_types=[FORM, JSON])
+@html_errors
+def join(slug: str) -> Response:
+    """Sign up from the page's form: what `POST /api/signups` does (the same service, the same
+    202-style answer whether or not the address is known); bad input answers the form again,
+    with each field's error, and writes nothing."""
+    from chalicelib.followups.input import SignupRequest
+
+    request = invitations.current_request
+    deps.page_service().sponsor(slug)  # an unknown page is a 404 page before anything is read
+    values = form_fields(request)
+    body: dict[str, Any] = {k: values[k] for k in JOIN_FIELDS if values.get(k, "").strip()}
+    body.update(page=slug, sms_opt_in=values.get("sms_opt_in") == "yes")
+    errors: dict[str, str] = {}
+    try:
+        data = validated(SignupRequest, body)
+    except InvalidInput as err:
+        errors = {name: _join_error(name, why) for name, why in (
+            (k.split(".")[0], v) for k, v in err.fields.items())}
+    if values.get("invitations") != "yes":
+        errors["invitations"] = "Tick this box to get invitations."
+    if errors:  # every field's error at once
+        return _join_page(slug, 400, values, errors)
+    queued = deps.audience().signup(data, client_ip(request))
+    logs.info("signup", confirmation_queued=queued, form="join")
+    return notice("Check your inbox", "If this address is new to us, an email is on its way: open "
+                  "its link to confirm, and the invitations start.")
 
 
 @invitations.route("/s/{token}", methods=["GET"])

@@ -218,6 +218,12 @@ class PageService:
         view["preselected_amount_cents"] = visit.amount_cents
         return page, view
 
+    def sponsor(self, slug: str) -> tuple[Page, str]:
+        """A page and the committee's name its disclaimer gives (the signup page's: no totals,
+        nothing counted)."""
+        page = self.get(slug)
+        return page, self._paid_for_by(page)
+
     def _paid_for_by(self, page: Page) -> str:
         """The committee's name, as every page's disclaimer gives it (11 CFR 110.11); the page's
         title while the committee is not configured (its default name is only its id)."""

@@ -1,6 +1,7 @@
 """axe-core finds no WCAG 2.1 A/AA violation on any donor-facing page, each opened as a donor
 would (real tokens, real records): /donate/{slug}, its thank-you page, /express/, /i/, /u/,
-/s/, /c/, /e/, the host's /h/ and the attendee's /f/."""
+/s/, /c/, /e/, the host's /h/, the attendee's /f/, and the signup page /join/{slug} (blank, and
+answered with errors)."""
 
 from __future__ import annotations
 
@@ -85,6 +86,7 @@ def test_every_donor_page_passes_axe(browser, live_server: str, local_stack) -> 
         "host": f"/h/{t.issue(tokens.HOST, action.action_id, host.ref)}",
         # An attendee who rated it 5: the ratings and the offer to host.
         "feedback": f"/f/{t.issue(tokens.FEEDBACK, invitation_id_for(guest, action.action_id))}",
+        "join": f"/join/{slug}?refcode=a11y",
     }
     for width in (1280, 360):
         context = browser.new_context(viewport={"width": width, "height": 900})
@@ -93,4 +95,13 @@ def test_every_donor_page_passes_axe(browser, live_server: str, local_stack) -> 
             response = page.goto(live_server + path)
             assert response is not None and response.status < 400, (name, response and response.status)
             assert_accessible(page, f"{name} at {width} px")
+        # The signup form sent back with its errors (a bad email, texts without a phone, the
+        # invitations box unticked): each error named beside its field.
+        page.goto(f"{live_server}/join/{slug}")
+        page.fill("#email", "not-an-email")
+        page.check("input[name=sms_opt_in]")
+        with page.expect_navigation():
+            page.click("button[type=submit]")
+        assert page.locator("#email-error, #phone-error, #invitations-error").count() == 3
+        assert_accessible(page, f"join with errors at {width} px")
         context.close()

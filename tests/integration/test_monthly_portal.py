@@ -1,6 +1,7 @@
 """Monthly gifts the donor controls from /me, over moto's server and the Stripe stand-in: an amount
 above what the law still allows is refused with nothing written or queued, one below is applied
 to the subscription at the stand-in (a double POST changes once); pause and resume; an end date;
+a new charge day moves the next charge without charging;
 another donor's plan is 404; the webhook keeps the plan in step; the 7-day notice once."""
 
 from __future__ import annotations
@@ -98,6 +99,39 @@ def test_pause_resume_and_an_end_date_at_the_standin(client, api, stripe_api, ma
     assert len(changes_queued(sub)) == 3
     past = post(browser, f"/me/monthly/{sub}/end", ends_on="2020-01-01")
     assert past.status_code == 400 and "after today" in text(past) and len(changes_queued(sub)) == 3
+
+
+def test_a_new_charge_day_moves_the_next_charge_at_the_standin_and_charges_nothing(
+        client, api, stripe_api, mailbox, local_stack) -> None:
+    browser, email, sub = monthly_donor(client, api, stripe_api, mailbox)
+    committee = deps.committees().get(RecurringPlanModel.get(sub).committee_id)
+    period_end = stripe_api.v1.subscriptions.retrieve(sub)["items"]["data"][0]["current_period_end"]
+    current = committee.local_date(datetime.fromtimestamp(period_end, timezone.utc))
+    day = current.day % 28 + 1  # never the day it falls on now
+    invoice = stripe_api.v1.subscriptions.retrieve(sub).latest_invoice
+    refused = post(browser, f"/me/monthly/{sub}/day", day="29")
+    assert refused.status_code == 400 and changes_queued(sub) == []
+    done = post(browser, f"/me/monthly/{sub}/day", day=str(day))
+    assert done.status_code == 303 and done.headers["Location"] == "/me?done=day"
+    moved = stripe_api.v1.subscriptions.retrieve(sub)
+    next_charge = committee.local_date(datetime.fromtimestamp(moved.trial_end, timezone.utc))
+    assert next_charge.day == day and moved.trial_end > period_end  # later, never sooner
+    assert moved.latest_invoice == invoice  # no invoice now
+    assert moved.status == "trialing"  # as Stripe has a subscription whose trial_end was set
+    assert RecurringPlanModel.get(sub).charge_day == day
+    assert changes_queued(sub) == [f"plan_changed#{sub}#v1"]
+    drain_until(delivered(f"plan_changed#{sub}#v1"))
+    (mail,) = [m for m in sent_to(mailbox, email) if f"charged on day {day} of each month" in text_of(m)]
+    assert "nothing extra is charged" in text_of(mail)
+    # Stripe's update (status trialing) keeps the gift running on our side and on /me.
+    events = requests.get(f"{local_stack['stripe_url']}/v1/events", timeout=5,
+                          params={"type": "customer.subscription.updated", "limit": 20},
+                          headers={"Authorization": "Bearer sk_test_local_standin"}).json()
+    event = next(e for e in events["data"] if e["data"]["object"]["id"] == sub
+                 and e["data"]["object"]["status"] == "trialing")
+    assert api.webhook(event)[0] == 200
+    assert RecurringPlanModel.get(sub).status == "active"
+    assert "Pause this monthly gift" in text(browser.get("/me"))
 
 
 def test_another_donors_plan_is_not_found(client, api, stripe_api, mailbox) -> None:

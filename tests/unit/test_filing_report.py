@@ -389,6 +389,25 @@ def test_a_pac_files_form_3x_with_its_own_lines() -> None:
     assert_fec_round_trip([report.header, *report.records], report.fec_bytes().decode())
 
 
+def test_a_pacs_chargeback_of_an_itemized_gift_is_a_negative_return_receipt() -> None:
+    pac = filing_committee("pac")
+    gift = filing_receipt("p1", D("2026-02-01"), 30_000, 30_000, ana, None)
+    charged_back = ReturnedContribution(transaction_id("SA", "p-dispute"), D("2026-03-05"), 30_000,
+                                        ana, 0, gift.date)
+    period = report_period(pac, "Q1", D("2026-01-01"), D("2026-03-31"))
+    report = build_report(pac, period, [gift, charged_back], OpeningCash(0, D("2026-01-01")),
+                          signature=SIGNED)
+    (row,) = [r for r in report.rows if r["transaction_id"] == charged_back.transaction_id]
+    assert (row["form_type"], row["transaction_type_identifier"]) == ("SA11AI", "RETURN_RECEIPT")
+    assert (row["contribution_amount"], row["contribution_purpose_descrip"]) == (-300.0, "Chargeback")
+    assert [e.message for e in Draft7Validator(schema("RETURN_RECEIPT")).iter_errors(row)] == []
+    lines = report.summary.fields()
+    assert lines[field_name("F3X", "11ai", "period")] == 0  # $300 itemized, $300 returned
+    assert lines[field_name("F3X", "8", "period")] == 0
+    assert report.findings.errors == ()
+    assert_fec_round_trip([report.header, *report.records], report.fec_bytes().decode())
+
+
 def test_what_the_transactions_must_cover() -> None:
     period = report_period(COMMITTEE, "Q2", D("2026-05-14"), D("2026-06-30"))
     assert earliest_needed(COMMITTEE, period, OPENING) == D("2024-11-06")

@@ -201,7 +201,7 @@ def planners() -> list[Planner]:
 
 def outbox_handlers() -> dict[str, Handler]:
     """Who delivers each kind of outbox message."""
-    from datetime import datetime, timezone
+    from datetime import datetime, timedelta, timezone
 
     from chalicelib.compliance.best_efforts import BEST_EFFORTS_KIND, best_efforts_handler
     from chalicelib.compliance.excess import excess_refund_handler, refund_handler
@@ -235,7 +235,8 @@ def outbox_handlers() -> dict[str, Handler]:
             PLAN_FORGONE: end_plan_handler(job_stripe_gateway(), donation_store(),
                                            lambda: datetime.now(timezone.utc)),
             FORGO_JOB: forgo_handler(committees(), MovementLedger(settings().ledger_shards), donation_store(),
-                                     outbox_store(), lambda: datetime.now(timezone.utc), page_store()),
+                                     outbox_store(), lambda: datetime.now(timezone.utc), page_store(),
+                                     budget=timedelta(seconds=settings().forgo_seconds)),
             BEST_EFFORTS_KIND: ask, SIGNIN_MESSAGE: signin().deliver_link,
             PORTAL_MESSAGE: portal().deliver_link,
             NOTICE_CHECK: notice_service().check,

@@ -110,6 +110,10 @@ class Settings(BaseSettings):
     # A drain stops claiming messages after this long (its Lambda runs for at most a minute by
     # default); the rest wait for the next drain.
     drain_seconds: Count = 45
+    # The lost-primary / withdrawal job (`forgo_elections`) works this long in one delivery,
+    # then queues its own continuation from where it stopped (well inside the drain's minute:
+    # a drain may hand it over late in its `drain_seconds`).
+    forgo_seconds: Count = 10
 
     # --- follow-ups: links, mail, SES feedback --------------------------------------------------
     token_secret: str = ""

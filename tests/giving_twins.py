@@ -494,9 +494,11 @@ class MemoryPages:
     def get(self, slug: str, consistent: bool = False) -> Page | None:
         return self.pages.get(slug)
 
-    def committee_pages(self, committee_id: str) -> Iterator[Page]:
-        """The committee's pages, as the repository's filtered Scan yields them."""
-        yield from [p for p in self.pages.values() if p.committee_id == committee_id]
+    def committee_pages(self, committee_id: str, after: str | None = None) -> Iterator[Page]:
+        """The committee's pages in slug order (those after `after`), as the repository's
+        `by-committee` index yields them."""
+        yield from sorted((p for p in self.pages.values() if p.committee_id == committee_id
+                           and (after is None or p.slug > after)), key=lambda p: p.slug)
 
     def update(self, slug: str, expected_version: int, changes: dict[str, Any],
                updated_at: datetime) -> Page:

@@ -10,6 +10,7 @@ told why. This module decides; the store only writes what it returns.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any, Protocol
@@ -144,7 +145,7 @@ class Queue(Protocol):
 
 
 class Pages(Protocol):
-    def committee_pages(self, committee_id: str) -> Iterator[Page]: ...
+    def committee_pages(self, committee_id: str, after: str | None = None) -> Iterator[Page]: ...
     def get(self, slug: str, consistent: bool = False) -> Page | None: ...
     def update(self, slug: str, expected_version: int, changes: dict[str, Any],
                updated_at: datetime) -> Page: ...
@@ -153,74 +154,133 @@ class Pages(Protocol):
 PAGE_ATTEMPTS = 3
 
 
-def close_forgone_pages(committee: Committee, pages: Pages, now: datetime) -> int:
-    """Write `forgone_page_changes` for each of the committee's pages (each conditional on the
-    version read; an organizer's concurrent edit means deciding again). How many changed."""
+def close_forgone_page(committee: Committee, pages: Pages, page: Page, now: datetime) -> bool:
+    """Write `forgone_page_changes` for one page (conditional on the version read; an
+    organizer's concurrent edit means deciding again). Whether it changed."""
     from chalicelib.pages.service import StalePage
 
-    changed = 0
-    for page in pages.committee_pages(committee.committee_id):
-        current: Page | None = page
-        for _ in range(PAGE_ATTEMPTS):
-            changes = forgone_page_changes(committee, current) if current is not None else None
-            if changes is None:
-                break
-            try:
-                pages.update(page.slug, current.version, changes, now)  # type: ignore[union-attr]
-                changed += 1
-                break
-            except StalePage:
-                current = pages.get(page.slug, consistent=True)
-    return changed
+    current: Page | None = page
+    for _ in range(PAGE_ATTEMPTS):
+        changes = forgone_page_changes(committee, current) if current is not None else None
+        if changes is None:
+            return False
+        try:
+            pages.update(page.slug, current.version, changes, now)  # type: ignore[union-attr]
+            return True
+        except StalePage:
+            current = pages.get(page.slug, consistent=True)
+    return False
+
+
+def close_forgone_pages(committee: Committee, pages: Pages, now: datetime) -> int:
+    """`close_forgone_page` for each of the committee's pages. How many changed."""
+    return sum(close_forgone_page(committee, pages, page, now)
+               for page in pages.committee_pages(committee.committee_id))
+
+
+RESUME = "resume"
+"""The payload key of a continuation: {"pages_after": slug} (pages up to that slug are done)
+or {"ledger_from": ISO time} (pages done, movements before that instant done)."""
+
+
+def continuation(message: OutboxMessage, resume: dict[str, str], now: datetime) -> OutboxMessage:
+    """The job's next part, from `resume`: its id is the first part's with the resume point
+    (`…@pages_after=slug`, `…@ledger_from=time`), so a part delivered twice that stopped at the
+    same place queues its continuation once."""
+    base = message.message_id.split("@", 1)[0]
+    ((key, value),) = resume.items()
+    return OutboxMessage(f"{base}@{key}={value}", FORGO_JOB, now,
+                         {"committee_id": message.payload["committee_id"], RESUME: resume})
 
 
 def forgo_handler(committees: Committees, ledger: Movements, donations: Donations, queue: Queue,
-                  clock: Callable[[], datetime], pages: Pages | None = None):  # type: ignore[no-untyped-def]
-    """`forgo_elections`: page through the committee's movement ledger (its `by-month` index,
-    never a table scan) over the cycle of the forgone elections, and queue one
-    `refund_forgone#{donation_id}` per contribution designated for one of them, and one
-    `end_plan_forgone#{subscription_id}` per monthly gift whose gifts were for them or whose
-    next renewal would be (`renewal_forgone`). Queueing is conditional on the message id, so a
-    job delivered twice queues each refund once. First it closes the committee's pages that
-    offer only forgone elections and narrows the others to their open ones
-    (`close_forgone_pages`); a page changed already is left as it is."""
+                  clock: Callable[[], datetime], pages: Pages | None = None,
+                  budget: timedelta | None = None,
+                  timer: Callable[[], float] = time.monotonic):  # type: ignore[no-untyped-def]
+    """`forgo_elections`: first close the committee's pages that offer only forgone elections
+    and narrow the others to their open ones (`close_forgone_page`; a page changed already is
+    left as it is), in slug order from the committee's `by-committee` index; then page through
+    its movement ledger (its `by-month` index, never a table scan) over the cycle of the
+    forgone elections, and queue one `refund_forgone#{donation_id}` per contribution
+    designated for one of them, and one `end_plan_forgone#{subscription_id}` per monthly gift
+    whose gifts were for them or whose next renewal would be (`renewal_forgone`). Queueing is
+    conditional on the message id, so a job delivered twice queues each refund once.
+
+    Once `budget` (FORGO_SECONDS, by `timer`) is spent it stops between two pages, or between
+    two instants of the ledger (never inside one instant's movements, so every part moves on),
+    and queues its `continuation` from there: a very large committee's work finishes across
+    deliveries, each refund, plan ending and page change still once."""
 
     def forgo(message: OutboxMessage) -> Delivered:
         committee = committees.get(str(message.payload["committee_id"]))
         forgone = forgone_elections(committee)
         if not forgone:
             return Delivered("nothing forgone")
+        started = timer()
         now = clock()
-        closed = close_forgone_pages(committee, pages, now) if pages is not None else 0
-        days = [e.date for e in committee.elections if e.code in forgone]
-        start = local_midnight(committee.cycle(min(days)).start, committee.zone).astimezone(timezone.utc)
+        resume: dict[str, str] = dict(message.payload.get(RESUME) or {})
+
+        def spent() -> bool:
+            return budget is not None and timer() - started >= budget.total_seconds()
+
+        def stop(at: dict[str, str], queued: int, closed: int) -> Delivered:
+            part = continuation(message, at, now)
+            queue.enqueue(part, now)
+            return Delivered(f"{queued} refunds queued, {closed} pages changed; "
+                             f"continues as {part.message_id}")
+
+        closed = 0
+        if pages is not None and "ledger_from" not in resume:
+            last: str | None = None
+            for page in pages.committee_pages(committee.committee_id, resume.get("pages_after")):
+                if last is not None and spent():
+                    return stop({"pages_after": last}, 0, closed)
+                closed += close_forgone_page(committee, pages, page, now)
+                last = page.slug
+        if "ledger_from" in resume:
+            start = datetime.fromisoformat(resume["ledger_from"])
+        else:
+            days = [e.date for e in committee.elections if e.code in forgone]
+            start = local_midnight(committee.cycle(min(days)).start, committee.zone).astimezone(timezone.utc)
         seen: set[str] = set()
         queued = 0
+        instant: datetime | None = None
         for movement in ledger.movements(committee.committee_id, start, now + timedelta(seconds=1)):
+            if movement.occurred_at != instant:
+                if instant is not None and spent():
+                    return stop({"ledger_from": movement.occurred_at.isoformat()}, queued, closed)
+                instant = movement.occurred_at
             if movement.kind != "contribution" or movement.donation_id in seen:
                 continue
             seen.add(movement.donation_id)
-            donation = donations.get(movement.donation_id)
-            if movement.election not in forgone:
-                # Kept; but a monthly gift whose next renewal would be for a forgone election ends.
-                if (donation is not None and donation.subscription_id
-                        and renewal_forgone(committee, donation.election, now)):
-                    queue.enqueue(OutboxMessage(f"{PLAN_FORGONE}#{donation.subscription_id}",
-                                                PLAN_FORGONE, now,
-                                                {"subscription_id": donation.subscription_id}), now)
-                continue
-            if donation is not None and donation.subscription_id:
-                # Its renewals would be for an election the candidate takes no part in.
-                queue.enqueue(OutboxMessage(f"{PLAN_FORGONE}#{donation.subscription_id}", PLAN_FORGONE,
-                                            now, {"subscription_id": donation.subscription_id}), now)
-            refund = forgone_refund(donation, committee, now) if donation else None
-            if refund is not None:
-                queue.enqueue(refund, now)
-                queue.enqueue(forgone_notice(refund), now)
-                queued += 1
+            queued += forgo_contribution(committee, forgone, movement, donations.get(movement.donation_id),
+                                         queue, now)
         return Delivered(f"{queued} refunds queued, {closed} pages changed")
 
     return forgo
+
+
+def forgo_contribution(committee: Committee, forgone: frozenset[str], movement: Any,
+                       donation: Donation | None, queue: Queue, now: datetime) -> int:
+    """Queue what one contribution needs once elections are forgone: its plan's end and its
+    refund with the donor's notice (1 when a refund was queued)."""
+    if movement.election not in forgone:
+        # Kept; but a monthly gift whose next renewal would be for a forgone election ends.
+        if (donation is not None and donation.subscription_id
+                and renewal_forgone(committee, donation.election, now)):
+            queue.enqueue(OutboxMessage(f"{PLAN_FORGONE}#{donation.subscription_id}", PLAN_FORGONE, now,
+                                        {"subscription_id": donation.subscription_id}), now)
+        return 0
+    if donation is not None and donation.subscription_id:
+        # Its renewals would be for an election the candidate takes no part in.
+        queue.enqueue(OutboxMessage(f"{PLAN_FORGONE}#{donation.subscription_id}", PLAN_FORGONE, now,
+                                    {"subscription_id": donation.subscription_id}), now)
+    refund = forgone_refund(donation, committee, now) if donation else None
+    if refund is None:
+        return 0
+    queue.enqueue(refund, now)
+    queue.enqueue(forgone_notice(refund), now)
+    return 1
 
 
 class Subscriptions(Protocol):

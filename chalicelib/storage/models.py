@@ -32,6 +32,19 @@ class _Meta:
     billing_mode = "PAY_PER_REQUEST"
 
 
+class PagesByCommittee(GlobalSecondaryIndex["PageModel"]):
+    """A committee's pages in slug order, so a job reads one committee's pages (the forgo job,
+    chalicelib/compliance/withdrawal.py) with a Query, never a Scan of every committee's.
+    Keys only: the job reads each page by key, consistently, before deciding on it."""
+
+    class Meta:
+        index_name = "by-committee"
+        projection = KeysOnlyProjection()
+
+    committee_id = UnicodeAttribute(hash_key=True)
+    slug = UnicodeAttribute(range_key=True)
+
+
 class PageModel(Model):
     class Meta(_Meta):
         table_name = table_name("pages")
@@ -60,6 +73,7 @@ class PageModel(Model):
     closed_reason = UnicodeAttribute(null=True)
     # Optimistic lock: each update (and its history item) requires the version it read.
     version = NumberAttribute(default=0)
+    by_committee = PagesByCommittee()
 
 
 class DonationsByPaymentIntent(GlobalSecondaryIndex["DonationModel"]):

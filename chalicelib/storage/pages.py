@@ -119,14 +119,17 @@ class PageRepository:
         items = sorted((_from_item(i) for i in found), key=lambda p: p.slug)
         return Slice(items, paging.encode(found.last_evaluated_key))
 
-    def committee_pages(self, committee_id: str, page_size: int = 100) -> Iterator[Page]:
-        """Every page of one committee, read a Scan page (`page_size` items) at a time with the
-        committee as the filter: the pages table holds one item per page (no per-donation
-        writes), so this reads pages, never donations. Read consistently (a job decides on it)."""
-        found = PageModel.scan(PageModel.committee_id == committee_id, page_size=page_size,
-                               consistent_read=True)
-        for item in found:
-            yield _from_item(item)
+    def committee_pages(self, committee_id: str, after: str | None = None,
+                        page_size: int = 100) -> Iterator[Page]:
+        """Every page of one committee in slug order (those after `after`, a resume point), from
+        its `by-committee` index (a Query, `page_size` keys at a time, never a Scan); each page
+        is read by key, consistently (a job decides on it). A page created a moment ago may not
+        be in the index yet (it is eventually consistent)."""
+        condition = PageModel.slug > after if after is not None else None
+        for key in PageModel.by_committee.query(committee_id, condition, page_size=page_size):
+            page = self.get(key.slug, consistent=True)
+            if page is not None:
+                yield page
 
     def history(self, slug: str) -> builtins.list[HistoryEntry]:
         return [HistoryEntry(

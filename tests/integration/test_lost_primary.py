@@ -160,3 +160,87 @@ def test_a_lost_primary_closes_the_general_pages_and_narrows_the_others(api, loc
     assert deps.outbox_handlers()[FORGO_JOB](again).result.endswith("0 pages changed")  # run again
     assert {slug: PageModel.get(slug, consistent_read=True).version
             for slug in (general, both, debts)} == versions
+
+
+def test_a_lost_primary_job_out_of_time_resumes_and_refunds_each_gift_once(api, local_stack,
+                                                                          mailbox: Path) -> None:
+    """A budget that stops the job midway (a timer moving a second each read, a one-second
+    budget: one page, or one instant of the ledger, a part): its continuations, queued through
+    the outbox, finish the pages and the refunds; delivered twice and the job run again, each
+    general gift is refunded once at the stand-in."""
+    from datetime import datetime, timedelta, timezone
+
+    from chalicelib.compliance.withdrawal import FORGO_JOB, forgo_handler
+    from chalicelib.outbox.dispatcher import Dispatcher
+    from chalicelib.outbox.model import OutboxMessage
+    from chalicelib.storage.exports import MovementLedger
+    from tests.unit.test_withdrawal import Ticks
+
+    calendar = ElectionCalendar(api)
+    slugs = [calendar.page(calendar.general) for _ in range(3)]
+    amounts = (1_100, 1_200, 1_300, 1_400)
+    general = [paid_gift(api, local_stack, slugs[n % 3], calendar.general, cents)
+               for n, cents in enumerate(amounts)]
+
+    clock = lambda: datetime.now(timezone.utc)  # noqa: E731
+    budgeted = forgo_handler(deps.committees(), MovementLedger(deps.settings().ledger_shards),
+                             deps.donation_store(), deps.outbox_store(), clock, deps.page_store(),
+                             budget=timedelta(seconds=1), timer=Ticks())
+    parts: list[tuple[OutboxMessage, str]] = []
+
+    def part(message: OutboxMessage) -> Any:
+        delivered = budgeted(message)
+        parts.append((message, delivered.result))
+        return delivered
+
+    drain = Dispatcher(deps.outbox_store(), {**deps.outbox_handlers(), FORGO_JOB: part}, clock)
+    lost = calendar.configure(status="lost_primary")
+    job = f"forgo_elections#{calendar.committee_id}#lost_primary#{lost['status_date']}"
+    for _ in range(40):
+        drain.drain(limit=500)
+        mine = [(m, r) for m, r in parts if m.payload["committee_id"] == calendar.committee_id]
+        if mine and "continues as" not in mine[-1][1]:
+            break
+    assert mine[0][0].message_id == job and "continues as" in mine[0][1]  # stopped midway
+    assert len(mine) >= len(slugs) and all(m.message_id.startswith(f"{job}@") for m, _ in mine[1:])
+    assert "continues as" not in mine[-1][1]
+
+    for slug in slugs:  # every page closed, across the parts
+        _, view = api.call("GET", f"/api/pages/{slug}")
+        assert view["closed_reason"] == "election_forgone", (slug, mine)
+    deps.dispatcher().drain(limit=500)
+    deps.dispatcher().drain(limit=500)  # refunds delivered twice
+    again = OutboxMessage(job, FORGO_JOB, clock(), {"committee_id": calendar.committee_id})
+    deps.outbox_handlers()[FORGO_JOB](again)  # the whole job once more: nothing new
+    deps.dispatcher().drain(limit=500)
+
+    events = standin(local_stack).v1.events.list(params={"type": "charge.refunded", "limit": 100}).data
+    for (intent, email), cents in zip(general, amounts, strict=True):
+        (one,) = [e.data.object for e in events if e.data.object["payment_intent"] == intent]
+        assert one["amount_refunded"] == cents
+        (notice,) = [m for m in sent_to(mailbox, email) if "refunded" in m["Subject"]]
+        assert "lost the primary election" in text_of(notice)
+
+
+def test_a_committees_pages_are_read_from_its_index_never_a_scan(local_stack, monkeypatch) -> None:
+    """`committee_pages` queries the pages table's `by-committee` index: one committee's pages,
+    in slug order, from a resume point; the table is never scanned (a Scan here fails)."""
+    from chalicelib.storage.models import PageModel
+    from tests.giving_twins import page
+
+    committee, other = (f"C{uuid.uuid4().int % 10**8:08d}" for _ in range(2))
+    tag = uuid.uuid4().hex[:8]
+    store = deps.page_store()
+    for n in (2, 0, 1):
+        store.create(page(f"idx-{tag}-{n}", committee_id=committee))
+    store.create(page(f"idx-{tag}-other", committee_id=other))
+
+    def no_scan(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("the pages table was scanned")
+
+    monkeypatch.setattr(PageModel, "scan", no_scan)
+    mine = [f"idx-{tag}-{n}" for n in range(3)]
+    assert [p.slug for p in store.committee_pages(committee)] == mine
+    assert [p.slug for p in store.committee_pages(committee, after=mine[0])] == mine[1:]
+    assert [p.slug for p in store.committee_pages(committee, page_size=1)] == mine  # across pages
+    assert [p.committee_id for p in store.committee_pages(other)] == [other]

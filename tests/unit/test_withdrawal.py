@@ -238,3 +238,65 @@ def test_a_lost_primary_closes_the_pages_that_offer_only_forgone_elections() -> 
     writes = pages.writes
     assert forgo(job).result.endswith("0 pages changed")  # delivered twice: nothing more
     assert pages.writes == writes == 3
+
+
+class Ticks:
+    """A timer that moves one second each time it is read."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        self.now += 1.0
+        return self.now
+
+
+def test_a_spent_budget_stops_the_job_and_its_continuations_finish_it_once_each() -> None:
+    from datetime import timedelta
+
+    lost = status(ACTIVE, "lost_primary", "2026-06-03")  # the runoff and the general forgone
+    store = Committees()
+    store.saved[lost.committee_id] = lost
+    gifts = [gift(n, "G2026" if n % 3 else "P2026", 1_000 + n) for n in range(1, 10)]
+    gifts[0] = replace(gifts[0], subscription_id="sub_1")
+    donations = MemoryDonations()
+    for g in gifts:
+        donations.donations[g.donation_id] = g
+    # Two gifts share an instant: a part never stops between them.
+    times = [NOW - timedelta(days=30 - n) for n in (1, 2, 3, 3, 4, 5, 6, 7, 8)]
+    ledger = Ledger(*(replace(movement(g), occurred_at=t) for g, t in zip(gifts, times, strict=True)))
+    pages = MemoryPages(*(page(f"general-{n}", election="G2026") for n in range(4)),
+                        page("primary", election="P2026"))
+    queue = Queue()
+    forgo = forgo_handler(store, ledger, donations, queue, lambda: NOW, pages,
+                          budget=timedelta(seconds=2), timer=Ticks())
+
+    job = OutboxMessage(f"{FORGO_JOB}#C00000001#lost_primary#2026-06-03", FORGO_JOB, NOW,
+                        {"committee_id": lost.committee_id})
+    first = forgo(job)
+    assert "continues as" in first.result and pages.writes < 4  # stopped midway through the pages
+    parts, done = [job], {job.message_id}
+    while pending := [m for m in queue.messages.values() if m.kind == FORGO_JOB and m.message_id not in done]:
+        (part,) = pending  # each part queues one continuation, from where it stopped
+        result = forgo(part).result
+        # A part delivered twice stops at the same place: the same continuation, nothing new.
+        assert forgo(part).result.partition(";")[2] == result.partition(";")[2]
+        done.add(part.message_id)
+        parts.append(part)
+    assert len(parts) > 3
+    assert "continues as" not in result
+    assert [p.payload.get("resume") for p in parts[:2]] == [None, {"pages_after": "general-1"}]
+    assert {"ledger_from": times[2].isoformat()} in [p.payload.get("resume") for p in parts]
+
+    refunds = {m.message_id: m.payload["amount_cents"] for m in queue.messages.values()
+               if m.kind == FORGONE_REFUND}
+    assert refunds == {f"refund_forgone#don_{g.donation_id[4:]}": g.amount_cents for g in gifts
+                       if g.election == "G2026"}
+    plans = sorted(m for m in queue.messages if m.startswith("end_plan_forgone#"))
+    assert plans == ["end_plan_forgone#sub_1"]
+    assert all(pages.pages[f"general-{n}"].closed_reason == PAGE_FORGONE for n in range(4))
+    assert pages.writes == 4 and pages.pages["primary"].closed_reason is None
+    queued, writes = dict(queue.messages), pages.writes
+    for part in parts:  # every part delivered once more, after the rest: nothing new
+        forgo(part)
+    assert queue.messages == queued and pages.writes == writes

@@ -24,13 +24,14 @@ from chalicelib.api.recurring import recurring
 from chalicelib.api.remedies import remedies
 from chalicelib.api.reports import reports
 from chalicelib.api.reviews import reviews
+from chalicelib.api.supporters import supporters
 from chalicelib.api.texts import texts
 from chalicelib.api.webhooks import webhooks
 
 app = GroundswellApp(app_name="groundswell")
 for blueprint in (health, pages, donations, webhooks, donor_pages, committees, jobs, exports,
                   actions, invitations, hosts, after, recurring, express, reports, fec_reports, employment,
-                  payouts, reviews, portal, remedies, texts, console):
+                  payouts, reviews, portal, remedies, texts, supporters, console):
     app.register_blueprint(blueprint)
 app.register_blueprint(openapi)
 app.register_middleware(fail_closed, "all")

@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     from chalicelib.outbox.fanout import Fanout, ShardWorker
     from chalicelib.outbox.model import Handler
     from chalicelib.pages.service import PageService
+    from chalicelib.pages.supporters import SupporterService
     from chalicelib.payments.gateway import StripeGateway
     from chalicelib.payouts.service import PayoutService
     from chalicelib.portal.service import PortalService
@@ -103,6 +104,17 @@ def page_service() -> PageService:
     return PageService(page_store(), s.stripe_publishable_key,
                        visits=VisitRepository(s.counter_shards), donors=DonorGivingReader(),
                        committees=committees(), tokens=tokens, ab_min_sample=s.ab_min_sample)
+
+
+@lru_cache(maxsize=1)
+def supporters() -> SupporterService:
+    """Supporters' own pages under a campaign page: starting, approval, the leaderboard."""
+    require_ready()
+    from chalicelib.pages.supporters import SupporterService
+
+    s = settings()
+    return SupporterService(page_store(), tokens, max_per_campaign=s.supporter_pages_max,
+                            donations=donation_store(), base_url=s.public_base_url.rstrip("/"))
 
 
 @lru_cache(maxsize=1)

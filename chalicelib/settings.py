@@ -139,6 +139,9 @@ class Settings(BaseSettings):
 
     # --- pages ----------------------------------------------------------------------------------
     ab_min_sample: Count = 1000
+    # Supporters' pages one campaign page may have: bounds the leaderboard's reads (a Query of
+    # the `by-parent` index and every page's counter shards).
+    supporter_pages_max: Count = 200
 
     # --- the staff console ----------------------------------------------------------------------
     console_session_hours: Annotated[float, Field(gt=0, le=24 * 7)] = 12

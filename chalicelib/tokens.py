@@ -53,6 +53,9 @@ REFUSAL = "refusal"
 # An excessive gift's excess was presumed to be for the next election: the donor may ask for a
 # refund of it instead (subject: donation id).
 REDESIGNATION = "redesig"
+# A donor's link to start their own fundraising page under a campaign page (subjects: donor id,
+# the campaign page's slug); offered on the thank-you page and email and on the portal.
+SUPPORT = "support"
 
 PURPOSES: Mapping[str, Purpose] = {p.code: p for p in (
     # Answering an invitation stays possible until well after most actions take place.
@@ -81,6 +84,8 @@ PURPOSES: Mapping[str, Purpose] = {p.code: p for p in (
     Purpose(REFUSAL, timedelta(days=1)),
     # The donor has 60 days from receipt to choose the refund (11 CFR 110.1(b)(5)(ii)(B)).
     Purpose(REDESIGNATION, timedelta(days=60)),
+    # As long as a donor's ladder link: a thank-you read weeks later still works.
+    Purpose(SUPPORT, timedelta(days=60)),
 )}
 _MAC_BYTES = 16
 

@@ -247,6 +247,18 @@ ROUTES: dict[tuple[str, str], Op] = {
                                         "type": "object", "properties": {
                                             "title": {"type": "string"},
                                             "description": {"type": "string"}}}),
+    ("GET", "/support/{token}"): Op("A donor's form to start their own page under a campaign page "
+                                    "(HTML; opening it writes nothing)", "pages", html=True,
+                                    errors=HTML, status=(409, 410)),
+    ("POST", "/support/{token}"): Op(
+        "Start one's own page from the form (`goal` in dollars); 201 with the page's address",
+        "pages", ok=201, html=True, errors=HTML, status=(409, 410), form={
+            "type": "object", "properties": {k: {"type": "string"} for k in (
+                "display_name", "handle", "goal", "note")}}),
+    ("POST", "/api/supporters"): Op(
+        "Start one's own page under a campaign page with a start link's token: live at once where "
+        "the campaign allows it, else pending an organizer's approval", "public", ok=201,
+        body="SupporterPageRequest", status=(409, 410)),
     ("GET", "/h/{token}"): Op("The host's page: roster, check-in, walk-ins (HTML)", "pages",
                               html=True, errors=HTML, status=(410,)),
     ("POST", "/h/{token}"): Op("Check in or add a walk-in from the host's page (a form post)",
@@ -275,6 +287,15 @@ ROUTES: dict[tuple[str, str], Op] = {
                                                    roles=("organizer",)),
     ("GET", "/api/admin/pages/{slug}/results"): Op("A page's A/B test results", "staff",
                                                    roles=("organizer",)),
+    ("GET", "/api/admin/pages/{slug}/supporters"): Op(
+        "The leaderboard of a campaign page's supporter pages, most raised first", "staff",
+        roles=("organizer",), query={"limit": {"type": "string"}, "after": {"type": "string"},
+                                     "status": {"type": "string", "enum": ["pending", "live", "declined"]}}),
+    ("POST", "/api/admin/pages/{slug}/approve"): Op(
+        "Approve a pending supporter page: it goes live", "staff", roles=("organizer",), status=(409,)),
+    ("POST", "/api/admin/pages/{slug}/decline"): Op(
+        "Decline a pending supporter page: it never goes live", "staff", roles=("organizer",),
+        status=(409,)),
     ("GET", "/api/admin/donations/{donation_id}"): Op(
         "One donation; the donor's contact details for finance only", "staff",
         roles=("organizer", "finance")),
@@ -429,13 +450,14 @@ def request_models() -> dict[str, Any]:
     from chalicelib.giving.express import ExpressRequest, RevokeRequest
     from chalicelib.giving.intake import DonationRequest
     from chalicelib.giving.offline import DepositDeclaration, OfflineContribution
-    from chalicelib.pages.input import PageCreate, PageUpdate, VisitBeacon
+    from chalicelib.pages.input import PageCreate, PageUpdate, SupporterPageRequest, VisitBeacon
     from chalicelib.portal.input import PortalLinkRequest
 
     models = (DonationRequest, ExpressRequest, RevokeRequest, PageCreate, PageUpdate, CommitteeInput,
               ExportRequest, ActionCreate, ActionUpdate, RsvpRequest, SignupRequest, VisitBeacon,
               ReportRequest, FinalizeRequest, AmendRequest, ReviewDecision, CheckInRequest,
-              WalkInRequest, PortalLinkRequest, OfflineContribution, DepositDeclaration)
+              WalkInRequest, PortalLinkRequest, OfflineContribution, DepositDeclaration,
+              SupporterPageRequest)
     return {m.__name__: m for m in models}
 
 

@@ -41,6 +41,22 @@ def action_body(**overrides: Any) -> dict[str, Any]:
     return body
 
 
+def give(api: Any, slug: str, email: str, cents: int = 2700, **top: Any) -> dict[str, Any]:
+    """A successful contribution through the stack: intake (a fresh ZIP, so no other test's
+    donor is near), then its signed `payment_intent.succeeded`."""
+    from tests.helpers import donation_body, stripe_event
+
+    body = donation_body(amount_cents=cents, email=email, **top)
+    body["donor"]["address"]["zip"] = fresh_zip()
+    status, started = api.call("POST", f"/api/pages/{slug}/donations", body)
+    assert status == 201, started
+    intent = started["client_secret"].split("_secret_")[0]
+    event = stripe_event("payment_intent.succeeded", id=intent, amount=cents, amount_received=cents,
+                         metadata={"donation_id": started["donation_id"]})
+    assert api.webhook(event)[1]["outcome"] == "applied"
+    return started
+
+
 def outbox_item(message_id: str) -> Any:
     from chalicelib import deps
 

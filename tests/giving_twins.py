@@ -37,7 +37,7 @@ from chalicelib.giving.service import (
 )
 from chalicelib.giving.velocity import CounterAdd, RateLimited, VelocityLimits, card_keys
 from chalicelib.outbox.model import OutboxMessage
-from chalicelib.pages.model import Page
+from chalicelib.pages.model import Page, PageTotals
 from chalicelib.sessions.model import Session
 from chalicelib.tokens import LinkUsed
 
@@ -490,6 +490,9 @@ class MemoryPages:
     def __init__(self, *pages: Page) -> None:
         self.pages = {p.slug: p for p in pages}
         self.writes = 0
+        self.history: list[Any] = []
+        # The thermometers (the counter shards' sums), as tests set them.
+        self.thermometers: dict[str, PageTotals] = {}
 
     def get(self, slug: str, consistent: bool = False) -> Page | None:
         return self.pages.get(slug)
@@ -500,8 +503,29 @@ class MemoryPages:
         yield from sorted((p for p in self.pages.values() if p.committee_id == committee_id
                            and (after is None or p.slug > after)), key=lambda p: p.slug)
 
+    def create(self, page: Page, entry: Any = None) -> None:
+        """The page, once per slug (409 `page_exists` as the repository's conditional put)."""
+        from chalicelib.errors import Conflict
+
+        if page.slug in self.pages:
+            raise Conflict("page_exists", f"A page with slug '{page.slug}' exists.")
+        self.pages[page.slug] = page
+        self.history.append(entry)
+
+    def children(self, parent_slug: str) -> Iterator[Page]:
+        """The supporters' pages under `parent_slug` (the `by-parent` index), by slug."""
+        yield from sorted((p for p in self.pages.values()
+                           if p.supporter is not None and p.supporter.parent_slug == parent_slug),
+                          key=lambda p: p.slug)
+
+    def totals(self, slug: str) -> PageTotals:
+        return self.thermometers.get(slug, PageTotals())
+
+    def totals_of(self, slugs: Any) -> dict[str, PageTotals]:
+        return {slug: self.totals(slug) for slug in slugs}
+
     def update(self, slug: str, expected_version: int, changes: dict[str, Any],
-               updated_at: datetime) -> Page:
+               updated_at: datetime, entry: Any = None) -> Page:
         """`changes` if the page is still at `expected_version` (StalePage otherwise)."""
         from chalicelib.pages.service import StalePage
 

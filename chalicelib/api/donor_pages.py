@@ -90,8 +90,9 @@ def thanks(slug: str) -> Response:
     outcome = payment_outcome(params.get("redirect_status"))
     share_url, invitations = (_after_giving(slug, params.get("donation_id", ""))
                               if outcome == "succeeded" else (None, []))
+    start_url = _start_url(slug, params.get("donation_id", "")) if share_url else None
     # Personal (the donor's share link and invitations): NO_STORE, as every HTML page by default.
-    return _html(render_thanks(page, view, share_url, invitations, outcome))
+    return _html(render_thanks(page, view, share_url, invitations, outcome, start_url))
 
 
 def payment_outcome(redirect_status: str | None) -> str:
@@ -118,6 +119,16 @@ def _after_giving(slug: str, donation_id: str) -> tuple[str | None, list[dict[st
     except Exception as exc:  # the invitations also arrive by email
         logs.warning("thank-you extras unavailable", error=type(exc).__name__)
         return None, []
+
+
+def _start_url(slug: str, donation_id: str) -> str | None:
+    """The donor's signed link to start their own page under this one (none on a supporter's
+    page); never fails the page."""
+    try:
+        return deps.supporters().start_url_for_donation(slug, donation_id, THANKS_WINDOW)
+    except Exception as exc:  # the thank-you email carries it too
+        logs.warning("supporter link unavailable", error=type(exc).__name__)
+        return None
 
 
 @donor_pages.route("/assets/{name}", methods=["GET"])

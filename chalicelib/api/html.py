@@ -24,7 +24,7 @@ FORM = "application/x-www-form-urlencoded"
 # The routes a person's browser opens, and their forms: every error there is a page, including
 # the ones Chalice or the middleware answer before a view runs (415, 405, 413, 503).
 PEOPLES_ROUTES = ("/c/", "/u/", "/i/", "/s/", "/e/", "/h/", "/f/", "/r/", "/express/", "/donate/", "/embed/",
-                  "/me", "/redesignation/", "/join/")
+                  "/me", "/redesignation/", "/join/", "/support/")
 
 HTML_HEADERS: dict[str, str | list[str]] = {
     "Content-Type": "text/html; charset=utf-8",

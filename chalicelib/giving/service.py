@@ -390,7 +390,9 @@ class GivingService:
             page_slug=slug, committee_id=page.committee_id,
             election=election, donor=snapshot, donor_id=person,
             created_at=now, fingerprint=fingerprint,
-            state=PaymentState(amount_cents=request.amount_cents), refcode=request.refcode,
+            state=PaymentState(amount_cents=request.amount_cents),
+            # Every gift on a supporter's page is credited to them, whatever link brought it.
+            refcode=page.supporter.refcode if page.supporter else request.refcode,
             email_opt_in=request.email_opt_in, sms_opt_in=request.sms_opt_in,
             idempotency_key=request.idempotency_key,
             interests=sorted(set(request.interests or [])),
@@ -441,7 +443,7 @@ class GivingService:
 
     def _open_page(self, slug: str) -> Page:
         page = self.pages.get(slug)
-        if page is None:
+        if page is None or not page.listed:  # a supporter's page waiting for approval
             raise NotFound("page_not_found", f"No donation page '{slug}'.")
         if page.closed_reason == PAGE_FORGONE:
             raise Conflict("page_closed", PAGE_FORGONE_NOTICE)

@@ -134,6 +134,8 @@ class PageCreate(_PageFields):
     committee_id: Annotated[str, Field(pattern=r"^C\d{8}$")]
     variants: Annotated[list[VariantInput], Field(max_length=MAX_VARIANTS)] = []
     auto_allocate: StrictBool = False
+    # Supporters' pages under this one go live at once (default: each waits for an organizer).
+    supporters_auto_approve: StrictBool = False
     # Other sites' origins allowed to frame /embed/{slug} (https; http only for localhost).
     embed_origins: Annotated[list[Annotated[str, Field(max_length=200)]],
                              Field(max_length=MAX_EMBED_ORIGINS)] = []
@@ -157,11 +159,25 @@ class PageUpdate(_PageFields):
     deadlines: Annotated[list[AwareDatetime], Field(max_length=MAX_LATER_DEADLINES)] | None = None
     variants: Annotated[list[VariantInput], Field(max_length=MAX_VARIANTS)] | None = None
     auto_allocate: StrictBool | None = None
+    supporters_auto_approve: StrictBool | None = None
     embed_origins: Annotated[list[Annotated[str, Field(max_length=200)]],
                              Field(max_length=MAX_EMBED_ORIGINS)] | None = None
     election: str | None = None
     elections: Annotated[list[str], Field(max_length=MAX_ELECTIONS)] | None = None
     committee_id: Annotated[str, Field(pattern=r"^C\d{8}$")] | None = None
+
+
+class SupporterPageRequest(BaseModel):
+    """`POST /api/supporters`: a donor's start link's token and their page (checked again, field
+    by field, by `pages.supporters.SupporterStart`, the rule's one home)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    token: Annotated[str, Field(min_length=1, max_length=1000)]
+    handle: Annotated[str, Field(min_length=3, max_length=30, pattern=r"^[a-z0-9][a-z0-9-]*[a-z0-9]$")]
+    goal_cents: Annotated[StrictInt, Field(ge=100, le=100_000_000)]
+    display_name: Annotated[str, Field(min_length=1, max_length=40)]
+    note: Annotated[str, Field(max_length=1000)] = ""
 
 
 class VisitBeacon(BaseModel):

@@ -42,6 +42,44 @@ class Variant:
                    tuple(int(a) for a in asks) if asks else None)
 
 
+# A supporter's page (issue 16): what it adds to the campaign page it was started under.
+PENDING, LIVE, DECLINED = "pending", "live", "declined"
+
+
+@dataclass(frozen=True)
+class Supporter:
+    """Who raises on a supporter page and how it stands: `owner_id` is the donor (and person)
+    id of the supporter, `refcode` the share refcode every gift on the page is credited to,
+    `note` their plain-text note, `status` pending (waiting for an organizer), live or declined."""
+
+    parent_slug: str
+    handle: str
+    owner_id: str
+    display_name: str
+    note: str
+    refcode: str
+    status: str = PENDING
+    decided_by: str | None = None
+
+    @property
+    def live(self) -> bool:
+        return self.status == LIVE
+
+    def to_dict(self) -> dict[str, str]:
+        data = {"handle": self.handle, "owner_id": self.owner_id, "display_name": self.display_name,
+                "note": self.note, "refcode": self.refcode, "status": self.status}
+        if self.decided_by:
+            data["decided_by"] = self.decided_by
+        return data
+
+    @classmethod
+    def from_dict(cls, parent_slug: str, data: dict) -> Supporter:
+        return cls(parent_slug, str(data["handle"]), str(data["owner_id"]),
+                   str(data.get("display_name") or ""), str(data.get("note") or ""),
+                   str(data["refcode"]), str(data.get("status") or PENDING),
+                   str(data["decided_by"]) if data.get("decided_by") else None)
+
+
 LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "[::1]"})
 
 
@@ -92,6 +130,10 @@ class Page:
     # Why the page was closed before its deadline (`election_forgone`: every election it offered
     # is one the candidate no longer takes part in); None while it runs to its deadline.
     closed_reason: str | None = None
+    # A supporter's own page under a campaign page (None: an organizer's page).
+    supporter: Supporter | None = None
+    # A campaign page's setting: supporters' pages under it go live at once, without approval.
+    supporters_auto_approve: bool = False
     version: int = 0
     extra: dict[str, object] = field(default_factory=dict)
 
@@ -107,7 +149,14 @@ class Page:
         return next((d for d in schedule if now < d), schedule[-1])
 
     def is_open(self, now: datetime) -> bool:
+        if self.supporter is not None and not self.supporter.live:
+            return False
         return self.closed_reason is None and now < self.schedule[-1]
+
+    @property
+    def listed(self) -> bool:
+        """Whether the public may see the page: every organizer's page, a supporter's once live."""
+        return self.supporter is None or self.supporter.live
 
     def seconds_remaining(self, now: datetime) -> int:
         return max(int((self.current_deadline(now) - now).total_seconds()), 0)
@@ -163,10 +212,21 @@ class Page:
             "auto_allocate": self.auto_allocate,
             "embed_origins": list(self.embed_origins),
             "closed_reason": self.closed_reason,
+            "supporters_auto_approve": self.supporters_auto_approve,
+            "supporter": self.supporter_view(),
             "version": self.version,
             "created_at": isoformat_utc(self.created_at),
             "updated_at": isoformat_utc(self.updated_at),
         }
+
+
+    def supporter_view(self) -> dict[str, object] | None:
+        """What the public and staff see of a supporter page's supporter (no owner id)."""
+        if self.supporter is None:
+            return None
+        s = self.supporter
+        return {"parent_slug": s.parent_slug, "handle": s.handle, "display_name": s.display_name,
+                "note": s.note, "status": s.status}
 
 
 @dataclass(frozen=True)
@@ -176,7 +236,7 @@ class PageTotals:
 
 
 PUBLIC_FIELDS = ("slug", "title", "headline", "body", "ask_amounts_cents", "goal_cents",
-                 "election", "elections", "committee_id", "closed_reason")
+                 "election", "elections", "committee_id", "closed_reason", "supporter")
 
 
 def public_view(page: Page, totals: PageTotals, now: datetime, publishable_key: str) -> dict[str, object]:

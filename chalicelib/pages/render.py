@@ -62,11 +62,13 @@ def remaining(seconds: int) -> str:
 
 
 def render_thanks(page: Page, view: dict, share_url: str | None = None,
-                  invitations: list[dict] | None = None, outcome: str = "succeeded") -> str:
+                  invitations: list[dict] | None = None, outcome: str = "succeeded",
+                  start_url: str | None = None) -> str:
     """The thank-you page; `outcome` (`succeeded`, `processing`, `failed`) is what Stripe's
     redirect said of the payment."""
     return _env().get_template("thanks.html").render(
-        page=page, view=view, share_url=share_url, invitations=invitations or [], outcome=outcome)
+        page=page, view=view, share_url=share_url, invitations=invitations or [], outcome=outcome,
+        start_url=start_url)
 
 
 def render_express(page: Page, view: dict, token: str, card: object, preselect_cents: int,

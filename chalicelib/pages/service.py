@@ -169,6 +169,13 @@ class PageService:
             raise NotFound("page_not_found", f"No donation page '{slug}'.")
         return page
 
+    def listed(self, slug: str) -> Page:
+        """A page the public may see: a supporter's page only once it is live (404 before)."""
+        page = self.get(slug)
+        if not page.listed:
+            raise NotFound("page_not_found", f"No donation page '{slug}'.")
+        return page
+
     def list(self) -> list[Page]:
         return self.store.list()
 
@@ -199,7 +206,7 @@ class PageService:
         """The page and what this visitor sees: the page (or their bucket's A/B variant's) copy
         and ladder, or a returning donor's own ladder, with live totals and the time left."""
         visit = visit or Visit()
-        page = self.get(slug)
+        page = self.listed(slug)
         now = self.clock()
         view = public_view(page, self.store.totals(slug), now, self.publishable_key)
         view["ask_source"] = "page"
@@ -232,7 +239,7 @@ class PageService:
 
     def progress(self, slug: str) -> dict[str, object]:
         """The thermometer and the clock, the same for every visitor: what a page polls."""
-        page = self.get(slug)
+        page = self.listed(slug)
         now = self.clock()
         view = public_view(page, self.store.totals(slug), now, self.publishable_key)
         keys = ("slug", "goal_cents", "raised_cents", "contribution_count", "seconds_remaining",
@@ -266,7 +273,7 @@ class PageService:
         per visitor: a reload, or the same beacon sent twice, counts nothing more. The visitor
         is also counted once per local day of the page's committee (the dashboard's conversion
         today)."""
-        page = self.get(slug)
+        page = self.listed(slug)
         now = self.clock()
         arm = self.arm_for(page, experiments.bucket_of(visitor_id), now)
         impression = refcode_new = today = False

@@ -45,6 +45,17 @@ class PagesByCommittee(GlobalSecondaryIndex["PageModel"]):
     slug = UnicodeAttribute(range_key=True)
 
 
+class PagesByParent(GlobalSecondaryIndex["PageModel"]):
+    """Supporters' pages under one campaign page (sparse: only they have a `parent_slug`)."""
+
+    class Meta:
+        index_name = "by-parent"
+        projection = AllProjection()
+
+    parent_slug = UnicodeAttribute(hash_key=True)
+    slug = UnicodeAttribute(range_key=True)
+
+
 class PageModel(Model):
     class Meta(_Meta):
         table_name = table_name("pages")
@@ -74,6 +85,14 @@ class PageModel(Model):
     # Optimistic lock: each update (and its history item) requires the version it read.
     version = NumberAttribute(default=0)
     by_committee = PagesByCommittee()
+    # A supporter's page: the campaign page it was started under, and its supporter
+    # ({"handle", "owner_id", "display_name", "note", "refcode", "status", "decided_by"?}).
+    parent_slug = UnicodeAttribute(null=True)
+    supporter = JSONAttribute(null=True)
+    # A campaign page's setting: its supporters' pages go live without an organizer's approval.
+    supporters_auto_approve = BooleanAttribute(default=False)
+
+    by_parent = PagesByParent()
 
 
 class DonationsByPaymentIntent(GlobalSecondaryIndex["DonationModel"]):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import builtins
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import datetime, timezone
 from typing import Any
 
@@ -14,7 +14,7 @@ from pynamodb.transactions import TransactWrite
 from chalicelib.config import settings
 from chalicelib.errors import Conflict, NotFound
 from chalicelib.pages.history import HistoryEntry
-from chalicelib.pages.model import Page, PageTotals, Variant
+from chalicelib.pages.model import Page, PageTotals, Supporter, Variant
 from chalicelib.pages.service import StalePage
 from chalicelib.paging import Slice
 from chalicelib.storage import paging
@@ -25,7 +25,7 @@ from chalicelib.storage.models import CounterShardModel, PageHistoryModel, PageM
 
 _FIELDS = ("title", "headline", "body", "ask_amounts_cents", "goal_cents", "deadline",
            "election", "elections", "committee_id", "deadlines", "deadline_extended", "auto_allocate",
-           "embed_origins", "closed_reason")
+           "embed_origins", "closed_reason", "supporters_auto_approve")
 
 
 class PageRepository:
@@ -49,6 +49,8 @@ class PageRepository:
         self._cache.forget(page.slug)
         item = PageModel(page.slug, created_at=page.created_at, updated_at=page.updated_at,
                          variants=_variants(page.variants), version=page.version,
+                         parent_slug=page.supporter.parent_slug if page.supporter else None,
+                         supporter=page.supporter.to_dict() if page.supporter else None,
                          **{f: getattr(page, f) for f in _FIELDS})
         try:
             with TransactWrite(connection=self.connection) as tx:
@@ -73,6 +75,8 @@ class PageRepository:
                 actions.append(m.variants.set(_variants(value)))
             elif name == "deadlines" and not value:
                 actions.append(m.deadlines.remove())
+            elif name == "supporter":
+                actions.append(m.supporter.set(value.to_dict()))
             else:
                 actions.append(getattr(m, name).set(value))
         actions += [m.updated_at.set(updated_at), m.version.set(expected_version + 1)]
@@ -131,6 +135,24 @@ class PageRepository:
             if page is not None:
                 yield page
 
+    def children(self, parent_slug: str, page_size: int = 100) -> Iterator[Page]:
+        """The supporters' pages under a campaign page: a Query of the sparse `by-parent` index,
+        `page_size` items a request (never a Scan)."""
+        for item in PageModel.by_parent.query(parent_slug, page_size=page_size):
+            yield _from_item(item)
+
+    def totals_of(self, slugs: Iterable[str]) -> dict[str, PageTotals]:
+        """Each page's thermometer: all their counter shards in BatchGetItem requests of 100 keys."""
+        wanted = list(dict.fromkeys(slugs))
+        sums = {slug: [0, 0] for slug in wanted}
+        keys = [counter_id(slug, n) for slug in wanted for n in range(self.counter_shards)]
+        for shard in CounterShardModel.batch_get(keys):
+            slug = shard.counter_id.split("#")[1]
+            if slug in sums:
+                sums[slug][0] += int(shard.raised_cents or 0)
+                sums[slug][1] += int(shard.contribution_count or 0)
+        return {slug: PageTotals(raised_cents=r, contribution_count=c) for slug, (r, c) in sums.items()}
+
     def history(self, slug: str) -> builtins.list[HistoryEntry]:
         return [HistoryEntry(
             slug=i.slug, version=int(i.version), action=i.action,
@@ -179,4 +201,7 @@ def _from_item(i: PageModel) -> Page:
         auto_allocate=bool(i.auto_allocate), version=int(i.version or 0),
         embed_origins=[str(o) for o in i.embed_origins or []],
         closed_reason=i.closed_reason or None,
+        supporter=(Supporter.from_dict(i.parent_slug, dict(i.supporter))
+                   if i.parent_slug and i.supporter else None),
+        supporters_auto_approve=bool(i.supporters_auto_approve),
     )

@@ -163,6 +163,7 @@ class Seeded:
             "/h/": detail["host_url"].rsplit("/", 1)[1],
             "/f/": t.issue(tokens.FEEDBACK, invitations[0].invitation_id),
             "/redesignation/": t.issue(tokens.REDESIGNATION, redesignated_gift(api)),
+            "/support/": t.issue(tokens.SUPPORT, self.donor_id, self.slug),
         }
         self.queries = {
             "/donate/{slug}": f"?t={t.issue(tokens.DONOR, self.donor_id)}&refcode=safe&amount=2700",

@@ -1,0 +1,118 @@
+"""Supporters who raise, through the running stack (issue 16): a donor's signed link from their
+thank-you page starts their own page under the campaign page; it waits for an organizer, who
+approves it; a friend's gift there (a signed webhook) is credited to the supporter and shows on
+their page and on the campaign's leaderboard."""
+
+from __future__ import annotations
+
+import html
+import re
+import uuid
+from typing import Any
+from urllib.parse import urlencode
+
+import pytest
+
+from chalicelib.giving.model import donor_id_for
+from tests.followups_kit import delivered, drain_until, give
+from tests.helpers import FINANCE_KEY, ORGANIZER_KEY, donation_body, staff
+
+pytestmark = pytest.mark.stack
+FORM = {"Content-Type": "application/x-www-form-urlencoded"}
+
+
+def email() -> str:
+    return f"s.{uuid.uuid4().hex[:10]}@example.org"
+
+
+def board(api: Any, slug: str, query: str = "") -> dict[str, Any]:
+    status, body = api.call("GET", f"/api/admin/pages/{slug}/supporters{query}", headers=staff(ORGANIZER_KEY))
+    assert status == 200, body
+    return body
+
+
+def test_a_supporter_page_is_started_approved_given_to_and_credited(api) -> None:
+    campaign = api.create_page()["slug"]
+    ana = email()
+    mine = give(api, campaign, ana)
+    drain_until(delivered(f"thanks#{mine['donation_id']}"))  # her person record exists
+
+    thanks = api.client.http.get(f"/donate/{campaign}/thanks?donation_id={mine['donation_id']}")
+    assert thanks.status_code == 200
+    link = re.search(r'id="start-page" href="[^"]*(/support/[^"]+)"', thanks.body.decode())
+    assert link is not None
+    start_path = html.unescape(link[1])
+
+    form = api.client.http.get(start_path)  # the GET shows the form and writes nothing
+    assert form.status_code == 200 and b'name="handle"' in form.body
+    assert board(api, campaign)["supporters"] == []
+
+    note = "Why I give: <script>alert(1)</script>\r\nJoin me!"
+    body = urlencode({"display_name": "Ana", "handle": "ana-raises", "goal": "500", "note": note})
+    started = api.client.http.post(start_path, body=body, headers=FORM)
+    assert started.status_code == 201 and b"waiting for approval" in started.body
+    child = f"{campaign}--ana-raises"
+
+    # Pending: nobody sees it or gives on it; organizers see it waiting.
+    assert api.client.http.get(f"/donate/{child}").status_code == 404
+    assert api.call("POST", f"/api/pages/{child}/donations", donation_body(email=email()))[0] == 404
+    [row] = board(api, campaign)["supporters"]
+    assert (row["slug"], row["status"], row["goal_cents"], row["raised_cents"]) == (
+        child, "pending", 50_000, 0)
+    assert api.call("GET", f"/api/admin/pages/{campaign}/supporters", headers=staff(FINANCE_KEY))[0] == 403
+    assert api.call("POST", f"/api/admin/pages/{child}/approve", headers=staff(FINANCE_KEY))[0] == 403
+    assert api.call("POST", f"/api/admin/pages/{child}/approve")[0] == 401
+
+    status, approved = api.call("POST", f"/api/admin/pages/{child}/approve", headers=staff(ORGANIZER_KEY))
+    assert status == 200 and approved["supporter"]["status"] == "live", approved
+    assert api.call("POST", f"/api/admin/pages/{child}/decline", headers=staff(ORGANIZER_KEY))[0] == 409
+
+    page = api.client.http.get(f"/donate/{child}")
+    text = page.body.decode()
+    assert page.status_code == 200 and "Ana is raising $500" in text
+    assert "<script>alert(1)</script>" not in text and "&lt;script&gt;alert(1)&lt;/script&gt;" in text
+    assert api.public(child)["committee_id"] == api.public(campaign)["committee_id"]
+
+    # A friend's gift there, whatever refcode they came with, is credited to Ana.
+    friend = give(api, child, email(), cents=5000, refcode="newsletter")
+    assert api.donation(friend["donation_id"])["refcode"].startswith("sh-")
+    drain_until(delivered(f"credit#{friend['donation_id']}"))
+    status, ana_view = api.call("GET", f"/api/admin/donors/{donor_id_for(ana)}", headers=staff(ORGANIZER_KEY))
+    assert status == 200 and (ana_view["recruited_count"], ana_view["recruited_cents"]) == (1, 5000)
+
+    progress = api.public(child)
+    assert (progress["raised_cents"], progress["contribution_count"]) == (5000, 1)
+    shown = api.client.http.get(f"/donate/{child}").body.decode()
+    assert '<span id="joined">1</span> person has given through this page' in shown
+    top = board(api, campaign)
+    assert top["total_raised_cents"] == 5000 and top["supporters"][0]["rank"] == 1
+    assert (top["supporters"][0]["raised_cents"], top["supporters"][0]["contribution_count"]) == (5000, 1)
+
+    # The same link again: one page per donor and campaign page.
+    again = api.client.http.post(start_path, body="display_name=Ana&handle=ana-two&goal=50", headers=FORM)
+    assert again.status_code == 409
+
+
+def test_the_json_api_refuses_bad_input_and_a_campaign_may_skip_approval(api) -> None:
+    from chalicelib import deps
+
+    campaign = api.create_page()["slug"]
+    status, _ = api.call("PUT", f"/api/admin/pages/{campaign}", {"supporters_auto_approve": True},
+                         staff(ORGANIZER_KEY))
+    assert status == 200
+    token = deps.supporters().start_link_token(donor_id_for(email()), campaign)
+    for bad in ({"goal_cents": 10.5}, {"handle": "No Spaces"}, {"note": "x" * 501}, {"display_name": ""}):
+        body = {"token": token, "handle": "ben-raises", "goal_cents": 20_000, "display_name": "Ben", **bad}
+        status, error = api.call("POST", "/api/supporters", body)
+        assert status == 400 and set(bad) <= set(error["error"]["fields"]), error
+    assert board(api, campaign)["supporters"] == []
+    assert api.call("POST", "/api/supporters", {"token": token[:-3] + "xyz", "handle": "ben"})[0] == 400
+
+    status, started = api.call("POST", "/api/supporters", {
+        "token": token, "handle": "ben-raises", "goal_cents": 20_000, "display_name": "Ben"})
+    assert status == 201 and started["status"] == "live", started
+    assert api.client.http.get(started["url"]).status_code == 200
+    assert board(api, campaign, "?status=live")["supporters"][0]["handle"] == "ben-raises"
+    assert board(api, campaign, "?status=pending")["supporters"] == []
+    assert api.call("GET", f"/api/admin/pages/{campaign}/supporters?limit=0",
+                    headers=staff(ORGANIZER_KEY))[0] == 400

@@ -175,6 +175,14 @@ def set_invitations(session: Session) -> Response:
     return _redirect(f"{PATH}?done=consent")
 
 
+@portal.route("/me/consents/texts/stop", methods=["POST"], content_types=[FORM])
+@signed_in
+def stop_texts(session: Session) -> Response:
+    """Withdraw the texts consent (turned on again only by START or a gift's texts box)."""
+    deps.portal().stop_texts(session.subject)
+    return _redirect(f"{PATH}?done=consent")
+
+
 # --- monthly gifts the donor controls (giving/monthly.py) ---------------------------------
 @portal.route("/me/monthly/{subscription_id}/amount", methods=["POST"], content_types=[FORM])
 @signed_in

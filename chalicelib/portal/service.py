@@ -24,7 +24,7 @@ from chalicelib.clock import utcnow
 from chalicelib.compliance.committees import Committee
 from chalicelib.compliance.limits import remaining_cents
 from chalicelib.errors import InvalidInput, NotFound
-from chalicelib.followups.model import CONSENT_PURPOSES, INVITATIONS, Consent, OutgoingEmail, Person
+from chalicelib.followups.model import CONSENT_PURPOSES, INVITATIONS, SMS, Consent, OutgoingEmail, Person
 from chalicelib.giving.model import Donation, ExpressDonor, RecurringPlan, donor_id_for
 from chalicelib.giving.monthly import MonthlyControls, card_groups
 from chalicelib.giving.velocity import SignupLimits, check_signup, signup_expiry, signup_keys
@@ -77,6 +77,7 @@ class People(Protocol):
     def get_person(self, person_id: str) -> Person | None: ...
     def unsubscribe(self, person_id: str, now: datetime, source: str) -> None: ...
     def resubscribe(self, person_id: str, now: datetime, source: str) -> None: ...
+    def stop_texts(self, person_id: str, now: datetime, source: str) -> None: ...
 
 
 class Counters(Protocol):
@@ -276,14 +277,27 @@ class PortalService:
         return {p: found.get(p, (False, None)) for p in CONSENT_PURPOSES}
 
     def set_invitations(self, donor_id: str, given: bool) -> None:
-        """Give or withdraw the invitations consent from the portal (source `portal`). Texts
-        are not sent yet, so their consent is shown and not offered."""
+        """Give or withdraw the invitations consent from the portal (source `portal`)."""
+        person_id = self._person_id(donor_id)
+        people = self._people()
+        (people.resubscribe if given else people.unsubscribe)(person_id, self.clock(), "portal")
+
+    def stop_texts(self, donor_id: str) -> None:
+        """Withdraw the texts consent from the portal (source `portal`), as STOP does; nothing
+        when it is not given. Texts are turned back on only from the phone (START) or a gift's
+        texts box, where the number and the disclosure are: a session opened by email proves
+        neither."""
+        person_id = self._person_id(donor_id)
+        people = self._people()
+        person = people.get_person(person_id)
+        if person is not None and (texts := person.consents.get(SMS)) is not None and texts.given:
+            people.stop_texts(person_id, self.clock(), "portal")
+
+    def _person_id(self, donor_id: str) -> str:
         donor = self.records.express_donor(donor_id)
         if donor is None:
             raise NotFound("donor_not_found", "There is no giving record for this session.")
-        person_id = donor_id_for(donor.snapshot.email)
-        people = self._people()
-        (people.resubscribe if given else people.unsubscribe)(person_id, self.clock(), "portal")
+        return donor_id_for(donor.snapshot.email)
 
     def _allowances(self, donor_id: str, contributions: list[Donation]) -> list[Allowance]:
         now = self.clock()

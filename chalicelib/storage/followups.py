@@ -275,6 +275,18 @@ class FollowupRepository:
         self._invitations_consent(person_id, Consent(False, now, source), now,
                                   [m.unsubscribed_at.set(m.unsubscribed_at | now)])
 
+    def stop_texts(self, person_id: str, now: datetime, source: str) -> None:
+        """Withdraw the texts consent, as a STOP reply does (the number stays for the record)."""
+        m = PersonModel
+        try:
+            PersonModel(person_id).update(
+                actions=[m.consent_sms.set(Consent(False, now, source).record()), m.updated_at.set(now)],
+                condition=m.person_id.exists())
+        except UpdateError as exc:
+            if not condition_failed(exc):
+                raise
+            raise NotFound("person_not_found", "Nobody with this address.") from None
+
     def _invitations_consent(self, person_id: str, answer: Consent, now: datetime,
                              actions: list[Any]) -> None:
         m = PersonModel

@@ -203,3 +203,26 @@ def test_a_monthly_gift_is_listed_with_its_cancel_page(client, api, mailbox) -> 
     assert cancel, page
     shown = browser.get(cancel[1])  # the receipts' cancel page: a button, nothing done yet
     assert shown.status_code == 200 and "Cancel my monthly gift" in text(shown)
+
+
+def test_the_donor_stops_texts_from_the_portal(client, api, mailbox) -> None:
+    from chalicelib import deps
+    from chalicelib.giving.model import donor_id_for
+
+    email = f"t.{uuid.uuid4().hex[:10]}@example.org"
+    donor = {**donation_body(email=email)["donor"], "phone": "(217) 555-0142"}
+    give(api, api.create_page()["slug"], 1500, email, sms_opt_in=True, donor=donor)
+    ask(api, email)
+    browser = signed_in(client, emailed_link(mailbox, email))
+    people = deps.followup_store()
+    assert people.get_person(donor_id_for(email)).textable  # they ticked the gift's texts box
+    assert "Stop texts" in text(browser.get("/me"))
+    assert browser.post("/me/consents/texts/stop", {}).status_code == 403  # no CSRF
+    assert people.get_person(donor_id_for(email)).textable
+    for _ in range(2):  # pressed twice: still off, the second changes nothing
+        assert browser.post("/me/consents/texts/stop", {}, csrf=browser.csrf("/me")).status_code == 303
+    person = people.get_person(donor_id_for(email))
+    assert not person.textable and person.consents["sms"].source == "portal"
+    page = text(browser.get("/me"))
+    assert "Stop texts" not in page and "reply START" in page
+    assert json.loads(text(browser.get("/me/data.json")))["consents"]["sms"]["given"] is False

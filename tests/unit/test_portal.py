@@ -14,7 +14,7 @@ import pytest
 from chalicelib.compliance.committees import CommitteeDefaults, default_committee
 from chalicelib.compliance.elections import Election
 from chalicelib.errors import NotFound
-from chalicelib.followups.model import Person
+from chalicelib.followups.model import SMS, Consent, Person
 from chalicelib.giving.model import Donation, donor_id_for
 from chalicelib.giving.velocity import RateLimited, SignupLimits
 from chalicelib.outbox.model import Delivered, OutboxMessage
@@ -82,6 +82,11 @@ class People:
 
     resubscribe = unsubscribe
 
+    def stop_texts(self, person_id: str, now: datetime, source: str) -> None:
+        person = self.people[person_id]
+        withdrawn = Consent(False, now, source)
+        self.people[person_id] = replace(person, consents={**person.consents, SMS: withdrawn})
+
 
 class Counters:
     def __init__(self) -> None:
@@ -109,7 +114,8 @@ def world() -> GivingWorld:
     return GivingWorld()
 
 
-def portal_of(world: GivingWorld, sent: Sent | None = None) -> tuple[PortalService, Portal]:
+def portal_of(world: GivingWorld, sent: Sent | None = None,
+              people: People | None = None) -> tuple[PortalService, Portal]:
     store = Portal(world)
     elections = (Election("P2026", date(2026, 11, 1)), Election("G2026", date(2026, 11, 3)))
     committee = replace(default_committee("C00000001", CommitteeDefaults()), time_zone="UTC",
@@ -119,7 +125,8 @@ def portal_of(world: GivingWorld, sent: Sent | None = None) -> tuple[PortalServi
     rules = PortalRules(timedelta(minutes=2), SignupLimits(3600, 4, 10))
     service = PortalService(store, Records(world), Records(world), MemoryCommittees(committee),
                             lambda: tokens, SessionService(MemorySessions(), kind, world.clock),
-                            "https://give.example", lambda: sent or Sent(), People,
+                            "https://give.example", lambda: sent or Sent(),
+                            (lambda: people) if people else People,
                             counters=Counters(), rules=rules, clock=world.clock)
     return service, store
 
@@ -191,3 +198,24 @@ def test_a_donor_sees_and_resends_only_their_own_and_what_they_may_still_give(wo
     assert theirs.donor.email not in str(exported)
     assert exported["consents"] == {"invitations": {"given": False}, "sms": {"given": False}}
     assert donor_id_for(mine.donor.email) == mine.donor_id
+
+
+def test_the_donor_stops_texts_and_only_a_given_consent_is_withdrawn(world) -> None:
+    people = People()
+    service, _ = portal_of(world, people=people)
+    texting = gift(world, f"t.{uuid.uuid4().hex[:8]}@example.org", 2_700)
+    quiet = gift(world, f"q.{uuid.uuid4().hex[:8]}@example.org", 2_700, last="Okafor")
+    agreed = Consent(True, world.clock(), "donation", "sms-2026-12-01")
+    for donation, consents in ((texting, {SMS: agreed}), (quiet, {})):
+        people.people[donation.donor_id] = Person(donation.donor_id, donation.donor.email,
+                                                  phone="+13125550142", consents=consents)
+    assert service.view(texting.donor_id).consents[SMS] == (True, agreed)
+    service.stop_texts(texting.donor_id)
+    stopped = people.people[texting.donor_id]
+    assert not stopped.textable and stopped.consents[SMS].source == "portal"
+    service.stop_texts(texting.donor_id)  # pressed again: the first withdrawal's time stays
+    assert people.people[texting.donor_id] == stopped
+    service.stop_texts(quiet.donor_id)  # never agreed: nothing recorded
+    assert people.people[quiet.donor_id].consents == {}
+    with pytest.raises(NotFound):
+        service.stop_texts("dnr_nobody")

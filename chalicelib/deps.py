@@ -131,9 +131,12 @@ def report_service() -> RefcodeReports:
 def participation_report() -> ParticipationReport:
     from chalicelib.reports.participation import ParticipationReport
     from chalicelib.storage.followups import FollowupRepository
+    from chalicelib.storage.reports import RefcodeReportStore
 
     require_ready()
-    return ParticipationReport(FollowupRepository(settings().region, outbox_store()))
+    s = settings()
+    return ParticipationReport(FollowupRepository(s.region, outbox_store()),
+                               RefcodeReportStore(s.ledger_shards), supporters().owned_with_gifts)
 
 
 @lru_cache(maxsize=1)

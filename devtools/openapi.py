@@ -360,9 +360,11 @@ ROUTES: dict[tuple[str, str], Op] = {
         query={"page": SLUG, "committee_id": {"type": "string", "pattern": "^C[0-9]{8}$"},
                "from": DAY, "to": DAY}),
     ("GET", "/api/admin/reports/participation"): Op(
-        "An action's participation funnel: distinct people invited, RSVP yes, confirmed, attended, "
-        "hosted or raised (docs/participation.md)", "staff", roles=("organizer", "finance"),
-        query={"action_id": {"type": "string"}}, status=(404,)),
+        "The participation funnel of an action (distinct people invited, RSVP yes, confirmed, "
+        "attended, hosted or raised), or of a page and refcode's donors in a range of UTC days "
+        "(donors first; docs/participation.md)", "staff", roles=("organizer", "finance"),
+        query={"action_id": {"type": "string"}, "page_slug": SLUG, "refcode": {"type": "string"},
+               "from": DAY, "to": DAY}, status=(404,)),
     ("GET", "/api/admin/payouts"): Op(
         "Stripe payouts, newest first, with what reconciliation found", "staff", roles=("finance",),
         query={"limit": {"type": "integer", "minimum": 1, "maximum": 500}}),

@@ -16,6 +16,7 @@ reports = Blueprint(__name__)
 _SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
 _COMMITTEE = re.compile(r"^C\d{8}$")
 _ACTION = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+_REFCODE = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 
 
 @reports.route("/api/admin/reports/refcodes", methods=["GET"])
@@ -45,13 +46,25 @@ def refcode_report() -> Response:
 @handles_errors
 def participation_report() -> Response:
     """`?action_id=`: distinct people at each stage of the action's funnel, invited -> rsvp_yes
-    -> confirmed -> attended -> hosted_or_raised (docs/participation.md defines each stage)."""
+    -> confirmed -> attended -> hosted_or_raised; or `?page_slug=&refcode=&from=&to=`: the same
+    for the donors of a page (and refcode), with `donors` first (docs/participation.md)."""
     require_staff(reports.current_request, "organizer", "finance", "admin")
     params: Mapping[str, str] = reports.current_request.query_params or {}
     action_id = params.get("action_id") or None
-    if params.get("page_slug") or params.get("refcode"):
-        raise InvalidInput("invalid_request", "The funnel is reported per action for now.",
-                           fields={"action_id": "page_slug and refcode are not supported yet"})
+    page_slug, refcode = params.get("page_slug") or None, params.get("refcode") or None
+    if page_slug is not None and action_id is None:
+        if not _SLUG.fullmatch(page_slug):
+            raise InvalidInput("invalid_request", "Unknown page.",
+                               fields={"page_slug": "must be a page slug"})
+        if refcode is not None and not _REFCODE.fullmatch(refcode):
+            raise InvalidInput("invalid_request", "Unknown refcode.",
+                               fields={"refcode": "letters, digits, '_', '.', '-' (at most 64)"})
+        page = deps.page_service().get(page_slug)  # 404 for a page that does not exist
+        return json_response(deps.participation_report().for_page(
+            page_slug, refcode, params.get("from"), params.get("to"), title=page.title))
+    if refcode is not None:
+        raise InvalidInput("invalid_request", "A refcode's funnel is per page.",
+                           fields={"page_slug": "required with refcode"})
     if action_id is None or not _ACTION.fullmatch(action_id):
         raise InvalidInput("invalid_request", "Name an action.",
                            fields={"action_id": "action_id is required"})

@@ -8,13 +8,15 @@ from __future__ import annotations
 import html
 import re
 import uuid
+from datetime import timedelta
 from typing import Any
 from urllib.parse import urlencode
 
 import pytest
 
+from chalicelib import deps
 from chalicelib.giving.model import donor_id_for
-from tests.followups_kit import delivered, drain_until, give
+from tests.followups_kit import action_body, delivered, drain_until, give, invite, iso, now
 from tests.helpers import FINANCE_KEY, ORGANIZER_KEY, donation_body, staff
 
 pytestmark = pytest.mark.stack
@@ -94,8 +96,6 @@ def test_a_supporter_page_is_started_approved_given_to_and_credited(api) -> None
 
 
 def test_the_json_api_refuses_bad_input_and_a_campaign_may_skip_approval(api) -> None:
-    from chalicelib import deps
-
     campaign = api.create_page()["slug"]
     status, _ = api.call("PUT", f"/api/admin/pages/{campaign}", {"supporters_auto_approve": True},
                          staff(ORGANIZER_KEY))
@@ -116,3 +116,61 @@ def test_the_json_api_refuses_bad_input_and_a_campaign_may_skip_approval(api) ->
     assert board(api, campaign, "?status=pending")["supporters"] == []
     assert api.call("GET", f"/api/admin/pages/{campaign}/supporters?limit=0",
                     headers=staff(ORGANIZER_KEY))[0] == 400
+
+
+def funnel(api: Any, query: str) -> dict[str, int]:
+    status, body = api.call("GET", f"/api/admin/reports/participation?{query}", headers=staff(ORGANIZER_KEY))
+    assert status == 200, body
+    return body["counts"]
+
+
+def test_the_funnel_of_a_page_and_a_refcode_counts_what_its_donors_did(api) -> None:
+    campaign = api.create_page()["slug"]
+    assert api.call("PUT", f"/api/admin/pages/{campaign}", {"supporters_auto_approve": True},
+                    staff(ORGANIZER_KEY))[0] == 200
+    starts = now() + timedelta(minutes=30)
+    status, action = api.call("POST", "/api/admin/actions", action_body(
+        title="Page funnel party", capacity=10, starts_at=iso(starts),
+        ends_at=iso(starts + timedelta(hours=2))), staff(ORGANIZER_KEY))
+    assert status == 201, action
+    invited = invite(action["action_id"], 4, "pf")
+    for address, _token in invited:
+        give(api, campaign, address)
+    raiser = email()
+    give(api, campaign, raiser, refcode="mail")
+    empty = {"donors": 0, "invited": 0, "rsvp_yes": 0, "confirmed": 0, "attended": 0, "hosted_or_raised": 0}
+    assert funnel(api, f"page_slug={campaign}") == {**empty, "donors": 5, "invited": 4}
+
+    def rsvp(n: int, response: str) -> None:
+        status, body = api.call("POST", f"/api/invitations/{invited[n][1]}/rsvp", {"response": response})
+        assert status == 200, body
+
+    for n in (0, 1, 2):
+        rsvp(n, "yes")
+    for n in (1, 2):
+        rsvp(n, "confirm")
+    host = api.call("GET", f"/api/admin/actions/{action['action_id']}",
+                    headers=staff(ORGANIZER_KEY))[1]["host_url"].rsplit("/h/", 1)[1]
+    status, body = api.call("POST", f"/api/host/{host}/checkin",
+                            {"invitation_id": f"{donor_id_for(invited[2][0])}.{action['action_id']}"})
+    assert status == 200, body
+
+    # The fifth donor raises: their own page, and a friend's gift on it.
+    token = deps.supporters().start_link_token(donor_id_for(raiser), campaign)
+    status, started = api.call("POST", "/api/supporters", {
+        "token": token, "handle": "raiser", "goal_cents": 10_000, "display_name": "Rae"})
+    assert status == 201 and started["status"] == "live", started
+    assert funnel(api, f"page_slug={campaign}")["hosted_or_raised"] == 0  # no gift there yet
+    give(api, started["slug"], email())
+
+    assert funnel(api, f"page_slug={campaign}") == {"donors": 5, "invited": 4, "rsvp_yes": 3,
+                                                    "confirmed": 2, "attended": 1, "hosted_or_raised": 1}
+    assert funnel(api, f"page_slug={campaign}&refcode=mail") == {**empty, "donors": 1, "hosted_or_raised": 1}
+    assert funnel(api, f"page_slug={started['slug']}")["donors"] == 1
+    assert funnel(api, f"page_slug={campaign}&from=2020-01-01&to=2020-01-31") == empty
+    for bad in (f"page_slug={campaign}&refcode=no%20spaces", "page_slug=Not_A_Slug", "refcode=mail",
+                f"page_slug={campaign}&from=yesterday"):
+        assert api.call("GET", f"/api/admin/reports/participation?{bad}",
+                        headers=staff(ORGANIZER_KEY))[0] == 400, bad
+    assert api.call("GET", "/api/admin/reports/participation?page_slug=no-such-page",
+                    headers=staff(ORGANIZER_KEY))[0] == 404

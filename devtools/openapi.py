@@ -126,6 +126,10 @@ ROUTES: dict[tuple[str, str], Op] = {
         "Give (`given=yes`) or withdraw the invitations consent from the portal", "portal", ok=303,
         errors=HTML, status=(403,),
         form={"type": "object", "properties": {"given": {"type": "string", "enum": ["yes", "no"]}}}),
+    ("POST", "/me/consents/sharing"): Op(
+        "Give (`given=yes`) or withdraw the consent to share the donor's contact with allied campaigns",
+        "portal", ok=303, errors=HTML, status=(403,),
+        form={"type": "object", "properties": {"given": {"type": "string", "enum": ["yes", "no"]}}}),
     ("POST", "/me/consents/texts/stop"): Op(
         "Withdraw the texts consent from the portal, as a STOP reply does (nothing when not given; "
         "turned on again only by START or a gift's texts box)", "portal", ok=303, errors=HTML,

@@ -175,6 +175,16 @@ def set_invitations(session: Session) -> Response:
     return _redirect(f"{PATH}?done=consent")
 
 
+@portal.route("/me/consents/sharing", methods=["POST"], content_types=[FORM])
+@signed_in
+def set_sharing(session: Session) -> Response:
+    """`given=yes` lets the campaign share the donor's contact with allied campaigns, anything
+    else withdraws it."""
+    given = form_fields(_request()).get("given") == "yes"
+    deps.portal().set_sharing(session.subject, given)
+    return _redirect(f"{PATH}?done=consent")
+
+
 @portal.route("/me/consents/texts/stop", methods=["POST"], content_types=[FORM])
 @signed_in
 def stop_texts(session: Session) -> Response:

@@ -169,10 +169,12 @@ class Invitation:
 
 # What a person may consent to, each on its own: invitations (events, phone banks, canvasses,
 # and the reminders and welcomes that carry them) and text messages (`sms`, the "texts" of the
-# forms: given only by ticking the box next to `followups.texts.disclosure`). Receipts and other
-# transactional mail need no consent (see `followups/consent.py`).
-INVITATIONS, SMS = "invitations", "sms"
-CONSENT_PURPOSES = (INVITATIONS, SMS)
+# forms: given only by ticking the box next to `followups.texts.disclosure`) and sharing their
+# contact with allied campaigns (`sharing`: off unless the person turns it on in their portal;
+# nothing shares contacts yet). Receipts and other transactional mail need no consent (see
+# `followups/consent.py`).
+INVITATIONS, SMS, SHARING = "invitations", "sms", "sharing"
+CONSENT_PURPOSES = (INVITATIONS, SMS, SHARING)
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,15 @@ from chalicelib.clock import utcnow
 from chalicelib.compliance.committees import Committee
 from chalicelib.compliance.limits import remaining_cents
 from chalicelib.errors import InvalidInput, NotFound
-from chalicelib.followups.model import CONSENT_PURPOSES, INVITATIONS, SMS, Consent, OutgoingEmail, Person
+from chalicelib.followups.model import (
+    CONSENT_PURPOSES,
+    INVITATIONS,
+    SHARING,
+    SMS,
+    Consent,
+    OutgoingEmail,
+    Person,
+)
 from chalicelib.giving.model import Donation, ExpressDonor, RecurringPlan, donor_id_for
 from chalicelib.giving.monthly import MonthlyControls, card_groups
 from chalicelib.giving.velocity import SignupLimits, check_signup, signup_expiry, signup_keys
@@ -78,6 +86,7 @@ class People(Protocol):
     def unsubscribe(self, person_id: str, now: datetime, source: str) -> None: ...
     def resubscribe(self, person_id: str, now: datetime, source: str) -> None: ...
     def stop_texts(self, person_id: str, now: datetime, source: str) -> None: ...
+    def set_sharing(self, person_id: str, given: bool, now: datetime, source: str) -> None: ...
 
 
 class Counters(Protocol):
@@ -292,6 +301,16 @@ class PortalService:
         person = people.get_person(person_id)
         if person is not None and (texts := person.consents.get(SMS)) is not None and texts.given:
             people.stop_texts(person_id, self.clock(), "portal")
+
+    def set_sharing(self, donor_id: str, given: bool) -> None:
+        """Give or withdraw the consent to share the donor's contact with allied campaigns
+        (source `portal`); nothing when the answer is already so, so its time stays."""
+        person_id = self._person_id(donor_id)
+        people = self._people()
+        person = people.get_person(person_id)
+        current = person.consents.get(SHARING) if person is not None else None
+        if person is None or (current is not None and current.given) != given:
+            people.set_sharing(person_id, given, self.clock(), "portal")  # no person: NotFound
 
     def _person_id(self, donor_id: str) -> str:
         donor = self.records.express_donor(donor_id)

@@ -25,6 +25,7 @@ from chalicelib.followups.errors import StaleInvitation
 from chalicelib.followups.model import (
     INVITATION_GAP,
     INVITATIONS,
+    SHARING,
     SMS,
     Action,
     Consent,
@@ -277,10 +278,17 @@ class FollowupRepository:
 
     def stop_texts(self, person_id: str, now: datetime, source: str) -> None:
         """Withdraw the texts consent, as a STOP reply does (the number stays for the record)."""
+        self._consent(person_id, PersonModel.consent_sms, Consent(False, now, source), now)
+
+    def set_sharing(self, person_id: str, given: bool, now: datetime, source: str) -> None:
+        """Give or withdraw the consent to share the person's contact with allied campaigns."""
+        self._consent(person_id, PersonModel.consent_sharing, Consent(given, now, source), now)
+
+    def _consent(self, person_id: str, attribute: Any, answer: Consent, now: datetime) -> None:
         m = PersonModel
         try:
             PersonModel(person_id).update(
-                actions=[m.consent_sms.set(Consent(False, now, source).record()), m.updated_at.set(now)],
+                actions=[attribute.set(answer.record()), m.updated_at.set(now)],
                 condition=m.person_id.exists())
         except UpdateError as exc:
             if not condition_failed(exc):
@@ -685,5 +693,6 @@ def _person(i: PersonModel) -> Person:
         pending_signup=dict(i.pending_signup or {}), phone=i.phone,
         last_text_day=i.last_text_day, last_text_message=i.last_text_message,
         consents={purpose: Consent.from_record(record) for purpose, record in (
-            (INVITATIONS, i.consent_invitations), (SMS, i.consent_sms)) if record},
+            (INVITATIONS, i.consent_invitations), (SMS, i.consent_sms),
+            (SHARING, i.consent_sharing)) if record},
     )

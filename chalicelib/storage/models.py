@@ -914,6 +914,7 @@ class PersonModel(Model):
     # When and how each purpose's consent was last given or withdrawn (`Consent.record()`).
     consent_invitations = JSONAttribute(null=True)
     consent_sms = JSONAttribute(null=True)
+    consent_sharing = JSONAttribute(null=True)
     phone = UnicodeAttribute(null=True)  # E.164, set with a texts consent (the by-phone index)
     last_text_day = UnicodeAttribute(null=True)  # the once-a-day cap on non-essential texts
     last_text_message = UnicodeAttribute(null=True)

@@ -226,3 +226,24 @@ def test_the_donor_stops_texts_from_the_portal(client, api, mailbox) -> None:
     page = text(browser.get("/me"))
     assert "Stop texts" not in page and "reply START" in page
     assert json.loads(text(browser.get("/me/data.json")))["consents"]["sms"]["given"] is False
+
+
+def test_the_donor_turns_sharing_with_allied_campaigns_on_and_off(client, api, mailbox) -> None:
+    from chalicelib import deps
+    from chalicelib.giving.model import donor_id_for
+
+    browser, email = donor_signed_in(client, api, mailbox, "share")
+    people = deps.followup_store()
+    assert "Share my contact with allied campaigns" in text(browser.get("/me"))  # off by default
+    assert "sharing" not in people.get_person(donor_id_for(email)).consents
+    assert browser.post("/me/consents/sharing", {"given": "yes"}).status_code == 403  # no CSRF
+    assert "sharing" not in people.get_person(donor_id_for(email)).consents
+    assert browser.post("/me/consents/sharing", {"given": "yes"},
+                        csrf=browser.csrf("/me")).status_code == 303
+    consent = people.get_person(donor_id_for(email)).consents["sharing"]
+    assert consent.given is True and consent.source == "portal"
+    assert "Stop sharing my contact" in text(browser.get("/me"))
+    assert json.loads(text(browser.get("/me/data.json")))["consents"]["sharing"]["given"] is True
+    assert browser.post("/me/consents/sharing", {"given": "no"},
+                        csrf=browser.csrf("/me")).status_code == 303
+    assert people.get_person(donor_id_for(email)).consents["sharing"].given is False

@@ -14,7 +14,7 @@ import pytest
 from chalicelib.compliance.committees import CommitteeDefaults, default_committee
 from chalicelib.compliance.elections import Election
 from chalicelib.errors import NotFound
-from chalicelib.followups.model import SMS, Consent, Person
+from chalicelib.followups.model import SHARING, SMS, Consent, Person
 from chalicelib.giving.model import Donation, donor_id_for
 from chalicelib.giving.velocity import RateLimited, SignupLimits
 from chalicelib.outbox.model import Delivered, OutboxMessage
@@ -86,6 +86,13 @@ class People:
         person = self.people[person_id]
         withdrawn = Consent(False, now, source)
         self.people[person_id] = replace(person, consents={**person.consents, SMS: withdrawn})
+
+    def set_sharing(self, person_id: str, given: bool, now: datetime, source: str) -> None:
+        if person_id not in self.people:
+            raise NotFound("person_not_found", "Nobody with this address.")
+        person = self.people[person_id]
+        answer = Consent(given, now, source)
+        self.people[person_id] = replace(person, consents={**person.consents, SHARING: answer})
 
 
 class Counters:
@@ -196,7 +203,8 @@ def test_a_donor_sees_and_resends_only_their_own_and_what_they_may_still_give(wo
     exported = service.export(mine.donor_id)
     assert [c["donation_id"] for c in exported["contributions"]] == [mine.donation_id]
     assert theirs.donor.email not in str(exported)
-    assert exported["consents"] == {"invitations": {"given": False}, "sms": {"given": False}}
+    assert exported["consents"] == {"invitations": {"given": False}, "sms": {"given": False},
+                                    "sharing": {"given": False}}
     assert donor_id_for(mine.donor.email) == mine.donor_id
 
 
@@ -219,3 +227,21 @@ def test_the_donor_stops_texts_and_only_a_given_consent_is_withdrawn(world) -> N
     assert people.people[quiet.donor_id].consents == {}
     with pytest.raises(NotFound):
         service.stop_texts("dnr_nobody")
+
+
+def test_sharing_with_allied_campaigns_is_off_until_the_donor_turns_it_on(world) -> None:
+    people = People()
+    service, _ = portal_of(world, people=people)
+    donation = gift(world, f"s.{uuid.uuid4().hex[:8]}@example.org", 2_700)
+    people.people[donation.donor_id] = Person(donation.donor_id, donation.donor.email)
+    assert service.view(donation.donor_id).consents[SHARING] == (False, None)
+    service.set_sharing(donation.donor_id, False)  # off already: nothing recorded
+    assert people.people[donation.donor_id].consents == {}
+    service.set_sharing(donation.donor_id, True)
+    given, answer = service.view(donation.donor_id).consents[SHARING]
+    assert given and answer is not None and answer.source == "portal"
+    assert service.export(donation.donor_id)["consents"]["sharing"]["given"] is True
+    service.set_sharing(donation.donor_id, True)  # pressed again: the first answer's time stays
+    assert service.view(donation.donor_id).consents[SHARING] == (True, answer)
+    service.set_sharing(donation.donor_id, False)
+    assert service.view(donation.donor_id).consents[SHARING][0] is False

@@ -1,6 +1,7 @@
 """Checks, cash and wires finance enters (`POST /api/admin/contributions`), through the stack:
 the gift is in the contributions export, counts against a later online gift's limit, and the
-cash rules refuse with the rule named."""
+cash rules refuse with the rule named; a check whose employer is a placeholder asks the donor as an
+online gift does."""
 
 from __future__ import annotations
 
@@ -173,3 +174,17 @@ def test_a_deposit_reconciles_to_the_cent_against_its_declared_total(api: Any) -
     assert api.call("GET", path, None, staff(ORGANIZER_KEY))[0] == 403
     assert api.call("GET", "/api/admin/deposits/dep-none-such", None, staff(FINANCE_KEY))[0] == 404
     assert api.call("PUT", path, {**slip, "expected_total_cents": -1}, staff(FINANCE_KEY))[0] == 400
+
+
+def test_a_check_without_employer_asks_the_donor_as_an_online_gift_does(api: Any) -> None:
+    from chalicelib import deps
+
+    body = entry(committee_id(), 25_000, email(), reference="3301")
+    body["donor"].update(employer="N/A", occupation="Information requested")  # as the check left it
+    status, made = api.call("POST", "/api/admin/contributions", body, staff(FINANCE_KEY))
+    assert status == 201, made
+    queued = deps.outbox_store().get(f"best_efforts#{made['donation_id']}")
+    assert queued is not None and queued.kind == "best_efforts_request"
+    complete = entry(committee_id(), 25_000, email(), reference="3302")
+    status, made = api.call("POST", "/api/admin/contributions", complete, staff(FINANCE_KEY))
+    assert status == 201 and deps.outbox_store().get(f"best_efforts#{made['donation_id']}") is None

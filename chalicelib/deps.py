@@ -13,7 +13,7 @@ from chalicelib.config import bucket_name, problems, queue_name, require_ready, 
 if TYPE_CHECKING:
     from chalicelib.compliance.best_efforts import BestEffortsAnswers
     from chalicelib.compliance.committees import CommitteeService
-    from chalicelib.compliance.remedies import RedesignationRefunds
+    from chalicelib.compliance.remedies import HeldExcessRefunds, RedesignationRefunds
     from chalicelib.compliance.reviews import ReviewService
     from chalicelib.exports.service import ExportService
     from chalicelib.fec_reports.notices import NoticeService
@@ -275,6 +275,13 @@ def redesignations() -> RedesignationRefunds:
     from chalicelib.compliance.remedies import RedesignationRefunds
 
     return RedesignationRefunds(donation_store(), tokens(), lambda: datetime.now(timezone.utc))
+
+
+def held_excess_refunds() -> HeldExcessRefunds:
+    from chalicelib.clock import utcnow
+    from chalicelib.compliance.remedies import HeldExcessRefunds
+
+    return HeldExcessRefunds(donation_store(), committees(), utcnow)
 
 
 @lru_cache(maxsize=1)

@@ -203,6 +203,22 @@ class MemoryDonations:
         self.outbox.append(undo.refund)
         return True
 
+    def held_due(self, until: date) -> list[Donation]:
+        return [copy.deepcopy(d) for d in self.donations.values()
+                if d.excess_held_cents and d.excess_held_until and d.excess_held_until <= until]
+
+    def refund_held(self, refund: Any, now: datetime) -> bool:
+        d = self.donations.get(refund.donation_id)
+        if d is None or not d.excess_held_cents or d.version != refund.version:
+            return False
+        if refund.refund is not None and any(m.message_id == refund.refund.message_id for m in self.outbox):
+            return False
+        self.donations[refund.donation_id] = replace(
+            d, excess_held_cents=0, excess_refund_cents=refund.excess_refund_cents, version=d.version + 1)
+        if refund.refund is not None:
+            self.outbox.append(refund.refund)
+        return True
+
     # --- events -----------------------------------------------------------------------
     def load_for_event(self, event: PaymentEvent) -> tuple[Donation | None, bool]:
         if event.event_id in self.markers:
@@ -248,6 +264,10 @@ class MemoryDonations:
             redesignated_on=(remedy.on if moved and remedy else donation.redesignated_on),
             redesignation_status="presumed" if moved else donation.redesignation_status,
             excess_refund_cents=excess.cents if excess else donation.excess_refund_cents,
+            excess_held_cents=(remedy.hold_cents if remedy and remedy.hold_cents
+                               else donation.excess_held_cents),
+            excess_held_until=(remedy.hold_until if remedy and remedy.hold_cents
+                               else donation.excess_held_until),
             declines=decline.count if decline else donation.declines,
             failure_reason=(decline.reason if decline and decline.reason else donation.failure_reason))
         if counters is not None and self.velocity is not None:  # as the service decided them

@@ -211,6 +211,9 @@ def staff_view(d: Donation, *, with_pii: bool) -> dict[str, object]:
         "redesignated_to": d.redesignated_to,
         "redesignated_on": d.redesignated_on.isoformat() if d.redesignated_on else None,
         "redesignation_status": d.redesignation_status,
+        # The excess held for the donor's remedies until its day 60 (local), then refunded.
+        "excess_held_cents": d.excess_held_cents,
+        "excess_held_until": d.excess_held_until.isoformat() if d.excess_held_until else None,
         "failure_reason": d.failure_reason,
         "best_efforts_flag": d.best_efforts_flag,
         "best_efforts_answered_on": (d.best_efforts_answered_on.isoformat()

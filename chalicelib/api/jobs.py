@@ -58,3 +58,13 @@ def notify_ending_plans(event: CloudWatchEvent) -> dict[str, int]:
     if due:
         logs.info("monthly gifts ending in 7 days", due=due)
     return {"due": due}
+
+
+@jobs.schedule(Rate(1, unit=Rate.DAYS), name="refund_held_excess")
+def refund_held_excess(event: CloudWatchEvent) -> dict[str, int]:
+    """Day 60 of each contribution whose excess is still held for the donor's remedies: refund
+    what is still held, once (compliance/remedies.py `HeldExcessRefunds`)."""
+    queued = deps.held_excess_refunds().run()
+    if queued:
+        logs.info("held excesses refunded at day 60", queued=queued)
+    return {"queued": queued}

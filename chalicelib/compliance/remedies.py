@@ -8,8 +8,12 @@ in this order:
   as far as it fits within the limit there; the donor is told the same day, with a signed link
   (`/redesignation/{token}`, purpose `redesig`, 60 days) to have the redesignated amount
   refunded instead (`RedesignationRefunds`);
-- refunded, through the outbox and its one refund path (`compliance/excess.refund_handler`),
-  for whatever the redesignation does not take.
+- held, when the gift had an election to be presumed for but the excess does not (all) fit
+  there: the rest waits for the donor's other remedies until day 60 of its receipt (local),
+  when the daily job refunds what is still held (`held_refund_cents`, `HeldExcessRefunds`);
+- refunded at once, through the outbox and its one refund path
+  (`compliance/excess.refund_handler`), for every other excess (the setting off, a gift for a
+  general or toward a held election's debts, a PAC).
 This module decides; the stores only write what it returns.
 """
 
@@ -33,6 +37,7 @@ if TYPE_CHECKING:
 # Every remedy of an excessive contribution must be had within 60 days of its receipt.
 REMEDY_DAYS = 60
 REDESIGNATION_NOTICE = "redesignation_notice"
+EXCESS_NOTICE = "excess_notice"  # an excess held with no redesignation: the donor is told
 REDESIGNATED_REFUND = "refund_redesignated"
 # The elections whose early gifts may be presumed to be for the next one: primaries (and
 # their runoffs), whose excess moves on to the general.
@@ -54,6 +59,9 @@ class ExcessRemedy:
     to_scope: str | None = None
     on: date | None = None
     to_ceiling: Ceiling | None = None
+    # Held for the donor's other remedies until `hold_until` (day 60, local), then refunded.
+    hold_cents: int = 0
+    hold_until: date | None = None
 
 
 def redesignation_target(committee: Committee, donation: Donation) -> Election | None:
@@ -82,11 +90,26 @@ def excess_remedy(committee: Committee, donation: Donation, excess_cents: int,
     if target is None or excess_cents <= 0:
         return ExcessRemedy(max(excess_cents, 0))
     moved = min(excess_cents, remaining_cents(committee.limit_cents, target_net_cents))
+    held = excess_cents - max(moved, 0)
+    until = remedy_due_on(committee.local_date(donation.created_at)) if held else None
     if moved <= 0:
-        return ExcessRemedy(excess_cents)
-    return ExcessRemedy(excess_cents - moved, moved, target.code,
+        return ExcessRemedy(0, hold_cents=held, hold_until=until)
+    return ExcessRemedy(0, moved, target.code,
                         committee.limit_scope(target.code, when), committee.local_date(when),
-                        ceiling(committee.limit_cents, moved))
+                        ceiling(committee.limit_cents, moved), held, until)
+
+
+def remedy_due_on(received_on: date) -> date:
+    """Day 60 of a contribution received on the committee's local day `received_on`: the last
+    day a remedy may be had, and the day what none resolved is refunded."""
+    return received_on + timedelta(days=REMEDY_DAYS)
+
+
+def held_refund_cents(held_cents: int, received_on: date, today: date) -> int:
+    """The day-60 rule: of an excess held for the donor's remedies (`held_cents`, what no
+    remedy has resolved yet), the cents owed back today, the committee's local day, for a
+    gift received on its local day `received_on`: nothing before day 60, all of it from then."""
+    return max(held_cents, 0) if today >= remedy_due_on(received_on) else 0
 
 
 def redesignation_notice(donation: Donation, remedy: ExcessRemedy, now: datetime) -> OutboxMessage:
@@ -95,7 +118,17 @@ def redesignation_notice(donation: Donation, remedy: ExcessRemedy, now: datetime
     return OutboxMessage(f"{REDESIGNATION_NOTICE}#{donation.donation_id}", REDESIGNATION_NOTICE, now, {
         "donation_id": donation.donation_id, "amount_cents": remedy.redesignate_cents,
         "from_election": donation.election, "to_election": remedy.to_election,
-        "refund_cents": remedy.refund_cents})
+        "refund_cents": remedy.refund_cents, "held_cents": remedy.hold_cents,
+        "refund_on": remedy.hold_until.isoformat() if remedy.hold_until else None})
+
+
+def excess_notice(donation: Donation, remedy: ExcessRemedy, now: datetime) -> OutboxMessage:
+    """The donor's email the same day when nothing of the excess could be redesignated: how
+    much is over the limit, and the day it is refunded unless another remedy resolves it."""
+    return OutboxMessage(f"{EXCESS_NOTICE}#{donation.donation_id}", EXCESS_NOTICE, now, {
+        "donation_id": donation.donation_id, "held_cents": remedy.hold_cents,
+        "election": donation.election,
+        "refund_on": remedy.hold_until.isoformat() if remedy.hold_until else None})
 
 
 def refund_deadline(donation: Donation) -> datetime:
@@ -179,3 +212,68 @@ class RedesignationRefunds:
         found = self.store.get(donation.donation_id)
         assert found is not None
         return found
+
+
+EXCESS_REFUND = "refund_excess"
+
+
+@dataclass(frozen=True)
+class HeldRefund:
+    """What day 60 writes for a held excess: nothing held any more, the excess refunded grown by
+    it, and its refund queued, only while the donation is as read."""
+
+    donation_id: str
+    cents: int
+    excess_refund_cents: int
+    refund: OutboxMessage | None  # None when the gift has no money left to refund
+    version: int
+
+
+def expire_hold(committee: Committee, donation: Donation, now: datetime) -> HeldRefund | None:
+    """The refund day 60 owes for `donation` (None when nothing is owed today, or the gift has
+    no money left to refund: a refund or a chargeback took it already)."""
+    received_on = committee.local_date(donation.created_at)
+    cents = held_refund_cents(donation.excess_held_cents, received_on, committee.local_date(now))
+    state = donation.state
+    left = state.amount_cents - max(state.refunded_cents, donation.excess_refund_cents)
+    if state.dispute in ("open", "lost"):
+        left = 0
+    if cents <= 0:
+        return None
+    cents = min(cents, max(left, 0))
+    refund = None if cents <= 0 else OutboxMessage(
+        f"{EXCESS_REFUND}#{donation.donation_id}", EXCESS_REFUND, now, {
+            "donation_id": donation.donation_id, "payment_intent_id": donation.payment_intent_id,
+            "amount_cents": cents, "reason": "over_limit"})
+    return HeldRefund(donation.donation_id, cents, donation.excess_refund_cents + cents, refund,
+                      donation.version)
+
+
+class HeldStore(Protocol):
+    def held_due(self, until: date) -> list[Donation]: ...
+    def refund_held(self, refund: HeldRefund, now: datetime) -> bool: ...
+
+
+class CommitteesOf(Protocol):
+    def get(self, committee_id: str) -> Committee: ...
+
+
+class HeldExcessRefunds:
+    """The daily job: every excess still held on its day 60 (local) is refunded, once."""
+
+    def __init__(self, store: HeldStore, committees: CommitteesOf, clock: Callable[[], datetime]) -> None:
+        self.store = store
+        self.committees = committees
+        self.clock = clock
+
+    def run(self) -> int:
+        """Queue the refund of each held excess due today; returns how many were queued. The
+        index is read up to tomorrow in UTC (no committee's local day is later), and the rule
+        decides per committee."""
+        now = self.clock()
+        queued = 0
+        for donation in self.store.held_due(now.date() + timedelta(days=1)):
+            refund = expire_hold(self.committees.get(donation.committee_id), donation, now)
+            if refund is not None and self.store.refund_held(refund, now) and refund.cents:
+                queued += 1
+        return queued

@@ -21,7 +21,7 @@ from typing import Any
 
 from chalicelib import logs, tokens
 from chalicelib.clock import utcnow
-from chalicelib.compliance.remedies import REDESIGNATION_NOTICE
+from chalicelib.compliance.remedies import EXCESS_NOTICE, REDESIGNATION_NOTICE
 from chalicelib.followups import consent, planning, texts
 from chalicelib.followups.errors import AddressRefused, SendRefused
 from chalicelib.followups.matching import Audience, rank
@@ -90,6 +90,7 @@ class DeliveryService:
             PLAN_CHANGED: self.deliver_plan_changed,
             PLAN_ENDING: self.deliver_plan_ending,
             REDESIGNATION_NOTICE: self.deliver_redesignation_notice,
+            EXCESS_NOTICE: self.deliver_excess_notice,
             planning.REMINDER: self.deliver_reminder,
             planning.WELCOME: self.deliver_welcome,
             planning.EVENT_REMINDER: self.deliver_event_reminder,
@@ -520,9 +521,28 @@ class DeliveryService:
             person, message, [], page=self.pages.get(donation.page_slug),
             amount_cents=donation.redesignated_cents, gift_cents=donation.amount_cents,
             refund_cents=refund if isinstance(refund, int) else 0,
+            held_cents=donation.excess_held_cents, refund_on=donation.excess_held_until,
             from_election=donation.election, to_election=donation.redesignated_to or "",
             refund_url=self.link("/redesignation/" + self.tokens.issue(tokens.REDESIGNATION,
                                                                        donation.donation_id)))
+        return self._send(message, person_id, email)
+
+    def deliver_excess_notice(self, message: OutboxMessage) -> Delivered:
+        """Nothing of a contribution's excess could be redesignated: it is held until its day 60
+        (compliance/remedies.py) and the donor is told the same day how much and when it is
+        refunded. Transactional; skipped when the hold was resolved before it went out."""
+        done = self._already_sent(message)
+        if done:
+            return done
+        donation = self._donation_of(message)
+        if not donation.excess_held_cents:
+            return Delivered("skipped: nothing held")
+        person_id, person = self._mailable_donor(donation.donor, message)
+        email = self._compose(
+            "excess_notice", "About your contribution: part of it is over the legal limit",
+            person, message, [], page=self.pages.get(donation.page_slug),
+            gift_cents=donation.amount_cents, held_cents=donation.excess_held_cents,
+            refund_on=donation.excess_held_until, election=donation.election)
         return self._send(message, person_id, email)
 
     def deliver_renewal_failed(self, message: OutboxMessage) -> Delivered:

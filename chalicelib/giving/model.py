@@ -273,6 +273,11 @@ class Donation:
     redesignated_scope: str | None = None
     redesignated_on: date | None = None
     redesignation_status: str | None = None
+    # The part of the excess held for the donor's remedies (what presumptive redesignation
+    # could not place), until its day 60 (the committee's local day), when the daily job
+    # refunds what is still held (compliance/remedies.py `held_refund_cents`); 0 once resolved.
+    excess_held_cents: int = 0
+    excess_held_until: date | None = None
 
     @property
     def amount_cents(self) -> int:

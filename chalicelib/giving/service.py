@@ -28,6 +28,7 @@ from chalicelib.compliance.offline import (
 )
 from chalicelib.compliance.remedies import (
     ExcessRemedy,
+    excess_notice,
     excess_remedy,
     redesignation_notice,
     redesignation_target,
@@ -756,6 +757,8 @@ class GivingService:
                               moved_scope=remedy.to_scope, moved_cents=remedy.redesignate_cents,
                               moved_ceiling=remedy.to_ceiling)
             planned.append(redesignation_notice(donation, remedy, now))
+        elif remedy.hold_cents:
+            planned.append(excess_notice(donation, remedy, now))
         if remedy.refund_cents:
             planned.append(OutboxMessage(
                 f"refund_excess#{donation.donation_id}", "refund_excess", now,

@@ -18,7 +18,7 @@ from chalicelib.compliance.best_efforts import Answer
 from chalicelib.compliance.committees import OverNetDebt
 from chalicelib.compliance.limits import Ceiling, OverLimit
 from chalicelib.compliance.offline import CashOverLimit
-from chalicelib.compliance.remedies import Undo
+from chalicelib.compliance.remedies import HeldRefund, Undo
 from chalicelib.compliance.reviews import CardCheck, CardShared
 from chalicelib.giving.events import PaymentEvent
 from chalicelib.giving.ledger import Movement, PaymentState, TotalsDelta, movements
@@ -470,6 +470,30 @@ class DonationRepository:
         tx.save("outbox", self.outbox.item(undo.refund, now),
                 condition=OutboxModel.message_id.does_not_exist())
         return _commit_unless(tx, {"donation", "outbox"}, "redesignation refund")
+
+    def held_due(self, until: date) -> list[Donation]:
+        """Contributions whose held excess reaches its day 60 on or before `until` (a bounded
+        Query of each shard of the sparse `excess-held` index, then one BatchGetItem)."""
+        ids = [i.donation_id for n in range(HELD_SHARDS)
+               for i in DonationModel.excess_held.query(
+                   f"held#{n}", DonationModel.excess_held_until <= until.isoformat())]
+        return [_from_item(i) for i in DonationModel.batch_get(ids, consistent_read=True)] if ids else []
+
+    def refund_held(self, refund: HeldRefund, now: datetime) -> bool:
+        """Day 60: nothing held any more, the excess refunded grown by what was, and its refund
+        queued, in one transaction only while the donation is as read (False otherwise: a
+        second run, or a payment event since, finds it done or decides again)."""
+        m = DonationModel
+        tx = TaggedWrite(self._connection)
+        tx.update("donation", DonationModel(refund.donation_id), [
+            m.excess_held_cents.remove(), m.held_shard.remove(),
+            m.excess_refund_cents.set(refund.excess_refund_cents),
+            m.version.set(refund.version + 1), m.updated_at.set(now)],
+            m.held_shard.exists() & (m.version == refund.version))
+        if refund.refund is not None:
+            tx.save("outbox", self.outbox.item(refund.refund, now),
+                    condition=OutboxModel.message_id.does_not_exist())
+        return _commit_unless(tx, {"donation", "outbox"}, "day-60 refund")
 
     # --- monthly gifts ------------------------------------------------------------------
     def save_plan(self, plan: RecurringPlan) -> None:
@@ -963,6 +987,10 @@ def _donation_changes(event: PaymentEvent, donation: Donation, new: PaymentState
             actions += [m.redesignated_cents.set(r.redesignate_cents),
                         m.redesignated_to.set(r.to_election), m.redesignated_scope.set(r.to_scope),
                         m.redesignated_on.set(r.on.isoformat()), m.redesignation_status.set("presumed")]
+        if r is not None and r.hold_cents and r.hold_until:
+            actions += [m.excess_held_cents.set(r.hold_cents),
+                        m.excess_held_until.set(r.hold_until.isoformat()),
+                        m.held_shard.set(_held_shard(donation.donation_id))]
     if decline is not None:
         actions.append(m.declines.set(decline.count))
         if decline.reason:
@@ -1051,6 +1079,9 @@ def _to_item(d: Donation, pending_shards: int = 10) -> DonationModel:
         redesignated_scope=d.redesignated_scope,
         redesignated_on=d.redesignated_on.isoformat() if d.redesignated_on else None,
         redesignation_status=d.redesignation_status,
+        excess_held_cents=d.excess_held_cents or None,
+        excess_held_until=d.excess_held_until.isoformat() if d.excess_held_until else None,
+        held_shard=_held_shard(d.donation_id) if d.excess_held_cents else None,
         pending_shard=(f"pending#{shard_for(d.donation_id, pending_shards)}"
                        if s.status == "pending" else None),
         checked_at=d.created_at if s.status == "pending" else None,
@@ -1060,6 +1091,14 @@ def _to_item(d: Donation, pending_shards: int = 10) -> DonationModel:
 
 
 _DONOR_FIELDS = tuple(DonorSnapshot.__dataclass_fields__)
+# The `excess-held` index's partitions. Only excessive gifts are written there, but a
+# committee's limit lowered mid-campaign can hold many of one day: spread them anyway.
+HELD_SHARDS = 4
+
+
+def _held_shard(donation_id: str) -> str:
+    return f"held#{int(hashlib.sha256(donation_id.encode()).hexdigest()[:8], 16) % HELD_SHARDS}"
+
 # The `by-end-day` index's partitions: every plan of an election ends the same day.
 PLAN_END_SHARDS = 10
 
@@ -1117,6 +1156,8 @@ def _from_item(i: DonationModel) -> Donation:
         redesignated_scope=i.redesignated_scope,
         redesignated_on=date.fromisoformat(i.redesignated_on) if i.redesignated_on else None,
         redesignation_status=i.redesignation_status,
+        excess_held_cents=int(i.excess_held_cents or 0),
+        excess_held_until=date.fromisoformat(i.excess_held_until) if i.excess_held_until else None,
         channel=i.channel, reference=i.reference, deposit_batch=i.deposit_batch,
         in_kind_description=i.in_kind_description, conduit=Conduit.from_record(i.conduit),
     )

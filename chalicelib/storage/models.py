@@ -168,6 +168,19 @@ class DonationsInReview(GlobalSecondaryIndex["DonationModel"]):
     review_flagged_at = UTCDateTimeAttribute(range_key=True)
 
 
+class HeldExcess(GlobalSecondaryIndex["DonationModel"]):
+    """Sparse: contributions with an excess held for the donor's remedies (`held_shard` is set
+    only while some is held), by day 60 (local ISO date), spread over `HELD_SHARDS` partitions;
+    the daily job reads each shard up to today. Keys only: the job reads the few it refunds."""
+
+    class Meta:
+        index_name = "excess-held"
+        projection = KeysOnlyProjection()
+
+    held_shard = UnicodeAttribute(hash_key=True)
+    excess_held_until = UnicodeAttribute(range_key=True)
+
+
 class DonationModel(Model):
     class Meta(_Meta):
         table_name = table_name("donations")
@@ -245,6 +258,11 @@ class DonationModel(Model):
     redesignated_on = UnicodeAttribute(null=True)
     redesignation_status = UnicodeAttribute(null=True)
     redesignation_refund_at = UTCDateTimeAttribute(null=True)
+    # The excess held for the donor's remedies until its day 60 (local ISO date); `held_shard`
+    # only while some is held (the sparse `excess-held` index of the day-60 job).
+    excess_held_cents = NumberAttribute(null=True)
+    excess_held_until = UnicodeAttribute(null=True)
+    held_shard = UnicodeAttribute(null=True)
     # Kept for velocity limits (a later decline counts against this address); never logged.
     client_ip = UnicodeAttribute(null=True)
     variant_id = UnicodeAttribute(null=True)
@@ -266,6 +284,7 @@ class DonationModel(Model):
     by_deposit = DonationsByDeposit()
     pending = PendingDonations()
     in_review = DonationsInReview()
+    excess_held = HeldExcess()
 
 
 class DonorsByName(GlobalSecondaryIndex["DonorModel"]):

@@ -1,7 +1,8 @@
 """Property: no donor ever keeps more than the limit of any election, whatever the order of
 intakes (by their own email, another email linked by name and ZIP, designated or not), successes,
 failures, refunds, excess refunds delivered late, presumptive redesignations of an excess to the
-general (and donors asking for them back) and the primary passing in between. Run against the
+general (and donors asking for them back), excesses held until their day 60 and refunded then by
+the daily job (run any number of times), and the primary passing in between. Run against the
 in-memory twins of the stores (tests/giving_twins.py)."""
 
 from __future__ import annotations
@@ -17,7 +18,12 @@ from chalicelib import tokens
 from chalicelib.compliance.committees import Committee, ElectionNotOpen, OverNetDebt
 from chalicelib.compliance.elections import Election
 from chalicelib.compliance.limits import OverLimit
-from chalicelib.compliance.remedies import REDESIGNATED_REFUND, RedesignationRefunds
+from chalicelib.compliance.remedies import (
+    REDESIGNATED_REFUND,
+    HeldExcessRefunds,
+    RedesignationRefunds,
+    remedy_due_on,
+)
 from chalicelib.errors import DomainError
 from chalicelib.giving.events import PaymentEvent
 from chalicelib.giving.ledger import Fact, PaymentState, totals_delta
@@ -53,6 +59,7 @@ class Giving(RuleBasedStateMachine):
                                     self.committees, self.clock)
         self.tokens = Tokens("x" * 32, self.clock)
         self.remedies = RedesignationRefunds(self.store, self.tokens, self.clock)
+        self.day_sixty = HeldExcessRefunds(self.store, self.committees, self.clock)
         self.ids: list[str] = []
         self.events = 0
         self.delivered: set[str] = set()
@@ -117,28 +124,70 @@ class Giving(RuleBasedStateMachine):
             self._event("charge.refunded", Fact("refunded", refunded_cents=total), d.donation_id)
 
     @precondition(lambda self: self.ids)
-    @rule(data=st.data(), under=st.integers(1, 3_000))
-    def the_limit_is_lowered_before_a_success(self, data: st.DataObject, under: int) -> None:
+    @rule(data=st.data(), under=st.integers(1, 3_000), general_full=st.booleans())
+    def the_limit_is_lowered_before_a_success(self, data: st.DataObject, under: int,
+                                              general_full: bool) -> None:
         """A gift reserved under the old limit succeeds over the new one: its excess is
-        redesignated or refunded (the limit only falls, so LIMIT stays the highest it was)."""
+        redesignated, held until day 60 (when the general has no room: `general_full` lowers
+        the limit to what the donor has there) or refunded (the limit only falls, so LIMIT
+        stays the highest it was)."""
         d = self.giving.donation(data.draw(st.sampled_from(self.ids)))
         c = self.committees.committees[COMMITTEE.committee_id]
         counted = self.store.aggregate(d.donor_id, d.limit_scope).net_cents + d.amount_cents
         lowered = max(5_000, min(c.limit_cents, counted - under))
+        general = self.store.aggregate(d.donor_id, f"{c.committee_id}#G2026").net_cents
+        if general_full and general >= 5_000:
+            lowered = min(lowered, general)
         self.committees.committees[c.committee_id] = replace(c, limit_cents=lowered)
         self._event("payment_intent.succeeded", Fact("paid"), d.donation_id)
 
-    @rule(days=st.integers(1, 20))
+    @rule(who=st.sampled_from(DONORS), general=st.integers(5_000, 10_000), primary=st.integers(5_500, 10_000))
+    def an_early_gift_over_the_limit_of_both_elections(self, who: tuple[str, str, str, str],
+                                                         general: int, primary: int) -> None:
+        """A donor gives to the general, then to the primary; the limit falls to what they have
+        in the general before the primary gift succeeds: its excess has nowhere to go and is held
+        until its day 60 (when the primary is still ahead)."""
+        before = len(self.ids)
+        self.intake(who, "G2026", general)
+        if len(self.ids) > before:
+            self._event("payment_intent.succeeded", Fact("paid"), self.ids[-1])
+        self.intake(who, "P2026", primary)
+        if len(self.ids) == before + 2:
+            d = self.giving.donation(self.ids[-1])
+            c = self.committees.committees[COMMITTEE.committee_id]
+            there = self.store.aggregate(d.donor_id, f"{c.committee_id}#G2026").net_cents
+            counted = self.store.aggregate(d.donor_id, d.limit_scope).net_cents + d.amount_cents
+            self.committees.committees[c.committee_id] = replace(
+                c, limit_cents=max(5_000, min(c.limit_cents, there, counted - 1)))
+            self._event("payment_intent.succeeded", Fact("paid"), d.donation_id)
+
+    @rule(days=st.integers(1, 45))
     def time_passes(self, days: int) -> None:
         if self.clock.now.date() < date(2026, 10, 20):  # the primary passes; the general stays ahead
             self.clock.advance(days=days)
 
+    @rule()
+    def the_daily_job_runs(self) -> None:
+        """Day 60: every excess still held on its day is queued for refund (a second run the
+        same day queues nothing more), and nothing stays held past its day 60."""
+        self.day_sixty.run()
+        today = COMMITTEE.local_date(self.clock.now)
+        before = len(self.store.outbox)
+        self.day_sixty.run()
+        assert len(self.store.outbox) == before
+        for d in self.store.donations.values():
+            assert not d.excess_held_cents or today < remedy_due_on(COMMITTEE.local_date(d.created_at))
+
     def _pending_excess(self, person: str, scope: str) -> int:
-        """Refunds queued for the donor's gifts of `scope` that have not come back yet."""
-        return sum(int(m.payload["amount_cents"]) for m in self.store.outbox
-                   if m.kind in ("refund_excess", REDESIGNATED_REFUND) and m.message_id not in self.delivered
-                   and (d := self.store.donations[str(m.payload["donation_id"])]).donor_id == person
-                   and d.limit_scope == scope)
+        """Refunds queued for the donor's gifts of `scope` that have not come back yet, and the
+        excess held for the donor's remedies (refunded at day 60)."""
+        queued = sum(int(m.payload["amount_cents"]) for m in self.store.outbox
+                     if m.kind in ("refund_excess", REDESIGNATED_REFUND)
+                     and m.message_id not in self.delivered
+                     and (d := self.store.donations[str(m.payload["donation_id"])]).donor_id == person
+                     and d.limit_scope == scope)
+        return queued + sum(d.excess_held_cents for d in self.store.donations.values()
+                            if d.donor_id == person and d.limit_scope == scope)
 
     @invariant()
     def nobody_keeps_more_than_the_limit_of_any_election(self) -> None:

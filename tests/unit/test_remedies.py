@@ -1,7 +1,8 @@
 """Presumptive redesignation of an excessive gift, against the in-memory twins: the excess of a
 primary gift received before the primary counts toward the general as far as it fits there, the
-rest is refunded, the donor is told the same day and may have the redesignated part refunded
-instead (once); with the setting off the whole excess is refunded at once."""
+rest is held until day 60 (local) and then refunded by the daily job, once; the donor is told
+the same day and may have the redesignated part refunded instead (once); with the setting off
+the whole excess is refunded at once."""
 
 from __future__ import annotations
 
@@ -14,10 +15,13 @@ from chalicelib import tokens as purposes
 from chalicelib.compliance.committees import Committee
 from chalicelib.compliance.elections import Election
 from chalicelib.compliance.remedies import (
+    EXCESS_NOTICE,
     REDESIGNATED_REFUND,
     REDESIGNATION_NOTICE,
+    HeldExcessRefunds,
     RedesignationRefunds,
     excess_remedy,
+    held_refund_cents,
 )
 from chalicelib.errors import Conflict, DomainError
 from chalicelib.giving.events import PaymentEvent
@@ -54,6 +58,7 @@ class World:
                                     self.clock)
         self.tokens = Tokens("x" * 32, self.clock)
         self.remedies = RedesignationRefunds(self.store, self.tokens, self.clock)
+        self.day_sixty = HeldExcessRefunds(self.store, self.committees, self.clock)
         self.n = 0
 
     def intake(self, cents: int, election: str | None = None) -> Donation:
@@ -83,7 +88,7 @@ class World:
 
     def kinds(self) -> list[str]:
         return [m.kind for m in self.store.outbox if m.kind in (REDESIGNATION_NOTICE, REDESIGNATED_REFUND,
-                                                                "refund_excess")]
+                                                                "refund_excess", EXCESS_NOTICE)]
 
     def excessive(self, first: int = 8_000, second: int = 2_000, limit: int = 9_000) -> Donation:
         a, b = self.intake(first), self.intake(second)
@@ -103,15 +108,76 @@ def test_the_excess_of_an_early_primary_gift_counts_toward_the_general() -> None
     assert notice.due_at == w.clock.now and notice.payload["to_election"] == "G2026"
 
 
-def test_only_what_fits_under_the_generals_limit_moves_and_the_rest_is_refunded() -> None:
+def test_only_what_fits_under_the_generals_limit_moves_and_the_rest_is_held_to_day_60() -> None:
     w = World()
     w.succeed(w.intake(8_000, "G2026"))
     d = w.excessive(limit=8_500)  # 1,500 over in the primary; the general has room for 500
-    assert (d.redesignated_cents, d.excess_refund_cents) == (500, 1_000)
+    assert (d.redesignated_cents, d.excess_refund_cents, d.excess_held_cents) == (500, 0, 1_000)
+    assert d.excess_held_until == date(2026, 7, 19)  # day 60 of May 20, Chicago
     assert (w.net(P), w.net(G)) == (9_500, 8_500)  # the primary's 1,000 goes with its refund
+    assert w.kinds() == [REDESIGNATION_NOTICE]  # told the same day; nothing refunded yet
+    notice = next(m for m in w.store.outbox if m.kind == REDESIGNATION_NOTICE)
+    assert (notice.payload["held_cents"], notice.payload["refund_on"]) == (1_000, "2026-07-19")
+    w.clock.advance(days=60)
+    assert w.day_sixty.run() == 1
     refund = next(m for m in w.store.outbox if m.kind == "refund_excess")
     assert refund.payload["amount_cents"] == 1_000
-    assert REDESIGNATION_NOTICE in w.kinds()
+    d = w.giving.donation(d.donation_id)
+    assert (d.excess_held_cents, d.excess_refund_cents) == (0, 1_000)
+
+
+def test_an_excess_nothing_of_which_fits_is_held_and_the_donor_told() -> None:
+    w = World()
+    w.succeed(w.intake(10_000, "G2026"))  # the general is full
+    d = w.excessive()
+    assert (d.redesignated_cents, d.excess_held_cents, d.excess_refund_cents) == (0, 1_000, 0)
+    assert w.kinds() == [EXCESS_NOTICE]
+    notice = next(m for m in w.store.outbox if m.kind == EXCESS_NOTICE)
+    assert (notice.payload["held_cents"], notice.payload["refund_on"]) == (1_000, "2026-07-19")
+
+
+def test_the_day_60_rule() -> None:
+    received = date(2026, 5, 20)
+    assert held_refund_cents(1_000, received, date(2026, 7, 18)) == 0  # day 59: nothing
+    assert held_refund_cents(1_000, received, date(2026, 7, 19)) == 1_000  # day 60: all of it
+    assert held_refund_cents(1_000, received, date(2026, 9, 1)) == 1_000  # a late run still refunds
+    assert held_refund_cents(0, received, date(2026, 9, 1)) == 0  # resolved: nothing owed
+
+
+def test_day_60_is_the_committees_local_day() -> None:
+    """Received at 23:30 on May 19 in Chicago (04:30 UTC on the 20th): day 60 is July 18 there,
+    so a run at 23:59 on July 17 in Chicago (already July 18 in UTC) refunds nothing."""
+    w = World(when=datetime(2026, 5, 20, 4, 30, tzinfo=timezone.utc))
+    w.succeed(w.intake(10_000, "G2026"))
+    d = w.excessive()
+    assert d.excess_held_until == date(2026, 7, 18)
+    w.clock.now = datetime(2026, 7, 18, 4, 59, tzinfo=timezone.utc)  # 23:59 on July 17 in Chicago
+    assert w.day_sixty.run() == 0 and "refund_excess" not in w.kinds()
+    w.clock.now = datetime(2026, 7, 18, 5, 0, tzinfo=timezone.utc)  # midnight, July 18, Chicago
+    assert w.day_sixty.run() == 1
+
+
+def test_the_job_run_twice_refunds_once() -> None:
+    w = World()
+    w.succeed(w.intake(10_000, "G2026"))
+    d = w.excessive()
+    w.clock.advance(days=59)
+    assert w.day_sixty.run() == 0 and "refund_excess" not in w.kinds()
+    w.clock.advance(days=1)
+    assert [w.day_sixty.run(), w.day_sixty.run()] == [1, 0]
+    assert w.kinds().count("refund_excess") == 1
+    w.event(d.donation_id, "charge.refunded", Fact("refunded", refunded_cents=1_000))
+    assert w.net(P) == 9_000
+
+
+def test_a_hold_whose_money_is_gone_is_closed_without_a_refund() -> None:
+    w = World()
+    w.succeed(w.intake(10_000, "G2026"))
+    d = w.excessive()
+    w.event(d.donation_id, "charge.refunded", Fact("refunded", refunded_cents=2_000))  # all of it back
+    w.clock.advance(days=60)
+    assert w.day_sixty.run() == 0 and "refund_excess" not in w.kinds()
+    assert w.giving.donation(d.donation_id).excess_held_cents == 0
 
 
 @pytest.mark.parametrize("committee, when", [
@@ -129,7 +195,8 @@ def test_otherwise_the_whole_excess_is_refunded_at_once(committee: Committee, wh
 def test_the_decision_never_passes_the_next_elections_limit() -> None:
     d = World().intake(3_000)
     remedy = excess_remedy(CALENDAR, d, 2_000, target_net_cents=9_000, when=BEFORE_PRIMARY)
-    assert (remedy.refund_cents, remedy.redesignate_cents, remedy.to_scope) == (1_000, 1_000, G)
+    assert (remedy.hold_cents, remedy.redesignate_cents, remedy.to_scope) == (1_000, 1_000, G)
+    assert remedy.refund_cents == 0
     assert excess_remedy(CALENDAR, d, 2_000, 10_000, BEFORE_PRIMARY).redesignate_cents == 0
 
 

@@ -16,6 +16,7 @@ import pytest
 
 from chalicelib import deps
 from chalicelib.giving.model import donor_id_for
+from tests.console_kit import Console, staff_key, text
 from tests.followups_kit import action_body, delivered, drain_until, give, invite, iso, now
 from tests.helpers import FINANCE_KEY, ORGANIZER_KEY, donation_body, staff
 
@@ -174,3 +175,37 @@ def test_the_funnel_of_a_page_and_a_refcode_counts_what_its_donors_did(api) -> N
                         headers=staff(ORGANIZER_KEY))[0] == 400, bad
     assert api.call("GET", "/api/admin/reports/participation?page_slug=no-such-page",
                     headers=staff(ORGANIZER_KEY))[0] == 404
+
+
+def test_organizers_approve_from_the_console_leaderboard(api, client) -> None:
+    campaign = api.create_page()["slug"]
+    pending = []
+    for name in ("cora", "dev"):
+        token = deps.supporters().start_link_token(donor_id_for(email()), campaign)
+        status, started = api.call("POST", "/api/supporters", {
+            "token": token, "handle": name, "goal_cents": 30_000, "display_name": name.title()})
+        assert status == 201 and started["status"] == "pending", started
+        pending.append(started["slug"])
+
+    console = Console(client)
+    assert console.sign_in_with_key(staff_key("organizer")).status_code == 303
+    board_path = f"/admin/pages/{campaign}/supporters"
+    shown = console.get(board_path)
+    assert shown.status_code == 200 and text(shown).count(">Approve</button>") == 2
+    approved = console.submit(board_path, f"/admin/pages/{pending[0]}/approve", {})
+    assert approved.status_code == 303
+    assert approved.headers["Location"] == f"{board_path}?decided={pending[0]}"
+    declined = console.submit(board_path, f"/admin/pages/{pending[1]}/decline", {})
+    assert declined.status_code == 303
+    assert api.client.http.get(f"/donate/{pending[0]}").status_code == 200
+    assert api.client.http.get(f"/donate/{pending[1]}").status_code == 404
+    after = text(console.get(f"{board_path}?status=live"))
+    assert pending[0] in after and pending[1] not in after and ">Approve</button>" not in after
+    again = console.submit(board_path, f"/admin/pages/{pending[0]}/decline", {})
+    assert again.status_code == 409
+    # Without the form's CSRF token nothing is decided.
+    assert console.post(f"/admin/pages/{pending[0]}/decline", {}).status_code == 403
+
+    finance = Console(client)
+    assert finance.sign_in_with_key(staff_key("finance")).status_code == 303
+    assert finance.get(board_path).status_code == 403

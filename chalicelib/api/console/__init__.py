@@ -6,6 +6,7 @@ from chalicelib.api.console import (  # noqa: F401 - they add the routes
     finance,
     organizers,
     receipts,
+    supporters,
 )
 from chalicelib.api.console.web import console
 

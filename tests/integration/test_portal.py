@@ -247,3 +247,33 @@ def test_the_donor_turns_sharing_with_allied_campaigns_on_and_off(client, api, m
     assert browser.post("/me/consents/sharing", {"given": "no"},
                         csrf=browser.csrf("/me")).status_code == 303
     assert people.get_person(donor_id_for(email)).consents["sharing"].given is False
+
+
+def test_every_portal_post_without_its_csrf_token_is_refused_and_writes_nothing(
+        client, api, mailbox) -> None:
+    """Found in the app's route table, so a new POST under /me is covered without being listed:
+    each, sent by a signed-in donor without the form's CSRF token or with another one, is the
+    403 page and no DynamoDB write."""
+    from app import app
+    from tests.dynamo_counter import WRITES, dynamodb_requests_everywhere
+
+    email = f"x.{uuid.uuid4().hex[:10]}@example.org"
+    donation_id = give(api, api.create_page()["slug"], 1_900, email, recurring="monthly",
+                       recurring_consent=True)
+    subscription_id = api.donation(donation_id)["subscription_id"]
+    ask(api, email)
+    browser = signed_in(client, emailed_link(mailbox, email))
+    routes = sorted(p for p, entries in app.routes.items() if p.startswith("/me/") and "POST" in entries)
+    assert {"/me/signin", "/me/link", "/me/card/apply", "/me/consents/sharing"} <= set(routes)
+    form = {"given": "yes", "amount": "10", "day": "5", "ends_on": "2030-01-01", "email": email,
+            "t": "x", "setup_intent": "seti_x", "subscription": subscription_id}
+    browser.get("/me")  # warm every client the routes use
+    for route in routes:
+        path = route.format(subscription_id=subscription_id, donation_id=donation_id)
+        for csrf in (None, "not-the-token"):
+            with dynamodb_requests_everywhere() as calls:
+                response = browser.post(path, form, csrf=csrf)
+            assert response.status_code == 403, (route, csrf, response.status_code)
+            assert "text/html" in response.headers["Content-Type"], route
+            assert not {op: n for op, n in calls.items() if op in WRITES}, (route, csrf, calls)
+    assert "Your giving," in text(browser.get("/me"))  # still signed in: logout was refused too

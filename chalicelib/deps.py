@@ -207,11 +207,12 @@ def planners() -> list[Planner]:
     from datetime import timedelta
 
     from chalicelib.compliance.best_efforts import plan_best_efforts_request
+    from chalicelib.compliance.withdrawal import ForgonePlanner
     from chalicelib.fec_reports.planning import plan_notice_check
     from chalicelib.followups.planning import FollowupPlanner
 
     followup = FollowupPlanner(timedelta(hours=settings().reminder_delay_hours))
-    return [plan_best_efforts_request, followup, plan_notice_check]
+    return [plan_best_efforts_request, followup, plan_notice_check, ForgonePlanner(committees())]
 
 
 def outbox_handlers() -> dict[str, Handler]:
@@ -229,6 +230,7 @@ def outbox_handlers() -> dict[str, Handler]:
         PLAN_FORGONE,
         end_plan_handler,
         forgo_handler,
+        forgone_refund_handler,
     )
     from chalicelib.fec_reports.planning import NOTICE_CHECK
     from chalicelib.giving.velocity import CANCEL_KIND, card_testing_cancel_handler
@@ -244,7 +246,8 @@ def outbox_handlers() -> dict[str, Handler]:
     return {"refund_excess": excess_refund_handler(job_stripe_gateway()),
             CANCEL_KIND: card_testing_cancel_handler(job_stripe_gateway()),
             REVIEW_REFUND: refund_handler(job_stripe_gateway(), "review"),
-            FORGONE_REFUND: refund_handler(job_stripe_gateway(), "forgone"),
+            FORGONE_REFUND: forgone_refund_handler(refund_handler(job_stripe_gateway(), "forgone"),
+                                                   donation_store()),
             REDESIGNATED_REFUND: refund_handler(job_stripe_gateway(), "redesignated"),
             FORGONE_NOTICE: delivery().deliver_forgone_notice,
             PLAN_FORGONE: end_plan_handler(job_stripe_gateway(), donation_store(),

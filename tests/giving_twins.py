@@ -327,7 +327,12 @@ class MemoryDonations:
         return EventOutcome.APPLIED
 
     def link_invoice_payment(self, donation_id: str, payment_intent_id: str) -> bool:
-        return donation_id in self.donations
+        """Set a renewal's PaymentIntent, as the repository does."""
+        if donation_id in self.donations:
+            self.donations[donation_id] = replace(self.donations[donation_id],
+                                                  payment_intent_id=payment_intent_id)
+            return True
+        return False
 
     def change_plan(self, plan: RecurringPlan, expected_version: int, notice: OutboxMessage,
                     now: datetime) -> bool:

@@ -11,7 +11,8 @@ told why. This module decides; the store only writes what it returns.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -20,6 +21,7 @@ from chalicelib.outbox.model import Delivered, OutboxMessage
 
 if TYPE_CHECKING:
     from chalicelib.compliance.committees import Committee
+    from chalicelib.giving.ledger import PaymentState
     from chalicelib.giving.model import Donation
     from chalicelib.pages.model import Page
 
@@ -74,14 +76,43 @@ def forgone_refund(donation: Donation, committee: Committee, now: datetime) -> O
         return None
     if donation.election not in forgone_elections(committee):
         return None
-    base = refund_message(donation, now)
+    # A monthly renewal's PaymentIntent is linked after its invoice is paid (invoice_payment.paid):
+    # refunded all the same, the intent read when the refund is delivered (`forgone_refund_handler`).
+    unlinked = bool(donation.invoice_id) and not donation.payment_intent_id
+    base = refund_message(replace(donation, payment_intent_id=UNLINKED) if unlinked else donation, now)
     if base is None:
         return None
     return OutboxMessage(f"{FORGONE_REFUND}#{donation.donation_id}", FORGONE_REFUND, now, {
-        **base.payload, "reason": "requested_by_customer",
+        **base.payload, "payment_intent_id": None if unlinked else donation.payment_intent_id,
+        "reason": "requested_by_customer",
         "why": FORGONE_REASONS.get(committee.status, "the candidate is no longer in this election"),
         "election": donation.election,
     })
+
+
+UNLINKED = "unlinked"
+
+
+class NotLinkedYet(Exception):
+    """A renewal's PaymentIntent is not recorded yet: the outbox tries again later (backoff)."""
+
+
+def forgone_refund_handler(refund: Callable[[OutboxMessage], Delivered],
+                           donations: Donations):  # type: ignore[no-untyped-def]
+    """`refund_forgone`: the refund path every refund takes (`refund`, the excess module's
+    handler), with a renewal's PaymentIntent read from its donation when the message was
+    queued before it was linked (an error until it is, so the message is retried)."""
+
+    def deliver(message: OutboxMessage) -> Delivered:
+        if message.payload.get("payment_intent_id"):
+            return refund(message)
+        donation = donations.get(str(message.payload["donation_id"]))
+        if donation is None or not donation.payment_intent_id:
+            raise NotLinkedYet("the renewal's payment is not linked yet")
+        return refund(OutboxMessage(message.message_id, message.kind, message.due_at,
+                                    {**message.payload, "payment_intent_id": donation.payment_intent_id}))
+
+    return deliver
 
 
 def forgone_notice(refund: OutboxMessage) -> OutboxMessage:
@@ -89,6 +120,32 @@ def forgone_notice(refund: OutboxMessage) -> OutboxMessage:
     keep = ("donation_id", "amount_cents", "why", "election")
     return OutboxMessage(f"{FORGONE_NOTICE}#{refund.payload['donation_id']}", FORGONE_NOTICE, refund.due_at,
                          {k: refund.payload[k] for k in keep})
+
+
+class ForgonePlanner:
+    """A contribution for a forgone election paid after the job read the ledger (a gift started
+    before the status took effect and confirmed after it, or a monthly renewal paid before its
+    plan was ended): its success queues its refund and the donor's notice with the commit that
+    records it (the same ids as the job's, so the two never both queue it: the job queues only
+    gifts already paid, this only the one commit that makes a gift paid)."""
+
+    def __init__(self, committees: Committees) -> None:
+        self.committees = committees
+
+    def __call__(self, donation: Donation, new: PaymentState, now: datetime) -> list[OutboxMessage]:
+        if not new.paid or donation.state.paid:
+            return []
+        committee = self.committees.get(donation.committee_id)
+        if donation.election not in forgone_elections(committee):
+            return []
+        refund = forgone_refund(replace(donation, state=new), committee, now)
+        return [refund, forgone_notice(refund)] if refund is not None else []
+
+
+def forgone_refund_planned(messages: Iterable[OutboxMessage]) -> bool:
+    """Whether a commit's messages refund its whole gift as forgone (then it has no excess to
+    remedy: all of it goes back)."""
+    return any(m.kind == FORGONE_REFUND for m in messages)
 
 
 PAGE_FORGONE = "election_forgone"

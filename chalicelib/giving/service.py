@@ -33,7 +33,7 @@ from chalicelib.compliance.remedies import (
     redesignation_notice,
     redesignation_target,
 )
-from chalicelib.compliance.withdrawal import PAGE_FORGONE, PAGE_FORGONE_NOTICE
+from chalicelib.compliance.withdrawal import PAGE_FORGONE, PAGE_FORGONE_NOTICE, forgone_refund_planned
 from chalicelib.errors import Conflict, InvalidInput, NotFound, ProviderBusy
 from chalicelib.giving.events import PaymentEvent, awaits_its_payment, not_its_payment
 from chalicelib.giving.ledger import Fact, PaymentState, TotalsDelta, merge, totals_delta
@@ -746,7 +746,9 @@ class GivingService:
         net_before = nets.get(aggregate.scope, 0)
         cents = excess_cents(limit, net_before + aggregate.net_cents, donation.amount_cents)
         guarded = replace(aggregate, net_limit_cents=None, expected_net_cents=net_before)
-        if cents <= 0:  # the aggregate moved back under the limit since the first attempt
+        # Moved back under the limit since the first attempt, or refunded whole (its election is
+        # forgone, compliance/withdrawal.py): nothing to remedy.
+        if cents <= 0 or forgone_refund_planned(messages):
             return self.store.commit_event(event, donation, new_state, delta, guarded, now, messages,
                                            counters=counters)
         remedy = excess_remedy(committee, donation, cents,

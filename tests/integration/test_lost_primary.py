@@ -57,6 +57,19 @@ def pay(api: Any, local_stack: dict[str, Any], started: dict[str, Any]) -> str:
     return intent
 
 
+def refunded_once(mailbox: Path, local_stack: dict[str, Any], intent: str, cents: int, email: str,
+                  why: str) -> None:
+    """The outbox drained twice: one refund of `cents` for `intent` at the stand-in, and the
+    donor's one notice saying `why`."""
+    deps.dispatcher().drain(limit=500)
+    deps.dispatcher().drain(limit=500)
+    events = standin(local_stack).v1.events.list(params={"type": "charge.refunded", "limit": 100}).data
+    (one,) = [e.data.object for e in events if e.data.object["payment_intent"] == intent]
+    assert one["amount_refunded"] == cents
+    (notice,) = [m for m in sent_to(mailbox, email) if "refunded" in m["Subject"]]
+    assert why in text_of(notice)
+
+
 def test_a_lost_primary_refunds_each_general_gift_once(api, local_stack, mailbox: Path) -> None:
     calendar = ElectionCalendar(api)
     slug = calendar.page(calendar.general, [calendar.primary, calendar.general])
@@ -111,13 +124,7 @@ def test_a_withdrawal_refunds_the_gifts_for_later_elections_once(api, local_stac
     intent, email = paid_gift(api, local_stack, slug, calendar.general, 5_000)
     out = calendar.configure(status="withdrawn")
     drain_until(delivered(f"forgo_elections#{calendar.committee_id}#withdrawn#{out['status_date']}"))
-    deps.dispatcher().drain(limit=500)
-    deps.dispatcher().drain(limit=500)
-    events = standin(local_stack).v1.events.list(params={"type": "charge.refunded", "limit": 100}).data
-    (one,) = [e.data.object for e in events if e.data.object["payment_intent"] == intent]
-    assert one["amount_refunded"] == 5_000
-    (notice,) = [m for m in sent_to(mailbox, email) if "refunded" in m["Subject"]]
-    assert "withdrew from the race" in text_of(notice)
+    refunded_once(mailbox, local_stack, intent, 5_000, email, "withdrew from the race")
 
 
 def test_a_lost_primary_closes_the_general_pages_and_narrows_the_others(api, local_stack) -> None:
@@ -244,3 +251,24 @@ def test_a_committees_pages_are_read_from_its_index_never_a_scan(local_stack, mo
     assert [p.slug for p in store.committee_pages(committee, after=mine[0])] == mine[1:]
     assert [p.slug for p in store.committee_pages(committee, page_size=1)] == mine  # across pages
     assert [p.committee_id for p in store.committee_pages(other)] == [other]
+
+
+def test_a_general_gift_paid_after_the_job_ran_is_refunded_once(api, local_stack, mailbox: Path) -> None:
+    """Started before the status was set, confirmed after the job read the ledger: its signed
+    success queues its refund and the notice; the webhook delivered twice, one refund."""
+    from tests.conftest import deliver_webhooks_to
+
+    calendar = ElectionCalendar(api)
+    slug = calendar.page(calendar.general)
+    email = f"lost.{uuid.uuid4().hex[:10]}@example.org"
+    status, started = api.call("POST", f"/api/pages/{slug}/donations",
+                               {**donation_body(3_100, email=email), "election": calendar.general})
+    assert status == 201, started
+    deliver_webhooks_to(local_stack, None)
+    lost = calendar.configure(status="lost_primary")
+    drain_until(delivered(f"forgo_elections#{calendar.committee_id}#lost_primary#{lost['status_date']}"))
+    intent = pay(api, local_stack, started)
+    (event,) = [e for e in standin(local_stack).v1.events.list(
+        params={"type": "payment_intent.succeeded", "limit": 100}).data if e.data.object["id"] == intent]
+    assert api.webhook(event.to_dict())[1]["outcome"] == "duplicate"  # delivered twice
+    refunded_once(mailbox, local_stack, intent, 3_100, email, "lost the primary election")

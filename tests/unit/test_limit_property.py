@@ -2,7 +2,8 @@
 intakes (by their own email, another email linked by name and ZIP, designated or not), successes,
 failures, refunds, excess refunds delivered late, presumptive redesignations of an excess to the
 general (and donors asking for them back), excesses held until their day 60 and refunded then by
-the daily job (run any number of times), and the primary passing in between. Run against the
+the daily job (run any number of times), the primary passing in between, and the candidate losing it
+(the forgo job run, gifts for the general paid later refunded with their success). Run against the
 in-memory twins of the stores (tests/giving_twins.py)."""
 
 from __future__ import annotations
@@ -24,10 +25,13 @@ from chalicelib.compliance.remedies import (
     RedesignationRefunds,
     remedy_due_on,
 )
+from chalicelib.compliance.withdrawal import FORGO_JOB, FORGONE_REFUND, ForgonePlanner, forgo_handler
 from chalicelib.errors import DomainError
+from chalicelib.exports.model import LedgerMovement
 from chalicelib.giving.events import PaymentEvent
 from chalicelib.giving.ledger import Fact, PaymentState, totals_delta
 from chalicelib.giving.service import GivingService, redesignated_share
+from chalicelib.outbox.model import OutboxMessage
 from chalicelib.tokens import Tokens
 from tests.giving_twins import (
     Clock,
@@ -48,6 +52,9 @@ DONORS = [("ana@example.org", "Ana", "Rivera", "62701"), ("ana.work@example.org"
           ("ben@example.org", "Ben", "Cho", "60601")]
 
 
+REFUNDS = ("refund_excess", REDESIGNATED_REFUND, FORGONE_REFUND)
+
+
 class Giving(RuleBasedStateMachine):
     def __init__(self) -> None:
         super().__init__()
@@ -56,13 +63,14 @@ class Giving(RuleBasedStateMachine):
         offered = replace(page(election="P2026"), elections=["P2026", "G2026"])
         self.committees = MemoryCommittees(COMMITTEE)
         self.giving = GivingService(self.store, MemoryPages(offered), MemoryPayments(),
-                                    self.committees, self.clock)
+                                    self.committees, self.clock, planners=[ForgonePlanner(self.committees)])
         self.tokens = Tokens("x" * 32, self.clock)
         self.remedies = RedesignationRefunds(self.store, self.tokens, self.clock)
         self.day_sixty = HeldExcessRefunds(self.store, self.committees, self.clock)
         self.ids: list[str] = []
         self.events = 0
         self.delivered: set[str] = set()
+        self.lost = False
 
     def _event(self, type_: str, fact: Fact, donation_id: str) -> None:
         d = self.giving.donation(donation_id)
@@ -115,7 +123,7 @@ class Giving(RuleBasedStateMachine):
     def deliver_excess_refunds(self) -> None:
         """The outbox's excess refunds (and redesignated parts asked back) reach Stripe and their
         charge.refunded comes back."""
-        for message in [m for m in self.store.outbox if m.kind in ("refund_excess", REDESIGNATED_REFUND)]:
+        for message in [m for m in self.store.outbox if m.kind in REFUNDS]:
             if message.message_id in self.delivered:
                 continue
             self.delivered.add(message.message_id)
@@ -161,6 +169,24 @@ class Giving(RuleBasedStateMachine):
                 c, limit_cents=max(5_000, min(c.limit_cents, there, counted - 1)))
             self._event("payment_intent.succeeded", Fact("paid"), d.donation_id)
 
+    @precondition(lambda self: not self.lost)
+    @rule()
+    def the_candidate_loses_the_primary(self) -> None:
+        """Set on a day after the primary: the general is forgone; the job queues the refunds
+        of what was paid for it (from a ledger of the paid gifts, as the movements hold them)."""
+        if self.clock.now.date() <= date(2026, 6, 2):
+            return
+        c = self.committees.committees[COMMITTEE.committee_id]
+        today = c.local_date(self.clock.now)
+        self.committees.committees[c.committee_id] = replace(c, status="lost_primary", status_date=today)
+        self.lost = True
+        movements = [LedgerMovement(f"mv_{d.donation_id}", "contribution", d.amount_cents, d.created_at,
+                                    d.donation_id, d.donor_id, d.committee_id, d.election, d.page_slug, "evt")
+                     for d in self.store.donations.values() if d.state.paid]
+        ledger = type("Ledger", (), {"movements": lambda _, c_id, start, end: iter(movements)})()
+        job = forgo_handler(self.committees, ledger, self.store, self.store, self.clock)
+        job(OutboxMessage(f"{FORGO_JOB}#x", FORGO_JOB, self.clock.now, {"committee_id": c.committee_id}))
+
     @rule(days=st.integers(1, 45))
     def time_passes(self, days: int) -> None:
         if self.clock.now.date() < date(2026, 10, 20):  # the primary passes; the general stays ahead
@@ -182,7 +208,7 @@ class Giving(RuleBasedStateMachine):
         """Refunds queued for the donor's gifts of `scope` that have not come back yet, and the
         excess held for the donor's remedies (refunded at day 60)."""
         queued = sum(int(m.payload["amount_cents"]) for m in self.store.outbox
-                     if m.kind in ("refund_excess", REDESIGNATED_REFUND)
+                     if m.kind in REFUNDS
                      and m.message_id not in self.delivered
                      and (d := self.store.donations[str(m.payload["donation_id"])]).donor_id == person
                      and d.limit_scope == scope)
@@ -194,6 +220,19 @@ class Giving(RuleBasedStateMachine):
         for (person, scope), aggregate in self.store.aggregates.items():
             assert aggregate.net_cents - self._pending_excess(person, scope) <= LIMIT, (person, scope)
             assert aggregate.reserved_cents >= 0
+
+    @invariant()
+    def after_a_lost_primary_nothing_paid_for_the_general_is_kept(self) -> None:
+        if not self.lost:
+            return
+        for d in self.store.donations.values():
+            if d.election == "G2026" and d.state.paid:
+                pending = sum(int(m.payload["amount_cents"]) for m in self.store.outbox
+                              if m.kind in REFUNDS and m.message_id not in self.delivered
+                              and m.payload["donation_id"] == d.donation_id)
+                assert d.state.refunded_cents + pending >= d.amount_cents, d.donation_id
+        refunds = [m.message_id for m in self.store.outbox if m.kind == FORGONE_REFUND]
+        assert len(refunds) == len(set(refunds))  # one each
 
     @invariant()
     def every_aggregate_is_the_sum_of_its_donations(self) -> None:

@@ -300,3 +300,98 @@ def test_a_spent_budget_stops_the_job_and_its_continuations_finish_it_once_each(
     for part in parts:  # every part delivered once more, after the rest: nothing new
         forgo(part)
     assert queue.messages == queued and pages.writes == writes
+
+
+class Paying:
+    """The giving service over the twins, with the forgone planner, for the committee ACTIVE."""
+
+    def __init__(self) -> None:
+        from chalicelib.compliance.withdrawal import ForgonePlanner
+        from chalicelib.giving.service import GivingService
+        from tests.giving_twins import Clock, MemoryCommittees, MemoryPayments
+
+        self.clock = Clock(NOW)
+        self.store = MemoryDonations()
+        self.committees = MemoryCommittees(ACTIVE)
+        offered = replace(page("spring", election="G2026"), elections=["R2026", "G2026"])
+        self.giving = GivingService(self.store, MemoryPages(offered), MemoryPayments(), self.committees,
+                                    self.clock, planners=[ForgonePlanner(self.committees)])
+
+    def start(self, cents: int, n: int) -> Donation:
+        from tests.giving_twins import donation_request
+
+        request = donation_request(cents, f"ana.{n}@example.org", f"key-{n:06d}", "G2026")
+        return self.giving.start_donation("spring", request).donation
+
+    def lose(self, **changes: object) -> None:
+        c = self.committees.committees[ACTIVE.committee_id]
+        lost = replace(status(c, "lost_primary", "2026-06-10"), **changes)
+        self.committees.committees[c.committee_id] = lost
+
+    def queued(self, kind: str) -> dict[str, int]:
+        return {m.message_id: int(m.payload["amount_cents"]) for m in self.store.outbox if m.kind == kind}
+
+
+def test_a_gift_for_a_forgone_election_paid_after_the_job_is_refunded_with_its_success() -> None:
+    """Started before the status took effect, confirmed after the job read the ledger: its
+    success queues its refund (whole) and the notice, once; a gift of an election kept is not."""
+    from tests.giving_twins import paid
+
+    w = Paying()
+    late = w.start(2_700, 1)
+    w.lose()
+    forgo = forgo_handler(w.committees, Ledger(), w.store, w.store, w.clock)
+    forgo(OutboxMessage(f"{FORGO_JOB}#x", FORGO_JOB, NOW, {"committee_id": ACTIVE.committee_id}))
+    assert w.queued(FORGONE_REFUND) == {}  # not paid when the job ran
+    w.giving.apply_event(paid(w.giving.donation(late.donation_id)))
+    w.giving.apply_event(paid(w.giving.donation(late.donation_id)))  # delivered twice
+    assert w.queued(FORGONE_REFUND) == {f"refund_forgone#{late.donation_id}": 2_700}
+    assert [m.message_id for m in w.store.outbox if m.kind == FORGONE_NOTICE] == [
+        f"forgone_notice#{late.donation_id}"]
+
+
+def test_a_forgone_gift_over_the_limit_is_refunded_whole_not_remedied_as_excess() -> None:
+    from tests.giving_twins import paid
+
+    w = Paying()
+    gift_ = w.start(3_000, 2)
+    w.lose(limit_cents=2_000)  # lowered too: the success is over it
+    w.giving.apply_event(paid(w.giving.donation(gift_.donation_id)))
+    assert w.queued(FORGONE_REFUND) == {f"refund_forgone#{gift_.donation_id}": 3_000}
+    assert w.queued("refund_excess") == {} and not w.giving.donation(gift_.donation_id).redesignated_cents
+
+
+def test_a_renewal_for_the_general_paid_before_its_plan_ended_is_refunded() -> None:
+    """The plan's end is queued by the job; an invoice paid in between is for the forgone
+    general: its success queues its refund too."""
+    from datetime import timedelta
+
+    from chalicelib.giving.events import PaymentEvent
+    from chalicelib.giving.ledger import Fact
+    from chalicelib.giving.model import RecurringPlan
+
+    w = Paying()
+    first = w.start(2_500, 1)
+    w.store.save_plan(RecurringPlan("sub_1", first.donation_id, first.donor_id, first.donor, "spring",
+                                    "C00000001", first.election, 2_500, "cus_1", "active", first.created_at))
+    w.lose()
+    renewal = PaymentEvent("evt_in1", "invoice.paid", Fact("paid"), None, "pi_in1", NOW + timedelta(days=1),
+                           subscription_id="sub_1", invoice_id="in_1", amount_cents=2_500,
+                           committee_id="C00000001", currency="usd")
+    w.giving.apply_event(renewal)
+    (donation,) = [d for d in w.store.donations.values() if d.invoice_id == "in_1"]
+    assert donation.election == "G2026"
+    assert w.queued(FORGONE_REFUND) == {f"refund_forgone#{donation.donation_id}": 2_500}
+    (refund,) = [m for m in w.store.outbox if m.kind == FORGONE_REFUND]
+    assert refund.payload["payment_intent_id"] is None  # linked by invoice_payment.paid, later
+
+    from chalicelib.compliance.withdrawal import NotLinkedYet, forgone_refund_handler
+    from chalicelib.outbox.model import Delivered
+
+    sent: list[OutboxMessage] = []
+    deliver = forgone_refund_handler(lambda m: sent.append(m) or Delivered("re_1"), w.store)
+    with pytest.raises(NotLinkedYet):  # retried by the outbox until the intent is linked
+        deliver(refund)
+    assert w.store.link_invoice_payment(donation.donation_id, "pi_in1")
+    assert deliver(refund).result == "re_1"
+    assert [(m.payload["payment_intent_id"], m.payload["amount_cents"]) for m in sent] == [("pi_in1", 2_500)]

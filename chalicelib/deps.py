@@ -536,7 +536,8 @@ def delivery() -> DeliveryService:
     from chalicelib.followups.delivery import DeliveryService
 
     return DeliveryService(followup_store(), mailer(), tokens(), giving_service().store, page_store(),
-                           followup_config(), pause=invitation_pause(), texter=texter())
+                           followup_config(), pause=invitation_pause(), texter=texter(),
+                           supporter_link=lambda donor_id, slug: supporters().start_url(donor_id, slug))
 
 
 @lru_cache(maxsize=1)
@@ -647,5 +648,5 @@ def reset() -> None:
                   audience, delivery, invitation_pause, hosting, after, sns_verifier,
                   texter, texting, sms_verifier,
                   report_service, console_sessions, signin, portal_sessions, portal, dashboard, best_efforts,
-                  reviews, settings, problems, monthly_controls):
+                  reviews, settings, problems, monthly_controls, supporters, participation_report):
         built.cache_clear()

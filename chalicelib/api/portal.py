@@ -98,7 +98,18 @@ def me() -> Response:
         token, headers = _login_token(req)
         return page("portal/ask.html", headers=headers, csrf=token, sent=query.get("sent") == "1")
     view = deps.portal().view(session.subject)
-    return page("portal/me.html", v=view, csrf=session.csrf_token, done=query.get("done"))
+    return page("portal/me.html", v=view, csrf=session.csrf_token, done=query.get("done"),
+                raise_offers=_raise_offers(session.subject, view.contributions))
+
+
+def _raise_offers(donor_id: str, contributions: list[Any]) -> list[dict[str, object]]:
+    """Their own page, or a link to start one, under the pages they gave on; never fails /me."""
+    try:
+        slugs = [c.page_slug for c in contributions if c.status == "succeeded" and not c.channel]
+        return deps.supporters().offers(donor_id, slugs)
+    except Exception as exc:
+        logs.warning("supporter offers unavailable", error=type(exc).__name__)
+        return []
 
 
 def before_session(view: Callable[[Request, dict[str, str]], Response]) -> Callable[[], Response]:

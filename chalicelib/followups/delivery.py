@@ -57,7 +57,11 @@ class DeliveryService:
     def __init__(self, store: FollowupStore, mailer: Mailer, tokens_: tokens.Tokens,
                  donations: DonationSource, pages: PageSource, config: FollowupConfig,
                  clock: Callable[[], datetime] = utcnow,
-                 pause: InvitationSwitch | None = None, texter: Texter | None = None) -> None:
+                 pause: InvitationSwitch | None = None, texter: Texter | None = None,
+                 supporter_link: Callable[[str, str], str | None] | None = None) -> None:
+        # A donor's signed link to start their own page under the page they gave on
+        # (pages/supporters.py decides which page and whether it takes any).
+        self.supporter_link = supporter_link
         # Texts go through the same `_send` as email, by SNS (none configured: no texts).
         self.texter = texter
         # Invitations paused (SES complaints above the alarm): receipts still go, without them.
@@ -135,8 +139,19 @@ class DeliveryService:
         email = self._compose("thanks", f"Thank you, {person.first_name or 'friend'}", person,
                               message, picks, page=page, amount_cents=donation.amount_cents,
                               **self._monthly_terms(donation, message),
-                              **self._receipt_links(donation))
+                              **self._receipt_links(donation),
+                              start_url=self._start_link(person_id, page_slug))
         return self._send(message, person.person_id, email)
+
+    def _start_link(self, donor_id: str, page_slug: str | None) -> str | None:
+        """The thank-you's link to start one's own page; never fails the receipt."""
+        if self.supporter_link is None or page_slug is None:
+            return None
+        try:
+            return self.supporter_link(donor_id, page_slug)
+        except Exception as exc:
+            logs.warning("supporter link unavailable", error=type(exc).__name__)
+            return None
 
     def _texts_consent(self, person_id: str, donation: Donation) -> Consent | None:
         """The texts consent a donation's ticked box gives (at its intake, under the disclosure

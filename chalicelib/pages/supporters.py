@@ -122,6 +122,28 @@ class SupporterService:
         token = self.start_link_token(donor_id, parent_slug)
         return f"{self.base_url}/support/{token}" if token else None
 
+    def offers(self, donor_id: str, slugs: Iterable[str], limit: int = 3) -> list[dict[str, object]]:
+        """For the donor's portal: per campaign page they gave on (the first `limit`), their own
+        page there (`own_url`, `status`) or a link to start one (`start_url`)."""
+        found: list[dict[str, object]] = []
+        for slug in dict.fromkeys(slugs):
+            if len(found) >= limit:
+                break
+            page = self.store.get(slug)
+            if page is not None and page.supporter is not None:
+                page = self.store.get(page.supporter.parent_slug)
+            if page is None or page.supporter is not None or any(f["page_slug"] == page.slug for f in found):
+                continue
+            mine = next((p for p in self.store.children(page.slug)
+                         if p.supporter is not None and p.supporter.owner_id == donor_id), None)
+            if mine is not None and mine.supporter is not None:
+                found.append({"page_slug": page.slug, "title": page.title, "own_url": f"/donate/{mine.slug}",
+                              "status": mine.supporter.status})
+            elif page.is_open(self.clock()):
+                found.append({"page_slug": page.slug, "title": page.title,
+                              "start_url": self.start_url(donor_id, page.slug)})
+        return found
+
     def start_url_for_donation(self, slug: str, donation_id: str, window: timedelta) -> str | None:
         """The thank-you page's link for the donor of `donation_id` (given on `slug` less than
         `window` ago); None otherwise."""

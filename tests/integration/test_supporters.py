@@ -19,6 +19,7 @@ from chalicelib.giving.model import donor_id_for
 from tests.console_kit import Console, staff_key, text
 from tests.followups_kit import action_body, delivered, drain_until, give, invite, iso, now
 from tests.helpers import FINANCE_KEY, ORGANIZER_KEY, donation_body, staff
+from tests.mail import links, mailbox, sent_to  # noqa: F401 - the fixture
 
 pytestmark = pytest.mark.stack
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
@@ -209,3 +210,30 @@ def test_organizers_approve_from_the_console_leaderboard(api, client) -> None:
     finance = Console(client)
     assert finance.sign_in_with_key(staff_key("finance")).status_code == 303
     assert finance.get(board_path).status_code == 403
+
+
+def test_the_thank_you_email_and_the_portal_offer_the_link(api, client, mailbox) -> None:  # noqa: F811
+    from chalicelib import tokens
+
+    campaign = api.create_page()["slug"]
+    ana = email()
+    mine = give(api, campaign, ana)
+    drain_until(delivered(f"thanks#{mine['donation_id']}"))
+    [start_path] = links(sent_to(mailbox, ana)[-1], "support")
+    assert api.client.http.get(start_path).status_code == 200
+
+    donor_id = api.donation(mine["donation_id"])["donor_id"]
+    portal = Console(client)
+    link = f"/me?t={deps.tokens().issue(tokens.PORTAL, donor_id)}"
+    signed = portal.post("/me/signin", {"t": link.split("t=", 1)[1]}, csrf=portal.csrf(link))
+    assert signed.status_code == 303
+    shown = text(portal.get("/me"))
+    offered = re.search(r'<a href="[^"]*(/support/[^"]+)">start my page</a>', shown)
+    assert offered is not None
+    status, started = api.call("POST", "/api/supporters", {
+        "token": html.unescape(offered[1]).rsplit("/", 1)[1], "handle": "ana-me", "goal_cents": 10_000,
+        "display_name": "Ana"})
+    assert status == 201, started
+    shown = text(portal.get("/me"))
+    assert f'<a href="/donate/{campaign}--ana-me">your page</a> (waiting for' in shown
+    assert "start my page" not in shown

@@ -177,3 +177,16 @@ def test_the_leaderboard_ranks_by_raised_and_pages() -> None:
         w.service.leaderboard("spring", 2, "x")
     with pytest.raises(NotFound):
         w.service.leaderboard("spring--ana", 2)
+
+
+def test_the_portal_offers_a_start_link_or_the_donors_own_page() -> None:
+    w = World()
+    w.pages.pages["autumn"] = replace(campaign(), slug="autumn", title="Autumn")
+    w.pages.pages["closed"] = replace(campaign(), slug="closed", closed_reason="election_forgone")
+    w.start(handle="ana")
+    offers = w.service.offers("dnr_ana", ["spring--ana", "spring", "autumn", "closed", "nowhere"])
+    assert [(o["page_slug"], o.get("own_url"), o.get("status")) for o in offers] == [
+        ("spring", "/donate/spring--ana", "pending"), ("autumn", None, None)]
+    token = str(offers[1]["start_url"]).rsplit("/", 1)[1]
+    assert w.service.campaign_for(token) == ("dnr_ana", w.pages.pages["autumn"])
+    assert len(w.service.offers("dnr_ben", ["spring", "autumn"], limit=1)) == 1

@@ -136,7 +136,8 @@ def participation_report() -> ParticipationReport:
     require_ready()
     s = settings()
     return ParticipationReport(FollowupRepository(s.region, outbox_store()),
-                               RefcodeReportStore(s.ledger_shards), supporters().owned_with_gifts)
+                               RefcodeReportStore(s.ledger_shards), supporters().owned_with_gifts,
+                               page_title=lambda slug: page_service().get(slug).title)
 
 
 @lru_cache(maxsize=1)

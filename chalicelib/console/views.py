@@ -70,15 +70,15 @@ def refcode_chart(report: Mapping[str, Any]) -> Chart:
 
 
 def participation_chart(report: Mapping[str, Any]) -> Chart:
-    """The action's funnel: one bar per stage, the same numbers in the table under it."""
+    """An action's (or a page's) funnel: one bar per stage, the same numbers in the table under it."""
     stages = list(report["stages"])
-    names = {"invited": "Invited", "rsvp_yes": "Said yes", "confirmed": "Confirmed",
+    names = {"donors": "Donors", "invited": "Invited", "rsvp_yes": "Said yes", "confirmed": "Confirmed",
              "attended": "Attended", "hosted_or_raised": "Hosted or raised"}
     data = [Datum(names[s["stage"]], float(s["people"]), str(s["people"])) for s in stages]
     rows = [[names[s["stage"]], str(s["people"])] for s in stages]
     first, last = stages[0]["people"], stages[-1]["people"]
-    description = (f"People at each stage of {report['title']}: {first} invited, "
-                   f"{last} went on to host or raise.")
+    description = (f"People at each stage of {report['title']}: {first} "
+                   f"{names[stages[0]['stage']].lower()}, {last} went on to host or raise.")
     return bar_chart("participation", "People at each stage", description, data,
                      columns=["Stage", "People"], rows=rows,
                      max_label=str(max((int(s["people"]) for s in stages), default=0)))

@@ -24,6 +24,7 @@ every donor of the page, attended or not, and may be larger than `attended`."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from datetime import datetime, time, timedelta, timezone
 from typing import Any, Protocol
@@ -39,6 +40,8 @@ PAGE_STAGES = ("donors", *STAGES)
 SAID_YES = frozenset({"yes", "waitlisted", "confirmed", "cancelled", "attended", "no_show"})
 CONFIRMED = frozenset({"confirmed", "attended", "no_show"})
 PAGE = 200
+SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
+REFCODE = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 
 
 
@@ -63,8 +66,11 @@ def _all(fetch: Callable[[int, str | None], Slice[Any]]) -> Iterator[Any]:
 class ParticipationReport:
     def __init__(self, store: ParticipationStore, contributions: ContributionSource | None = None,
                  raised_under: Callable[[str], set[str]] | None = None, max_donors: int = 5000,
-                 clock: Callable[[], datetime] = utcnow) -> None:
+                 clock: Callable[[], datetime] = utcnow,
+                 page_title: Callable[[str], str] | None = None) -> None:
         self.store = store
+        # The page's title (NotFound for an unknown page).
+        self.page_title = page_title
         self.contributions = contributions
         self.raised_under = raised_under
         self.max_donors = max_donors
@@ -73,9 +79,18 @@ class ParticipationReport:
     def for_page(self, page_slug: str, refcode: str | None = None, from_text: str | None = None,
                  to_text: str | None = None, title: str | None = None) -> dict[str, object]:
         """The funnel of the donors of one page (and one refcode) in a range of UTC days
-        (default the last 30, as the refcode report)."""
+        (default the last 30, as the refcode report). 400 for a malformed slug, refcode or day,
+        404 for an unknown page."""
+        if not SLUG.fullmatch(page_slug):
+            raise InvalidInput("invalid_request", "Unknown page.",
+                               fields={"page_slug": "must be a page slug"})
+        if refcode is not None and not REFCODE.fullmatch(refcode):
+            raise InvalidInput("invalid_request", "Unknown refcode.",
+                               fields={"refcode": "letters, digits, '_', '.', '-' (at most 64)"})
         if self.contributions is None:
             raise NotFound("not_found", "The funnel per page is not available here.")
+        if title is None and self.page_title is not None:
+            title = self.page_title(page_slug)
         from_day, to_day = parse_range(from_text, to_text, self.clock().date())
         start = datetime.combine(from_day, time(0), timezone.utc)
         end = datetime.combine(to_day + timedelta(days=1), time(0), timezone.utc)

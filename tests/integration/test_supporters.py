@@ -126,7 +126,7 @@ def funnel(api: Any, query: str) -> dict[str, int]:
     return body["counts"]
 
 
-def test_the_funnel_of_a_page_and_a_refcode_counts_what_its_donors_did(api) -> None:
+def test_the_funnel_of_a_page_and_a_refcode_counts_what_its_donors_did(api, client) -> None:
     campaign = api.create_page()["slug"]
     assert api.call("PUT", f"/api/admin/pages/{campaign}", {"supporters_auto_approve": True},
                     staff(ORGANIZER_KEY))[0] == 200
@@ -176,6 +176,15 @@ def test_the_funnel_of_a_page_and_a_refcode_counts_what_its_donors_did(api) -> N
                         headers=staff(ORGANIZER_KEY))[0] == 400, bad
     assert api.call("GET", "/api/admin/reports/participation?page_slug=no-such-page",
                     headers=staff(ORGANIZER_KEY))[0] == 404
+
+    console = Console(client)
+    assert console.sign_in_with_key(staff_key("organizer")).status_code == 303
+    shown = console.get(f"/admin/reports/participation?page_slug={campaign}")
+    assert shown.status_code == 200 and "<svg" in text(shown)
+    rows = dict(re.findall(r'<th scope="row">([^<]*)</th><td class="n">([^<]*)</td>', text(shown)))
+    assert rows == {"Donors": "5", "Invited": "4", "Said yes": "3", "Confirmed": "2", "Attended": "1",
+                    "Hosted or raised": "1"}
+    assert console.get("/admin/reports/participation?page_slug=Bad_Slug").status_code == 400
 
 
 def test_organizers_approve_from_the_console_leaderboard(api, client) -> None:

@@ -191,8 +191,11 @@ def participation(signed: SignedIn) -> Response:
     from chalicelib.console.views import participation_chart
 
     query = params(request())
-    action_id = query.get("action_id") or None
-    report = deps.participation_report().for_action(action_id) if action_id else None
+    action_id, page_slug = query.get("action_id") or None, query.get("page_slug") or None
+    funnel = deps.participation_report()
+    report = (funnel.for_action(action_id) if action_id else
+              funnel.for_page(page_slug, query.get("refcode") or None, query.get("from") or None,
+                              query.get("to") or None) if page_slug else None)
     return render("console/participation.html", signed, query=query, report=report,
                   chart=participation_chart(report) if report else None)
 

@@ -51,6 +51,13 @@ def test_a_supporter_page_is_started_approved_given_to_and_credited(api) -> None
     assert form.status_code == 200 and b'name="handle"' in form.body
     assert board(api, campaign)["supporters"] == []
 
+    # A bad goal answers the form again, 400, with the reason and what was typed; nothing written.
+    refused = api.client.http.post(start_path, body=urlencode(
+        {"display_name": "Ana", "handle": "ana-raises", "goal": "lots", "note": "hi"}), headers=FORM)
+    assert refused.status_code == 400 and b"goal_cents" in refused.body
+    assert b'value="ana-raises"' in refused.body
+    assert board(api, campaign)["supporters"] == []
+
     note = "Why I give: <script>alert(1)</script>\r\nJoin me!"
     body = urlencode({"display_name": "Ana", "handle": "ana-raises", "goal": "500", "note": note})
     started = api.client.http.post(start_path, body=body, headers=FORM)

@@ -190,3 +190,19 @@ def test_the_portal_offers_a_start_link_or_the_donors_own_page() -> None:
     token = str(offers[1]["start_url"]).rsplit("/", 1)[1]
     assert w.service.campaign_for(token) == ("dnr_ana", w.pages.pages["autumn"])
     assert len(w.service.offers("dnr_ben", ["spring", "autumn"], limit=1)) == 1
+
+
+def test_the_thank_you_link_is_for_the_donor_of_a_recent_gift_on_that_page() -> None:
+    from types import SimpleNamespace
+
+    w = World()
+    gift = SimpleNamespace(page_slug="spring", created_at=T0, donor=SimpleNamespace(email="ana@example.org"))
+    w.service.donations = SimpleNamespace(get=lambda donation_id: gift if donation_id == "don_1" else None)
+    url = w.service.start_url_for_donation("spring", "don_1", timedelta(hours=24))
+    assert url is not None and url.startswith("/support/")
+    donor_id, parent = w.service.campaign_for(url.rsplit("/", 1)[1])
+    assert parent.slug == "spring" and donor_id.startswith("dnr_")
+    assert w.service.start_url_for_donation("autumn", "don_1", timedelta(hours=24)) is None
+    assert w.service.start_url_for_donation("spring", "don_2", timedelta(hours=24)) is None
+    w.clock.advance(hours=25)
+    assert w.service.start_url_for_donation("spring", "don_1", timedelta(hours=24)) is None

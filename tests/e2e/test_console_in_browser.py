@@ -123,7 +123,15 @@ def test_a_morning_in_the_console(browser, live_server: str, local_stack, mailbo
     made = requests.post(f"{live_server}/api/admin/actions", json=action_body(capacity=20, **FAR_AWAY),
                          headers=staff(ORGANIZER_KEY), timeout=10)
     assert made.status_code == 201, made.text
+    from chalicelib import deps, tokens
+
+    pending = requests.post(f"{live_server}/api/supporters", timeout=10, json={  # its Approve button
+        "token": deps.tokens().issue(tokens.SUPPORT, "dnr_a11y_supporter", slug), "handle": "a11y",
+        "goal_cents": 20_000, "display_name": "Ana"})
+    assert pending.status_code == 201, pending.text
     organizer_pages = {"dashboard": "/admin/", "action": f"/admin/actions/{made.json()['action_id']}",
+                       "supporters": f"/admin/pages/{slug}/supporters",
+                       "page-funnel": f"/admin/reports/participation?page_slug={slug}",
                        "new-page": "/admin/pages/new",
                        "edit-page": f"/admin/pages/{slug}", "results": f"/admin/pages/{slug}/results",
                        "refcodes": f"/admin/reports/refcodes?page={slug}", "actions": "/admin/actions",

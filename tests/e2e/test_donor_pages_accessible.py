@@ -1,7 +1,7 @@
 """axe-core finds no WCAG 2.1 A/AA violation on any donor-facing page, each opened as a donor
 would (real tokens, real records): /donate/{slug}, its thank-you page, /express/, /i/, /u/,
-/s/, /c/, /e/, the host's /h/, the attendee's /f/, and the signup page /join/{slug} (blank, and
-answered with errors)."""
+/s/, /c/, /e/, the host's /h/, the attendee's /f/, a supporter's page and the form that starts one
+(/support/), and the signup page /join/{slug} (blank, and answered with errors)."""
 
 from __future__ import annotations
 
@@ -74,8 +74,18 @@ def test_every_donor_page_passes_axe(browser, live_server: str, local_stack) -> 
                                          action.action_id, "attended", datetime.now(timezone.utc),
                                          "test#a11y")])
     store.record_rating(invitation_id_for(guest, action.action_id), 5, datetime.now(timezone.utc))
+    # A supporter's own page under it (live at once), and the form that starts one.
+    assert requests.put(f"{live_server}/api/admin/pages/{slug}", json={"supporters_auto_approve": True},
+                        headers=staff(ORGANIZER_KEY), timeout=10).status_code == 200
+    support = t.issue(tokens.SUPPORT, person_id, slug)
+    started = requests.post(f"{live_server}/api/supporters", timeout=10, json={
+        "token": support, "handle": "a11y", "goal_cents": 50_000, "display_name": "Ana",
+        "note": "I give because it matters.\nJoin me."})
+    assert started.status_code == 201, started.text
     pages = {
         "donate": f"/donate/{slug}",
+        "supporter page": started.json()["url"],
+        "start a page": f"/support/{support}",
         "thanks": f"/donate/{slug}/thanks?donation_id={saved['donation_id']}",
         "express": f"/express/{slug}?t={t.issue(tokens.EXPRESS, saved['donor_id'], 'C00123456')}",
         "invitation": f"/i/{t.issue(tokens.RSVP, invitation_id)}",

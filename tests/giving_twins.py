@@ -537,6 +537,14 @@ class MemoryPages:
         self.pages[page.slug] = page
         self.history.append(entry)
 
+    def page(self, limit: int, after: str | None = None) -> Any:
+        """Up to `limit` pages by slug, as one Scan page, and where the next begins."""
+        from chalicelib.paging import Slice
+
+        ordered = sorted(self.pages.values(), key=lambda p: p.slug)
+        start, end = int(after or 0), int(after or 0) + limit
+        return Slice(ordered[start:end], str(end) if end < len(ordered) else None)
+
     def children(self, parent_slug: str) -> Iterator[Page]:
         """The supporters' pages under `parent_slug` (the `by-parent` index), by slug."""
         yield from sorted((p for p in self.pages.values()

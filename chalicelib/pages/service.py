@@ -28,6 +28,8 @@ if TYPE_CHECKING:
     from chalicelib.pages.input import PageCreate, PageUpdate
 
 MAX_UPDATE_ATTEMPTS = 3
+# Scan pages one console list reads at most to fill a page of organizers' pages.
+LIST_SCANS = 5
 # Thompson sampling reads every arm's counters; a container reuses them this long.
 ALLOCATION_STATS_SECONDS = 30.0
 
@@ -180,8 +182,17 @@ class PageService:
         return self.store.list()
 
     def list_page(self, limit: int, after: str | None = None) -> Slice[Page]:
-        """One page of the pages (the console's lists never read a whole table)."""
-        return self.store.page(limit, after)
+        """One page of the organizers' pages (the console's lists never read a whole table):
+        supporters' own pages are left out (their campaign page's leaderboard lists them), so a
+        Scan page of only those is followed by the next, at most `LIST_SCANS` of them."""
+        items: builtins.list[Page] = []
+        for _ in range(LIST_SCANS):
+            found = self.store.page(limit, after)
+            items += [p for p in found.items if p.supporter is None]
+            after = found.after
+            if len(items) >= limit or not after:
+                break
+        return Slice(items, after)
 
     def totals(self, slug: str) -> PageTotals:
         return self.store.totals(slug)

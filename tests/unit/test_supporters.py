@@ -206,3 +206,13 @@ def test_the_thank_you_link_is_for_the_donor_of_a_recent_gift_on_that_page() -> 
     assert w.service.start_url_for_donation("spring", "don_2", timedelta(hours=24)) is None
     w.clock.advance(hours=25)
     assert w.service.start_url_for_donation("spring", "don_1", timedelta(hours=24)) is None
+
+
+def test_the_dashboard_lists_organizers_pages_not_their_supporters() -> None:
+    w = World(supporters_auto_approve=True)
+    for donor, handle in (("dnr_ana", "ana"), ("dnr_ben", "ben"), ("dnr_cy", "cyd")):
+        w.start(donor, handle)
+    w.pages.pages["zeta"] = replace(campaign(), slug="zeta")
+    pages = PageService(w.pages, "pk_test_x", clock=w.clock)
+    first = pages.list_page(2)  # spring, then a Scan page of supporters only, then zeta
+    assert [p.slug for p in first.items] == ["spring", "zeta"] and first.after is None

@@ -68,7 +68,11 @@ def redesignation_target(committee: Committee, donation: Donation) -> Election |
     """The election the excess of `donation` would be presumed to be for: the next election
     of its cycle still open when the gift was received, when the gift is for a primary it was
     received before (or on the day of); None when the committee keeps the setting off, the gift
-    retires a held election's debts, or nothing of the cycle comes after it."""
+    retires a held election's debts, or nothing of the cycle comes after it. Never an election
+    the candidate no longer takes part in (a lost primary or a withdrawal since the gift was
+    received, compliance/withdrawal.py): that excess is refunded."""
+    from chalicelib.compliance.withdrawal import forgone_elections
+
     if not committee.presumptive_redesignation or donation.toward_debt:
         return None
     election = committee.election(donation.election)
@@ -77,7 +81,9 @@ def redesignation_target(committee: Committee, donation: Donation) -> Election |
     received = committee.local_date(donation.created_at)
     if election.held_before(received):
         return None
-    later = [e for e in committee.open_elections(received) if e.date > election.date]
+    forgone = forgone_elections(committee)
+    later = [e for e in committee.open_elections(received)
+             if e.date > election.date and e.code not in forgone]
     return later[0] if later else None
 
 
@@ -153,9 +159,10 @@ class Undo:
     version: int  # the donation as read: a payment event since means deciding again
 
 
-def undo_redesignation(donation: Donation, now: datetime) -> Undo:
+def undo_redesignation(donation: Donation, now: datetime, any_day: bool = False) -> Undo:
     """The refund of a presumed redesignation the donor asked for (Conflict when there is
-    none standing, or nothing left to refund, or the 60 days are over)."""
+    none standing, or nothing left to refund, or the 60 days are over; `any_day`: the election
+    it went to is forgone, compliance/withdrawal.py, and it is refunded whenever that is)."""
     if donation.redesignation_status != PRESUMED or not donation.redesignated_cents:
         raise Conflict("not_redesignated", "Nothing of this contribution is redesignated any more.")
     state = donation.state
@@ -163,7 +170,7 @@ def undo_redesignation(donation: Donation, now: datetime) -> Undo:
             or state.amount_cents - max(state.refunded_cents, donation.excess_refund_cents)
             < donation.redesignated_cents):
         raise Conflict("not_refundable", "This contribution has no money left to refund.")
-    if now > refund_deadline(donation):
+    if now > refund_deadline(donation) and not any_day:
         raise Conflict("remedy_expired", "The 60 days to ask for this refund are over.")
     cents = donation.redesignated_cents
     refund = OutboxMessage(f"{REDESIGNATED_REFUND}#{donation.donation_id}", REDESIGNATED_REFUND, now, {

@@ -115,6 +115,36 @@ def forgone_refund_handler(refund: Callable[[OutboxMessage], Delivered],
     return deliver
 
 
+class Redesignations(Protocol):
+    def undo_redesignation(self, undo: Any, now: datetime) -> bool: ...
+
+
+def refund_forgone_redesignation(donation: Donation, committee: Committee, store: Redesignations,
+                                 queue: Queue, now: datetime) -> bool:
+    """A gift whose excess was presumptively redesignated to an election now forgone: that part
+    counts toward an election the candidate takes no part in, so it is refunded as the donor's
+    own request would (`remedies.undo_redesignation`, whatever the day: its refund
+    `refund_redesignated#{donation_id}`, the part moved back, in one conditional write, so once),
+    and the donor told why (`forgone_notice#{donation_id}`, after it). Whether it was queued."""
+    from chalicelib.compliance.remedies import PRESUMED, undo_redesignation
+    from chalicelib.errors import Conflict
+
+    if (donation.redesignation_status != PRESUMED or not donation.redesignated_cents
+            or donation.redesignated_to not in forgone_elections(committee)):
+        return False
+    try:
+        undo = undo_redesignation(donation, now, any_day=True)
+    except Conflict:
+        return False
+    if not store.undo_redesignation(undo, now):
+        return False
+    queue.enqueue(OutboxMessage(f"{FORGONE_NOTICE}#{donation.donation_id}", FORGONE_NOTICE, now, {
+        "donation_id": donation.donation_id, "amount_cents": undo.cents,
+        "why": FORGONE_REASONS.get(committee.status, "the candidate is no longer in this election"),
+        "election": donation.redesignated_to}), now)
+    return True
+
+
 def forgone_notice(refund: OutboxMessage) -> OutboxMessage:
     """The donor's email saying why (`forgone_notice#{donation_id}`, once per refund)."""
     keep = ("donation_id", "amount_cents", "why", "election")
@@ -253,7 +283,8 @@ def continuation(message: OutboxMessage, resume: dict[str, str], now: datetime) 
 def forgo_handler(committees: Committees, ledger: Movements, donations: Donations, queue: Queue,
                   clock: Callable[[], datetime], pages: Pages | None = None,
                   budget: timedelta | None = None,
-                  timer: Callable[[], float] = time.monotonic):  # type: ignore[no-untyped-def]
+                  timer: Callable[[], float] = time.monotonic,
+                  redesignations: Redesignations | None = None):  # type: ignore[no-untyped-def]
     """`forgo_elections`: first close the committee's pages that offer only forgone elections
     and narrow the others to their open ones (`close_forgone_page`; a page changed already is
     left as it is), in slug order from the committee's `by-committee` index; then page through
@@ -311,18 +342,22 @@ def forgo_handler(committees: Committees, ledger: Movements, donations: Donation
                 continue
             seen.add(movement.donation_id)
             queued += forgo_contribution(committee, forgone, movement, donations.get(movement.donation_id),
-                                         queue, now)
+                                         queue, now, redesignations)
         return Delivered(f"{queued} refunds queued, {closed} pages changed")
 
     return forgo
 
 
 def forgo_contribution(committee: Committee, forgone: frozenset[str], movement: Any,
-                       donation: Donation | None, queue: Queue, now: datetime) -> int:
+                       donation: Donation | None, queue: Queue, now: datetime,
+                       redesignations: Redesignations | None = None) -> int:
     """Queue what one contribution needs once elections are forgone: its plan's end and its
     refund with the donor's notice (1 when a refund was queued)."""
     if movement.election not in forgone:
-        # Kept; but a monthly gift whose next renewal would be for a forgone election ends.
+        # Kept; but the part of it redesignated to a forgone election is refunded,
+        if donation is not None and redesignations is not None:
+            refund_forgone_redesignation(donation, committee, redesignations, queue, now)
+        # and a monthly gift whose next renewal would be for a forgone election ends.
         if (donation is not None and donation.subscription_id
                 and renewal_forgone(committee, donation.election, now)):
             queue.enqueue(OutboxMessage(f"{PLAN_FORGONE}#{donation.subscription_id}", PLAN_FORGONE, now,

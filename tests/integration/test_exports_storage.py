@@ -122,6 +122,33 @@ def test_two_gifts_in_one_event_second_follow_the_order_they_were_given_in(
     assert [m.intake_at for m in streamed] == sorted(given)
 
 
+def test_in_one_event_second_the_aggregate_and_the_itemized_row_follow_the_giving_order(
+        local_stack: dict[str, Any]) -> None:
+    """One donor's $150 then $100 (their event ids sorting the other way), paid in one second:
+    the replay the exports run over the ledger gives the $150 an aggregate of $150, unitemized,
+    and the $100 the aggregate of $250 and the itemized row (over $200), as they were given."""
+    from datetime import date
+
+    from chalicelib.compliance.committees import Committee
+    from chalicelib.compliance.elections import Election
+    from chalicelib.exports.aggregates import AggregateReplay
+
+    committee = "C" + "".join(random.choices("0123456789", k=8))
+    rules = Committee(committee, "Rivera for Congress", "candidate", 350_000, 20_000,
+                      time_zone="America/Chicago", previous_general_date=date(2024, 11, 5),
+                      elections=(Election("P2026", date(2026, 6, 2)), Election("G2026", date(2026, 11, 3))))
+    second = datetime(2025, 4, 1, 12, 0, 0, tzinfo=timezone.utc)
+    save_movement(committee, "evt_b", "contribution", 15_000, second, 0, donation_id="don_b",
+                  intake_at=second - timedelta(minutes=3))
+    save_movement(committee, "evt_a", "contribution", 10_000, second, 1, donation_id="don_a",
+                  intake_at=second - timedelta(minutes=2))
+    replay = AggregateReplay(rules)
+    rows = [(m.donation_id, replay.apply(m)) for m in MovementLedger(settings().ledger_shards).movements(
+        committee, second, second + timedelta(seconds=1))]
+    assert [(d, r.aggregate_cents, r.itemized) for d, r in rows] == [("don_b", 15_000, False),
+                                                                     ("don_a", 25_000, True)]
+
+
 def test_donations_are_read_in_batches(local_stack: dict[str, Any], api: Any) -> None:
     from chalicelib.storage.models import DonationModel, DonorFields
 

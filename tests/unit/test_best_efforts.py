@@ -90,6 +90,7 @@ def test_one_request_is_planned_per_flagged_success() -> None:
     success = PaymentState(2_500, paid=True)
     (message,) = plan_best_efforts_request(flagged, success, T0)
     assert message.message_id == "best_efforts#don_1"
+    assert message.due_at == T0  # due with the success: well inside the 30 days the rule allows
     assert plan_best_efforts_request(replace(flagged, state=success), success, T0) == []  # not again
     assert plan_best_efforts_request(donation("don_2", donor(employer="Acme"), paid=False), success, T0) == []
 

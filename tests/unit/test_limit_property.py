@@ -25,7 +25,13 @@ from chalicelib.compliance.remedies import (
     RedesignationRefunds,
     remedy_due_on,
 )
-from chalicelib.compliance.withdrawal import FORGO_JOB, FORGONE_REFUND, ForgonePlanner, forgo_handler
+from chalicelib.compliance.withdrawal import (
+    FORGO_JOB,
+    FORGONE_REFUND,
+    ForgonePlanner,
+    forgo_handler,
+    forgone_elections,
+)
 from chalicelib.errors import DomainError
 from chalicelib.exports.model import LedgerMovement
 from chalicelib.giving.events import PaymentEvent
@@ -174,7 +180,7 @@ class Giving(RuleBasedStateMachine):
     def the_candidate_loses_the_primary(self) -> None:
         """Set on a day after the primary: the general is forgone; the job queues the refunds
         of what was paid for it (from a ledger of the paid gifts, as the movements hold them)."""
-        if self.clock.now.date() <= date(2026, 6, 2):
+        if not date(2026, 6, 2) < self.clock.now.date() < date(2026, 11, 3):
             return
         c = self.committees.committees[COMMITTEE.committee_id]
         today = c.local_date(self.clock.now)
@@ -184,7 +190,8 @@ class Giving(RuleBasedStateMachine):
                                     d.donation_id, d.donor_id, d.committee_id, d.election, d.page_slug, "evt")
                      for d in self.store.donations.values() if d.state.paid]
         ledger = type("Ledger", (), {"movements": lambda _, c_id, start, end: iter(movements)})()
-        job = forgo_handler(self.committees, ledger, self.store, self.store, self.clock)
+        job = forgo_handler(self.committees, ledger, self.store, self.store, self.clock,
+                            redesignations=self.store)
         job(OutboxMessage(f"{FORGO_JOB}#x", FORGO_JOB, self.clock.now, {"committee_id": c.committee_id}))
 
     @rule(days=st.integers(1, 45))
@@ -225,12 +232,15 @@ class Giving(RuleBasedStateMachine):
     def after_a_lost_primary_nothing_paid_for_the_general_is_kept(self) -> None:
         if not self.lost:
             return
+        forgone = forgone_elections(self.committees.committees[COMMITTEE.committee_id])
         for d in self.store.donations.values():
-            if d.election == "G2026" and d.state.paid:
+            if d.election in forgone and d.state.paid:
                 pending = sum(int(m.payload["amount_cents"]) for m in self.store.outbox
                               if m.kind in REFUNDS and m.message_id not in self.delivered
                               and m.payload["donation_id"] == d.donation_id)
                 assert d.state.refunded_cents + pending >= d.amount_cents, d.donation_id
+            if d.state.paid and d.redesignated_to in forgone:  # nothing of it counts there
+                assert redesignated_share(d, d.state) == 0 or d.redesignation_status != "presumed", d
         refunds = [m.message_id for m in self.store.outbox if m.kind == FORGONE_REFUND]
         assert len(refunds) == len(set(refunds))  # one each
 

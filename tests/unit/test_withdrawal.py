@@ -29,7 +29,7 @@ from chalicelib.exports.model import LedgerMovement
 from chalicelib.giving.ledger import PaymentState
 from chalicelib.giving.model import Donation, DonorSnapshot
 from chalicelib.outbox.model import OutboxMessage
-from tests.giving_twins import MemoryDonations, MemoryPages, page
+from tests.giving_twins import Aggregate, MemoryDonations, MemoryPages, page
 from tests.helpers import committee_body
 
 D = date.fromisoformat
@@ -395,3 +395,54 @@ def test_a_renewal_for_the_general_paid_before_its_plan_ended_is_refunded() -> N
     assert w.store.link_invoice_payment(donation.donation_id, "pi_in1")
     assert deliver(refund).result == "re_1"
     assert [(m.payload["payment_intent_id"], m.payload["amount_cents"]) for m in sent] == [("pi_in1", 2_500)]
+
+
+def test_the_part_of_a_primary_gift_redesignated_to_the_general_is_refunded_once() -> None:
+    """A primary gift whose excess was presumed for the general: once the general is forgone
+    that part is refunded (past its 60 days too) and moved back off the general, the donor told
+    why; the rest of the gift, for the primary, is kept; the job run again refunds nothing more."""
+    from datetime import timedelta
+
+    from chalicelib.compliance.remedies import REDESIGNATED_REFUND
+
+    lost = status(ACTIVE, "lost_primary", "2026-06-03")
+    store = Committees()
+    store.saved[lost.committee_id] = lost
+    early = replace(gift(8, "P2026", 5_000), redesignated_cents=1_500, redesignated_to="G2026",
+                    redesignated_scope="C00000001#G2026", redesignation_status="presumed",
+                    redesignated_on=D("2026-03-01"), created_at=NOW - timedelta(days=100))
+    donations = MemoryDonations()
+    donations.donations[early.donation_id] = early
+    donations.aggregates[(early.donor_id, "C00000001#G2026")] = Aggregate(net_cents=1_500)
+    forgo = forgo_handler(store, Ledger(movement(early)), donations, donations, lambda: NOW,
+                          redesignations=donations)
+    job = OutboxMessage(f"{FORGO_JOB}#x", FORGO_JOB, NOW, {"committee_id": lost.committee_id})
+    forgo(job)
+    forgo(job)  # delivered twice
+    assert [(m.message_id, m.payload["amount_cents"]) for m in donations.outbox] == [
+        (f"{REDESIGNATED_REFUND}#don_8", 1_500), (f"{FORGONE_NOTICE}#don_8", 1_500)]
+    assert donations.outbox[1].payload["election"] == "G2026"
+    assert donations.donations["don_8"].redesignation_status == "refunded"
+    assert donations.aggregate(early.donor_id, "C00000001#G2026").net_cents == 0
+
+
+def test_an_excess_is_never_presumed_for_a_forgone_election() -> None:
+    """A primary gift given before the primary and paid over the limit after the general was
+    forgone: its excess has nowhere to go and is refunded, not redesignated to the general."""
+    from chalicelib.compliance.remedies import redesignation_target
+    from chalicelib.giving.service import GivingService
+    from tests.giving_twins import Clock, MemoryCommittees, MemoryPayments, donation_request, paid
+
+    clock = Clock(datetime(2026, 5, 20, 15, tzinfo=timezone.utc))
+    store, committees = MemoryDonations(), MemoryCommittees(ACTIVE)
+    offered = replace(page("spring", election="P2026"), elections=["P2026", "G2026"])
+    giving = GivingService(store, MemoryPages(offered), MemoryPayments(), committees, clock)
+    early = giving.start_donation("spring", donation_request(3_000, "ana@example.org", "key-000001")).donation
+    assert early.election == "P2026" and redesignation_target(ACTIVE, early) is not None
+    clock.now = NOW
+    lost = replace(status(ACTIVE, "lost_primary", "2026-06-03"), limit_cents=2_000)
+    committees.committees[lost.committee_id] = lost
+    assert redesignation_target(lost, early) is None  # the runoff and the general are forgone
+    giving.apply_event(paid(giving.donation(early.donation_id)))
+    assert not giving.donation(early.donation_id).redesignated_cents
+    assert [m.payload["amount_cents"] for m in store.outbox if m.kind == "refund_excess"] == [1_000]

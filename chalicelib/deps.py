@@ -13,6 +13,7 @@ from chalicelib.config import bucket_name, problems, queue_name, require_ready, 
 if TYPE_CHECKING:
     from chalicelib.compliance.best_efforts import BestEffortsAnswers
     from chalicelib.compliance.committees import CommitteeService
+    from chalicelib.compliance.reattribution import Reattributions
     from chalicelib.compliance.remedies import HeldExcessRefunds, RedesignationRefunds
     from chalicelib.compliance.reviews import ReviewService
     from chalicelib.exports.service import ExportService
@@ -280,6 +281,13 @@ def redesignations() -> RedesignationRefunds:
     from chalicelib.compliance.remedies import RedesignationRefunds
 
     return RedesignationRefunds(donation_store(), tokens(), lambda: datetime.now(timezone.utc))
+
+
+def reattributions() -> Reattributions:
+    from chalicelib.clock import utcnow
+    from chalicelib.compliance.reattribution import Reattributions
+
+    return Reattributions(donation_store(), committees(), tokens(), utcnow)
 
 
 def held_excess_refunds() -> HeldExcessRefunds:

@@ -53,6 +53,11 @@ REFUSAL = "refusal"
 # An excessive gift's excess was presumed to be for the next election: the donor may ask for a
 # refund of it instead (subject: donation id).
 REDESIGNATION = "redesig"
+# An excessive gift's held excess (compliance/reattribution.py): the donor names the other
+# holder of the card account and the amount (subject: donation id); that person confirms with
+# their own details through their own link (subject: donation id).
+REATTRIBUTION = "reattr"
+REATTRIBUTION_CONFIRM = "reattr_ok"
 # A donor's link to start their own fundraising page under a campaign page (subjects: donor id,
 # the campaign page's slug); offered on the thank-you page and email and on the portal.
 SUPPORT = "support"
@@ -84,6 +89,10 @@ PURPOSES: Mapping[str, Purpose] = {p.code: p for p in (
     Purpose(REFUSAL, timedelta(days=1)),
     # The donor has 60 days from receipt to choose the refund (11 CFR 110.1(b)(5)(ii)(B)).
     Purpose(REDESIGNATION, timedelta(days=60)),
+    # Both reattribution links live to day 60 of the gift (issued the day it is received, or
+    # later for the other person; the remedy's own day-60 check is the deadline either way).
+    Purpose(REATTRIBUTION, timedelta(days=60)),
+    Purpose(REATTRIBUTION_CONFIRM, timedelta(days=60)),
     # As long as a donor's ladder link: a thank-you read weeks later still works.
     Purpose(SUPPORT, timedelta(days=60)),
 )}

@@ -229,6 +229,29 @@ ROUTES: dict[tuple[str, str], Op] = {
     ("POST", "/redesignation/{token}"): Op(
         "Refund the redesignated part instead (the page's button; once, however often posted)",
         "pages", html=True, errors=HTML, status=(409, 410), form=OBJECT),
+    ("GET", "/reattribution/{token}"): Op(
+        "The donor's form to reattribute part of a held excess to another holder of the card "
+        "account (the notice's link; opening it changes nothing)", "pages", html=True,
+        errors=HTML, status=(409, 410)),
+    ("POST", "/reattribution/{token}"): Op(
+        "Name the other card holder and the amount (at most what is held); emails them their "
+        "own link, once; nothing moves yet", "pages", html=True, errors=HTML, status=(409, 410),
+        form={"type": "object", "properties": {
+            "first_name": {"type": "string", "maxLength": 200},
+            "last_name": {"type": "string", "maxLength": 200},
+            "email": {"type": "string", "maxLength": 254},
+            "amount": {"type": "string", "maxLength": 12}}}),
+    ("GET", "/reattribution/confirm/{token}"): Op(
+        "The other card holder's form to confirm their part with their own details (their "
+        "link; opening it changes nothing)", "pages", html=True, errors=HTML, status=(410,)),
+    ("POST", "/reattribution/confirm/{token}"): Op(
+        "Confirm: the amount moves from the donor's aggregate to theirs within their limit "
+        "(422 past it), once however often posted", "pages", html=True, errors=HTML,
+        status=(409, 410, 422), form={"type": "object", "properties": {
+            k: {"type": "string", "maxLength": 254} for k in (
+                "first_name", "last_name", "email", "line1", "line2", "city", "state", "zip",
+                "employer", "occupation", "us_citizen_or_permanent_resident", "own_funds",
+                "not_federal_contractor", "personal_card")}}),
     ("GET", "/e/{token}"): Op("The best-efforts form: a donor adds employer and occupation (HTML); "
                               "records nothing", "pages", html=True, errors=HTML, status=(410,)),
     ("POST", "/e/{token}"): Op("Record a best-efforts answer from its page (a form post)", "pages",

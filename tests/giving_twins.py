@@ -219,6 +219,34 @@ class MemoryDonations:
             self.outbox.append(refund.refund)
         return True
 
+    def request_reattribution(self, request: Any, now: datetime) -> bool:
+        d = self.donations.get(request.donation_id)
+        if d is None or not d.excess_held_cents or d.reattribution_status or d.version != request.version:
+            return False
+        h = request.holder
+        self.donations[request.donation_id] = replace(
+            d, reattribution_status="requested", reattribution_cents=request.cents,
+            reattribution_request={"first_name": h.first_name, "last_name": h.last_name, "email": h.email},
+            version=d.version + 1)
+        self.outbox.append(request.message)
+        return True
+
+    def confirm_reattribution(self, c: Any, now: datetime) -> bool:
+        d = self.donations.get(c.donation_id)
+        if d is None or d.reattribution_status != "requested" or not d.excess_held_cents \
+                or d.version != c.version:
+            return False
+        if not c.to_ceiling.allows(self.aggregate(c.to_donor_id, c.scope).net_cents):
+            raise OverLimit()
+        self.aggregates.setdefault((c.donor_id, c.scope), Aggregate()).net_cents -= c.cents
+        self.aggregates.setdefault((c.to_donor_id, c.scope), Aggregate()).net_cents += c.cents
+        self.donations[c.donation_id] = replace(
+            d, reattribution_status="confirmed", reattribution_cents=c.cents, reattributed_to=c.to,
+            reattributed_donor_id=c.to_donor_id, reattributed_on=c.on,
+            reattribution_attestations=dict(c.attestations), excess_held_cents=c.held_left_cents,
+            version=d.version + 1)
+        return True
+
     # --- events -----------------------------------------------------------------------
     def load_for_event(self, event: PaymentEvent) -> tuple[Donation | None, bool]:
         if event.event_id in self.markers:
@@ -281,6 +309,9 @@ class MemoryDonations:
                 self.identities.setdefault(key, donation.donor_id)
             if donation.customer_id:
                 self.identity_customers.setdefault(identity_keys(donation.donor)[0], donation.customer_id)
+        if aggregate.other_donor_id and aggregate.other_cents:
+            self.aggregates.setdefault((aggregate.other_donor_id, aggregate.scope),
+                                       Aggregate()).net_cents += aggregate.other_cents
         net = self.aggregates.setdefault((donation.donor_id, aggregate.scope), Aggregate())
         net.net_cents += aggregate.net_cents
         net.contributions += aggregate.contributions

@@ -214,6 +214,9 @@ def staff_view(d: Donation, *, with_pii: bool) -> dict[str, object]:
         # The excess held for the donor's remedies until its day 60 (local), then refunded.
         "excess_held_cents": d.excess_held_cents,
         "excess_held_until": d.excess_held_until.isoformat() if d.excess_held_until else None,
+        "reattribution_status": d.reattribution_status,
+        "reattribution_cents": d.reattribution_cents,
+        "reattributed_on": d.reattributed_on.isoformat() if d.reattributed_on else None,
         "failure_reason": d.failure_reason,
         "best_efforts_flag": d.best_efforts_flag,
         "best_efforts_answered_on": (d.best_efforts_answered_on.isoformat()

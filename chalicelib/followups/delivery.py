@@ -21,6 +21,7 @@ from typing import Any
 
 from chalicelib import logs, tokens
 from chalicelib.clock import utcnow
+from chalicelib.compliance.reattribution import REATTRIBUTION_REQUEST
 from chalicelib.compliance.remedies import EXCESS_NOTICE, REDESIGNATION_NOTICE
 from chalicelib.followups import consent, planning, texts
 from chalicelib.followups.errors import AddressRefused, SendRefused
@@ -95,6 +96,7 @@ class DeliveryService:
             PLAN_ENDING: self.deliver_plan_ending,
             REDESIGNATION_NOTICE: self.deliver_redesignation_notice,
             EXCESS_NOTICE: self.deliver_excess_notice,
+            REATTRIBUTION_REQUEST: self.deliver_reattribution_request,
             planning.REMINDER: self.deliver_reminder,
             planning.WELCOME: self.deliver_welcome,
             planning.EVENT_REMINDER: self.deliver_event_reminder,
@@ -537,6 +539,7 @@ class DeliveryService:
             amount_cents=donation.redesignated_cents, gift_cents=donation.amount_cents,
             refund_cents=refund if isinstance(refund, int) else 0,
             held_cents=donation.excess_held_cents, refund_on=donation.excess_held_until,
+            reattribute_url=self._reattribute_url(donation),
             from_election=donation.election, to_election=donation.redesignated_to or "",
             refund_url=self.link("/redesignation/" + self.tokens.issue(tokens.REDESIGNATION,
                                                                        donation.donation_id)))
@@ -557,8 +560,36 @@ class DeliveryService:
             "excess_notice", "About your contribution: part of it is over the legal limit",
             person, message, [], page=self.pages.get(donation.page_slug),
             gift_cents=donation.amount_cents, held_cents=donation.excess_held_cents,
-            refund_on=donation.excess_held_until, election=donation.election)
+            refund_on=donation.excess_held_until, election=donation.election,
+            reattribute_url=self._reattribute_url(donation))
         return self._send(message, person_id, email)
+
+    def _reattribute_url(self, donation: Donation) -> str | None:
+        """The donor's signed link to reattribute a held excess (none when nothing is held)."""
+        if not donation.excess_held_cents:
+            return None
+        return self.link("/reattribution/" + self.tokens.issue(tokens.REATTRIBUTION, donation.donation_id))
+
+    def deliver_reattribution_request(self, message: OutboxMessage) -> Delivered:
+        """The donor named another holder of the card account for part of a held excess
+        (compliance/reattribution.py): that person gets their own signed link to confirm with
+        their own details. Transactional; skipped once the request no longer stands."""
+        done = self._already_sent(message)
+        if done:
+            return done
+        donation = self._donation_of(message)
+        if donation.reattribution_status != "requested" or not donation.excess_held_cents:
+            return Delivered(f"skipped: reattribution {donation.reattribution_status}")
+        address = str(message.payload.get("email") or "")
+        person = self._mailable(address, str(message.payload.get("first_name") or "") or None, message)
+        email = self._compose(
+            "reattribution_request", "Please confirm your part of a contribution",
+            person, message, [], page=self.pages.get(donation.page_slug),
+            amount_cents=donation.reattribution_cents, donor_name=donation.donor.first_name,
+            confirm_url=self.link("/reattribution/confirm/" + self.tokens.issue(
+                tokens.REATTRIBUTION_CONFIRM, donation.donation_id)),
+            refund_on=donation.excess_held_until)
+        return self._send(message, person.person_id, email)
 
     def deliver_renewal_failed(self, message: OutboxMessage) -> Delivered:
         """A monthly renewal's payment failed: tell the donor, with a signed link into their

@@ -278,6 +278,17 @@ class Donation:
     # refunds what is still held (compliance/remedies.py `held_refund_cents`); 0 once resolved.
     excess_held_cents: int = 0
     excess_held_until: date | None = None
+    # Reattribution of the held excess (compliance/reattribution.py): `requested` (the donor
+    # named the other card holder, `reattribution_request` {first_name, last_name, email}, and
+    # the amount) or `confirmed` (that person confirmed: `reattributed_to`, their donor id,
+    # attestations, and the committee's local day it moved).
+    reattribution_status: str | None = None
+    reattribution_cents: int = 0
+    reattribution_request: dict[str, str] | None = None
+    reattributed_to: DonorSnapshot | None = None
+    reattributed_donor_id: str | None = None
+    reattributed_on: date | None = None
+    reattribution_attestations: dict[str, bool] = field(default_factory=dict)
 
     @property
     def amount_cents(self) -> int:

@@ -180,6 +180,10 @@ class AggregateChange:
     moved_scope: str | None = None
     moved_cents: int = 0
     moved_ceiling: Ceiling | None = None
+    # The part of the change that is another person's (a confirmed reattribution's,
+    # compliance/reattribution.py): their donor id and the cents, in the same limit period.
+    other_donor_id: str | None = None
+    other_cents: int = 0
 
     @property
     def is_zero(self) -> bool:
@@ -705,13 +709,15 @@ class GivingService:
         if new.paid and not old.paid:
             limit = self.committees.get(donation.committee_id).limit_cents
         moved = redesignated_share(donation, new) - redesignated_share(donation, old)
+        theirs = reattributed_share(donation, new) - reattributed_share(donation, old)
         return AggregateChange(
             scope=donation.limit_scope or f"{donation.committee_id}#{donation.election}",
-            net_cents=delta.cents - moved, contributions=delta.contributions, reserved_cents=-release,
-            net_limit_cents=limit,
+            net_cents=delta.cents - moved - theirs, contributions=delta.contributions,
+            reserved_cents=-release, net_limit_cents=limit,
             reservation_holder=donation.reserved_by if release else None,
             debt_key=debt_key(donation),
             moved_scope=donation.redesignated_scope if moved else None, moved_cents=moved,
+            other_donor_id=donation.reattributed_donor_id if theirs else None, other_cents=theirs,
         )
 
     def _counters(self, event: PaymentEvent, donation: Donation, new: PaymentState,
@@ -902,6 +908,16 @@ def redesignated_share(donation: Donation, state: PaymentState) -> int:
         return 0
     kept = totals_delta(PaymentState(state.amount_cents), state).cents
     return max(min(donation.redesignated_cents, kept), 0)
+
+
+def reattributed_share(donation: Donation, state: PaymentState) -> int:
+    """How much of a gift with a confirmed reattribution counts as the other person's in
+    `state`: money that leaves the gift comes off the donor's own part first, then the other
+    person's, a presumed redesignation's part last (`redesignated_share`)."""
+    if donation.reattribution_status != "confirmed" or not donation.reattribution_cents:
+        return 0
+    kept = totals_delta(PaymentState(state.amount_cents), state).cents
+    return max(min(donation.reattribution_cents, kept - redesignated_share(donation, state)), 0)
 
 
 def debt_key(donation: Donation) -> tuple[str, str] | None:

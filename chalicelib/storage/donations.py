@@ -18,6 +18,7 @@ from chalicelib.compliance.best_efforts import Answer
 from chalicelib.compliance.committees import OverNetDebt
 from chalicelib.compliance.limits import Ceiling, OverLimit
 from chalicelib.compliance.offline import CashOverLimit
+from chalicelib.compliance.reattribution import Confirmation, Request
 from chalicelib.compliance.remedies import HeldRefund, Undo
 from chalicelib.compliance.reviews import CardCheck, CardShared
 from chalicelib.giving.events import PaymentEvent
@@ -495,6 +496,57 @@ class DonationRepository:
                     condition=OutboxModel.message_id.does_not_exist())
         return _commit_unless(tx, {"donation", "outbox"}, "day-60 refund")
 
+    def request_reattribution(self, request: Request, now: datetime) -> bool:
+        """The donor's request and the other person's email, in one transaction, only while the
+        donation is as read, still holds the excess and has no reattribution yet."""
+        m = DonationModel
+        h = request.holder
+        tx = TaggedWrite(self._connection)
+        tx.update("donation", DonationModel(request.donation_id), [
+            m.reattribution_status.set("requested"), m.reattribution_cents.set(request.cents),
+            m.reattribution_request.set({"first_name": h.first_name, "last_name": h.last_name,
+                                         "email": h.email}),
+            m.version.set(request.version + 1), m.updated_at.set(now)],
+            m.held_shard.exists() & m.reattribution_status.does_not_exist() & (m.version == request.version))
+        tx.save("outbox", self.outbox.item(request.message, now),
+                condition=OutboxModel.message_id.does_not_exist())
+        return _commit_unless(tx, {"donation", "outbox"}, "reattribution request")
+
+    def confirm_reattribution(self, c: Confirmation, now: datetime) -> bool:
+        """The other person's confirmation, in one transaction: the amount off the donor's
+        aggregate and onto theirs within their limit (OverLimit when a gift of theirs filled it
+        since), the held excess down by it (off the day-60 index when nothing is left), the
+        reattribution confirmed; False when the request no longer stands as read."""
+        m, a = DonationModel, DonorAggregateModel
+        person = {k: getattr(c.to, k) for k in _DONOR_FIELDS}
+        actions = [m.reattribution_status.set("confirmed"), m.reattribution_cents.set(c.cents),
+                   m.reattributed_to.set(person), m.reattributed_donor_id.set(c.to_donor_id),
+                   m.reattributed_on.set(c.on.isoformat()),
+                   m.reattribution_attestations.set(c.attestations),
+                   m.version.set(c.version + 1), m.updated_at.set(now)]
+        actions += ([m.excess_held_cents.set(c.held_left_cents)] if c.held_left_cents
+                    else [m.excess_held_cents.remove(), m.held_shard.remove()])
+        tx = TaggedWrite(self._connection)
+        tx.update("donation", DonationModel(c.donation_id), actions,
+                  (m.reattribution_status == "requested") & m.held_shard.exists() & (m.version == c.version))
+        tx.update("from", DonorAggregateModel(c.donor_id, c.scope),
+                  [a.net_cents.add(-c.cents), a.exposure_cents.add(-c.cents)])
+        tx.update("to", DonorAggregateModel(c.to_donor_id, c.scope),
+                  [a.net_cents.add(c.cents), a.exposure_cents.add(c.cents)],
+                  _within(a.net_cents, c.to_ceiling))
+        try:
+            tx.commit()
+        except TransactWriteError as exc:
+            failed = tx.failed(exc)
+            if "donation" in failed:
+                return False
+            if "to" in failed:
+                raise OverLimit() from exc
+            if _retryable(exc, _reasons(exc)):
+                raise StaleRead("reattribution conflicted; retry") from exc
+            raise
+        return True
+
     # --- monthly gifts ------------------------------------------------------------------
     def save_plan(self, plan: RecurringPlan) -> None:
         RecurringPlanModel(
@@ -768,6 +820,11 @@ class DonationRepository:
             fits = change.moved_ceiling
             tx.update("redesignation", DonorAggregateModel(donor_id, change.moved_scope),
                       _aggregate_changes(there), _within(a.net_cents, fits) if fits else None)
+        if change.other_donor_id and change.other_cents:
+            # What is another person's (a confirmed reattribution): money leaving it leaves them.
+            theirs = AggregateChange(change.scope, change.other_cents, 0, 0)
+            tx.update("reattribution", DonorAggregateModel(change.other_donor_id, change.scope),
+                      _aggregate_changes(theirs))
         holder = change.reservation_holder
         if holder and holder != donor_id and change.reserved_cents:
             tx.update("reservation", DonorAggregateModel(holder, change.scope), [
@@ -1158,6 +1215,13 @@ def _from_item(i: DonationModel) -> Donation:
         redesignation_status=i.redesignation_status,
         excess_held_cents=int(i.excess_held_cents or 0),
         excess_held_until=date.fromisoformat(i.excess_held_until) if i.excess_held_until else None,
+        reattribution_status=i.reattribution_status,
+        reattribution_cents=int(i.reattribution_cents or 0),
+        reattribution_request=dict(i.reattribution_request) if i.reattribution_request else None,
+        reattributed_to=DonorSnapshot(**i.reattributed_to) if i.reattributed_to else None,
+        reattributed_donor_id=i.reattributed_donor_id,
+        reattributed_on=date.fromisoformat(i.reattributed_on) if i.reattributed_on else None,
+        reattribution_attestations=dict(i.reattribution_attestations or {}),
         channel=i.channel, reference=i.reference, deposit_batch=i.deposit_batch,
         in_kind_description=i.in_kind_description, conduit=Conduit.from_record(i.conduit),
     )

@@ -263,6 +263,16 @@ class DonationModel(Model):
     excess_held_cents = NumberAttribute(null=True)
     excess_held_until = UnicodeAttribute(null=True)
     held_shard = UnicodeAttribute(null=True)
+    # Reattribution of the held excess (compliance/reattribution.py): requested | confirmed,
+    # the amount, the donor's request ({first_name, last_name, email}), and once confirmed the
+    # other person (DonorFields' keys), their donor id, attestations and the local ISO day.
+    reattribution_status = UnicodeAttribute(null=True)
+    reattribution_cents = NumberAttribute(null=True)
+    reattribution_request = JSONAttribute(null=True)
+    reattributed_to = JSONAttribute(null=True)
+    reattributed_donor_id = UnicodeAttribute(null=True)
+    reattributed_on = UnicodeAttribute(null=True)
+    reattribution_attestations = JSONAttribute(null=True)
     # Kept for velocity limits (a later decline counts against this address); never logged.
     client_ip = UnicodeAttribute(null=True)
     variant_id = UnicodeAttribute(null=True)

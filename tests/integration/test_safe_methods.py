@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 import stripe
 
+from chalicelib.api.html import FORM
 from chalicelib.giving.model import donor_id_for
 from tests.console_kit import Console, staff_key
 from tests.dynamo_counter import WRITES, dynamodb_requests_everywhere
@@ -154,7 +155,15 @@ class Seeded:
         signed = self.portal.post("/me/signin", {"t": link.split("t=", 1)[1]}, csrf=self.portal.csrf(link))
         assert signed.status_code == 303 and signed.headers["Location"] == "/me", signed.body[:300]
         staff_digest = hash_key(admin_key)
+        # A held excess whose donor named another card holder (so both links show their forms).
+        held = redesignated_gift(api, general_cents=9_000)
+        ask = t.issue(tokens.REATTRIBUTION, held)
+        status, _ = api.call("POST", f"/reattribution/{ask}", raw="first_name=Ben&last_name=Cho&email="
+                             "ben.safe%40example.org&amount=5", headers={"Content-Type": FORM})
+        assert status == 200
         self.tokens = {
+            "/reattribution/confirm/": t.issue(tokens.REATTRIBUTION_CONFIRM, held),
+            "/reattribution/": ask,
             "/c/": t.issue(tokens.CANCEL_PLAN, self.subscription_id),
             "/u/": t.issue(tokens.UNSUBSCRIBE, self.person_id),
             "/i/": t.issue(tokens.RSVP, invitations[0].invitation_id),

@@ -2,8 +2,10 @@
 intakes (by their own email, another email linked by name and ZIP, designated or not), successes,
 failures, refunds, excess refunds delivered late, presumptive redesignations of an excess to the
 general (and donors asking for them back), excesses held until their day 60 and refunded then by
-the daily job (run any number of times), the primary passing in between, and the candidate losing it
-(the forgo job run, gifts for the general paid later refunded with their success). Run against the
+the daily job (run any number of times), reattributions of a held excess to another card holder
+(requested, confirmed, confirmed twice, or left to expire at day 60), the primary passing in
+between, and the candidate losing it (the forgo job run, gifts for the general paid later
+refunded with their success). Run against the
 in-memory twins of the stores (tests/giving_twins.py)."""
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from chalicelib import tokens
 from chalicelib.compliance.committees import Committee, ElectionNotOpen, OverNetDebt
 from chalicelib.compliance.elections import Election
 from chalicelib.compliance.limits import OverLimit
+from chalicelib.compliance.reattribution import OtherHolder, Reattributions, read_confirmation
 from chalicelib.compliance.remedies import (
     REDESIGNATED_REFUND,
     HeldExcessRefunds,
@@ -36,7 +39,7 @@ from chalicelib.errors import DomainError
 from chalicelib.exports.model import LedgerMovement
 from chalicelib.giving.events import PaymentEvent
 from chalicelib.giving.ledger import Fact, PaymentState, totals_delta
-from chalicelib.giving.service import GivingService, redesignated_share
+from chalicelib.giving.service import GivingService, reattributed_share, redesignated_share
 from chalicelib.outbox.model import OutboxMessage
 from chalicelib.tokens import Tokens
 from tests.giving_twins import (
@@ -56,6 +59,10 @@ COMMITTEE = Committee("C00000001", "Rivera for Congress", "candidate", LIMIT, 20
 # Two emails of one person (linked by name and ZIP once either has given), and someone else.
 DONORS = [("ana@example.org", "Ana", "Rivera", "62701"), ("ana.work@example.org", "Ana", "Rivera", "62701"),
           ("ben@example.org", "Ben", "Cho", "60601")]
+# Other holders of a card account a donor may name for a held excess: a donor of their own
+# (Ben), and someone who never gave.
+OTHERS = [("ben@example.org", "Ben", "Cho"), ("cy@example.org", "Cy", "Ode")]
+ATTESTED = ("us_citizen_or_permanent_resident", "own_funds", "not_federal_contractor", "personal_card")
 
 
 REFUNDS = ("refund_excess", REDESIGNATED_REFUND, FORGONE_REFUND)
@@ -73,6 +80,7 @@ class Giving(RuleBasedStateMachine):
         self.tokens = Tokens("x" * 32, self.clock)
         self.remedies = RedesignationRefunds(self.store, self.tokens, self.clock)
         self.day_sixty = HeldExcessRefunds(self.store, self.committees, self.clock)
+        self.reattributions = Reattributions(self.store, self.committees, self.tokens, self.clock)
         self.ids: list[str] = []
         self.events = 0
         self.delivered: set[str] = set()
@@ -194,6 +202,39 @@ class Giving(RuleBasedStateMachine):
                             redesignations=self.store)
         job(OutboxMessage(f"{FORGO_JOB}#x", FORGO_JOB, self.clock.now, {"committee_id": c.committee_id}))
 
+    @precondition(lambda self: self.ids)
+    @rule(data=st.data(), other=st.sampled_from(OTHERS), share=st.integers(1, 100))
+    def the_donor_asks_to_reattribute(self, data: st.DataObject, other: tuple[str, str, str],
+                                      share: int) -> None:
+        """The donor names another card holder for part (`share` %) of a held excess (perhaps for
+        a gift with nothing held, perhaps again)."""
+        d = self.giving.donation(data.draw(st.sampled_from(self.ids)))
+        email, first, last = other
+        try:
+            self.reattributions.request(self.tokens.issue(tokens.REATTRIBUTION, d.donation_id),
+                                        OtherHolder(first, last, email),
+                                        max(d.excess_held_cents * share // 100, 1))
+        except DomainError:
+            pass
+
+    @precondition(lambda self: self.ids)
+    @rule(data=st.data())
+    def the_other_person_confirms(self, data: st.DataObject) -> None:
+        """The person named confirms with their own details (perhaps twice, perhaps late)."""
+        asked = [i for i in self.ids if self.store.donations[i].reattribution_status] or self.ids
+        d = self.giving.donation(data.draw(st.sampled_from(asked)))
+        request = d.reattribution_request or {}
+        form = {"first_name": request.get("first_name", "Cy"),
+                "last_name": request.get("last_name", "Ode"),
+                "email": request.get("email", "cy@example.org"), "line1": "2 Oak Ave",
+                "city": "Springfield", "state": "IL", "zip": "62702", "employer": "Schools",
+                "occupation": "Teacher", **{k: "on" for k in ATTESTED}}
+        try:
+            self.reattributions.confirm(self.tokens.issue(tokens.REATTRIBUTION_CONFIRM, d.donation_id),
+                                        *read_confirmation(form))
+        except DomainError:
+            pass
+
     @rule(days=st.integers(1, 45))
     def time_passes(self, days: int) -> None:
         if self.clock.now.date() < date(2026, 10, 20):  # the primary passes; the general stays ahead
@@ -250,11 +291,15 @@ class Giving(RuleBasedStateMachine):
         for d in self.store.donations.values():
             key = (d.donor_id, d.limit_scope)
             moved = redesignated_share(d, d.state)  # what counts toward the general instead
+            theirs = reattributed_share(d, d.state)  # what counts as the other card holder's
             kept = totals_delta(PaymentState(d.amount_cents), d.state).cents
-            counted[key] = counted.get(key, 0) + kept - moved
+            counted[key] = counted.get(key, 0) + kept - moved - theirs
             if moved and d.redesignated_scope:
                 there = (d.donor_id, d.redesignated_scope)
                 counted[there] = counted.get(there, 0) + moved
+            if theirs and d.reattributed_donor_id:
+                other = (d.reattributed_donor_id, d.limit_scope)
+                counted[other] = counted.get(other, 0) + theirs
         for key, aggregate in self.store.aggregates.items():
             assert aggregate.net_cents == counted.get(key, 0), key
 
@@ -272,6 +317,6 @@ class Giving(RuleBasedStateMachine):
                    if d.created_at.date() > date(2026, 6, 3))
 
 
-Giving.TestCase.settings = settings(max_examples=80, stateful_step_count=40, deadline=None,
+Giving.TestCase.settings = settings(max_examples=150, stateful_step_count=40, deadline=None,
                                     suppress_health_check=[HealthCheck.too_slow])
 TestNoDonorPassesTheLimit = Giving.TestCase

@@ -547,6 +547,7 @@ class MemoryPages:
         self.pages = {p.slug: p for p in pages}
         self.writes = 0
         self.history: list[Any] = []
+        self.owner_keys: set[str] = set()  # the repository's one-per-donor markers
         # The thermometers (the counter shards' sums), as tests set them.
         self.thermometers: dict[str, PageTotals] = {}
 
@@ -563,9 +564,13 @@ class MemoryPages:
         """The page, once per slug (409 `page_exists` as the repository's conditional put)."""
         from chalicelib.errors import Conflict
 
+        if page.supporter is not None and page.supporter.owner_key in self.owner_keys:
+            raise Conflict("supporter_page_exists", "You already have a page for this campaign.")
         if page.slug in self.pages:
             raise Conflict("page_exists", f"A page with slug '{page.slug}' exists.")
         self.pages[page.slug] = page
+        if page.supporter is not None:
+            self.owner_keys.add(page.supporter.owner_key)
         self.history.append(entry)
 
     def page(self, limit: int, after: str | None = None) -> Any:

@@ -65,6 +65,12 @@ class Supporter:
     def live(self) -> bool:
         return self.status == LIVE
 
+    @property
+    def owner_key(self) -> str:
+        """What makes a supporter's page one per donor and campaign page: written once, on
+        condition it does not exist, with the page (no PII: the donor id is a keyed digest)."""
+        return f"supporter#{self.parent_slug}#{self.owner_id}"
+
     def to_dict(self) -> dict[str, str]:
         data = {"handle": self.handle, "owner_id": self.owner_id, "display_name": self.display_name,
                 "note": self.note, "refcode": self.refcode, "status": self.status}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import builtins
 from collections.abc import Iterable, Iterator
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from pynamodb.connection import Connection
@@ -21,7 +21,8 @@ from chalicelib.storage import paging
 from chalicelib.storage.cache import ReadCache
 from chalicelib.storage.donations import counter_id
 from chalicelib.storage.errors import response_code
-from chalicelib.storage.models import CounterShardModel, PageHistoryModel, PageModel
+from chalicelib.storage.models import CounterShardModel, PageHistoryModel, PageModel, WebSessionModel
+from chalicelib.storage.web_sessions import used_link
 
 _FIELDS = ("title", "headline", "body", "ask_amounts_cents", "goal_cents", "deadline",
            "election", "elections", "committee_id", "deadlines", "deadline_extended", "auto_allocate",
@@ -57,7 +58,15 @@ class PageRepository:
                 tx.save(item, condition=PageModel.slug.does_not_exist())
                 if entry is not None:
                     tx.save(_history_item(entry))
+                if page.supporter is not None:  # one per donor and campaign page, however raced
+                    marker = used_link(page.supporter.owner_key, page.created_at,
+                                       page.schedule[-1] + timedelta(days=1))
+                    tx.save(marker, condition=WebSessionModel.session_hash.does_not_exist())
         except TransactWriteError as exc:
+            reasons = exc.cancellation_reasons or []
+            if page.supporter is not None and reasons and _failed_at(reasons, -1):
+                raise Conflict("supporter_page_exists",
+                               "You already have a page for this campaign.") from None
             if _condition_failed(exc):
                 raise Conflict("page_exists", f"A page with slug '{page.slug}' exists.",
                                fields={"slug": "already taken"}) from None
@@ -168,6 +177,12 @@ class PageRepository:
             raised += int(shard.raised_cents or 0)
             count += int(shard.contribution_count or 0)
         return PageTotals(raised_cents=raised, contribution_count=count)
+
+
+def _failed_at(reasons: builtins.list[Any], index: int) -> bool:
+    """Whether the transaction's item at `index` failed its condition."""
+    reason = reasons[index]
+    return reason is not None and reason.code == "ConditionalCheckFailed"
 
 
 def _condition_failed(exc: TransactWriteError) -> bool:

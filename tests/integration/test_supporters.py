@@ -253,3 +253,27 @@ def test_the_thank_you_email_and_the_portal_offer_the_link(api, client, mailbox)
     shown = text(portal.get("/me"))
     assert f'<a href="/donate/{campaign}--ana-me">your page</a> (waiting for' in shown
     assert "start my page" not in shown
+
+
+def test_one_page_per_donor_even_when_their_starts_race(api) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from chalicelib.errors import Conflict
+
+    campaign = api.create_page()["slug"]
+    service = deps.supporters()
+    token = service.start_link_token(donor_id_for(email()), campaign)
+    assert token is not None
+
+    def start(n: int) -> str:
+        try:
+            return service.start(token, {"handle": f"racer-{n}", "goal_cents": 10_000,
+                                         "display_name": "Racer"}).slug
+        except Conflict as conflict:
+            return conflict.code
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        outcomes = list(pool.map(start, range(6)))
+    made = [o for o in outcomes if o.startswith(campaign)]
+    assert len(made) == 1 and set(outcomes) - set(made) == {"supporter_page_exists"}, outcomes
+    assert [r["slug"] for r in board(api, campaign)["supporters"]] == made

@@ -216,3 +216,12 @@ def test_the_dashboard_lists_organizers_pages_not_their_supporters() -> None:
     pages = PageService(w.pages, "pk_test_x", clock=w.clock)
     first = pages.list_page(2)  # spring, then a Scan page of supporters only, then zeta
     assert [p.slug for p in first.items] == ["spring", "zeta"] and first.after is None
+
+
+def test_the_store_keeps_one_page_per_donor_even_past_the_index_check() -> None:
+    w = World()
+    first = w.start(handle="ana")
+    second = replace(first, slug="spring--ana-two", supporter=replace(first.supporter, handle="ana-two"))
+    with pytest.raises(Conflict) as raced:  # what a start that read the index before the first wrote meets
+        w.pages.create(second)
+    assert raced.value.code == "supporter_page_exists" and "spring--ana-two" not in w.pages.pages

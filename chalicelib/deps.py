@@ -104,7 +104,8 @@ def page_service() -> PageService:
     s = settings()
     return PageService(page_store(), s.stripe_publishable_key,
                        visits=VisitRepository(s.counter_shards), donors=DonorGivingReader(),
-                       committees=committees(), tokens=tokens, ab_min_sample=s.ab_min_sample)
+                       committees=committees(), tokens=tokens, ab_min_sample=s.ab_min_sample,
+                       followers=lambda page, by: supporters().follow(page, by))
 
 
 @lru_cache(maxsize=1)

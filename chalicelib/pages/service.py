@@ -104,6 +104,9 @@ class PageService:
     # Built on first use: a stage without TOKEN_SECRET still serves pages (with their own ladders).
     tokens: Callable[[], TokenReader] | None = None
     ab_min_sample: int = 1000
+    # Called with a campaign page after each organizer's change (pages/supporters.py `follow`:
+    # its supporters' pages take the fields they inherit).
+    followers: Callable[[Page, str], object] | None = None
 
     def __post_init__(self) -> None:
         self._allocation_stats: dict[str, tuple[float, dict[str, ArmStats]]] = {}
@@ -138,9 +141,12 @@ class PageService:
             if {"election", "elections", "committee_id"} & fields.keys():
                 self._check_elections(replace(page, **fields))
             try:
-                return self.store.update(slug, page.version, fields, now, entry)
+                updated = self.store.update(slug, page.version, fields, now, entry)
             except StalePage:
                 continue
+            if self.followers is not None and updated.supporter is None:
+                self.followers(updated, changed_by)  # its supporters' pages inherit the change
+            return updated
         raise ProviderUnavailable("try_again", "The page changed while saving; please try again.")
 
     def _check_elections(self, page: Page) -> None:

@@ -22,14 +22,18 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 from typing import Any, Protocol
 
+from chalicelib import logs
 from chalicelib.errors import Conflict, InvalidInput, NotFound
 from chalicelib.giving.model import control_character, donor_id_for
 from chalicelib.pages.history import HistoryEntry
-from chalicelib.pages.model import DECLINED, LIVE, PENDING, Page, PageTotals, Supporter
+from chalicelib.pages.model import DECLINED, LIVE, PENDING, Page, PageTotals, Supporter, isoformat_utc
 from chalicelib.pages.service import StalePage
 from chalicelib.tokens import SUPPORT
 
 SEPARATOR = "--"
+# What a supporter's page takes from its campaign page, at its start and after each change.
+INHERITED = ("deadline", "deadlines", "deadline_extended", "election", "elections", "committee_id",
+             "ask_amounts_cents", "headline", "body", "closed_reason")
 HANDLE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{1,28}[a-z0-9])$")
 MAX_SLUG = 64
 MAX_NOTE = 500
@@ -202,6 +206,28 @@ class SupporterService:
         return page
 
     # --- organizers -------------------------------------------------------------------------
+    def follow(self, parent: Page, changed_by: str) -> int:
+        """Give each supporter's page under `parent` the fields it inherits, as `parent` has them
+        now (after an organizer's change); a page already in step is not written. A page that
+        cannot be written now is logged and caught up by the campaign page's next change, which
+        copies every inherited field. Returns how many pages changed."""
+        changed = 0
+        for child in self.store.children(parent.slug):
+            fields = {f: getattr(parent, f) for f in INHERITED if getattr(child, f) != getattr(parent, f)}
+            if not fields:
+                continue
+            now = self.clock()
+            entry = HistoryEntry(child.slug, child.version + 1, "inherited", now, changed_by,
+                                 {f: {"from": _wire(getattr(child, f)), "to": _wire(v)}
+                                  for f, v in fields.items() if f in ("deadline", "deadlines")})
+            try:
+                self.store.update(child.slug, child.version, fields, now, entry)
+                changed += 1
+            except Exception as exc:  # the next change of the campaign page catches it up
+                logs.warning("supporter page not caught up", slug=child.slug, error=type(exc).__name__)
+        return changed
+
+
     def decide(self, slug: str, approve: bool, by: str) -> Page:
         """Approve (live) or decline a pending supporter page, once: 404 for a page that is not a
         supporter's, 409 `not_pending` once decided."""
@@ -252,6 +278,14 @@ class SupporterService:
         totals = self.store.totals_of(p.slug for p in children)
         return {p.supporter.owner_id for p in children
                 if p.supporter is not None and totals.get(p.slug, PageTotals()).contribution_count > 0}
+
+
+def _wire(value: object) -> object:
+    if isinstance(value, datetime):
+        return isoformat_utc(value)
+    if isinstance(value, list):
+        return [_wire(v) for v in value]
+    return value
 
 
 def _row(rank: int, page: Page, totals: PageTotals) -> dict[str, object]:

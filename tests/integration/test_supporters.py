@@ -121,6 +121,10 @@ def test_the_json_api_refuses_bad_input_and_a_campaign_may_skip_approval(api) ->
         "token": token, "handle": "ben-raises", "goal_cents": 20_000, "display_name": "Ben"})
     assert status == 201 and started["status"] == "live", started
     assert api.client.http.get(started["url"]).status_code == 200
+    # The campaign page's later changes reach it: it inherits its ladder and deadlines.
+    assert api.call("PUT", f"/api/admin/pages/{campaign}", {"ask_amounts_cents": [1500, 5000]},
+                    staff(ORGANIZER_KEY))[0] == 200
+    assert api.public(started["slug"])["ask_amounts_cents"] == [1500, 5000]
     assert board(api, campaign, "?status=live")["supporters"][0]["handle"] == "ben-raises"
     assert board(api, campaign, "?status=pending")["supporters"] == []
     assert api.call("GET", f"/api/admin/pages/{campaign}/supporters?limit=0",

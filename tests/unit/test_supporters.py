@@ -225,3 +225,20 @@ def test_the_store_keeps_one_page_per_donor_even_past_the_index_check() -> None:
     with pytest.raises(Conflict) as raced:  # what a start that read the index before the first wrote meets
         w.pages.create(second)
     assert raced.value.code == "supporter_page_exists" and "spring--ana-two" not in w.pages.pages
+
+
+def test_a_change_of_the_campaign_page_reaches_its_supporters_pages() -> None:
+    from chalicelib.pages.input import PageUpdate
+
+    w = World(supporters_auto_approve=True)
+    child = w.start()
+    pages = PageService(w.pages, "pk_test_x", clock=w.clock, followers=w.service.follow)
+    later = T0 + timedelta(days=500)
+    pages.update("spring", PageUpdate.model_validate({
+        "deadlines": [later.isoformat()], "ask_amounts_cents": [2000, 4000], "goal_cents": 9_999_999}),
+        changed_by="Olive")
+    followed = w.pages.pages[child.slug]
+    assert followed.deadlines == [later] and followed.ask_amounts_cents == [2000, 4000]
+    assert followed.goal_cents == 50_000 and followed.supporter == child.supporter  # their own stay
+    assert followed.version == child.version + 1
+    assert w.service.follow(w.pages.pages["spring"], "Olive") == 0  # in step: nothing written

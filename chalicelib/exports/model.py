@@ -110,6 +110,12 @@ class DonationFacts:
     redesignated_cents: int = 0
     redesignated_to: str | None = None
     redesignated_on: date | None = None
+    # A confirmed reattribution of part of the gift to another holder of the card account: the
+    # amount, that person as they confirmed (and their donor id), and the committee's local day.
+    reattributed_cents: int = 0
+    reattributed_to: DonorFacts | None = None
+    reattributed_donor_id: str | None = None
+    reattributed_on: date | None = None
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,10 @@ Each movement becomes one transaction under an id derived from our own ids, so e
 - a standing presumptive redesignation (part of the gift counted for the next election, on the
   committee's local day `redesignated_on`): a `Redesignation`, whose memo entries the report of
   that day carries (`REDESIGNATION TO GENERAL` / `REDESIGNATION FROM PRIMARY`);
+- a confirmed reattribution (part of the gift attributed to another holder of the card account,
+  on the committee's local day `reattributed_on`): a `Reattribution`, whose memo entries the
+  report of that day carries (`REATTRIBUTION TO …` / `REATTRIBUTION FROM …`); from that day the
+  amount counts in the other person's aggregate, not the donor's;
 - a best-efforts answer (employer and occupation received after the gift, on the committee's
   local day `best_efforts_answered_on`): a `BestEffortsAnswer`, which the report of the answer's
   day carries as a memo entry when the gift was in an earlier report.
@@ -23,6 +27,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Iterator
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 from typing import Protocol, get_args
 from zoneinfo import ZoneInfo
@@ -38,6 +43,7 @@ from chalicelib.filing.model import (
     FilingCommittee,
     Organization,
     ProcessingFee,
+    Reattribution,
     Receipt,
     ReceiptMethod,
     Redesignation,
@@ -71,6 +77,7 @@ def transactions(committee: FilingCommittee, ledger: Ledger, first_day: date,
     start, end = day_start(committee, first_day), day_start(committee, last_day + timedelta(days=1))
     totals: dict[tuple[str, date], int] = defaultdict(int)
     excess_left: dict[str, int] = {}
+    waiting: Waiting = []  # reattributions, placed in the ledger on the day they were made
     out: list[Transaction] = []
     for chunk in chunks(ledger.movements(committee.fec_id, start, end), DONATIONS_PER_READ):
         donations = ledger.donations({m.donation_id for m in chunk})
@@ -80,10 +87,35 @@ def transactions(committee: FilingCommittee, ledger: Ledger, first_day: date,
                 raise DonationMissing("donation_missing", f"Movement {movement.movement_id} has no "
                                       f"donation {movement.donation_id}.")
             day = committee.local_date(movement.occurred_at)
+            out.extend(_moved(waiting, totals, before=day))
             period = (movement.donor_id, committee.aggregation_start(day))
             totals[period] += movement.amount_cents
-            out.extend(_transactions(committee, movement, donation, day, totals[period], excess_left))
+            for txn in _transactions(committee, movement, donation, day, totals[period], excess_left):
+                if isinstance(txn, Reattribution) and donation.reattributed_donor_id:
+                    waiting.append((txn, period, (donation.reattributed_donor_id, period[1])))
+                else:
+                    out.append(txn)
+    out.extend(_moved(waiting, totals, before=None))
     return out
+
+
+Waiting = list[tuple[Reattribution, tuple[str, date], tuple[str, date]]]
+
+
+def _moved(waiting: Waiting, totals: dict[tuple[str, date], int], before: date | None) -> list[Transaction]:
+    """The reattributions made before the local day `before` (all of them when None), in the
+    order made: from then the amount leaves the donor's aggregate and joins the other person's
+    (in the gift's aggregation period), and each memo carries both aggregates after the move."""
+    due = sorted((w for w in waiting if before is None or w[0].date < before), key=lambda w: w[0].date)
+    done: list[Transaction] = []
+    for entry in due:
+        waiting.remove(entry)
+        txn, theirs_from, theirs_to = entry
+        totals[theirs_from] -= txn.amount_cents
+        totals[theirs_to] += txn.amount_cents
+        done.append(replace(txn, from_aggregate_cents=totals[theirs_from],
+                            to_aggregate_cents=totals[theirs_to]))
+    return done
 
 
 def _transactions(committee: FilingCommittee, movement: LedgerMovement, donation: DonationFacts,
@@ -102,6 +134,10 @@ def _transactions(committee: FilingCommittee, movement: LedgerMovement, donation
             yield Redesignation(transaction_id("SA", f"{movement.donation_id}#redesignation"),
                                 donation.redesignated_on, receipt, donation.redesignated_cents,
                                 election, donation.redesignated_to)
+        if donation.reattributed_cents and donation.reattributed_to and donation.reattributed_on:
+            yield Reattribution(transaction_id("SA", f"{movement.donation_id}#reattribution"),
+                                donation.reattributed_on, receipt, donation.reattributed_cents,
+                                contributor(donation.reattributed_to), aggregate, 0)
         answered = donation.best_efforts_answered_on
         if answered is not None:  # the donor's facts hold the answer (see compliance.best_efforts)
             yield BestEffortsAnswer(transaction_id("SA", f"{movement.donation_id}#best_efforts"),

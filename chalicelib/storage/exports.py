@@ -43,6 +43,8 @@ _DONATION_FIELDS = (
     "best_efforts_answered_on", "excess_refund_cents", "channel", "in_kind_description", "conduit",
     "reference", "deposit_batch",
     "redesignated_cents", "redesignated_to", "redesignated_on", "redesignation_status",
+    "reattribution_status", "reattribution_cents", "reattributed_to", "reattributed_donor_id",
+    "reattributed_on",
 )
 
 
@@ -222,7 +224,22 @@ def _donation(item: DonationModel) -> DonationFacts:
         deposit_batch=item.deposit_batch,
         # Only a redesignation that stands is reported (one the donor had refunded is a refund).
         **(_redesignation(item) if item.redesignation_status == "presumed" else {}),
+        # Only a reattribution both people confirmed is reported.
+        **(_reattribution(item) if item.reattribution_status == "confirmed" else {}),
     )
+
+
+def _reattribution(item: DonationModel) -> dict[str, Any]:
+    to = dict(item.reattributed_to or {})
+    return {"reattributed_cents": int(item.reattribution_cents or 0),
+            "reattributed_to": DonorFacts(
+                first_name=to.get("first_name", ""), last_name=to.get("last_name", ""),
+                email=to.get("email", ""), address_line1=to.get("address_line1", ""),
+                address_line2=to.get("address_line2"), city=to.get("city", ""),
+                state=to.get("state", ""), zip=to.get("zip", ""), employer=to.get("employer"),
+                occupation=to.get("occupation")),
+            "reattributed_donor_id": item.reattributed_donor_id,
+            "reattributed_on": date.fromisoformat(item.reattributed_on) if item.reattributed_on else None}
 
 
 def _redesignation(item: DonationModel) -> dict[str, Any]:

@@ -109,6 +109,25 @@ def test_a_period_off_the_calendar_is_400_and_writes_nothing(api: Any) -> None:
         assert status == 404, answer
 
 
+def reattributed(donation_id: str, cents: int, to: str, on: str) -> None:
+    """A reattribution both people confirmed (compliance/reattribution.py), as the donation
+    records it. Written here directly: the links that make one need an election still ahead
+    (tests/integration/test_reattribution.py walks them), and this quarter's are held."""
+    from chalicelib.storage.models import DonationModel
+
+    person = donor(to)
+    a = person["address"]
+    m = DonationModel
+    DonationModel(donation_id).update(actions=[
+        m.reattribution_status.set("confirmed"), m.reattribution_cents.set(cents),
+        m.reattributed_donor_id.set(f"dnr_{to.lower()}"), m.reattributed_on.set(on),
+        m.reattributed_to.set({"first_name": person["first_name"], "last_name": person["last_name"],
+                               "email": person["email"], "address_line1": a["line1"],
+                               "address_line2": a.get("line2"), "city": a["city"], "state": a["state"],
+                               "zip": a["zip"], "employer": person["employer"],
+                               "occupation": person["occupation"]})])
+
+
 def test_a_quarter_built_reviewed_finalized_downloaded_and_amended(api: Any) -> None:
     # Gifts are designated when made, from the calendar as it is then: its elections (held by
     # the time this test runs) are entered after the quarter's gifts.
@@ -120,6 +139,7 @@ def test_a_quarter_built_reviewed_finalized_downloaded_and_amended(api: Any) -> 
     campaign.give(bo, 5_000, "2026-05-15")  # unitemized
     gift = campaign.give(gil, 40_000, "2026-05-22")
     campaign.refund(gift, 10_000, "2026-05-25")  # a partial refund
+    reattributed(gift["donation_id"], 10_000, "Hal", "2026-05-26")  # $100 of Gil's is Hal's
     charged_back = campaign.give(jo, 30_000, "2026-05-27")
     # Over the limit once paid (the limit was lowered after intake): the excess is refunded.
     over = campaign.start(ivy, 30_000)
@@ -142,7 +162,8 @@ def test_a_quarter_built_reviewed_finalized_downloaded_and_amended(api: Any) -> 
     assert lines["L11aii_individuals_unitemized_period"] == 100.00
     assert lines["L20a_refunds_to_individuals_period"] == 200.00  # Gil's 100, Ivy's excess 100
     assert lines["L27_cash_on_hand_at_close_period"] == 5_850.00  # 5,000 + the ledger's net
-    assert draft["counts"] == {"SA11AI": 5, "SB20A": 2, "SA11AII": 2}
+    # The reattribution's two memo rows are itemized and count in no line.
+    assert draft["counts"] == {"SA11AI": 7, "SB20A": 2, "SA11AII": 2}
     assert draft["errors"] == [] and draft["warnings"] == [], draft
 
     status, answer = api.call("GET", f"/api/admin/reports/{report_id}/file", headers=staff(FINANCE_KEY))
@@ -173,8 +194,20 @@ def test_a_quarter_built_reviewed_finalized_downloaded_and_amended(api: Any) -> 
         assert not errors, (row["transaction_type_identifier"], [e.message for e in errors])
     parsed = fecfile.loads(text)
     assert parsed["filing"]["col_a_cash_on_hand_close_of_period"] == 5_850.00
-    assert [r["contribution_amount"] for r in parsed["itemizations"]["Schedule A"]] == [
+    schedule_a = parsed["itemizations"]["Schedule A"]
+    assert [r["contribution_amount"] for r in schedule_a if not r.get("memo_code")] == [
         100.0, 400.0, 300.0, 300.0, -300.0]
+    by_tag = {r.get("reattribution_redesignation_tag"): r for r in rows}
+    gil = by_tag["REATTRIBUTED"]
+    assert gil["transaction_id"] == transaction_id("SA", gift["donation_id"])
+    out, into = by_tag["REATTRIBUTION_FROM"], by_tag["REATTRIBUTION_TO"]
+    # Gil's aggregate after the move (400 - the refund's 100 - Hal's 100), Hal's is the 100.
+    assert (out["contribution_amount"], out["contribution_aggregate"], out["memo_code"]) == \
+        (-100.0, 200.0, True)
+    assert (into["contribution_amount"], into["contribution_aggregate"], into["contributor_first_name"],
+            into["memo_code"]) == (100.0, 100.0, "Hal", True)
+    assert out["back_reference_tran_id_number"] == gil["transaction_id"]
+    assert into["back_reference_tran_id_number"] == gil["transaction_id"]
     refunds = {r["expenditure_purpose_descrip"]: r["expenditure_amount"]
                for r in parsed["itemizations"]["Schedule B"]}
     assert refunds == {"Refund of contribution": 100.0, "Refund of excess contribution": 100.0}

@@ -305,6 +305,34 @@ def test_a_pac_files_form_3x_aggregating_by_calendar_year() -> None:
     assert view["counts"]["SB28A"] == 1 and view["counts"]["SA11AI"] == 1
 
 
+def test_a_reattribution_reaches_the_report_as_its_memo_entries_with_each_persons_aggregate() -> None:
+    movements = [gift(1, "kim", 400_000, "2026-06-01T17:00"),  # $500 over the primary's limit
+                 gift(2, "lee", 10_000, "2026-06-02T17:00")]  # the other card holder gave $100 too
+    service, _, ledger, files = build(movements=movements)
+    ledger.donations_by_id["don_1"] = replace(
+        ledger.donations_by_id["don_1"], reattributed_cents=50_000, reattributed_to=donor_facts("lee"),
+        reattributed_donor_id="dnr_lee", reattributed_on=D("2026-06-03"))
+    view = built(service)
+    assert view["errors"] == [] and line(view, "11ai") == 4_000.00  # memos count in no line
+    assert line(view, "11aii") == 100.00  # Lee's own $100 came before the move: unitemized
+    final = service.finalize(view["report_id"], DANA, D("2026-07-10"))
+    records = [json.loads(r) for r in files.read(final.files["jsonl"]).decode().splitlines()]
+    by_tag = {r.get("reattribution_redesignation_tag"): r for r in records[1:]}
+    assert by_tag["REATTRIBUTED"]["transaction_id"] == transaction_id("SA", "don_1")
+    out, into = by_tag["REATTRIBUTION_FROM"], by_tag["REATTRIBUTION_TO"]
+    assert (out["contribution_amount"], out["contribution_aggregate"], out["memo_text_description"]) == \
+        (-500.0, 3_500.0, "REATTRIBUTION TO LEE NUNEZ")
+    assert (into["contribution_amount"], into["contributor_first_name"], into["memo_text_description"]) == \
+        (500.0, "Lee", "REATTRIBUTION FROM KIM NUNEZ")
+    assert into["contribution_aggregate"] == 600.0  # Lee's after the move: their $100 and the $500
+    assert out["memo_code"] is True and into["memo_code"] is True
+    assert into["back_reference_tran_id_number"] == by_tag["REATTRIBUTED"]["transaction_id"]
+    header = {"record_type": "HDR", "ef_type": "FEC", "fec_version": "8.4", "soft_name": "Groundswell",
+              "soft_ver": "1.0", "hdrcomment": "F3 Q2 2026-05-14 to 2026-06-30"}
+    parsed = assert_fec_round_trip([header, *records], files.read(final.files["fec"]).decode())
+    assert len(parsed["itemizations"]["Schedule A"]) == 3
+
+
 def test_a_presumptive_redesignation_reaches_the_report_as_its_memo_entries() -> None:
     movements = [gift(1, "kim", 400_000, "2026-06-01T17:00")]  # $500 over the primary's limit
     service, _, ledger, files = build(movements=movements)

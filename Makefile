@@ -63,3 +63,15 @@ fuzz: $(STAMP)
 
 openapi: $(STAMP)
 	$(BIN)/python -m devtools.openapi
+
+# The donor side's message catalogs (docs/i18n.md): extract every marked string, merge it into
+# each language's .po (translate what comes out empty or fuzzy), compile the .mo the code reads.
+# Babel is a build tool only (requirements-dev.txt); at run time the stdlib's gettext reads the .mo.
+.PHONY: messages
+LOCALE_DIR := chalicelib/locale
+
+messages: $(STAMP)
+	$(BIN)/pybabel extract -F babel.cfg --no-location --sort-output --no-wrap \
+		--project=groundswell --copyright-holder=groundswell -o $(LOCALE_DIR)/messages.pot .
+	$(BIN)/pybabel update -i $(LOCALE_DIR)/messages.pot -d $(LOCALE_DIR) -D messages --no-wrap --ignore-obsolete
+	$(BIN)/pybabel compile -d $(LOCALE_DIR) -D messages --statistics

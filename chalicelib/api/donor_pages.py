@@ -6,6 +6,7 @@ import re
 from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from chalice.app import Blueprint, Response
 
@@ -48,8 +49,17 @@ def donate(slug: str) -> Response:
     visit = visitors.visit(request, audience.bucket)
     page, view = deps.page_service().view(slug, visit)
     html = render_donate(page, view, settings().stripe_js_url, visit.amount_cents,
-                         committee_type=deps.committee_service().get(page.committee_id).type)
+                         committee_type=deps.committee_service().get(page.committee_id).type,
+                         locale=language(request, page.locale))
     return _html(html, headers=audience.headers)
+
+
+def language(request: Any, default: str) -> str:
+    """A donor page's language: `?lang=es|en` overrides the page's (or person's) `default`;
+    any other value is ignored (docs/i18n.md)."""
+    from chalicelib.i18n import pick
+
+    return pick((request.query_params or {}).get("lang"), default)
 
 
 @donor_pages.route("/embed/{slug}", methods=["GET"])
@@ -67,7 +77,7 @@ def embed(slug: str) -> Response:
     page, view = deps.page_service().view(slug, visit)
     html = render_donate(page, view, settings().stripe_js_url, visit.amount_cents,
                          committee_type=deps.committee_service().get(page.committee_id).type,
-                         embed_origins=page.embed_origins or None)
+                         embed_origins=page.embed_origins or None, locale=language(request, page.locale))
     return _html(html, headers={**audience.headers, **frame_headers(page.embed_origins)})
 
 

@@ -8,6 +8,11 @@
   var slug = form.dataset.slug;
   var base = "/api/pages/" + encodeURIComponent(slug);
   var refcode = new URLSearchParams(window.location.search).get("refcode");
+  // What the script says, in the page's language (the template's catalog, docs/i18n.md).
+  var t = JSON.parse(document.getElementById("donate-messages").textContent);
+  var say = function (message, values) {
+    return message.replace(/\{(\w+)\}/g, function (all, key) { return key in values ? values[key] : all; });
+  };
 
   // The page is cached at the edge, so it counts its visitor itself: once per visitor, page,
   // experiment and refcode (the server counts each once however often it is told).
@@ -27,7 +32,8 @@
     fetch(base + "/progress").then(function (r) { return r.json(); }).then(function (p) {
       raised.textContent = "$" + (p.raised_cents / 100).toLocaleString("en-US", {
         minimumFractionDigits: p.raised_cents % 100 ? 2 : 0, maximumFractionDigits: 2 });
-      count.textContent = p.contribution_count + " contributions";
+      count.textContent = say(p.contribution_count === 1 ? t.contribution_one : t.contribution_other,
+        { count: p.contribution_count });
       meter.setAttribute("aria-valuenow", p.raised_cents);
       bar.style.width = Math.min(100, 100 * p.raised_cents / (p.goal_cents || 1)) + "%";
     }).catch(function () { /* the next poll tries again */ });
@@ -51,7 +57,7 @@
       fetch(base + "/progress").then(function (r) { return r.json(); }).then(function (page) {
         if (page.status === "open" && page.seconds_remaining > 0) {
           total = page.seconds_remaining; t0 = performance.now();
-          document.getElementById("deadline").textContent = "Deadline: " + new Date(page.deadline).toUTCString();
+          document.getElementById("deadline").textContent = say(t.deadline, { when: new Date(page.deadline).toUTCString() });
           tick();
         } else { closePage(); }
       }).catch(function () { setTimeout(tick, 5000); });
@@ -130,7 +136,7 @@
   }
   function refreshSubmit() {
     var cents = amountCents();
-    document.getElementById("submit-amount").textContent = cents ? dollars(cents) + (recurring.checked ? " monthly" : "") : "";
+    document.getElementById("submit-amount").textContent = cents ? dollars(cents) + (recurring.checked ? " " + t.monthly : "") : "";
     // What the wallet sheet shows; a saved or monthly card is set up for later charges, as the
     // PaymentIntent intake creates is.
     var later = recurring.checked || checked("save_payment_method");
@@ -182,11 +188,14 @@
     Object.keys(fields).forEach(function (path) {
       var target = form.querySelector('[data-field="' + path + '"]') ||
         form.querySelector('[data-field="' + path.split(".")[0] + '"]');
-      if (target) target.textContent = fields[path]; else unplaced.push(fields[path]);
+      // The server's messages are English; another language shows its own for the field.
+      var message = t.translate_errors ? (t.fields[path] || t.fields[path.split(".")[0]] || t.check_fields) : fields[path];
+      if (target) target.textContent = message; else unplaced.push(message);
       var input = fieldFor(path);
       if (input && input.setAttribute) { input.setAttribute("aria-invalid", "true"); first = first || input; }
     });
-    formError.textContent = error.message + (unplaced.length ? " " + unplaced.join(" ") : "");
+    var summary = t.translate_errors && !error.local ? (Object.keys(fields).length ? t.check_fields : t.something_wrong) : error.message;
+    formError.textContent = summary + (unplaced.length ? " " + unplaced.join(" ") : "");
     formError.hidden = false;
     (first || formError).focus();
   }
@@ -250,7 +259,7 @@
     return startDonation(payload, 0).then(function (result) {
       wait.hidden = true;
       if (!result.ok) {
-        var error = result.body.error || { message: "Something went wrong." };
+        var error = result.body.error || { message: t.something_wrong, local: true };
         if (error.attestations_refused) attestationsRefused = error.attestations_refused;
         showErrors(error);
         return false;
@@ -277,8 +286,7 @@
         if (outcome.paymentIntent) {  // framed: say so here and tell the parent
           var status = outcome.paymentIntent.status === "processing" ? "processing" : "succeeded";
           var done = document.getElementById("embed-done");
-          done.textContent = status === "processing" ? "Thank you! Your payment is processing." :
-            "Thank you! Your contribution is in. A receipt is on its way to your email.";
+          done.textContent = status === "processing" ? t.processing : t.succeeded;
           done.hidden = false;
           tellParent({ type: "groundswell:donation", status: status, donation_id: donation.donation_id,
                        amount_cents: donation.amount_cents });
@@ -287,7 +295,7 @@
       });
     }).catch(function () {
       wait.hidden = true;
-      showErrors({ message: "We could not reach the server. Check your connection and try again." });
+      showErrors({ message: t.unreachable, local: true });
       return false;
     });
   }

@@ -53,13 +53,20 @@ def needs_best_efforts(donor: DonorSnapshot) -> bool:
     return is_placeholder(donor.employer) or is_placeholder(donor.occupation)
 
 
-def law_notice(committee_type: str) -> str:
+def law_notice(committee_type: str, locale: str = "en") -> str:
     """What the law asks of the committee, as the request email and the donation page say it: a
-    candidate's committee aggregates by election cycle, a PAC by calendar year (11 CFR 104.7)."""
-    period = "a calendar year" if committee_type == "pac" else "an election cycle"
-    return ("Federal law requires us to use our best efforts to collect and report the name, "
-            "mailing address, occupation and name of employer of individuals whose contributions "
-            f"exceed $200 in {period}.")
+    candidate's committee aggregates by election cycle, a PAC by calendar year (11 CFR 104.7).
+    In the donor's `locale` (the Spanish beside the English in docs/i18n.md)."""
+    from chalicelib.i18n import translations
+
+    _ = translations(locale).gettext
+    if committee_type == "pac":
+        return _("Federal law requires us to use our best efforts to collect and report the name, "
+                 "mailing address, occupation and name of employer of individuals whose "
+                 "contributions exceed $200 in a calendar year.")
+    return _("Federal law requires us to use our best efforts to collect and report the name, "
+             "mailing address, occupation and name of employer of individuals whose "
+             "contributions exceed $200 in an election cycle.")
 
 
 BEST_EFFORTS_KIND = "best_efforts_request"  # the outbox kind of the request (transactional mail)

@@ -58,7 +58,7 @@ def page_body(data: dict[str, list[str]], *, creating: bool,
     body: dict[str, Any] = {"title": get("title"), "headline": get("headline"), "body": get("body"),
                             "election": get("election"), "committee_id": get("committee_id"),
                             "elections": [code for code in re.split(r"[\s,;]+", get("elections")) if code],
-                            "auto_allocate": get("auto_allocate") == "on"}
+                            "auto_allocate": get("auto_allocate") == "on", "locale": get("locale") or "en"}
     if creating:
         body["slug"] = get("slug")
     asks = _ladder(get("asks"), "asks", errors)
@@ -144,7 +144,7 @@ def page_values(page: Page | None, now: datetime, zone: str = "UTC") -> dict[str
         "deadline": local_input(page.current_deadline(now), zone),
         "deadlines": "\n".join(local_input(d, zone) for d in page.schedule if d > page.current_deadline(now)),
         "election": page.election, "elections": " ".join(page.elections), "committee_id": page.committee_id,
-        "auto_allocate": "on" if page.auto_allocate else "",
+        "auto_allocate": "on" if page.auto_allocate else "", "locale": page.locale,
     }
     for i, v in enumerate(page.variants):
         values.update({f"v{i}_id": v.id, f"v{i}_headline": v.headline, f"v{i}_body": v.body,

@@ -105,7 +105,8 @@ def preview_html(query: Mapping[str, str], now: datetime) -> tuple[str, int]:
     except InvalidInput as err:
         return render_page("console/preview_invalid.html", problems=err.fields or {"form": err.message}), 200
     return render_donate(page, deps.page_service().preview(page), "", None, preview=True,
-                         committee_type=deps.committees().get(page.committee_id).type), 200
+                         committee_type=deps.committees().get(page.committee_id).type,
+                         locale=page.locale), 200
 
 
 _LINE = re.compile(r"^L(\d+)([a-z]*)_(.*)_(period|ytd)$")

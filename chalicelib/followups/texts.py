@@ -12,20 +12,27 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from chalicelib.i18n import N_
+
 # --- consent: what the donor or supporter agreed to, word for word ------------------------------
 # Bump the version whenever the wording changes: each consent record keeps the version it was
 # given under, so what a person saw can always be shown again.
 DISCLOSURE_VERSION = "sms-2026-12-01"
-FREQUENCY = "up to 4 msgs/month, plus reminders of events you RSVP to"
+FREQUENCY = N_("up to 4 msgs/month, plus reminders of events you RSVP to")
 
 
-def disclosure(committee_name: str, version: str = DISCLOSURE_VERSION) -> str:
-    """The text next to the `sms_opt_in` box (one version today)."""
+def disclosure(committee_name: str, version: str = DISCLOSURE_VERSION, locale: str = "en") -> str:
+    """The text next to the `sms_opt_in` box (one version today), in the page's `locale` (the
+    same consent in Spanish; docs/i18n.md shows both). The keywords stay STOP and HELP."""
+    from chalicelib.i18n import translations
+
     if version != DISCLOSURE_VERSION:
         raise KeyError(version)
-    return (f"Text me about {committee_name}'s events and ways to help ({FREQUENCY}). "
-            "Msg & data rates may apply. Reply STOP to stop, HELP for help. "
-            "Consent is not a condition of giving.")
+    _ = translations(locale).gettext
+    return _("Text me about {committee}'s events and ways to help ({frequency}). "
+             "Msg & data rates may apply. Reply STOP to stop, HELP for help. "
+             "Consent is not a condition of giving.").format(committee=committee_name,
+                                                               frequency=_(FREQUENCY))
 
 
 def normalize_phone(raw: str) -> str:

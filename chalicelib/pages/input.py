@@ -18,6 +18,7 @@ from pydantic import (
 
 from chalicelib.compliance.elections import ELECTION_CODE
 from chalicelib.giving.intake import MIN_DONATION_CENTS
+from chalicelib.i18n import Locale
 from chalicelib.pages.model import CONTROL, embed_origin
 
 Slug = Annotated[str, Field(pattern=r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")]
@@ -139,6 +140,8 @@ class PageCreate(_PageFields):
     # Other sites' origins allowed to frame /embed/{slug} (https; http only for localhost).
     embed_origins: Annotated[list[Annotated[str, Field(max_length=200)]],
                              Field(max_length=MAX_EMBED_ORIGINS)] = []
+    # The page's language (docs/i18n.md); a visitor's `?lang=` overrides it.
+    locale: Locale = "en"
 
     @field_validator("deadlines")
     @classmethod
@@ -162,6 +165,7 @@ class PageUpdate(_PageFields):
     supporters_auto_approve: StrictBool | None = None
     embed_origins: Annotated[list[Annotated[str, Field(max_length=200)]],
                              Field(max_length=MAX_EMBED_ORIGINS)] | None = None
+    locale: Locale | None = None
     election: str | None = None
     elections: Annotated[list[str], Field(max_length=MAX_ELECTIONS)] | None = None
     committee_id: Annotated[str, Field(pattern=r"^C\d{8}$")] | None = None

@@ -133,6 +133,8 @@ class Page:
     auto_allocate: bool = False
     # The origins of other sites allowed to show this page's form in a frame (/embed/{slug}).
     embed_origins: list[str] = field(default_factory=list)
+    # The language the page speaks (chalicelib/i18n.py); a visitor's `?lang=` overrides it.
+    locale: str = "en"
     # Why the page was closed before its deadline (`election_forgone`: every election it offered
     # is one the candidate no longer takes part in); None while it runs to its deadline.
     closed_reason: str | None = None
@@ -217,6 +219,7 @@ class Page:
             "variants": [v.view() for v in self.variants],
             "auto_allocate": self.auto_allocate,
             "embed_origins": list(self.embed_origins),
+            "locale": self.locale,
             "closed_reason": self.closed_reason,
             "supporters_auto_approve": self.supporters_auto_approve,
             "supporter": self.supporter_view(),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
 
@@ -13,10 +13,16 @@ from chalicelib.pages.model import Page
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 
 
-@lru_cache(maxsize=1)
-def _env() -> Environment:
-    env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]))
-    env.globals["money"] = money
+@lru_cache(maxsize=2)
+def _env(locale: str = "en") -> Environment:
+    """One environment per locale (chalicelib/i18n.py), its `{% trans %}` and `_()` reading that
+    locale's catalog; `<html lang>` is the `locale` global."""
+    from chalicelib import i18n
+
+    env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]),
+                      extensions=["jinja2.ext.i18n"])
+    env.install_gettext_translations(i18n.translations(locale), newstyle=True)  # type: ignore[attr-defined]
+    env.globals.update(money=money, locale=locale)
     return env
 
 
@@ -28,26 +34,26 @@ def money(cents: int) -> str:
 
 def render_donate(page: Page, view: dict, stripe_js_url: str, preselect_cents: int | None,
                   preview: bool = False, committee_type: str = "candidate",
-                  embed_origins: list[str] | None = None) -> str:
+                  embed_origins: list[str] | None = None, locale: str = "en") -> str:
     """The donation page as `view` (the visitor's variant and ladder) shows it; the countdown
     starts from the server's `seconds_remaining`, never from the donor's clock. A `preview` (the
     console's editor) has no scripts: nothing to pay with, nothing to load. The best-efforts
-    notice states the law for the committee's type."""
+    notice states the law for the committee's type. All in `locale` (chalicelib/i18n.py)."""
+    from chalicelib import i18n
     from chalicelib.compliance.best_efforts import law_notice
     from chalicelib.followups.texts import DISCLOSURE_VERSION, disclosure
 
     goal = int(view["goal_cents"]) or 1
     percent = min(100, round(100 * int(view["raised_cents"]) / goal, 1))
     deadline = datetime.fromisoformat(str(view["deadline"]).replace("Z", "+00:00"))
-    deadline_text = deadline.astimezone(timezone.utc).strftime("%B %-d, %Y at %-I:%M %p UTC")
     variant = view.get("variant") or {}
-    return _env().get_template("donate.html").render(
+    return _env(locale).get_template("donate.html").render(
         page=page, view=view, percent=percent, stripe_js_url=stripe_js_url,
-        preselect=preselect_cents or 0, deadline_text=deadline_text,
+        preselect=preselect_cents or 0, deadline_text=i18n.moment(locale, deadline),
         remaining_text=remaining(int(view["seconds_remaining"])),
         variant_id=variant.get("id") or "",  # the control too: its conversions count
-        preview=preview, best_efforts_law=law_notice(committee_type),
-        sms_disclosure=disclosure(str(view.get("paid_for_by") or page.title)),
+        preview=preview, best_efforts_law=law_notice(committee_type, locale),
+        sms_disclosure=disclosure(str(view.get("paid_for_by") or page.title), locale=locale),
         sms_version=DISCLOSURE_VERSION,
         # Framed by another site (/embed/{slug}): the origins its script may tell of the gift.
         embed_origins=" ".join(embed_origins) if embed_origins else "",

@@ -80,6 +80,8 @@ class PageModel(Model):
     auto_allocate = BooleanAttribute(default=False)
     # Other sites' origins allowed to frame the page's form (/embed/{slug}); absent: none.
     embed_origins = ListAttribute(of=UnicodeAttribute, null=True)
+    # The page's language (`en`, `es`); absent: English.
+    locale = UnicodeAttribute(null=True)
     # Why the page closed before its deadline (`election_forgone`); absent while it runs.
     closed_reason = UnicodeAttribute(null=True)
     # Optimistic lock: each update (and its history item) requires the version it read.

@@ -26,7 +26,7 @@ from chalicelib.storage.web_sessions import used_link
 
 _FIELDS = ("title", "headline", "body", "ask_amounts_cents", "goal_cents", "deadline",
            "election", "elections", "committee_id", "deadlines", "deadline_extended", "auto_allocate",
-           "embed_origins", "closed_reason", "supporters_auto_approve")
+           "embed_origins", "closed_reason", "supporters_auto_approve", "locale")
 
 
 class PageRepository:
@@ -215,6 +215,7 @@ def _from_item(i: PageModel) -> Page:
         variants=[Variant.from_dict(v) for v in i.variants or []],
         auto_allocate=bool(i.auto_allocate), version=int(i.version or 0),
         embed_origins=[str(o) for o in i.embed_origins or []],
+        locale=i.locale or "en",
         closed_reason=i.closed_reason or None,
         supporter=(Supporter.from_dict(i.parent_slug, dict(i.supporter))
                    if i.parent_slug and i.supporter else None),

@@ -174,8 +174,8 @@ def edge_resources(stage: str, buckets: int) -> dict[str, Any]:
         "ViewerResponseFunction": _function(stage, "viewer_response", buckets,
                                             "gs_vid for new visitors; shared copies private to browsers"),
         "PagesCachePolicy": _cache_policy(
-            stage, "pages", "Donation pages and their data: per variant bucket, amount and token",
-            max_ttl=60, headers=["x-gs-bucket"], query=["amount", "t"]),
+            stage, "pages", "Donation pages and their data: per variant bucket, amount, token and language",
+            max_ttl=60, headers=["x-gs-bucket"], query=["amount", "t", "lang"]),
         "ProgressCachePolicy": _cache_policy(stage, "progress", "A page's thermometer: one copy", max_ttl=60),
         "AssetsCachePolicy": _cache_policy(stage, "assets", "Page scripts", max_ttl=86_400),
         "EdgeWebAcl": web_acl(stage),

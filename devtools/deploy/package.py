@@ -58,7 +58,7 @@ def stage_project(dest: Path) -> Path:
     dest.mkdir(parents=True)
     shutil.copy2(ROOT / "app.py", dest / "app.py")
     shutil.copytree(ROOT / "chalicelib", dest / "chalicelib",
-                    ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+                    ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "*.po", "*.pot"))
     (dest / ".chalice").mkdir()
     for f in (ROOT / ".chalice").glob("*.json"):
         shutil.copy2(f, dest / ".chalice" / f.name)

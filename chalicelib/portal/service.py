@@ -195,9 +195,29 @@ class PortalService:
         donor = self.records.express_donor(donor_id)
         if donor is None:
             raise PermanentFailure("no donor record")
+        address = self._own_address(donor)
+        if address is None:
+            raise PermanentFailure("the record's own address is unknown")
         token = self._tokens().issue(PORTAL, donor_id, now=requested)
-        email = _compose(donor, f"{self.base_url}/me?t={token}", message.message_id)
+        email = _compose(donor, address, f"{self.base_url}/me?t={token}", message.message_id)
         return self._send()(message, donor_id, email)
+
+    def _own_address(self, donor: ExpressDonor) -> str | None:
+        """The address the donor record began with (its id is that address's), never merely
+        the latest gift's: a gift from another address joins the record by name and ZIP, which
+        anyone can type, so its address must not receive the record's link. The snapshot's when
+        it is the record's own, else the first of the donor's gifts made from that address."""
+        if donor_id_for(donor.snapshot.email) == donor.donor_id:
+            return donor.snapshot.email
+        after: str | None = None
+        while True:
+            page = self.records.donations_page(donor.donor_id, 100, after)
+            for d in page.items:
+                if donor_id_for(d.donor.email) == donor.donor_id:
+                    return d.donor.email
+            if page.after is None:
+                return None
+            after = page.after
 
     # --- signing in -----------------------------------------------------------------------
     def link_holder(self, token: str) -> ExpressDonor:
@@ -391,10 +411,10 @@ def _plan(p: RecurringPlan) -> dict[str, Any]:
             "created_at": _iso(p.created_at)}
 
 
-def _compose(donor: ExpressDonor, url: str, message_id: str) -> OutgoingEmail:
+def _compose(donor: ExpressDonor, to: str, url: str, message_id: str) -> OutgoingEmail:
     from chalicelib.followups.compose import render_email
 
     html, text = render_email("portal_link", name=donor.snapshot.first_name, url=url,
                               minutes=int(LINK_TTL.total_seconds() // 60))
-    return OutgoingEmail(to=donor.snapshot.email, subject="Your link to your giving", html=html,
+    return OutgoingEmail(to=to, subject="Your link to your giving", html=html,
                          text=text, unsubscribe_url="", message_id=message_id)

@@ -277,3 +277,34 @@ def test_every_portal_post_without_its_csrf_token_is_refused_and_writes_nothing(
             assert "text/html" in response.headers["Content-Type"], route
             assert not {op: n for op, n in calls.items() if op in WRITES}, (route, csrf, calls)
     assert "Your giving," in text(browser.get("/me"))  # still signed in: logout was refused too
+
+
+def test_a_person_giving_from_two_addresses_sees_both_gifts_from_the_records_own_address(
+        client, api, mailbox) -> None:
+    """One person by name and ZIP (README, identity): asked for with the second address, the
+    link goes to the address the record began with (not to what was typed, nor to the latest
+    gift's) and /me lists every gift."""
+    first, second = (f"{n}.{uuid.uuid4().hex[:10]}@example.org" for n in ("home", "work"))
+    person = donation_body(email=first)["donor"]
+    slug = api.create_page()["slug"]
+    at_home = give(api, slug, 1_100, first, donor=person)
+    at_work = give(api, slug, 2_200, second, donor={**person, "email": second})
+    assert api.donation(at_home)["donor_id"] == api.donation(at_work)["donor_id"]
+    assert ask(api, second)[0] == 202
+    link = emailed_link(mailbox, first)
+    assert [m for m in sent_to(mailbox, second) if "/me?t=" in text_of(m)] == []
+    page = text(signed_in(client, link).get("/me"))
+    assert at_home in page and at_work in page and "$11" in page and "$22" in page
+
+
+def test_someone_giving_under_anothers_name_and_zip_gets_no_link_to_their_giving(api, mailbox) -> None:
+    """A $1 gift typed with a donor's name and ZIP from the typist's own address joins the
+    donor's record; asking for the portal with that address must not hand the record over."""
+    victim, intruder = (f"{n}.{uuid.uuid4().hex[:10]}@example.org" for n in ("vic", "intr"))
+    person = donation_body(email=victim)["donor"]
+    slug = api.create_page()["slug"]
+    give(api, slug, 5_000, victim, donor=person)
+    give(api, slug, 100, intruder, donor={**person, "email": intruder})
+    assert ask(api, intruder)[0] == 202
+    emailed_link(mailbox, victim)  # the record's owner is told, at their own address
+    assert [m for m in sent_to(mailbox, intruder) if "/me?t=" in text_of(m)] == []

@@ -245,3 +245,18 @@ def test_sharing_with_allied_campaigns_is_off_until_the_donor_turns_it_on(world)
     assert service.view(donation.donor_id).consents[SHARING] == (True, answer)
     service.set_sharing(donation.donor_id, False)
     assert service.view(donation.donor_id).consents[SHARING][0] is False
+
+
+def test_the_link_goes_to_the_address_the_record_began_with_not_the_latest_gifts() -> None:
+    world = GivingWorld()
+    sent = Sent()
+    service, store = portal_of(world, sent)
+    own, typed = (f"{n}.{uuid.uuid4().hex[:8]}@example.org" for n in ("own", "typed"))
+    first = gift(world, own, 2_700)
+    later = gift(world, typed, 100)  # the same name and ZIP: the same record
+    assert later.donor_id == first.donor_id
+    assert world.giving.store.express_donor(first.donor_id).snapshot.email == typed  # type: ignore[attr-defined]
+    assert service.request_link(typed, None) is True
+    service.deliver_link(store.queued[0])
+    ((recipient, message),) = sent.emails
+    assert recipient == first.donor_id and message.to == own

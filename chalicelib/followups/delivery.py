@@ -594,7 +594,10 @@ class DeliveryService:
     def deliver_renewal_failed(self, message: OutboxMessage) -> Delivered:
         """A monthly renewal's payment failed: tell the donor, with a signed link into their
         portal (`/me`, purpose `card`) to replace the card, and the gift's cancel link.
-        Transactional; skipped once the plan has ended (its own email says so)."""
+        Transactional; skipped once the plan has ended (its own email says so). The signed link
+        goes only to the address the donor record began with: a gift from another address joins
+        the record by name and ZIP, which anyone can type, so its address is sent to `/me`,
+        where a link is asked for and mailed to the record's own address."""
         done = self._already_sent(message)
         if done:
             return done
@@ -602,12 +605,14 @@ class DeliveryService:
         if plan.status == "canceled":
             return Delivered("skipped: the plan has ended")
         person_id, person = self._mailable_donor(plan.donor, message)
+        own = donor_id_for(plan.donor.email) == plan.donor_id
         amount = message.payload.get("amount_cents")
         email = self._compose(
             "renewal_failed", "Your monthly gift's payment did not go through", person, message, [],
             page=self.pages.get(plan.page_slug),
             amount_cents=amount if isinstance(amount, int) and amount > 0 else plan.amount_cents,
-            portal_url=self.link("/me?t=" + self.tokens.issue(tokens.CARD, plan.donor_id)),
+            portal_url=self.link("/me?t=" + self.tokens.issue(tokens.CARD, plan.donor_id))
+            if own else self.link("/me"), signed=own,
             cancel_url=self.link("/c/" + self.tokens.issue(tokens.CANCEL_PLAN, plan.subscription_id)))
         return self._send(message, person_id, email)
 

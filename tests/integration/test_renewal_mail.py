@@ -14,7 +14,7 @@ import pytest
 import stripe
 
 from tests.followups_kit import delivered, drain_until, outbox_item
-from tests.helpers import ElectionCalendar, donation_body
+from tests.helpers import ElectionCalendar, donation_body, stripe_event
 from tests.mail import mirrored, sent_to, text_of
 
 pytestmark = pytest.mark.stack
@@ -100,6 +100,41 @@ def test_a_failed_renewal_tells_the_donor_once_with_a_link_to_replace_the_card(
     # The link opens the donor's portal sign-in (a GET only shows its button).
     status, page = api.call("GET", link[1])
     assert status == 200 and 'action="/me/signin"' in page, page
+
+
+def test_a_failed_renewal_of_a_gift_joined_by_name_and_zip_carries_no_signed_link(
+        api, stripe_api, local_stack, mailbox: Path) -> None:
+    """A monthly gift typed with someone's name and ZIP from another address joins their donor
+    record; when its renewal fails, its email points that address to /me to ask for a link (mailed
+    to the record's own address), never a signed link into the record."""
+    owner, other = (f"{n}.{uuid.uuid4().hex[:10]}@example.org" for n in ("own", "other"))
+    person = donation_body(email=owner)["donor"]
+    slug = api.create_page()["slug"]
+    status, first = api.call("POST", f"/api/pages/{slug}/donations", {
+        **donation_body(2_000, email=owner), "donor": person})
+    assert status == 201, first
+    assert api.webhook(stripe_event(
+        "payment_intent.succeeded", id=first["client_secret"].split("_secret_")[0], amount=2_000,
+        amount_received=2_000, metadata={"donation_id": first["donation_id"]}))[0] == 200
+    status, started = api.call("POST", f"/api/pages/{slug}/donations", {
+        **donation_body(1500, email=other, recurring="monthly", recurring_consent=True),
+        "donor": {**person, "email": other}})
+    assert status == 201, started
+    donation = api.donation(started["donation_id"])
+    assert donation["donor_id"] == api.donation(first["donation_id"])["donor_id"]
+    client = stripe.StripeClient("sk_test_local_standin", base_addresses={"api": local_stack["stripe_url"]})
+    client.v1.payment_intents.confirm(started["client_secret"].split("_secret_")[0],
+                                      params={"payment_method": "pm_card_visa"})
+    [paid] = _events(stripe_api, "invoice.paid", donation["subscription_id"])
+    assert api.webhook(paid)[1]["outcome"] == "applied"
+    fail_next_renewal(client, stripe_api, donation)
+    [failed] = _events(stripe_api, "invoice.payment_failed", donation["subscription_id"])
+    assert api.webhook(failed)[1]["outcome"] == "applied"
+    drain_until(delivered(f"renewal_failed#{failed['data']['object']['id']}"))
+    [notice] = [m for m in sent_to(mailbox, other) if "did not go through" in m["Subject"]]
+    text = text_of(notice)
+    assert "/me?t=" not in text and "ask for a link to your giving page" in text, text
+    assert re.search(r"https?://[^/\s]+/me\b", text) and "/c/" in text
 
 
 def test_a_failed_invoice_of_a_plan_not_ours_queues_nothing(api, stripe_api, local_stack) -> None:

@@ -102,7 +102,8 @@ def thanks(slug: str) -> Response:
                               if outcome == "succeeded" else (None, []))
     start_url = _start_url(slug, params.get("donation_id", "")) if share_url else None
     # Personal (the donor's share link and invitations): NO_STORE, as every HTML page by default.
-    return _html(render_thanks(page, view, share_url, invitations, outcome, start_url))
+    return _html(render_thanks(page, view, share_url, invitations, outcome, start_url,
+                               locale=language(donor_pages.current_request, page.locale)))
 
 
 def payment_outcome(redirect_status: str | None) -> str:

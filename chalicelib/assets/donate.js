@@ -266,7 +266,8 @@
       }
       var donation = result.body, donor = payload.donor;
       var thanks = window.location.origin + "/donate/" + encodeURIComponent(slug) +
-        "/thanks?donation_id=" + encodeURIComponent(donation.donation_id);
+        "/thanks?donation_id=" + encodeURIComponent(donation.donation_id) +
+        (document.documentElement.lang === "en" ? "" : "&lang=" + encodeURIComponent(document.documentElement.lang));
       return stripe.confirmPayment({
         elements: elements, clientSecret: donation.client_secret,
         // In a frame the gift ends here (no redirect of the frame); the parent is told.

@@ -10,7 +10,8 @@
   function refresh() {
     fetch("/api/pages/" + encodeURIComponent(slug)).then(function (r) { return r.json(); }).then(function (page) {
       raised.textContent = dollars(page.raised_cents);
-      count.textContent = page.contribution_count + " contributions";
+      count.textContent = (page.contribution_count === 1 ? count.dataset.one : count.dataset.other)
+        .replace("{count}", page.contribution_count);
     }).catch(function () {}).then(function () { if (++tries < 5) setTimeout(refresh, 1500); });
   }
   setTimeout(refresh, 1000);

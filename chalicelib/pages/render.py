@@ -69,12 +69,16 @@ def remaining(seconds: int) -> str:
 
 def render_thanks(page: Page, view: dict, share_url: str | None = None,
                   invitations: list[dict] | None = None, outcome: str = "succeeded",
-                  start_url: str | None = None) -> str:
-    """The thank-you page; `outcome` (`succeeded`, `processing`, `failed`) is what Stripe's
-    redirect said of the payment."""
-    return _env().get_template("thanks.html").render(
+                  start_url: str | None = None, locale: str = "en") -> str:
+    """The thank-you page in `locale`; `outcome` (`succeeded`, `processing`, `failed`) is what
+    Stripe's redirect said of the payment. Its links to the page keep a language other than the
+    page's own."""
+    from chalicelib import i18n
+
+    page_url = f"/donate/{page.slug}" + ("" if locale == page.locale else f"?lang={locale}")
+    return _env(locale).get_template("thanks.html").render(
         page=page, view=view, share_url=share_url, invitations=invitations or [], outcome=outcome,
-        start_url=start_url)
+        start_url=start_url, page_url=page_url, moment=lambda when: i18n.moment(locale, when))
 
 
 def render_express(page: Page, view: dict, token: str, card: object, preselect_cents: int,

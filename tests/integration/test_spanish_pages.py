@@ -23,6 +23,18 @@ def test_a_spanish_page_shows_no_english_from_the_catalog(api, path: str) -> Non
     assert english_shown(html, "es") == []
 
 
+@pytest.mark.parametrize(("query", "heading"), [
+    ("", "¡Gracias!"), ("&redirect_status=processing", "procesando"),
+    ("&redirect_status=failed", "no se completó")])
+def test_the_thank_you_page_in_spanish(api, query: str, heading: str) -> None:
+    slug = api.create_page(**SPANISH)["slug"]
+    status, html = api.call("GET", f"/donate/{slug}/thanks?lang=es{query}")
+    assert status == 200 and '<html lang="es">' in html and heading in html
+    assert english_shown(html, "es") == []
+    if "failed" in query:  # its way back keeps the language
+        assert f'href="/donate/{slug}?lang=es"' in html
+
+
 def test_lang_overrides_the_page_and_anything_else_is_ignored(api) -> None:
     slug = api.create_page(**SPANISH)["slug"]
     status, html = api.call("GET", f"/donate/{slug}")

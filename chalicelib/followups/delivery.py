@@ -181,11 +181,14 @@ class DeliveryService:
 
     def _receipt_links(self, donation: Donation) -> dict[str, str | None]:
         """Every receipt of a monthly gift carries its one-step cancel link; a donor who saved a
-        card gets an express link (a confirmation step, never a charge by itself)."""
+        card gets an express link (a confirmation step, never a charge by itself), when the gift
+        came from the address the donor record began with: the link charges the record's saved
+        card, and a gift from another address joined the record by name and ZIP, which anyone
+        can type."""
         cancel = express = None
         if donation.subscription_id:
             cancel = self.link("/c/" + self.tokens.issue(tokens.CANCEL_PLAN, donation.subscription_id))
-        elif donation.customer_id:
+        elif donation.customer_id and donor_id_for(donation.donor.email) == donation.donor_id:
             token = self.tokens.issue(tokens.EXPRESS, donation.donor_id, donation.committee_id)
             express = self.link(f"/express/{donation.page_slug}?t={token}")
         return {"cancel_url": cancel, "express_url": express}

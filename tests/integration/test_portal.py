@@ -308,3 +308,18 @@ def test_someone_giving_under_anothers_name_and_zip_gets_no_link_to_their_giving
     assert ask(api, intruder)[0] == 202
     emailed_link(mailbox, victim)  # the record's owner is told, at their own address
     assert [m for m in sent_to(mailbox, intruder) if "/me?t=" in text_of(m)] == []
+
+
+def test_a_card_saved_under_anothers_name_and_zip_gets_no_express_link_to_their_record(
+        api, mailbox) -> None:
+    """The receipt's express link charges the donor record's saved card: a gift typed with a
+    donor's name and ZIP from another address joins their record, so its receipt carries none."""
+    owner, intruder = (f"{n}.{uuid.uuid4().hex[:10]}@example.org" for n in ("own", "intr"))
+    person = donation_body(email=owner)["donor"]
+    slug = api.create_page()["slug"]
+    give(api, slug, 2_000, owner, donor=person, save_payment_method=True)
+    give(api, slug, 100, intruder, donor={**person, "email": intruder}, save_payment_method=True)
+    (mine,) = [text_of(m) for m in sent_to(mailbox, owner) if "/express/" in text_of(m)]
+    assert "?t=" in mine
+    assert [m for m in sent_to(mailbox, intruder) if "/express/" in text_of(m)] == []
+    assert sent_to(mailbox, intruder)  # the receipt itself went

@@ -236,23 +236,25 @@ class ElectionCalendar:
         return self.api.create_page(committee_id=self.committee_id, election=election, **extra)["slug"]
 
 
-def redesignated_gift(api: Any, general_cents: int = 0, email: str | None = None) -> str:
+def redesignated_gift(api: Any, general_cents: int = 0, email: str | None = None,
+                      **settings: Any) -> str:
     """The id of a gift whose excess was presumed to be for the general: two primary gifts of
     one email reserved under a $100 limit, the limit lowered to $90, both successes delivered
     signed ($10 of the second counts toward the general). With `general_cents` given to the
-    general first (9,000 or more: no room left there), the $10 is held until day 60 instead."""
+    general first (9,000 or more: no room left there), the $10 is held until day 60 instead.
+    `settings` go into the committee's configuration (filing settings, say)."""
     import uuid
 
     from chalicelib import deps
 
     calendar = ElectionCalendar(api)
-    calendar.configure(limit_cents=10_000)
+    calendar.configure(limit_cents=10_000, **settings)
     slug = calendar.page(calendar.primary, [calendar.primary, calendar.general])
     email = email or f"redesig.{uuid.uuid4().hex[:10]}@example.org"
     first = [api.donate(slug, amount_cents=general_cents, email=email, election=calendar.general)
              ] if general_cents else []
     started = first + [api.donate(slug, amount_cents=cents, email=email) for cents in (8_000, 2_000)]
-    calendar.configure(limit_cents=9_000)
+    calendar.configure(limit_cents=9_000, **settings)
     deps.committees().forget(calendar.committee_id)
     for gift in started:
         status, _ = api.webhook(stripe_event(

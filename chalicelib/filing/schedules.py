@@ -106,6 +106,8 @@ def schedules(committee: FilingCommittee, period: ReportPeriod,
     threshold = committee.itemization_threshold_cents
     inside = [t for t in transactions if period.covers(t.date)]
     receipts = {t.transaction_id for t in inside if isinstance(t, Receipt)}
+    itemized = {t.transaction_id for t in inside
+                if isinstance(t, Receipt) and is_itemized(t.aggregate_cents, threshold)}
     answered = {a.original.transaction_id: a for a in inside
                 if isinstance(a, BestEffortsAnswer) and a.original.transaction_id in receipts}
     tags: dict[str, r.Tag] = {
@@ -138,7 +140,9 @@ def schedules(committee: FilingCommittee, period: ReportPeriod,
             if txn.original.transaction_id not in receipts:
                 schedule_a.append(_Group(txn, [r.best_efforts_memo(filer, txn)]))
         elif isinstance(txn, Redesignation | Reattribution):
-            rows = [] if txn.original.transaction_id in receipts else [r.restated_original(filer, txn)]
+            # The memo rows refer back to their gift's row: a gift not itemized here (reported
+            # earlier, or in 11(a)(ii)) is restated first as a memo row (counting in no line).
+            rows = [] if txn.original.transaction_id in itemized else [r.restated_original(filer, txn)]
             rows += (r.redesignation_memos(filer, txn) if isinstance(txn, Redesignation)
                      else r.reattribution_memos(filer, txn))
             schedule_a.append(_Group(txn, rows))

@@ -78,6 +78,8 @@ def transactions(committee: FilingCommittee, ledger: Ledger, first_day: date,
     totals: dict[tuple[str, date], int] = defaultdict(int)
     excess_left: dict[str, int] = {}
     waiting: Waiting = []  # reattributions, placed in the ledger on the day they were made
+    placed: dict[str, tuple[Key, int]] = {}  # gift → the other person's period and cents
+    kept: dict[str, int] = defaultdict(int)  # what each gift still holds, in ledger order
     out: list[Transaction] = []
     for chunk in chunks(ledger.movements(committee.fec_id, start, end), DONATIONS_PER_READ):
         donations = ledger.donations({m.donation_id for m in chunk})
@@ -87,22 +89,34 @@ def transactions(committee: FilingCommittee, ledger: Ledger, first_day: date,
                 raise DonationMissing("donation_missing", f"Movement {movement.movement_id} has no "
                                       f"donation {movement.donation_id}.")
             day = committee.local_date(movement.occurred_at)
-            out.extend(_moved(waiting, totals, before=day))
+            out.extend(_moved(waiting, totals, placed, before=day))
             period = (movement.donor_id, committee.aggregation_start(day))
-            totals[period] += movement.amount_cents
+            # Money leaving a reattributed gift comes off the donor's own part first, then the
+            # other person's (as `giving.service.reattributed_share` has the aggregates do).
+            before, kept[movement.donation_id] = (kept[movement.donation_id],
+                                                  kept[movement.donation_id] + movement.amount_cents)
+            theirs = 0
+            if movement.donation_id in placed:
+                to, cents = placed[movement.donation_id]
+                theirs = (min(cents, max(kept[movement.donation_id], 0)) - min(cents, max(before, 0)))
+                totals[to] += theirs
+            totals[period] += movement.amount_cents - theirs
             for txn in _transactions(committee, movement, donation, day, totals[period], excess_left):
                 if isinstance(txn, Reattribution) and donation.reattributed_donor_id:
-                    waiting.append((txn, period, (donation.reattributed_donor_id, period[1])))
+                    waiting.append((txn, period, (donation.reattributed_donor_id, period[1]),
+                                    movement.donation_id))
                 else:
                     out.append(txn)
-    out.extend(_moved(waiting, totals, before=None))
+    out.extend(_moved(waiting, totals, placed, before=None))
     return out
 
 
-Waiting = list[tuple[Reattribution, tuple[str, date], tuple[str, date]]]
+Key = tuple[str, date]  # a donor's aggregation period
+Waiting = list[tuple[Reattribution, Key, Key, str]]
 
 
-def _moved(waiting: Waiting, totals: dict[tuple[str, date], int], before: date | None) -> list[Transaction]:
+def _moved(waiting: Waiting, totals: dict[Key, int], placed: dict[str, tuple[Key, int]],
+           before: date | None) -> list[Transaction]:
     """The reattributions made before the local day `before` (all of them when None), in the
     order made: from then the amount leaves the donor's aggregate and joins the other person's
     (in the gift's aggregation period), and each memo carries both aggregates after the move."""
@@ -110,9 +124,10 @@ def _moved(waiting: Waiting, totals: dict[tuple[str, date], int], before: date |
     done: list[Transaction] = []
     for entry in due:
         waiting.remove(entry)
-        txn, theirs_from, theirs_to = entry
+        txn, theirs_from, theirs_to, donation_id = entry
         totals[theirs_from] -= txn.amount_cents
         totals[theirs_to] += txn.amount_cents
+        placed[donation_id] = (theirs_to, txn.amount_cents)
         done.append(replace(txn, from_aggregate_cents=totals[theirs_from],
                             to_aggregate_cents=totals[theirs_to]))
     return done

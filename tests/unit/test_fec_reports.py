@@ -333,6 +333,21 @@ def test_a_reattribution_reaches_the_report_as_its_memo_entries_with_each_person
     assert len(parsed["itemizations"]["Schedule A"]) == 3
 
 
+def test_a_refund_after_a_reattribution_takes_the_other_persons_part_last() -> None:
+    movements = [gift(1, "kim", 400_000, "2026-06-01T17:00"),
+                 gift(2, "lee", 10_000, "2026-06-02T17:00"),
+                 back(3, "refund", -400_000, "2026-06-05T17:00", of=1, donor="kim"),  # all of it back
+                 gift(4, "lee", 10_000, "2026-06-10T17:00")]
+    service, _, ledger, _ = build(movements=movements)
+    ledger.donations_by_id["don_1"] = replace(
+        ledger.donations_by_id["don_1"], reattributed_cents=50_000, reattributed_to=donor_facts("lee"),
+        reattributed_donor_id="dnr_lee", reattributed_on=D("2026-06-03"))
+    view = built(service)
+    # Kim's own $3,500 left first, then Lee's $500: Lee is back at $100 before the June 10 gift,
+    # which leaves Lee at $200, not itemized (counted with $500 still Lee's, it would be).
+    assert view["errors"] == [] and line(view, "11aii") == 200.00 and line(view, "11ai") == 4_000.00
+
+
 def test_a_presumptive_redesignation_reaches_the_report_as_its_memo_entries() -> None:
     movements = [gift(1, "kim", 400_000, "2026-06-01T17:00")]  # $500 over the primary's limit
     service, _, ledger, files = build(movements=movements)

@@ -6,13 +6,12 @@ import re
 from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
 from chalice.app import Blueprint, Response
 
 from chalicelib import deps, logs
 from chalicelib.api import caching, visitors
-from chalicelib.api.html import html_errors
+from chalicelib.api.html import html_errors, language
 from chalicelib.api.http import error_response
 from chalicelib.config import settings
 
@@ -52,14 +51,6 @@ def donate(slug: str) -> Response:
                          committee_type=deps.committee_service().get(page.committee_id).type,
                          locale=language(request, page.locale))
     return _html(html, headers=audience.headers)
-
-
-def language(request: Any, default: str) -> str:
-    """A donor page's language: `?lang=es|en` overrides the page's (or person's) `default`;
-    any other value is ignored (docs/i18n.md)."""
-    from chalicelib.i18n import pick
-
-    return pick((request.query_params or {}).get("lang"), default)
 
 
 @donor_pages.route("/embed/{slug}", methods=["GET"])

@@ -9,7 +9,7 @@ from chalice.app import Blueprint, Response
 
 from chalicelib import deps, logs
 from chalicelib.api.donations import client_ip
-from chalicelib.api.html import html_errors
+from chalicelib.api.html import html_errors, language
 from chalicelib.api.http import handles_errors, json_response, read_json, validated
 from chalicelib.pages.model import isoformat_utc
 
@@ -59,7 +59,7 @@ def express_page(slug: str) -> Response:
     preselect = (int(amount) if amount.isascii() and amount.isdigit() and len(amount) <= 8
                  else page.ask_amounts_cents[0])
     html = render_express(page, deps.page_service().public(slug), token, confirmation.card, preselect,
-                          confirmation.step_up_cents)
+                          confirmation.step_up_cents, locale=language(express.current_request, page.locale))
     return Response(body=html, status_code=200, headers={
         "Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-store",
         "Referrer-Policy": "no-referrer", "X-Frame-Options": "DENY"})

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 import urllib.parse
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from chalice.app import Request, Response
@@ -46,6 +46,15 @@ HEADINGS = {
     429: "Too many tries",
     503: "Please try again in a moment",
 }
+
+
+def language(request: Request, default: str) -> str:
+    """A donor page's language: `?lang=es|en` overrides the page's (or person's) `default`;
+    any other value is ignored (docs/i18n.md)."""
+    from chalicelib.i18n import pick
+
+    params: Mapping[str, str] = request.query_params or {}
+    return pick(params.get("lang"), default)
 
 
 def form_fields(request: Request) -> dict[str, str]:

@@ -31,7 +31,9 @@
     document.getElementById("confirm").disabled = true;
     post("/api/express/donations", body).then(function (result) {
       if (result.ok) { form.hidden = true; document.getElementById("done").hidden = false; return; }
-      error.textContent = (result.body.error || {}).message || "Something went wrong.";
+      // The server's messages are English; a page in another language shows its own.
+      var message = (result.body.error || {}).message;
+      error.textContent = (!form.dataset.translateErrors && message) || form.dataset.error;
       error.hidden = false;
       document.getElementById("confirm").disabled = false;
     });

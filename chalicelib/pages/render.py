@@ -82,9 +82,9 @@ def render_thanks(page: Page, view: dict, share_url: str | None = None,
 
 
 def render_express(page: Page, view: dict, token: str, card: object, preselect_cents: int,
-                   step_up_cents: int) -> str:
+                   step_up_cents: int, locale: str = "en") -> str:
     """The confirmation step of express giving (nothing is charged by opening it); the ZIP code
     field shows when the amount is above `step_up_cents` (the script shows it as it changes)."""
-    return _env().get_template("express.html").render(
+    return _env(locale).get_template("express.html").render(
         page=page, view=view, token=token, card=card, preselect=preselect_cents,
         step_up_cents=step_up_cents, needs_zip=preselect_cents > step_up_cents)

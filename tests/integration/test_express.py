@@ -19,6 +19,7 @@ import stripe
 from chalicelib import deps
 from chalicelib.storage.models import DonorModel
 from chalicelib.tokens import DONOR, EXPRESS
+from tests.catalog_kit import english_shown
 from tests.helpers import ORGANIZER_KEY, donation_body, page_body, staff, standin_faults, wait_for
 
 pytestmark = [pytest.mark.stack, pytest.mark.server]
@@ -155,6 +156,14 @@ def test_a_big_charge_needs_the_zip_code_on_file(donor: SavedCard) -> None:
     given = donor.give(token, 30_000, zip=donor.zip[:5])
     assert given.status_code == 201, given.text
     assert len(donor.charges()) == 2
+
+
+def test_the_confirmation_step_in_spanish(donor: SavedCard) -> None:
+    page = requests.get(f"{donor.server}/express/{donor.slug}",
+                        params={"t": donor.link(), "amount": "30000", "lang": "es"}, timeout=10)
+    assert page.status_code == 200 and '<html lang="es">' in page.text
+    assert "Confirmar mi donación" in page.text and "confirme que es usted" in page.text
+    assert english_shown(page.text, "es") == []
 
 
 def test_revoking_stops_every_outstanding_link(donor: SavedCard) -> None:

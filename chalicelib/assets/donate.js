@@ -247,6 +247,7 @@
     if (checked("save_payment_method")) payload.save_payment_method = true;
     if (form.dataset.variant) payload.variant_id = form.dataset.variant;
     if (refcode) payload.refcode = refcode;
+    payload.locale = document.documentElement.lang;  // the language they give in: their receipt's
     if (attestationsRefused) payload.attestations_refused = attestationsRefused;
     return payload;
   }

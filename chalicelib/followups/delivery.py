@@ -48,6 +48,7 @@ from chalicelib.followups.texts import OutgoingText
 from chalicelib.giving.model import Donation, DonorSnapshot, RecurringPlan, donor_id_for
 from chalicelib.giving.monthly import PLAN_CHANGED, PLAN_ENDING
 from chalicelib.giving.recurring import CANCELLED, PLAN_ENDED, RENEWAL_FAILED
+from chalicelib.i18n import translations
 from chalicelib.outbox.model import Deferred, Delivered, Handler, OutboxMessage, PermanentFailure
 
 # How long an invitation-only email waits before it looks again whether the pause is over.
@@ -132,14 +133,17 @@ class DeliveryService:
         person = self.store.upsert_donor(Person(
             person_id=person_id, email=d.email, first_name=d.first_name, zip=d.zip[:5],
             state=d.state, interests=interests, share_code=self.tokens.share_code(person_id),
-            share_page=page_slug, phone=d.phone,
+            share_page=page_slug, phone=d.phone, locale=getattr(donation, "locale", "en"),
         ), subscribe=donation.email_opt_in or bool(interests), now=self.clock(),
             texts=self._texts_consent(person_id, donation))
         self._require_mailable(person, message)
         page = self.pages.get(page_slug) if page_slug else None
         picks = self._invite(person, message, page_slug or person.share_page)
-        email = self._compose("thanks", f"Thank you, {person.first_name or 'friend'}", person,
-                              message, picks, page=page, amount_cents=donation.amount_cents,
+        _ = translations(person.locale).gettext
+        subject = (_("Thank you, {name}").format(name=person.first_name) if person.first_name
+                   else _("Thank you, friend"))
+        email = self._compose("thanks", subject, person, message, picks, page=page,
+                              amount_cents=donation.amount_cents, locale=person.locale,
                               **self._monthly_terms(donation, message),
                               **self._receipt_links(donation),
                               start_url=self._start_link(person_id, page_slug))
@@ -398,7 +402,7 @@ class DeliveryService:
         return picks
 
     def _compose(self, template: str, subject: str, person: Person, message: OutboxMessage,
-                 actions: list[Action], **context: Any) -> OutgoingEmail:
+                 actions: list[Action], locale: str = "en", **context: Any) -> OutgoingEmail:
         from chalicelib.followups.compose import InvitationLink, compose
 
         links = [InvitationLink(a, self.link("/i/" + self.tokens.issue(
@@ -410,7 +414,7 @@ class DeliveryService:
         context.setdefault("amount_cents", 0)
         context.setdefault("confirm_url", None)
         context.setdefault("status", None)
-        return compose(template, subject, to=person.email, message_id=message.message_id,
+        return compose(template, subject, to=person.email, message_id=message.message_id, locale=locale,
                        unsubscribe_url=self.link(f"/api/unsubscribe/{unsubscribe}"),
                        unsubscribe_page=self.link(f"/u/{unsubscribe}"), person=person,
                        invitations=links, share_url=share_url, **context)

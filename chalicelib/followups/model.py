@@ -228,6 +228,7 @@ class Person:
     # itself is `subscribed` and `unsubscribed_at` (what the conditional writes test).
     consents: dict[str, Consent] = field(default_factory=dict)
     phone: str | None = None  # E.164, kept only with a texts consent
+    locale: str = "en"  # the language they last gave in (chalicelib/i18n.py): their mail's
     # The once-a-day cap on non-essential texts: the local day it was last used, and by which message.
     last_text_day: str | None = None
     last_text_message: str | None = None

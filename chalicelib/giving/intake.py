@@ -26,6 +26,7 @@ from chalicelib.compliance.elections import ELECTION_CODE
 from chalicelib.followups import texts
 from chalicelib.followups.model import ActionKind
 from chalicelib.giving.model import DonorSnapshot, control_character
+from chalicelib.i18n import Locale
 
 US_STATES = frozenset((
     "AL AK AZ AR CA CO CT DE DC FL GA HI ID IL IN IA KS KY LA ME MD MA MI MN MS MO MT NE NV NH NJ NM "
@@ -156,6 +157,8 @@ class DonationRequest(_Strict):
     # Texts about the campaign's work: the donor ticked the box next to `texts.disclosure`
     # (unchecked by default), and gave a number texts can reach (`donor.phone`).
     sms_opt_in: StrictBool = False
+    # The language the donor gave in (the page's, or their `?lang=`): their receipt's.
+    locale: Locale = "en"
     # The page's copy variant the donor saw (A/B tests); counts the conversion.
     variant_id: Annotated[str, Field(max_length=40, pattern=r"^[A-Za-z0-9_-]+$")] | None = None
     # A monthly gift needs the donor's own explicit choice: the box they ticked, sent as both the

@@ -207,6 +207,7 @@ class Donation:
     # `donor.phone`: the thank-you records the consent on the person (source `donation_opt_in`).
     sms_opt_in: bool = False
     interests: list[str] = field(default_factory=list)  # action kinds (follow-ups)
+    locale: str = "en"  # the language the donor gave in (chalicelib/i18n.py): their receipt's
     idempotency_key: str | None = None
     payment_intent_id: str | None = None
     charge_id: str | None = None

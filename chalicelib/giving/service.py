@@ -399,7 +399,7 @@ class GivingService:
             # Every gift on a supporter's page is credited to them, whatever link brought it.
             refcode=page.supporter.refcode if page.supporter else request.refcode,
             email_opt_in=request.email_opt_in, sms_opt_in=request.sms_opt_in,
-            idempotency_key=request.idempotency_key,
+            idempotency_key=request.idempotency_key, locale=request.locale,
             interests=sorted(set(request.interests or [])),
             # A monthly gift or a saved card goes on the customer this address has already.
             customer_id=(read.customer_id if express is None

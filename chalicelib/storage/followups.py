@@ -193,6 +193,7 @@ class FollowupRepository:
             actions.append(m.zip.set(person.zip))
         if person.state:
             actions.append(m.state.set(person.state))
+        actions.append(m.locale.set(person.locale) if person.locale != "en" else m.locale.remove())
         if person.interests:
             actions.append(m.interests.set(list(person.interests)))  # type: ignore[arg-type]
         if subscribe:  # consent given now; an unsubscribe stays in force (unsubscribed_at)
@@ -690,7 +691,7 @@ def _person(i: PersonModel) -> Person:
         suppressed=i.suppressed, share_code=i.share_code or None, share_page=i.share_page or None,
         recruited_count=int(i.recruited_count or 0), recruited_cents=int(i.recruited_cents or 0),
         last_invited_at=_utc(i.last_invited_at), last_invitation_message=i.last_invitation_message,
-        pending_signup=dict(i.pending_signup or {}), phone=i.phone,
+        pending_signup=dict(i.pending_signup or {}), phone=i.phone, locale=i.locale or "en",
         last_text_day=i.last_text_day, last_text_message=i.last_text_message,
         consents={purpose: Consent.from_record(record) for purpose, record in (
             (INVITATIONS, i.consent_invitations), (SMS, i.consent_sms),

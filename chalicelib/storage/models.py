@@ -210,6 +210,7 @@ class DonationModel(Model):
     email_opt_in = BooleanAttribute(default=False)
     sms_opt_in = BooleanAttribute(null=True)
     interests = ListAttribute(of=UnicodeAttribute, null=True)  # action kinds (follow-ups)
+    locale = UnicodeAttribute(null=True)  # the language the donor gave in; absent: English
     attestations = JSONAttribute(default=dict)
     idempotency_key = UnicodeAttribute(null=True)
     fingerprint = UnicodeAttribute()
@@ -926,6 +927,7 @@ class PersonModel(Model):
     last_name = UnicodeAttribute(null=True)
     zip = UnicodeAttribute(null=True)
     state = UnicodeAttribute(null=True)
+    locale = UnicodeAttribute(null=True)  # the language of their latest gift; absent: English
     interests = ListAttribute(of=UnicodeAttribute, null=True)
     subscribed = BooleanAttribute(default=False)
     confirmed_at = UTCDateTimeAttribute(null=True)

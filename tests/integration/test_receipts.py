@@ -12,7 +12,7 @@ import pytest
 
 from tests.followups_kit import delivered, drain_until
 from tests.helpers import donation_body, stripe_event
-from tests.mail import mirrored, sent_to, text_of
+from tests.mail import html_of, mirrored, sent_to, text_of
 
 pytestmark = pytest.mark.stack
 
@@ -80,3 +80,28 @@ def test_each_receipt_carries_a_fresh_single_use_express_link(api, mailbox) -> N
     donor_id = api.donation(first["donation_id"])["donor_id"]
     assert all(c.subjects == (donor_id, page["committee_id"]) for c in claims)
     assert all(c.expires_at - c.issued_at == timedelta(days=30) for c in claims)
+
+
+def test_a_gift_given_in_spanish_gets_its_receipt_in_spanish(api, mailbox) -> None:
+    """The language the donor gave in (the donation form sends it) is the receipt's: subject,
+    both parts, the monthly terms and the footer; an English gift's receipt stays English."""
+    from tests.catalog_kit import english_shown
+
+    slug = api.create_page(locale="es")["slug"]
+    email, _ = give(api, slug, locale="es", recurring="monthly", recurring_consent=True)
+    [receipt] = sent_to(mailbox, email)
+    assert receipt["Subject"].startswith("Gracias, ")
+    text = text_of(receipt)
+    assert "Recibimos su contribución de $25" in text and "Cancélela cuando quiera en un clic" in text
+    assert "Recibe este mensaje porque" in text
+    html = html_of(receipt)
+    assert '<html lang="es">' in html and english_shown(html, "es") == []
+    english, _ = give(api, slug, recurring="monthly", recurring_consent=True)
+    [receipt] = sent_to(mailbox, english)
+    assert receipt["Subject"].startswith("Thank you, ") and "Cancel it at any time" in text_of(receipt)
+
+
+def test_a_donation_in_another_language_is_refused(api) -> None:
+    slug = api.create_page()["slug"]
+    status, body = api.call("POST", f"/api/pages/{slug}/donations", donation_body(2500, locale="fr"))
+    assert status == 400 and "locale" in body["error"]["fields"], body

@@ -7,11 +7,13 @@ and locale. Nothing here is imported at cold start.
 
 from __future__ import annotations
 
-import gettext as _gettext
 from datetime import datetime, timezone
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal, get_args
+from typing import TYPE_CHECKING, Literal, get_args
+
+if TYPE_CHECKING:
+    import gettext as _gettext
 
 Locale = Literal["en", "es"]
 LOCALES: tuple[str, ...] = get_args(Locale)
@@ -31,7 +33,10 @@ def pick(*candidates: object) -> str:
 
 @lru_cache(maxsize=len(LOCALES))
 def translations(locale: str) -> _gettext.NullTranslations:
-    """English is the msgids themselves; another locale reads its compiled catalog."""
+    """English is the msgids themselves; another locale reads its compiled catalog (the stdlib's
+    gettext, imported here: nothing of it at cold start)."""
+    import gettext as _gettext
+
     if locale == DEFAULT or locale not in LOCALES:
         return _gettext.NullTranslations()
     with open(LOCALE_DIR / locale / "LC_MESSAGES" / f"{DOMAIN}.mo", "rb") as fp:

@@ -68,18 +68,18 @@ def form_fields(request: Request) -> dict[str, str]:
 
 
 def page(template: str, status: int = 200, headers: dict[str, str | list[str]] | None = None,
-         **context: Any) -> Response:
-    """`template` (extending the donor pages' base.html) as an HTML answer."""
+         locale: str = "en", **context: Any) -> Response:
+    """`template` (extending the donor pages' base.html) as an HTML answer, in `locale`."""
     from chalicelib.followups.compose import render_page
 
-    body = render_page(template, **context)
+    body = render_page(template, locale, **context)
     return Response(body=body, status_code=status, headers={**HTML_HEADERS, **(headers or {})})
 
 
 def notice(heading: str, message: str, status: int = 200,
-           headers: dict[str, str | list[str]] | None = None) -> Response:
-    """A one-message page (a result, or an error)."""
-    return page("notice.html", status, headers, heading=heading, message=message, link=None)
+           headers: dict[str, str | list[str]] | None = None, locale: str = "en") -> Response:
+    """A one-message page (a result, or an error), its words already in `locale`."""
+    return page("notice.html", status, headers, locale, heading=heading, message=message, link=None)
 
 
 def for_people(route: str) -> bool:

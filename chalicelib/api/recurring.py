@@ -6,7 +6,7 @@ from __future__ import annotations
 from chalice.app import Blueprint, Response
 
 from chalicelib import deps
-from chalicelib.api.html import html_errors, notice, page
+from chalicelib.api.html import html_errors, language, notice, page
 from chalicelib.followups.compose import money
 
 recurring = Blueprint(__name__)
@@ -17,14 +17,21 @@ FORM = "application/x-www-form-urlencoded"
 @html_errors
 def cancel_page(token: str) -> Response:
     plan = deps.monthly_gifts().plan_for(token)
-    return page("cancel.html", amount=money(plan.amount_cents), cancelled=plan.status == "canceled",
-                form_action=f"/c/{token}")
+    locale = language(recurring.current_request, "en")  # the receipt's link names it
+    return page("cancel.html", locale=locale, amount=money(plan.amount_cents),
+                cancelled=plan.status == "canceled",
+                form_action=f"/c/{token}" + ("" if locale == "en" else f"?lang={locale}"))
 
 
 @recurring.route("/c/{token}", methods=["POST"], content_types=[FORM, "application/json"])
 @html_errors
 def cancel_monthly_gift(token: str) -> Response:
+    from chalicelib.i18n import translations
+
     plan = deps.monthly_gifts().cancel(token)
-    return notice("Your monthly gift is cancelled",
-                  f"Your {money(plan.amount_cents)} monthly contribution will not be charged again. "
-                  "Thank you for everything you have given.")
+    locale = language(recurring.current_request, "en")
+    _ = translations(locale).gettext
+    return notice(_("Your monthly gift is cancelled"),
+                  _("Your {amount} monthly contribution will not be charged again. "
+                    "Thank you for everything you have given.").format(amount=money(plan.amount_cents)),
+                  locale=locale)

@@ -87,6 +87,6 @@ def render_email(template: str, **context: Any) -> tuple[str, str]:
     return html, text
 
 
-def render_page(template: str, **context: Any) -> str:
-    """A token page (`/i/…`, `/u/…`, `/c/…`) in the donation pages' look."""
-    return _env("page").get_template(template).render(**context)
+def render_page(template: str, locale: str = "en", **context: Any) -> str:
+    """A token page (`/i/…`, `/u/…`, `/c/…`) in the donation pages' look, in `locale`."""
+    return _env("page", locale).get_template(template).render(**context)

@@ -190,11 +190,13 @@ class DeliveryService:
         card, and a gift from another address joined the record by name and ZIP, which anyone
         can type."""
         cancel = express = None
+        lang = "" if donation.locale == "en" else f"lang={donation.locale}"  # the page opens in it
         if donation.subscription_id:
-            cancel = self.link("/c/" + self.tokens.issue(tokens.CANCEL_PLAN, donation.subscription_id))
+            cancel = self.link("/c/" + self.tokens.issue(tokens.CANCEL_PLAN, donation.subscription_id)
+                               + (f"?{lang}" if lang else ""))
         elif donation.customer_id and donor_id_for(donation.donor.email) == donation.donor_id:
             token = self.tokens.issue(tokens.EXPRESS, donation.donor_id, donation.committee_id)
-            express = self.link(f"/express/{donation.page_slug}?t={token}")
+            express = self.link(f"/express/{donation.page_slug}?t={token}" + (f"&{lang}" if lang else ""))
         return {"cancel_url": cancel, "express_url": express}
 
     def deliver_after(self, message: OutboxMessage) -> Delivered:

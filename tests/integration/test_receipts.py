@@ -96,6 +96,14 @@ def test_a_gift_given_in_spanish_gets_its_receipt_in_spanish(api, mailbox) -> No
     assert "Recibe este mensaje porque" in text
     html = html_of(receipt)
     assert '<html lang="es">' in html and english_shown(html, "es") == []
+    # Its cancel link opens the page in Spanish, and the button's answer too.
+    cancel = re.search(r"https?://[^/\s]+(/c/[A-Za-z0-9_.=-]+\?lang=es)", text).group(1)
+    status, page = api.call("GET", cancel)
+    assert status == 200 and '<html lang="es">' in page and english_shown(page, "es") == []
+    assert "¿Cancelar su donación mensual?" in page and f'action="{cancel}"' in page
+    status, page = api.call("POST", cancel, raw="",
+                            headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert status == 200 and "Su donación mensual está cancelada" in page and '<html lang="es">' in page
     english, _ = give(api, slug, recurring="monthly", recurring_consent=True)
     [receipt] = sent_to(mailbox, english)
     assert receipt["Subject"].startswith("Thank you, ") and "Cancel it at any time" in text_of(receipt)

@@ -7,7 +7,7 @@ and locale. Nothing here is imported at cold start.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, get_args
@@ -54,6 +54,12 @@ def N_(message: str) -> str:
 MONTHS = (N_("January"), N_("February"), N_("March"), N_("April"), N_("May"), N_("June"),
           N_("July"), N_("August"), N_("September"), N_("October"), N_("November"),
           N_("December"))
+
+
+def long_date(locale: str, day: date) -> str:
+    """A day as a receipt states it: `January 2, 2027`, or `2 de enero de 2027`."""
+    _ = translations(locale).gettext
+    return _("{month} {day}, {year}").format(month=_(MONTHS[day.month - 1]), day=day.day, year=day.year)
 
 
 def moment(locale: str, when: datetime) -> str:

@@ -181,7 +181,8 @@ class DeliveryService:
         next_on = _day(message.payload.get("next_charge_on"))
         if next_on is not None and ends_on is not None and next_on >= ends_on:
             next_on = None
-        return {"next_charge": _long_date(next_on), "ends_on": _long_date(ends_on)}
+        return {"next_charge": _long_date(next_on, donation.locale),
+                "ends_on": _long_date(ends_on, donation.locale)}
 
     def _receipt_links(self, donation: Donation) -> dict[str, str | None]:
         """Every receipt of a monthly gift carries its one-step cancel link; a donor who saved a
@@ -699,6 +700,8 @@ def _day(value: Any) -> date | None:
         return None
 
 
-def _long_date(day: date | None) -> str | None:
-    """A date as a receipt states it ("January 2, 2027")."""
-    return f"{day:%B} {day.day}, {day.year}" if day else None
+def _long_date(day: date | None, locale: str = "en") -> str | None:
+    """A date as a receipt states it ("January 2, 2027", "2 de enero de 2027")."""
+    from chalicelib.i18n import long_date
+
+    return long_date(locale, day) if day else None

@@ -59,6 +59,8 @@ def test_an_instant_in_each_language() -> None:
     when = datetime(2026, 12, 3, 17, 5, tzinfo=timezone.utc)
     assert i18n.moment("en", when) == "December 3, 2026 at 5:05 PM UTC"
     assert i18n.moment("es", when) == "3 de diciembre de 2026, 17:05 UTC"
+    assert i18n.long_date("en", when.date()) == "December 3, 2026"
+    assert i18n.long_date("es", when.date()) == "3 de diciembre de 2026"
 
 
 def test_the_check_finds_english_left_on_a_spanish_page() -> None:

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from chalicelib import logs, tokens
 from chalicelib.followups import texts
 from chalicelib.followups.model import SMS, Action, Consent, Invitation, Person
+from chalicelib.i18n import MONTHS, translations
 from chalicelib.outbox.model import Delivered, Handler, OutboxMessage, PermanentFailure
 
 if TYPE_CHECKING:
@@ -49,13 +50,13 @@ class TextService:
         if isinstance(found, Delivered):
             return found
         invitation, action, person = found
-        when = self._when(action, person)
-        link = self._rsvp_link(invitation.invitation_id)
-        body = (f"{self._name(person)}: {action.title} is tomorrow, {when}. Still coming? "
-                f"Confirm or cancel: {link}" if invitation.status == "yes" else
-                f"{self._name(person)}: see you tomorrow at {action.title}, {when}. "
-                f"Can't make it? {link}")
-        return self._text(message, person, body + " Reply STOP to stop texts.")
+        _ = translations(person.locale).gettext  # the language they gave in
+        values = {"name": self._name(person), "title": action.title, "when": self._when(action, person),
+                  "link": self._rsvp_link(invitation.invitation_id)}
+        body = (_("{name}: {title} is tomorrow, {when}. Still coming? Confirm or cancel: {link}")
+                if invitation.status == "yes" else
+                _("{name}: see you tomorrow at {title}, {when}. Can't make it? {link}"))
+        return self._text(message, person, body.format(**values) + " " + _("Reply STOP to stop texts."))
 
     def deliver_soon(self, message: OutboxMessage) -> Delivered:
         """Thirty minutes before a dated action starts, to everyone holding a seat."""
@@ -63,10 +64,13 @@ class TextService:
         if isinstance(found, Delivered):
             return found
         invitation, action, person = found
-        where = (f" at {action.location.city}" if action.location and not action.virtual else "")
-        body = (f"{self._name(person)}: {action.title} starts {self._when(action, person)}{where}. "
-                f"Details: {self._rsvp_link(invitation.invitation_id)} Reply STOP to stop texts.")
-        return self._text(message, person, body)
+        _ = translations(person.locale).gettext
+        values = {"name": self._name(person), "title": action.title, "when": self._when(action, person),
+                  "link": self._rsvp_link(invitation.invitation_id)}
+        body = (_("{name}: {title} starts {when} at {city}. Details: {link}").format(
+                    city=action.location.city, **values) if action.location and not action.virtual
+                else _("{name}: {title} starts {when}. Details: {link}").format(**values))
+        return self._text(message, person, body + " " + _("Reply STOP to stop texts."))
 
     def deliver_invite(self, message: OutboxMessage) -> Delivered:
         """The best invitation a thank-you or welcome email carried (`after` names it), as a
@@ -89,9 +93,11 @@ class TextService:
         if not open_:
             return Delivered("skipped: no open invitation left")
         invitation, action = open_[0]
-        body = (f"{self._name(person)}: join us at {action.title}, {self._when(action, person)}. "
-                f"RSVP: {self._rsvp_link(invitation.invitation_id)} Reply STOP to stop texts.")
-        return self._text(message, person, body)
+        _ = translations(person.locale).gettext
+        body = _("{name}: join us at {title}, {when}. RSVP: {link}").format(
+            name=self._name(person), title=action.title, when=self._when(action, person),
+            link=self._rsvp_link(invitation.invitation_id))
+        return self._text(message, person, body + " " + _("Reply STOP to stop texts."))
 
     def deliver_reply(self, message: OutboxMessage) -> Delivered:
         """The answer to someone's STOP, HELP or START (to the number it came from)."""
@@ -139,11 +145,18 @@ class TextService:
 
     @staticmethod
     def _when(action: Action, person: Person) -> str:
-        """The action's start in the person's own time zone ("Sat May 9, 6:00 PM CDT")."""
+        """The action's start in the person's own time zone ("Sat May 9, 6:00 PM CDT"; in Spanish
+        "9 de mayo, 18:00 CDT")."""
+        _ = translations(person.locale).gettext
         if action.starts_at is None:
-            return "soon"
+            return _("soon")
         local = action.starts_at.astimezone(texts.zones_for(person.state, person.zip)[0])
-        return f"{local:%a %b} {local.day}, {local:%I:%M %p %Z}".replace(" 0", " ")
+        if person.locale == "en":
+            return f"{local:%a %b} {local.day}, {local:%I:%M %p %Z}".replace(" 0", " ")
+        return _("{month} {day}, {hour12}:{minute} {ampm} {zone}").format(
+            month=_(MONTHS[local.month - 1]), day=local.day, hour12=local.hour % 12 or 12,
+            hour24=f"{local.hour:02d}", minute=f"{local.minute:02d}",
+            ampm="AM" if local.hour < 12 else "PM", zone=local.strftime("%Z"))
 
     # --- replies ------------------------------------------------------------------------------
     def record_inbound(self, notification: dict[str, Any]) -> str:

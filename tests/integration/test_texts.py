@@ -244,8 +244,12 @@ def invited(path: str) -> str:
     return deps.tokens().read(token_of(path), "rsvp")
 
 
+@pytest.mark.parametrize(("locale", "rsvp", "stop"), [
+    ("en", "RSVP: ", "Reply STOP to stop texts."),
+    ("es", "Confirme: ", "Responda STOP para no recibir más textos.")])
 def test_the_thank_yous_best_invitation_is_also_texted_once_after_the_email(
-        api, local_stack, mailbox) -> None:
+        api, local_stack, mailbox, locale: str, rsvp: str, stop: str) -> None:
+    """In the language the donor gave in."""
     zip_ = fresh_zip()
     status, action = api.call("POST", "/api/admin/actions", action_body(
         virtual=False, location={"city": "Springfield", "state": "IL", "zip": zip_}), staff(ORGANIZER_KEY))
@@ -254,7 +258,7 @@ def test_the_thank_yous_best_invitation_is_also_texted_once_after_the_email(
         slug = api.create_page()["slug"]
         phone = fresh_phone()
         email = f"texts.invite.{uuid.uuid4().hex[:10]}@example.org"
-        started = give(api, slug, email, phone, zip_=zip_, sms_opt_in=True, email_opt_in=True)
+        started = give(api, slug, email, phone, zip_=zip_, sms_opt_in=True, email_opt_in=True, locale=locale)
         invite = f"text_invite#thanks#{started['donation_id']}"
         assert outbox_item(invite).status == "pending"  # due after the email
         emailed = links(sent_to(mailbox, email)[0], "i")  # the email invited
@@ -268,7 +272,7 @@ def test_the_thank_yous_best_invitation_is_also_texted_once_after_the_email(
         # (other tests' actions may match this donor better than the one made here, so the
         # invitation is compared, not a title)
         (texted,) = re.findall(r"/i/[A-Za-z0-9_.=-]+", sent)
-        assert "RSVP: " in sent
+        assert rsvp in sent and sent.endswith(stop)
         assert invited(texted) in {invited(path) for path in emailed}
         assert outbox_item(invite).status == "sent"
     finally:

@@ -17,7 +17,7 @@ from chalice.app import Blueprint, Response
 
 from chalicelib import deps, logs
 from chalicelib.api.donations import client_ip
-from chalicelib.api.html import FORM, JSON, form_fields, html_errors, notice, page
+from chalicelib.api.html import FORM, JSON, form_fields, html_errors, language, notice, page
 from chalicelib.api.http import STATUS, handles_errors, json_response, read_json, validated
 from chalicelib.errors import DomainError, InvalidInput
 
@@ -89,16 +89,22 @@ def rsvp(token: str) -> Response:
 def unsubscribe_page(token: str) -> Response:
     """What the link will do, and a button: opening it changes nothing (scanners open links)."""
     deps.audience().check_unsubscribe(token)
-    return page("unsubscribe.html", form_action=f"/u/{token}")
+    locale = language(invitations.current_request, "en")  # the email's link names it
+    return page("unsubscribe.html", locale=locale,
+                form_action=f"/u/{token}" + ("" if locale == "en" else f"?lang={locale}"))
 
 
 @invitations.route("/u/{token}", methods=["POST"], content_types=ANY_BODY)
 @html_errors
 def unsubscribe_form(token: str) -> Response:
+    from chalicelib.i18n import translations
+
     deps.audience().unsubscribe(token, "unsubscribe_page")
-    return notice("You are unsubscribed from invitations",
-                  "You will get no more invitations or reminders from us. Receipts for your gifts "
-                  "still come. Thank you for all you have done.")
+    locale = language(invitations.current_request, "en")
+    _ = translations(locale).gettext
+    return notice(_("You are unsubscribed from invitations"),
+                  _("You will get no more invitations or reminders from us. Receipts for your gifts "
+                    "still come. Thank you for all you have done."), locale=locale)
 
 
 @invitations.route("/api/unsubscribe/{token}", methods=["POST"], content_types=ANY_BODY)

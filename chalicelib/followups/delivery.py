@@ -412,6 +412,7 @@ class DeliveryService:
             tokens.RSVP, invitation_id_for(person.person_id, a.action_id))))
             for a in actions]
         unsubscribe = self.tokens.issue(tokens.UNSUBSCRIBE, person.person_id)
+        lang = "" if locale == "en" else f"?lang={locale}"  # the pages its links open speak it
         share_url = self.link(f"/r/{person.share_code}") if person.share_code and person.share_page else None
         context.setdefault("page", None)
         context.setdefault("amount_cents", 0)
@@ -419,7 +420,7 @@ class DeliveryService:
         context.setdefault("status", None)
         return compose(template, subject, to=person.email, message_id=message.message_id, locale=locale,
                        unsubscribe_url=self.link(f"/api/unsubscribe/{unsubscribe}"),
-                       unsubscribe_page=self.link(f"/u/{unsubscribe}"), person=person,
+                       unsubscribe_page=self.link(f"/u/{unsubscribe}" + lang), person=person,
                        invitations=links, share_url=share_url, **context)
 
     def send_transactional(self, message: OutboxMessage, recipient_id: str,

@@ -104,6 +104,13 @@ def test_a_gift_given_in_spanish_gets_its_receipt_in_spanish(api, mailbox) -> No
     status, page = api.call("POST", cancel, raw="",
                             headers={"Content-Type": "application/x-www-form-urlencoded"})
     assert status == 200 and "Su donación mensual está cancelada" in page and '<html lang="es">' in page
+    # Its unsubscribe page too, and the answer to its button.
+    unsubscribe = re.search(r"https?://[^/\s]+(/u/[A-Za-z0-9_.=-]+\?lang=es)", text).group(1)
+    status, page = api.call("GET", unsubscribe)
+    assert status == 200 and english_shown(page, "es") == [] and f'action="{unsubscribe}"' in page
+    status, page = api.call("POST", unsubscribe, raw="",
+                            headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert status == 200 and "Canceló su suscripción" in page and '<html lang="es">' in page
     english, _ = give(api, slug, recurring="monthly", recurring_consent=True)
     [receipt] = sent_to(mailbox, english)
     assert receipt["Subject"].startswith("Thank you, ") and "Cancel it at any time" in text_of(receipt)

@@ -31,9 +31,10 @@ def _invitation_page(token: str, status: int = 200, message: str | None = None) 
     from datetime import datetime, timezone
 
     invitation, action, position = deps.audience().invitation(token)
-    return page("invitation.html", status, action=action, invitation=invitation, notice=message,
-                 position=position, open=action.is_upcoming(datetime.now(timezone.utc)),
-                 form_action=f"/i/{token}")
+    locale = language(invitations.current_request, "en")  # the email's or text's link names it
+    return page("invitation.html", status, locale=locale, action=action, invitation=invitation,
+                notice=message, position=position, open=action.is_upcoming(datetime.now(timezone.utc)),
+                form_action=f"/i/{token}" + ("" if locale == "en" else f"?lang={locale}"))
 
 
 @invitations.route("/i/{token}", methods=["GET"])

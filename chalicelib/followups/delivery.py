@@ -408,11 +408,11 @@ class DeliveryService:
                  actions: list[Action], locale: str = "en", **context: Any) -> OutgoingEmail:
         from chalicelib.followups.compose import InvitationLink, compose
 
+        lang = "" if locale == "en" else f"?lang={locale}"  # the pages its links open speak it
         links = [InvitationLink(a, self.link("/i/" + self.tokens.issue(
-            tokens.RSVP, invitation_id_for(person.person_id, a.action_id))))
+            tokens.RSVP, invitation_id_for(person.person_id, a.action_id)) + lang))
             for a in actions]
         unsubscribe = self.tokens.issue(tokens.UNSUBSCRIBE, person.person_id)
-        lang = "" if locale == "en" else f"?lang={locale}"  # the pages its links open speak it
         share_url = self.link(f"/r/{person.share_code}") if person.share_code and person.share_page else None
         context.setdefault("page", None)
         context.setdefault("amount_cents", 0)

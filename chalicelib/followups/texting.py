@@ -52,7 +52,7 @@ class TextService:
         invitation, action, person = found
         _ = translations(person.locale).gettext  # the language they gave in
         values = {"name": self._name(person), "title": action.title, "when": self._when(action, person),
-                  "link": self._rsvp_link(invitation.invitation_id)}
+                  "link": self._rsvp_link(invitation.invitation_id, person.locale)}
         body = (_("{name}: {title} is tomorrow, {when}. Still coming? Confirm or cancel: {link}")
                 if invitation.status == "yes" else
                 _("{name}: see you tomorrow at {title}, {when}. Can't make it? {link}"))
@@ -66,7 +66,7 @@ class TextService:
         invitation, action, person = found
         _ = translations(person.locale).gettext
         values = {"name": self._name(person), "title": action.title, "when": self._when(action, person),
-                  "link": self._rsvp_link(invitation.invitation_id)}
+                  "link": self._rsvp_link(invitation.invitation_id, person.locale)}
         body = (_("{name}: {title} starts {when} at {city}. Details: {link}").format(
                     city=action.location.city, **values) if action.location and not action.virtual
                 else _("{name}: {title} starts {when}. Details: {link}").format(**values))
@@ -96,7 +96,7 @@ class TextService:
         _ = translations(person.locale).gettext
         body = _("{name}: join us at {title}, {when}. RSVP: {link}").format(
             name=self._name(person), title=action.title, when=self._when(action, person),
-            link=self._rsvp_link(invitation.invitation_id))
+            link=self._rsvp_link(invitation.invitation_id, person.locale))
         return self._text(message, person, body + " " + _("Reply STOP to stop texts."))
 
     def deliver_reply(self, message: OutboxMessage) -> Delivered:
@@ -131,8 +131,10 @@ class TextService:
                                   essential=texts.rule(message.kind).essential)
         return self.followups.send_text(message, person.person_id, person, text)
 
-    def _rsvp_link(self, invitation_id: str) -> str:
-        return self.followups.link("/i/" + self.followups.tokens.issue(tokens.RSVP, invitation_id))
+    def _rsvp_link(self, invitation_id: str, locale: str = "en") -> str:
+        """The invitation page, in the person's language."""
+        return self.followups.link("/i/" + self.followups.tokens.issue(tokens.RSVP, invitation_id)
+                                   + ("" if locale == "en" else f"?lang={locale}"))
 
     def _name(self, person: Person | None) -> str:
         """The committee of the page the person came from (else the sender's name)."""

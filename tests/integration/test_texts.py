@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from chalicelib.giving.model import donor_id_for
+from tests.catalog_kit import english_shown
 from tests.followups_kit import (
     LocalSns,
     action_body,
@@ -274,6 +275,12 @@ def test_the_thank_yous_best_invitation_is_also_texted_once_after_the_email(
         (texted,) = re.findall(r"/i/[A-Za-z0-9_.=-]+", sent)
         assert rsvp in sent and sent.endswith(stop)
         assert invited(texted) in {invited(path) for path in emailed}
+        if locale != "en":  # its link opens the invitation in the donor's language
+            link = re.search(r"/i/[A-Za-z0-9_.=-]+\?lang=es", sent).group(0)
+            status, html = api.call("GET", link)
+            title = re.search(r"<h1>(.*?)</h1>", html).group(1)  # the organizer's words
+            assert status == 200 and '<html lang="es">' in html and "¿Nos acompaña?" in html
+            assert english_shown(html.replace(title, ""), "es") == []
         assert outbox_item(invite).status == "sent"
     finally:
         api.call("PUT", f"/api/admin/actions/{action['action_id']}", {"active": False}, staff(ORGANIZER_KEY))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
@@ -123,12 +122,9 @@ def get_deposit(batch: str) -> Response:
 
 
 def _batch(batch: str) -> str:
-    from chalicelib.giving.offline import BATCH_PATTERN
+    from chalicelib.giving.offline import checked_batch
 
-    if not re.fullmatch(BATCH_PATTERN, batch):
-        raise InvalidInput("invalid_request", "A deposit batch is 1 to 64 letters, digits or . _ : -",
-                           fields={"batch": "1 to 64 of A-Z a-z 0-9 . _ : -"})
-    return batch
+    return checked_batch(batch)
 
 
 def deposit_view(view: DepositView) -> dict[str, object]:

@@ -141,6 +141,10 @@ class ActionService:
     def proposals(actions: list[Action], status: str) -> list[Action]:
         return [a for a in actions if a.status == status]
 
+    def proposals_page(self, limit: int, after: str | None = None) -> Slice[Action]:
+        """One page of the approval queue: proposals still waiting, oldest first."""
+        return self.store.proposals_page(limit, after)
+
     def review(self, action_id: str, decision: str) -> Action:
         """Approve (open it) or decline a proposed action, once; the supporter is told."""
         now = self.clock()

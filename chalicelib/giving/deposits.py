@@ -11,6 +11,7 @@ from typing import Protocol
 
 from chalicelib.errors import NotFound
 from chalicelib.giving.model import Donation
+from chalicelib.paging import Slice
 
 MAX_ENTRIES = 1_000  # a deposit's entries read at most (a bank deposit holds far fewer)
 
@@ -61,6 +62,7 @@ class DepositView:
 class DepositStore(Protocol):
     def put_deposit(self, deposit: Deposit) -> None: ...
     def get_deposit(self, batch: str) -> Deposit | None: ...
+    def recent_deposits(self, limit: int, after: str | None) -> Slice[Deposit]: ...
     def deposit_entries(self, batch: str, limit: int) -> list[Donation]: ...
 
 
@@ -72,6 +74,10 @@ class Deposits:
         """Record (or correct) the slip's total; the view shows at once whether it adds up."""
         self.store.put_deposit(deposit)
         return self.view(deposit.batch)
+
+    def recent(self, limit: int, after: str | None = None) -> Slice[Deposit]:
+        """The latest declared deposits first, a page at a time (each one's total is on its view)."""
+        return self.store.recent_deposits(limit, after)
 
     def view(self, batch: str) -> DepositView:
         deposit = self.store.get_deposit(batch)

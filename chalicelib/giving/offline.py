@@ -43,6 +43,18 @@ class ConduitInput(_Strict):
 BATCH_PATTERN = r"^[A-Za-z0-9_.:-]{1,64}$"
 
 
+def checked_batch(batch: str) -> str:
+    """A deposit batch's name as a URL gives it, or a 400 (the API's and the console's rule)."""
+    import re
+
+    from chalicelib.errors import InvalidInput
+
+    if not re.fullmatch(BATCH_PATTERN, batch):
+        raise InvalidInput("invalid_request", "A deposit batch is 1 to 64 letters, digits or . _ : -",
+                           fields={"batch": "1 to 64 of A-Z a-z 0-9 . _ : -"})
+    return batch
+
+
 class DepositDeclaration(_Strict):
     """What finance declares of a bank deposit (`PUT /api/admin/deposits/{batch}`): the
     committee and the deposit slip's total, and the day it was banked."""

@@ -144,6 +144,14 @@ class FollowupRepository:
         items = [_action(i) for i in found]
         return Slice(items, paging.encode(found.last_evaluated_key))
 
+    def proposals_page(self, limit: int, after: str | None) -> Slice[Action]:
+        """Supporters' proposed actions still waiting, oldest first (the sparse `proposed`
+        index: one Query, never a scan)."""
+        start = paging.decode(after, ["action_id", "proposal_queue", "created_at"])
+        found = ActionModel.proposed.query("open", limit=limit, last_evaluated_key=start)
+        items = [_action(i) for i in found]
+        return Slice([a for a in items if a.review == "proposed"], paging.encode(found.last_evaluated_key))
+
     def invitations_page(self, action_id: str, limit: int, after: str | None) -> Slice[Invitation]:
         start = paging.decode(after, ["invitation_id", "action_id", "invited_at"])
         found = InvitationModel.by_action.query(action_id, limit=limit, last_evaluated_key=start,
@@ -473,6 +481,7 @@ class FollowupRepository:
                             condition=OutboxModel.message_id.does_not_exist())
                 tx.update(ActionModel(action_id), actions=[
                     a.review.set(decision), a.active.set(decision == "approved"), a.updated_at.set(now),
+                    a.proposal_queue.remove(),
                 ], condition=a.review == "proposed")
         except TransactWriteError as exc:
             if "ConditionalCheckFailed" in _reasons(exc):
@@ -652,7 +661,7 @@ def _action_item(a: Action) -> ActionModel:
         ends_at=a.ends_at, virtual=a.virtual, capacity=a.capacity, seats_taken=a.seats_taken,
         pages=list(a.pages), active=a.active, created_at=a.created_at, updated_at=a.updated_at,
         host={"kind": a.host.kind, "ref": a.host.ref, "name": a.host.name} if a.host else None,
-        review=a.review,
+        review=a.review, proposal_queue="open" if a.review == "proposed" else None,
         location=LocationFields(city=a.location.city, state=a.location.state, zip=a.location.zip)
         if a.location else None,
     )

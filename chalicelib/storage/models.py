@@ -801,6 +801,18 @@ class LocationFields(MapAttribute[str, object]):
     zip = UnicodeAttribute()
 
 
+class ActionsProposed(GlobalSecondaryIndex["ActionModel"]):
+    """Sparse: supporters' proposed actions waiting for an organizer (`proposal_queue` is set
+    only while `review` is `proposed`), oldest first: the console's approval queue, paged."""
+
+    class Meta:
+        index_name = "proposed"
+        projection = AllProjection()
+
+    proposal_queue = UnicodeAttribute(hash_key=True)
+    created_at = UTCDateTimeAttribute(range_key=True)
+
+
 class ActionModel(Model):
     """Something supporters can do together (follow-ups); `seats_taken` guards `capacity`."""
 
@@ -821,10 +833,12 @@ class ActionModel(Model):
     waiting = NumberAttribute(default=0)
     host = JSONAttribute(null=True)  # {"kind": staff|supporter, "ref", "name"}
     review = UnicodeAttribute(null=True)  # a supporter's proposal: proposed | approved | declined
+    proposal_queue = UnicodeAttribute(null=True)  # "open" while proposed (the sparse index)
     pages = ListAttribute(of=UnicodeAttribute, default=list)
     active = BooleanAttribute(default=True)
     created_at = UTCDateTimeAttribute()
     updated_at = UTCDateTimeAttribute()
+    proposed = ActionsProposed()
 
 
 class InvitationsByAction(GlobalSecondaryIndex["InvitationModel"]):
@@ -1008,6 +1022,18 @@ class VisitModel(Model):
     expires_at = TTLAttribute()
 
 
+class DepositsByDeclaration(GlobalSecondaryIndex["DepositModel"]):
+    """Every declared deposit, latest declared first: a campaign banks a few a week, so one
+    partition is plenty (the console's list of recent deposits)."""
+
+    class Meta:
+        index_name = "by-declaration"
+        projection = AllProjection()
+
+    listing = UnicodeAttribute(hash_key=True)
+    declared_at = UTCDateTimeAttribute(range_key=True)
+
+
 class DepositModel(Model):
     """A bank deposit of entered gifts as finance declared it: the slip's total, which its
     entries (the `by-deposit` index of donations) must add up to."""
@@ -1021,6 +1047,8 @@ class DepositModel(Model):
     deposited_on = UnicodeAttribute(null=True)  # the committee's local date, YYYY-MM-DD
     declared_by = UnicodeAttribute()
     declared_at = UTCDateTimeAttribute()
+    listing = UnicodeAttribute(default="deposits")  # the one partition of `by-declaration`
+    by_declaration = DepositsByDeclaration()
 
 
 # Every table the app uses: created by storage/tables.py, declared by devtools/deploy.

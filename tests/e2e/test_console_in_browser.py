@@ -135,7 +135,7 @@ def test_a_morning_in_the_console(browser, live_server: str, local_stack, mailbo
                        "new-page": "/admin/pages/new",
                        "edit-page": f"/admin/pages/{slug}", "results": f"/admin/pages/{slug}/results",
                        "refcodes": f"/admin/reports/refcodes?page={slug}", "actions": "/admin/actions",
-                       "recruiters": "/admin/recruiters",
+                       "recruiters": "/admin/recruiters", "proposals": "/admin/proposals",
                        "participation": f"/admin/reports/participation?action_id={made.json()['action_id']}",
                        "preview": "/admin/preview?title=T&headline=H&asks=10&goal=100"
                                   "&deadline=2099-01-01T00:00&election=P2026&committee_id=C00123456"}
@@ -207,7 +207,7 @@ def test_a_morning_in_the_console(browser, live_server: str, local_stack, mailbo
                      "filings": f"/admin/filings?committee_id={committee_id}",
                      "filing": f"/admin/filings/{asked.json()['report_id']}", "notices": "/admin/notices",
                      "reviews": "/admin/reviews", "receipts": "/admin/receipts",
-                     "receipts_import": "/admin/receipts/import"}
+                     "receipts_import": "/admin/receipts/import", "deposits": "/admin/deposits"}
     anonymous = browser.new_context(viewport={"width": 360, "height": 800}, bypass_csp=True)
     check_and_shoot(anonymous, live_server, {"login": "/admin/login"}, 360)
     anonymous.close()

@@ -11,6 +11,7 @@ from chalicelib.errors import NotFound
 from chalicelib.giving.deposits import Deposit, Deposits
 from chalicelib.giving.model import Donation
 from chalicelib.giving.offline import OfflineContribution
+from chalicelib.paging import Slice
 from tests.giving_twins import GivingWorld, donor_fields
 
 NOW = datetime(2026, 3, 3, tzinfo=timezone.utc)
@@ -26,6 +27,12 @@ class MemoryDeposits:
 
     def get_deposit(self, batch: str) -> Deposit | None:
         return self.declared.get(batch)
+
+    def recent_deposits(self, limit: int, after: str | None) -> Slice[Deposit]:
+        ordered = sorted(self.declared.values(), key=lambda d: d.declared_at, reverse=True)
+        start = int(after or 0)
+        more = start + limit < len(ordered)
+        return Slice(ordered[start:start + limit], str(start + limit) if more else None)
 
     def deposit_entries(self, batch: str, limit: int) -> list[Donation]:
         return [d for d in self.world.store.donations.values() if d.deposit_batch == batch][:limit]

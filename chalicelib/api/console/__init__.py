@@ -2,9 +2,11 @@
 
 from chalicelib.api.console import (  # noqa: F401 - they add the routes
     auth,
+    deposits,
     filings,
     finance,
     organizers,
+    proposals,
     receipts,
     supporters,
 )

@@ -10,7 +10,7 @@ This module decides; the stores only write what it returns."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Protocol
@@ -101,10 +101,12 @@ def request_reattribution(committee: Committee, donation: Donation, holder: Othe
 
 
 def confirm_reattribution(committee: Committee, donation: Donation, person: DonorSnapshot,
-                          attestations: dict[str, bool], their_net_cents: int,
+                          their_donor_id: str, attestations: dict[str, bool], their_net_cents: int,
                           now: datetime) -> Confirmation:
-    """The other person's confirmation: their giving in the gift's election (`their_net_cents`)
-    plus the amount must stay within the limit (OverLimit otherwise, nothing written)."""
+    """The other person's confirmation: their giving in the gift's election (`their_net_cents`,
+    the aggregate of `their_donor_id`, the person their email or their name and ZIP already
+    name, as at intake) plus the amount must stay within the limit (OverLimit otherwise,
+    nothing written)."""
     _open(committee, donation, now)
     request = donation.reattribution_request
     if donation.reattribution_status != REQUESTED or request is None:
@@ -116,7 +118,7 @@ def confirm_reattribution(committee: Committee, donation: Donation, person: Dono
     limit = ceiling(committee.limit_cents, cents)
     if not limit.allows(their_net_cents):
         raise OverLimit()
-    return Confirmation(donation.donation_id, donation.donor_id, person.donor_id, person, attestations,
+    return Confirmation(donation.donation_id, donation.donor_id, their_donor_id, person, attestations,
                         donation.limit_scope, cents, donation.excess_held_cents - cents,
                         committee.local_date(now), limit, donation.version)
 
@@ -191,9 +193,15 @@ def read_confirmation(values: dict[str, str]) -> tuple[DonorSnapshot, dict[str, 
     return person, attested.model_dump()
 
 
+class Identified(Protocol):
+    @property
+    def donor_id(self) -> str: ...
+
+
 class ReattributionStore(Protocol):
     def get(self, donation_id: str) -> Donation | None: ...
     def aggregate_net(self, donor_id: str, scope: str) -> int: ...
+    def read_intake(self, snapshot: DonorSnapshot, counter_keys: Sequence[str]) -> Identified: ...
     def request_reattribution(self, request: Request, now: datetime) -> bool: ...
     def confirm_reattribution(self, confirmation: Confirmation, now: datetime) -> bool: ...
 
@@ -253,8 +261,11 @@ class Reattributions:
             return donation  # confirmed already: moved once
         committee = self.committees.get(donation.committee_id)
         now = self.clock()
-        net = self.store.aggregate_net(person.donor_id, donation.limit_scope)
-        confirmation = confirm_reattribution(committee, donation, person, attestations, net, now)
+        # The same person as at intake: by email, else by name and ZIP5 (a second email of
+        # someone who gave before must not start a fresh aggregate under the limit).
+        their_id = self.store.read_intake(person, ()).donor_id
+        net = self.store.aggregate_net(their_id, donation.limit_scope)
+        confirmation = confirm_reattribution(committee, donation, person, their_id, attestations, net, now)
         if not self.store.confirm_reattribution(confirmation, now):
             found = self.store.get(donation.donation_id)
             if found is not None and found.reattribution_status == CONFIRMED:

@@ -21,7 +21,7 @@ from chalicelib.compliance.reattribution import (
 )
 from chalicelib.errors import Conflict, DomainError, InvalidInput
 from chalicelib.giving.ledger import Fact
-from chalicelib.giving.model import Donation, donor_id_for
+from chalicelib.giving.model import Donation, donor_id_for, identity_keys
 from tests.unit.test_remedies import CALENDAR, P, World
 
 BEN = "ben@example.org"
@@ -146,3 +146,20 @@ def test_nothing_held_nothing_to_reattribute() -> None:
     assert d.excess_held_cents == 0 and CALENDAR.presumptive_redesignation
     with pytest.raises(Conflict):
         w.reattributions.request(w.links(d)[0], OtherHolder("Ben", "Rivera", BEN), 500)
+
+
+def test_the_other_person_is_known_by_name_and_zip_as_at_intake() -> None:
+    """Ben gave before from another address (same name and ZIP): confirming under this email
+    counts his earlier giving, so the reattribution cannot take him past the limit."""
+    w = Joint()
+    d, confirm = w.asked(1_000)
+    person, attestations = read_confirmation(BEN_FORM)
+    w.store.identities[identity_keys(person)[1]] = "dnr_ben_before"  # his name and ZIP, known
+    w.store.aggregates[("dnr_ben_before", P)] = type(w.store.aggregate(d.donor_id, P))(net_cents=8_500)
+    with pytest.raises(OverLimit):  # 8,500 given as the same person + 1,000 > 9,000
+        w.reattributions.confirm(confirm, person, attestations)
+    assert w.giving.donation(d.donation_id).reattribution_status == "requested"
+    w.store.aggregates[("dnr_ben_before", P)] = type(w.store.aggregate(d.donor_id, P))(net_cents=500)
+    w.reattributions.confirm(confirm, person, attestations)
+    assert w.store.aggregate("dnr_ben_before", P).net_cents == 1_500  # onto the person he is
+    assert w.ben() == 0

@@ -268,13 +268,45 @@ class StripeGateway:
 
     def refund(self, *, payment_intent_id: str, amount_cents: int, reason: str,
                idempotency_key: str) -> str:
-        """Refund part of a payment; the same idempotency key never refunds twice."""
+        """Refund part of a payment; the same idempotency key never refunds twice.
+
+        Two refunds of one gift may be asked for at once (a lost primary's whole refund and
+        day 60's refund of the held excess, each read before the other's `charge.refunded`
+        arrived). Each asks for money the committee must not keep, so one that finds less left
+        than it asks refunds what is left (its key suffixed `-rest`), and one that finds nothing
+        left is done (ALREADY_REFUNDED): the refunds never add up to more than the charge, and
+        neither fails for the other."""
+        try:
+            return self._refund(payment_intent_id, amount_cents, reason, idempotency_key)
+        except stripe.InvalidRequestError as exc:
+            if exc.code == "charge_already_refunded":
+                return ALREADY_REFUNDED
+            if exc.code != "amount_too_large":
+                raise _unavailable(exc) from exc
+        try:
+            intent = self.client.v1.payment_intents.retrieve(
+                payment_intent_id, params={"expand": ["latest_charge"]})
+            charge = intent.latest_charge  # expanded: a Charge, not its id
+            left = 0 if charge is None or isinstance(charge, str) else charge.amount - charge.amount_refunded
+            if left <= 0:
+                return ALREADY_REFUNDED
+            return self._refund(payment_intent_id, left, reason, f"{idempotency_key}-rest")
+        except stripe.InvalidRequestError as exc:
+            if exc.code == "charge_already_refunded":
+                return ALREADY_REFUNDED
+            raise _unavailable(exc) from exc
+        except stripe.StripeError as exc:
+            raise _unavailable(exc) from exc
+
+    def _refund(self, payment_intent_id: str, amount_cents: int, reason: str, idempotency_key: str) -> str:
         try:
             refund = self.client.v1.refunds.create(
                 params={"payment_intent": payment_intent_id, "amount": amount_cents,
                         "metadata": {"reason": reason}},
                 options={"idempotency_key": idempotency_key},
             )
+        except stripe.InvalidRequestError:
+            raise
         except stripe.StripeError as exc:
             raise _unavailable(exc) from exc
         return refund.id
@@ -356,6 +388,10 @@ def _status(intent: stripe.PaymentIntent) -> IntentStatus:
     charge = intent.latest_charge
     charge_id = charge if isinstance(charge, str) else (charge.id if charge else None)
     return IntentStatus(intent.status, charge_id)
+
+
+# What `refund` answers when the charge has nothing left to refund (another refund took it).
+ALREADY_REFUNDED = "already_refunded"
 
 
 def _unavailable(exc: stripe.StripeError) -> ProviderUnavailable:

@@ -128,6 +128,17 @@ def reattributed(donation_id: str, cents: int, to: str, on: str) -> None:
                                "occupation": person["occupation"]})])
 
 
+def redesignated(donation_id: str, cents: int, to: str, on: str) -> None:
+    """A redesignation as the donation records it (compliance/remedies.py), written directly for
+    the same reason as `reattributed` (tests/integration/test_redesignation.py walks one)."""
+    from chalicelib.storage.models import DonationModel
+
+    m = DonationModel
+    DonationModel(donation_id).update(actions=[
+        m.redesignated_cents.set(cents), m.redesignated_to.set(to), m.redesignated_on.set(on),
+        m.redesignation_status.set("presumed")])
+
+
 def test_a_quarter_built_reviewed_finalized_downloaded_and_amended(api: Any) -> None:
     # Gifts are designated when made, from the calendar as it is then: its elections (held by
     # the time this test runs) are entered after the quarter's gifts.
@@ -135,7 +146,8 @@ def test_a_quarter_built_reviewed_finalized_downloaded_and_amended(api: Any) -> 
     campaign = committee(api, elections=None, **books)
     ana, bo, gil, ivy, jo, lu = (donor(name) for name in ("Ana", "Bo", "Gil", "Ivy", "Jo", "Lu"))
     campaign.give(ana, 15_000, "2026-03-10")  # Q1: counts in Ana's aggregate
-    campaign.give(ana, 10_000, "2026-05-20")  # aggregate $250: itemized
+    redesignated(campaign.give(ana, 10_000, "2026-05-20")["donation_id"],  # aggregate $250: itemized
+                 5_000, "G2026", "2026-05-21")  # $50 of it moved to the general
     campaign.give(bo, 5_000, "2026-05-15")  # unitemized
     gift = campaign.give(gil, 40_000, "2026-05-22")
     campaign.refund(gift, 10_000, "2026-05-25")  # a partial refund
@@ -162,8 +174,9 @@ def test_a_quarter_built_reviewed_finalized_downloaded_and_amended(api: Any) -> 
     assert lines["L11aii_individuals_unitemized_period"] == 100.00
     assert lines["L20a_refunds_to_individuals_period"] == 200.00  # Gil's 100, Ivy's excess 100
     assert lines["L27_cash_on_hand_at_close_period"] == 5_850.00  # 5,000 + the ledger's net
-    # The reattribution's two memo rows are itemized and count in no line.
-    assert draft["counts"] == {"SA11AI": 7, "SB20A": 2, "SA11AII": 2}
+    # The redesignation's and the reattribution's two memo rows each are itemized and count in
+    # no line.
+    assert draft["counts"] == {"SA11AI": 9, "SB20A": 2, "SA11AII": 2}
     assert draft["errors"] == [] and draft["warnings"] == [], draft
 
     status, answer = api.call("GET", f"/api/admin/reports/{report_id}/file", headers=staff(FINANCE_KEY))
@@ -198,6 +211,12 @@ def test_a_quarter_built_reviewed_finalized_downloaded_and_amended(api: Any) -> 
     assert [r["contribution_amount"] for r in schedule_a if not r.get("memo_code")] == [
         100.0, 400.0, 300.0, 300.0, -300.0]
     by_tag = {r.get("reattribution_redesignation_tag"): r for r in rows}
+    ana_row = by_tag["REDESIGNATED"]
+    moved_out, moved_in = by_tag["REDESIGNATION_FROM"], by_tag["REDESIGNATION_TO"]
+    assert (moved_out["contribution_amount"], moved_out["memo_code"], moved_in["contribution_amount"],
+            moved_in["election_code"]) == (-50.0, True, 50.0, "G2026")
+    assert moved_out["back_reference_tran_id_number"] == ana_row["transaction_id"]
+    assert moved_in["memo_text_description"] == "REDESIGNATION FROM PRIMARY"
     gil = by_tag["REATTRIBUTED"]
     assert gil["transaction_id"] == transaction_id("SA", gift["donation_id"])
     out, into = by_tag["REATTRIBUTION_FROM"], by_tag["REATTRIBUTION_TO"]

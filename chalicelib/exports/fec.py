@@ -18,7 +18,16 @@ from chalicelib.filing import fec as writer
 from chalicelib.filing import forms, records
 from chalicelib.filing import text as t
 from chalicelib.filing.ids import transaction_id
-from chalicelib.filing.model import Address, Contributor, FormName, Name, Receipt, Refund
+from chalicelib.filing.model import (
+    Address,
+    Contributor,
+    FormName,
+    Name,
+    Reattribution,
+    Receipt,
+    Redesignation,
+    Refund,
+)
 from chalicelib.filing.money import dollars, dollars_text
 from chalicelib.filing.schemas import layout
 from chalicelib.filing.summary import field_name
@@ -56,11 +65,40 @@ def contributor(donor: DonorFacts) -> Contributor:
 def schedule_a(entry: ExportEntry, committee_id: str, committee_type: str) -> dict[str, Any]:
     """An itemized individual contribution (form type SA11AI) in the FEC's JSON field names;
     its date is the contribution's UTC day, as the export's range is in UTC days."""
-    m = entry.movement
+    return schedule_a_rows(entry, committee_id, committee_type)[0]
+
+
+def schedule_a_rows(entry: ExportEntry, committee_id: str, committee_type: str,
+                    their_aggregate_cents: int = 0) -> list[dict[str, Any]]:
+    """The contribution's SA11AI row and, for a standing redesignation or a confirmed
+    reattribution of part of it, the row tagged REDESIGNATED / REATTRIBUTED and followed by
+    its two memo entries (the report's own builders, `records.redesignation_memos` and
+    `reattribution_memos`, with the ids the report gives them). `their_aggregate_cents` is the
+    other person's aggregate before a reattribution, as the export replays it."""
+    m, d = entry.movement, entry.donation
+    filer = records.Filer(committee_id, report_form(committee_type))
+    election = d.election or m.election
     receipt = Receipt(transaction_id("SA", m.donation_id), m.occurred_at.date(), m.amount_cents,
-                      contributor(entry.donation.donor), entry.aggregate_cents,
-                      election=entry.donation.election or m.election)
-    return records.receipt_row(records.Filer(committee_id, report_form(committee_type)), receipt)
+                      contributor(d.donor), entry.aggregate_cents, election=election)
+    memos: list[Redesignation | Reattribution] = []
+    if d.redesignated_cents and d.redesignated_to and d.redesignated_on and election:
+        memos.append(Redesignation(transaction_id("SA", f"{m.donation_id}#redesignation"),
+                                   d.redesignated_on, receipt, d.redesignated_cents, election,
+                                   d.redesignated_to))
+    if d.reattributed_cents and d.reattributed_to and d.reattributed_on:
+        memos.append(Reattribution(transaction_id("SA", f"{m.donation_id}#reattribution"),
+                                   d.reattributed_on, receipt, d.reattributed_cents,
+                                   contributor(d.reattributed_to),
+                                   entry.aggregate_cents - d.reattributed_cents,
+                                   their_aggregate_cents + d.reattributed_cents))
+    tag: records.Tag | None = None
+    if memos:
+        tag = "REDESIGNATED" if isinstance(memos[0], Redesignation) else "REATTRIBUTED"
+    rows = [records.receipt_row(filer, receipt, tag=tag)]
+    for memo in memos:
+        rows += (records.redesignation_memos(filer, memo) if isinstance(memo, Redesignation)
+                 else records.reattribution_memos(filer, memo))
+    return rows
 
 
 def schedule_b_refund(entry: ExportEntry, committee_id: str) -> dict[str, Any]:

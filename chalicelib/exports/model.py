@@ -126,3 +126,5 @@ class ExportEntry:
     donation: DonationFacts
     aggregate_cents: int
     itemized: bool
+    # The other person's aggregate at the movement, for a gift partly reattributed to them.
+    their_aggregate_cents: int = 0

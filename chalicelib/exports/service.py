@@ -17,7 +17,7 @@ import uuid
 from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, time, timedelta, timezone
-from typing import Protocol
+from typing import Any, Protocol
 
 from chalicelib.clock import utcnow
 from chalicelib.compliance.committees import Committee
@@ -328,11 +328,12 @@ class ExportService:
             ]))
             for entry in self._entries(plan, start, end):
                 totals.add(entry.movement, entry.itemized, committee.type)
-                row = _fec_row(entry, committee)
-                if row is None:
+                rows = _fec_rows(entry, committee)
+                if not rows:
                     continue
-                fec_file.write(fec.lines_bytes([fec.fec_line(row)]))
-                jsonl_file.write(json.dumps(row, separators=(",", ":")).encode() + b"\n")
+                fec_file.write(fec.lines_bytes([fec.fec_line(row) for row in rows]))
+                for row in rows:
+                    jsonl_file.write(json.dumps(row, separators=(",", ":")).encode() + b"\n")
                 progress.advance()
             if totals != expected:
                 # The summary record was written from the survey; it must describe these rows.
@@ -364,16 +365,22 @@ class ExportService:
                                        f"Movement {movement.movement_id} has no donation "
                                        f"{movement.donation_id}.")
                 replayed = replay.apply(movement)
-                yield ExportEntry(movement, donation, replayed.aggregate_cents, replayed.itemized)
+                theirs = donation.reattributed_donor_id if donation.reattributed_cents else None
+                yield ExportEntry(movement, donation, replayed.aggregate_cents, replayed.itemized,
+                                  replay.aggregate(theirs, movement.occurred_at, movement.election)
+                                  if theirs else 0)
 
 
-def _fec_row(entry: ExportEntry, committee: Committee) -> dict[str, object] | None:
+def _fec_rows(entry: ExportEntry, committee: Committee) -> list[dict[str, Any]]:
+    """The movement's rows: an itemized contribution with its remedies' memo entries, or a
+    PAC's refund; nothing for the rest (summed in the summary record)."""
     kind = entry.movement.kind
     if kind == "contribution" and entry.itemized:
-        return fec.schedule_a(entry, committee.committee_id, committee.type)
+        return fec.schedule_a_rows(entry, committee.committee_id, committee.type,
+                                   entry.their_aggregate_cents)
     if kind == "refund" and committee.type == "pac":
-        return fec.schedule_b_refund(entry, committee.committee_id)
-    return None
+        return [fec.schedule_b_refund(entry, committee.committee_id)]
+    return []
 
 
 def _fec_transaction_id(entry: ExportEntry, pac: bool) -> str | None:

@@ -50,6 +50,8 @@ def assert_reads_back(row: dict[str, Any], parsed: dict[str, Any]) -> None:
         got = parsed[fec_name]
         if isinstance(value, float):
             assert got == pytest.approx(value, abs=0.001), name
+        elif value is True:  # a memo entry: the .fec file marks it X
+            assert got == "X", name
         elif name.endswith("_date"):
             assert got.strftime("%Y-%m-%d") == value, name
         else:
@@ -149,3 +151,37 @@ def test_dollars_are_exact() -> None:
 def test_the_separator_never_appears_inside_a_field() -> None:
     row = fec.schedule_a(entry(city="Split\x1cCity"), "C00123456", "candidate")
     assert len(fec.fec_line(row).split(fec.SEPARATOR)) == len(fec.SA11AI_FIELDS)
+
+
+def test_the_export_shows_each_remedy_with_the_reports_memo_rows() -> None:
+    """Issue 13: a standing redesignation and a confirmed reattribution reach the export as the
+    report writes them: the gift's row tagged, then the two memo entries of each, valid against
+    the FEC's schema and read back by fecfile."""
+    from dataclasses import replace
+
+    from chalicelib.filing.ids import transaction_id
+
+    base = entry(cents=40_000, aggregate=40_000)
+    hal = DonorFacts("Hal", "Núñez", "hal@example.org", "1 Main St", "San José", "CA", "95112",
+                     "Library", "Librarian")
+    donation = replace(base.donation, redesignated_cents=5_000, redesignated_to="G2026",
+                       redesignated_on=date(2026, 2, 4), reattributed_cents=10_000, reattributed_to=hal,
+                       reattributed_donor_id="dnr_hal", reattributed_on=date(2026, 2, 5))
+    rows = fec.schedule_a_rows(replace(base, donation=donation), "C00123456", "candidate",
+                               their_aggregate_cents=2_500)
+    tags = [r.get("reattribution_redesignation_tag") for r in rows]
+    assert tags == ["REDESIGNATED", "REDESIGNATION_FROM", "REDESIGNATION_TO",
+                    "REATTRIBUTION_FROM", "REATTRIBUTION_TO"]
+    gift = rows[0]
+    assert gift["transaction_id"] == transaction_id("SA", "don_1") and not gift.get("memo_code")
+    assert all(r["memo_code"] and r["back_reference_tran_id_number"] == gift["transaction_id"]
+               for r in rows[1:])
+    assert [r["contribution_amount"] for r in rows[1:]] == [-50.0, 50.0, -100.0, 100.0]
+    assert (rows[2]["election_code"], rows[2]["memo_text_description"]) == \
+        ("G2026", "REDESIGNATION FROM PRIMARY")
+    # Each person's aggregate after the move: José's 400 less Hal's 100; Hal's 25 and the 100.
+    assert (rows[3]["contribution_aggregate"], rows[4]["contribution_aggregate"]) == (300.0, 125.0)
+    assert rows[4]["contributor_first_name"] == "Hal"
+    for row in rows:
+        assert errors(RECEIPT, row) == [], row.get("reattribution_redesignation_tag")
+        assert_reads_back(row, fecfile.parse_line(fec.fec_line(row), fec.FEC_VERSION))

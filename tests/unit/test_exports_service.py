@@ -245,3 +245,31 @@ def test_the_ledger_merges_committees_and_payouts_with_a_running_balance() -> No
         == payout.facts.amount_cents
     assert done.summary == {"movements": 7, "payouts": 1, "gross_cents": 8200, "fee_cents": 320,
                             "net_cents": 7880, "paid_out_cents": -320, "balance_cents": 8200}
+
+
+def test_fec_export_carries_a_reattribution_with_both_aggregates_as_replayed() -> None:
+    """Issue 13: the export shows the remedy. Ana's itemized $100 gift (aggregate $250) has $50
+    reattributed to Ben, who gave $20 before the range: the gift's row is tagged and its memo
+    rows carry Ana's $200 and Ben's $70, the aggregates the export replays."""
+    from dataclasses import replace
+
+    data = [DATA[0], movement(8, "contribution", 2000, 3, donor="ben"), *DATA[1:]]
+    service, _, ledger, files = build(data)
+    ben = ledger.donations_by_id["don_8"].donor
+    ledger.donations_by_id["don_2"] = replace(
+        ledger.donations_by_id["don_2"], reattributed_cents=5000, reattributed_to=ben,
+        reattributed_donor_id="dnr_ben", reattributed_on=date(2026, 1, 20))
+    job = service.request("fec_schedule_a", date(2026, 1, 5), date(2026, 1, 31), "C00000001", "fin")
+    done = service.run(job.export_id)
+    assert done is not None and done.status == "succeeded"
+    jsonl = [json.loads(line) for line in files.text(".jsonl").splitlines()]
+    tagged = [(r.get("reattribution_redesignation_tag"), r["contribution_amount"],
+               r["contribution_aggregate"]) for r in jsonl]
+    assert tagged == [("REATTRIBUTED", 100.0, 250.0), ("REATTRIBUTION_FROM", -50.0, 200.0),
+                      ("REATTRIBUTION_TO", 50.0, 70.0), (None, 50.0, 225.0)]
+    parsed = fecfile.loads(files.text(".fec"))
+    # fecfile's 8.4 layout has no tag column: the memo rows read back by their memo code and text.
+    assert [(r["contribution_amount"], r["memo_code"], r["memo_text_description"])
+            for r in parsed["itemizations"]["Schedule A"]] == [
+        (100.0, "", ""), (-50.0, "X", "REATTRIBUTION TO BEN NUNEZ"),
+        (50.0, "X", "REATTRIBUTION FROM ANA NUNEZ"), (50.0, "", "")]

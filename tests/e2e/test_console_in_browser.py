@@ -56,6 +56,16 @@ def check_and_shoot(context: Any, server: str, paths: dict[str, str], width: int
         response = page.goto(server + path)
         assert response is not None and response.status == 200, (name, response and response.status)
         assert page.evaluate("document.documentElement.scrollWidth") <= max(width, 360) + 1, name
+        # One request for its HTML (no data fetched after load), under 60 KB with its own CSS
+        # and scripts (what the browser decoded of the document and every same-origin asset).
+        weight = page.evaluate("""() => {
+            const own = performance.getEntriesByType("resource")
+                .filter(e => new URL(e.name).origin === location.origin);
+            return {bytes: performance.getEntriesByType("navigation")[0].decodedBodySize
+                           + own.reduce((n, e) => n + e.decodedBodySize, 0),
+                    fetched: own.filter(e => ["fetch", "xmlhttprequest"].includes(e.initiatorType)).length};
+        }""")
+        assert weight["fetched"] == 0 and weight["bytes"] < 60 * 1024, (name, weight)
         assert_accessible(page, f"console {name} at {width} px")
         page.screenshot(path=str(ARTIFACTS / f"console-{name}-{width}.png"), full_page=True)
     page.close()

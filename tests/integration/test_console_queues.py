@@ -25,7 +25,7 @@ def signed_in(client: Any, role: str) -> Console:
 
 def propose(title: str) -> str:
     from chalicelib import deps
-    from chalicelib.followups.model import Action, Host
+    from chalicelib.followups.model import Action, Host, Location
 
     now = datetime.now(timezone.utc)
     action_id = "act_" + uuid.uuid4().hex[:16]
@@ -35,6 +35,9 @@ def propose(title: str) -> str:
             kind="host",
             title=title,
             description="On Elm Street",
+            # Somewhere no other test's donor lives: once approved, it is open and would be
+            # offered to every donor of the shared stack (test_followups counts invitations).
+            location=Location("Hagåtña", "GU", "96910"),
             created_at=now,
             updated_at=now,
             active=False,
